@@ -1,0 +1,109 @@
+"""The videovision error tree.
+
+Every error the library raises on purpose is a ``VideovisionError``; the CLI turns
+each into one line on stderr and a non-zero exit code, in one place.
+
+    VideovisionError
+    ├── VideoOpenError          the file is missing, not a video, truncated, audio-only, empty ...
+    ├── SamplingError           no frame could be taken with the options given
+    ├── BudgetError             the budget or provider limits cannot fit even one frame
+    ├── ConfigError             an option or setting is invalid (exit code 2 in the CLI)
+    ├── CacheError              the cache database cannot be used
+    └── RequestError            the model endpoint failed (keeps status_code and request_id)
+        ├── AuthenticationError     no key, 401, 403
+        ├── ModelNotFoundError      404 for the model
+        ├── RateLimitError          429 after the SDK's retries
+        ├── ServerError             5xx after retries
+        ├── RequestTimeoutError     no reply within the timeout
+        ├── EndpointConnectionError connection refused / DNS failure
+        ├── ContextLengthError      the request is too large for the model's context
+        ├── ContentRefusedError     the model or its filter refused
+        └── ResponseFormatError     the reply is malformed, or cut off (finish_reason == "length")
+
+Messages say what is wrong and what to do next.
+"""
+
+from __future__ import annotations
+
+
+class VideovisionError(Exception):
+    """Base class of every error videovision raises on purpose."""
+
+    exit_code: int = 1
+
+
+class VideoOpenError(VideovisionError):
+    """The video cannot be opened or decoded (missing, not a video, truncated, no video stream)."""
+
+    exit_code = 3
+
+
+class SamplingError(VideovisionError):
+    """No frame could be sampled with the given options."""
+
+    exit_code = 4
+
+
+class BudgetError(VideovisionError):
+    """The budget or the provider limits cannot fit even one frame."""
+
+    exit_code = 5
+
+
+class ConfigError(VideovisionError):
+    """An option, setting or model parameter is invalid."""
+
+    exit_code = 2
+
+
+class CacheError(VideovisionError):
+    """The cache database cannot be opened or written."""
+
+    exit_code = 6
+
+
+class RequestError(VideovisionError):
+    """The model endpoint failed. Keeps the HTTP status and the request id when known."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, status_code: int | None = None, request_id: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class AuthenticationError(RequestError):
+    """No API key, or the key was refused (401/403)."""
+
+
+class ModelNotFoundError(RequestError):
+    """The endpoint does not know the model (404)."""
+
+
+class RateLimitError(RequestError):
+    """Rate limited (429) even after the SDK's retries."""
+
+
+class ServerError(RequestError):
+    """The endpoint kept failing with 5xx after the SDK's retries."""
+
+
+class RequestTimeoutError(RequestError):
+    """No reply within the timeout."""
+
+
+class EndpointConnectionError(RequestError):
+    """The endpoint could not be reached."""
+
+
+class ContextLengthError(RequestError):
+    """The request does not fit the model's context window."""
+
+
+class ContentRefusedError(RequestError):
+    """The model or the provider's content filter refused to answer."""
+
+
+class ResponseFormatError(RequestError):
+    """The reply could not be used: malformed, empty, or cut off."""

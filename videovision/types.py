@@ -1,0 +1,227 @@
+"""Typed values passed between the pipeline stages (frozen dataclasses, never loose dicts).
+
+    probe  -> VideoInfo
+    sample -> Frame (streamed), Scene
+    pack   -> PackedImage, DroppedFrame, Plan
+    ask    -> Usage, ChatResult
+    parse  -> Summary, Moment, Answer, Chapter, Chapters
+
+Times are seconds (float) from the video's first frame, from presentation timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Strategy = Literal["interval", "uniform", "scenes", "hybrid"]
+Detail = Literal["low", "high", "auto"]
+ImageFormat = Literal["jpeg", "png", "webp"]
+DetectorName = Literal["adaptive", "content", "threshold", "hash", "histogram"]
+
+DEFAULT_EVERY = 5.0
+"""Seconds between frames for the ``interval`` strategy."""
+DEFAULT_COUNT = 16
+"""Frames for the ``uniform`` strategy."""
+DEFAULT_MAX_GAP = 10.0
+"""Longest gap in seconds between chosen frames for the ``hybrid`` strategy."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What probing a video tells. Sizes are display sizes (rotation and SAR applied)."""
+
+    path: str
+    duration: float
+    """Seconds from the first frame's timestamp to the end of the last frame."""
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    rotation: int
+    """Clockwise degrees (0, 90, 180, 270) applied to make frames upright."""
+    sample_aspect_ratio: tuple[int, int]
+    fps: float
+    """Average frame rate (frames / duration)."""
+    frame_count: int
+    frame_count_exact: bool
+    codec: str
+    container: str
+    has_audio: bool
+    start_time: float
+    """The first frame's presentation time in the container's timeline, seconds (times in
+    videovision are relative to it)."""
+    variable_frame_rate: bool
+    size_bytes: int
+    truncated: bool = False
+    """The stream ended early (damaged or partial download); what could be read is used."""
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "duration": round(self.duration, 6),
+            "width": self.width,
+            "height": self.height,
+            "coded_width": self.coded_width,
+            "coded_height": self.coded_height,
+            "fps": round(self.fps, 6),
+            "rotation": self.rotation,
+            "sample_aspect_ratio": f"{self.sample_aspect_ratio[0]}:{self.sample_aspect_ratio[1]}",
+            "frame_count": self.frame_count,
+            "frame_count_exact": self.frame_count_exact,
+            "codec": self.codec,
+            "container": self.container,
+            "has_audio": self.has_audio,
+            "start_time": round(self.start_time, 6),
+            "variable_frame_rate": self.variable_frame_rate,
+            "size_bytes": self.size_bytes,
+            "truncated": self.truncated,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One decoded frame: upright, at display aspect ratio, RGB uint8 (H, W, 3)."""
+
+    time: float
+    """Seconds from the first frame, from the presentation timestamp."""
+    index: int
+    """Position of the frame in presentation order (0 = first frame)."""
+    image: np.ndarray
+    """RGB, uint8, shape (height, width, 3)."""
+    scene: int | None = None
+    """Index of the scene the frame belongs to (scene-aware strategies), else None."""
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A shot between two cuts: [start, end) in seconds."""
+
+    index: int
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How to choose frames. Validated by ``sampling.validate_config``."""
+
+    strategy: Strategy = "interval"
+    every: float = DEFAULT_EVERY
+    count: int = DEFAULT_COUNT
+    max_gap: float = DEFAULT_MAX_GAP
+    start: float | None = None
+    end: float | None = None
+    max_side: int | None = None
+    """Downscale chosen frames so their long side is at most this (never upscale)."""
+    dedup: bool = False
+    dedup_threshold: int = 6
+    """Hamming distance (of 64 bits) at or below which two frames are near-duplicates."""
+    detector: DetectorName = "adaptive"
+    threshold: float | None = None
+    """Detector threshold (detector's own default when None)."""
+    min_scene_len: float = 0.6
+    """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
+
+
+@dataclass(frozen=True)
+class PackedImage:
+    """A frame (or a grid of frames) encoded as the model will see it."""
+
+    time: float
+    """Time of the (first) frame, seconds."""
+    index: int
+    scene: int | None
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    tokens: int
+    times: tuple[float, ...] = ()
+    """For a grid image: the times of every frame in it, in reading order."""
+    label: str = ""
+    """Text part sent before the image, e.g. ``[00:01:05.2]``."""
+
+    @property
+    def frame_times(self) -> tuple[float, ...]:
+        return self.times or (self.time,)
+
+
+@dataclass(frozen=True)
+class DroppedFrame:
+    time: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One Chat Completions reply."""
+
+    text: str
+    usage: Usage
+    model: str
+    finish_reason: str | None = None
+    request_id: str | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment an answer cites, checked against the frames actually sent."""
+
+    time: float
+    end: float | None
+    text: str
+    frame_time: float | None
+    """Time of the nearest frame sent, or None when none was within tolerance."""
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    moments: tuple[Moment, ...] = ()
+    rejected: tuple[str, ...] = ()
+    """Cited times that were outside the video (kept for the record, not as moments)."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    end: float
+    title: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Chapters:
+    chapters: tuple[Chapter, ...] = field(default_factory=tuple)
