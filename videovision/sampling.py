@@ -1,0 +1,350 @@
+"""Choose frames (stage 2: sample).
+
+One entry point, :func:`sample`, returns a :class:`FrameStream`: an iterator of
+:class:`~videovision.types.Frame` in ascending time that also reports, once consumed, the
+scenes found and the near-duplicates dropped. Frames stream; only the frames chosen (plus,
+for scene strategies, a small bounded set of candidates of the current scene) are held.
+
+Strategies:
+
+``interval``  one frame every ``every`` seconds from ``start``: for each target time t the
+              frame returned is the first frame whose presentation time is >= t (exact on
+              constant and variable frame rate; seeks when targets are sparse, decodes
+              forward when they are dense).
+``uniform``   ``count`` frames at the centres of ``count`` equal slices of [start, end).
+``scenes``    PySceneDetect cuts -> one representative per scene: the sharpest of the
+              candidates nearest the middle of the scene, never within the first or last
+              quarter of it (so never on a cut or in a fade at its edges). Detection runs on
+              small frames converted straight from the decoder, and candidates are kept
+              during the same decoding pass: one pass, not two.
+``hybrid``    scene cuts plus fill: a scene of length L gets ceil(L / max_gap) frames at the
+              centres of equal slices, so no gap between consecutive chosen frames exceeds
+              ``max_gap``; the opening and the closing frame are always included.
+
+Optional near-duplicate removal (``dedup``) compares a 64-bit difference hash of each
+frame with the last frame kept and drops it when the Hamming distance is at most
+``dedup_threshold``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+
+from .errors import ConfigError, SamplingError
+from .source import RawFrame, VideoSource
+from .types import Frame, SamplingConfig, Scene
+
+log = logging.getLogger("videovision")
+
+DETECT_WIDTH = 320
+"""Width of the small frames the scene detectors see."""
+CANDIDATES_PER_SCENE = 16
+"""Frames of the current scene kept as candidates (bounded memory), before thinning."""
+CANDIDATE_WINDOW = 5
+"""How many candidates nearest a target time compete on sharpness."""
+STRATEGIES = ("interval", "uniform", "scenes", "hybrid")
+DETECTORS = ("adaptive", "content", "threshold", "hash", "histogram")
+
+Progress = Callable[[float, float], None]
+"""progress(done_seconds, total_seconds)."""
+
+
+def validate_config(config: SamplingConfig, duration: float | None = None) -> tuple[float, float]:
+    """Check a sampling config and return the clipped time range [start, end).
+
+    Args:
+        config: the options.
+        duration: the video's duration in seconds, when known.
+
+    Returns:
+        (start, end) in seconds.
+
+    Raises:
+        ConfigError: an option is out of range.
+    """
+    if config.strategy not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if config.detector not in DETECTORS:
+        raise ConfigError(f"unknown detector {config.detector!r}: choose one of {', '.join(DETECTORS)}")
+    if not (config.every > 0 and math.isfinite(config.every)):
+        raise ConfigError(f"--every must be a positive number of seconds (got {config.every})")
+    if config.count < 1:
+        raise ConfigError(f"--count must be at least 1 (got {config.count})")
+    if not (config.max_gap > 0 and math.isfinite(config.max_gap)):
+        raise ConfigError(f"--max-gap must be a positive number of seconds (got {config.max_gap})")
+    if config.max_side is not None and config.max_side < 16:
+        raise ConfigError(f"--max-side must be at least 16 pixels (got {config.max_side})")
+    if config.min_scene_len < 0:
+        raise ConfigError("--min-scene-len must be >= 0 seconds")
+    if config.threshold is not None and config.threshold < 0:
+        raise ConfigError("--threshold must be >= 0")
+    if not 0 <= config.dedup_threshold <= 64:
+        raise ConfigError("the near-duplicate threshold must be between 0 and 64 bits")
+    start = config.start or 0.0
+    end = config.end
+    if end is not None and end <= start:
+        raise ConfigError(f"--end ({end:g} s) must be after --start ({start:g} s)")
+    if duration is not None:
+        if start >= duration:
+            raise ConfigError(f"--start ({start:g} s) is at or past the end of the video ({duration:.3f} s)")
+        end = duration if end is None else min(end, duration)
+    return start, end if end is not None else math.inf
+
+
+@dataclass
+class FrameStream:
+    """Frames in ascending time. After iteration: ``scenes`` and ``duplicates_dropped``."""
+
+    _frames: Iterator[Frame]
+    scenes: list[Scene] = field(default_factory=list)
+    duplicates_dropped: int = 0
+    dropped_times: list[float] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self._frames
+
+
+def sample(source: VideoSource, config: SamplingConfig, progress: Progress | None = None) -> FrameStream:
+    """Choose frames from an opened video.
+
+    Args:
+        source: from :func:`videovision.open_video`.
+        config: strategy and options.
+        progress: optional callback ``progress(done_seconds, total_seconds)``.
+
+    Returns:
+        A :class:`FrameStream` (iterate it once).
+
+    Raises:
+        ConfigError: invalid options.
+        SamplingError: no frame lies in the requested range.
+    """
+    start, end = validate_config(config, source.info.duration)
+    stream = FrameStream(iter(()))
+    if config.strategy == "interval":
+        targets = _arange(start, end, config.every)
+        frames = _exact(source, targets, config, progress, end)
+    elif config.strategy == "uniform":
+        span = end - start
+        targets = [start + (i + 0.5) * span / config.count for i in range(config.count)]
+        frames = _exact(source, targets, config, progress, end)
+    else:
+        frames = _scene_pass(source, config, start, end, stream, progress)
+    if config.dedup:
+        frames = _dedup(frames, config.dedup_threshold, stream)
+    stream._frames = _require_some(frames, start, end)
+    return stream
+
+
+def _arange(start: float, end: float, step: float) -> list[float]:
+    count = int(math.floor((end - start) / step - 1e-9)) + 1
+    return [start + i * step for i in range(max(count, 1)) if start + i * step < end]
+
+
+def _exact(source, targets, config, progress, end) -> Iterator[Frame]:
+    total = targets[-1] if targets else 0.0
+    for frame in source.frames_at(targets, max_side=config.max_side):
+        if frame.time >= end:
+            return
+        if progress:
+            progress(frame.time, total)
+        yield frame
+
+
+def _require_some(frames: Iterator[Frame], start: float, end: float) -> Iterator[Frame]:
+    count = 0
+    for frame in frames:
+        count += 1
+        yield frame
+    if count == 0:
+        stop = "the end" if math.isinf(end) else f"{end:g} s"
+        raise SamplingError(f"no frame could be taken between {start:g} s and {stop}: widen --start/--end")
+
+
+# --------------------------------------------------------------------------- near-duplicates
+def dhash(image: np.ndarray) -> int:
+    """64-bit difference hash of an RGB image (perceptual; robust to scaling and compression)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    small = cv2.resize(gray, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int(np.packbits(bits).view(">u8")[0])
+
+
+def hamming(a: int, b: int) -> int:
+    return int((a ^ b).bit_count())
+
+
+def _dedup(frames: Iterator[Frame], threshold: int, stream: FrameStream) -> Iterator[Frame]:
+    last: int | None = None
+    for frame in frames:
+        h = dhash(frame.image)
+        if last is not None and hamming(h, last) <= threshold:
+            stream.duplicates_dropped += 1
+            stream.dropped_times.append(frame.time)
+            continue
+        last = h
+        yield frame
+
+
+# --------------------------------------------------------------------------- scene detection
+def make_detector(config: SamplingConfig, fps: float):
+    """Build the PySceneDetect detector named in ``config`` (min scene length in frames)."""
+    from scenedetect import (
+        AdaptiveDetector,
+        ContentDetector,
+        HashDetector,
+        HistogramDetector,
+        ThresholdDetector,
+    )
+
+    min_len = max(1, int(round(config.min_scene_len * fps)))
+    kwargs = {"min_scene_len": min_len}
+    t = config.threshold
+    if config.detector == "adaptive":
+        return AdaptiveDetector(adaptive_threshold=t if t is not None else 3.0, **kwargs)
+    if config.detector == "content":
+        return ContentDetector(threshold=t if t is not None else 27.0, **kwargs)
+    if config.detector == "threshold":
+        return ThresholdDetector(threshold=t if t is not None else 12.0, **kwargs)
+    if config.detector == "hash":
+        return HashDetector(threshold=t if t is not None else 0.395, **kwargs)
+    return HistogramDetector(threshold=t if t is not None else 0.05, **kwargs)
+
+
+def sharpness(small_bgr: np.ndarray) -> float:
+    """Variance of the Laplacian of a small grey copy: higher is sharper (and not a fade)."""
+    gray = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+@dataclass
+class _Candidate:
+    raw: RawFrame
+    score: float
+
+
+class _SceneBuffer:
+    """Candidates of the current scene, evenly thinned so memory stays bounded."""
+
+    def __init__(self, start: float):
+        self.start = start
+        self.items: list[_Candidate] = []
+        self.spacing = 0.0
+        self.cap = CANDIDATES_PER_SCENE
+
+    def offer(self, cand: _Candidate, cap: int) -> None:
+        self.cap = cap
+        if self.items and cand.raw.time - self.items[-1].raw.time < self.spacing:
+            return
+        self.items.append(cand)
+        if len(self.items) > self.cap:
+            self.items = self.items[::2]
+            times = [c.raw.time for c in self.items]
+            self.spacing = (times[-1] - times[0]) / max(1, len(times) - 1)
+
+    def split(self, cut: float) -> "_SceneBuffer":
+        """Move candidates at or after ``cut`` into a new buffer for the next scene."""
+        after = [c for c in self.items if c.raw.time >= cut - 1e-9]
+        self.items = [c for c in self.items if c.raw.time < cut - 1e-9]
+        nxt = _SceneBuffer(cut)
+        nxt.items = after
+        return nxt
+
+    def pick(self, targets: list[float], lo: float, hi: float) -> list[RawFrame]:
+        """For each target, the sharpest of the nearest candidates inside [lo, hi]."""
+        chosen: list[RawFrame] = []
+        pool = [c for c in self.items if lo - 1e-9 <= c.raw.time <= hi + 1e-9] or self.items
+        used: set[int] = set()
+        for target in targets:
+            near = sorted(pool, key=lambda c: abs(c.raw.time - target))[:CANDIDATE_WINDOW]
+            near = [c for c in near if c.raw.index not in used] or near
+            if not near:
+                continue
+            best = max(near, key=lambda c: c.score)
+            if best.raw.index in used:
+                continue
+            used.add(best.raw.index)
+            chosen.append(best.raw)
+        return sorted(chosen, key=lambda r: r.time)
+
+
+def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, progress) -> Iterator[Frame]:
+    """One decoding pass: detect cuts on small frames, keep candidates, emit representatives."""
+    from scenedetect import FrameTimecode
+    from scenedetect.common import Timecode
+
+    info = source.info
+    detector = make_detector(config, info.fps)
+    hybrid = config.strategy == "hybrid"
+    total = (end if math.isfinite(end) else info.duration) - start
+    tb = source.time_base
+    first_pts = int(round(info.start_time / float(tb))) if tb else 0
+    fps_fraction = max(1e-3, info.fps)
+
+    buffer = _SceneBuffer(start)
+    scene_start = start
+    last: RawFrame | None = None
+    opening: RawFrame | None = None
+    emitted: set[int] = set()
+
+    def to_frame(raw: RawFrame, scene: int | None) -> Frame:
+        emitted.add(raw.index)
+        return Frame(time=raw.time, index=raw.index, image=source.to_image(raw.frame, config.max_side), scene=scene)
+
+    def finish(scene_end: float, buf: _SceneBuffer) -> Iterator[Frame]:
+        nonlocal scene_start
+        scene = Scene(len(stream.scenes), scene_start, scene_end)
+        stream.scenes.append(scene)
+        length = max(scene_end - scene_start, 1e-6)
+        k = max(1, math.ceil(length / config.max_gap - 1e-9)) if hybrid else 1
+        targets = [scene_start + (i + 0.5) * length / k for i in range(k)]
+        quarter = length / (4 * k)
+        lo, hi = scene_start + quarter, scene_end - quarter
+        for raw in buf.pick(targets, lo, hi):
+            if raw.index not in emitted:
+                yield to_frame(raw, scene.index)
+        scene_start = scene_end
+
+    for raw in source.iter_raw(start, end if math.isfinite(end) else None):
+        small = source.small_bgr(raw.frame, DETECT_WIDTH)
+        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
+        timecode = FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps_fraction)
+        if opening is None:
+            opening = raw
+            if hybrid:
+                yield to_frame(raw, 0)
+        cuts = detector.process_frame(timecode, small)
+        for cut in cuts:
+            cut_time = float(cut.seconds)
+            if cut_time <= scene_start + 1e-6:
+                continue
+            nxt = buffer.split(cut_time)
+            yield from finish(cut_time, buffer)
+            buffer = nxt
+        cap = CANDIDATES_PER_SCENE
+        if hybrid:
+            cap += 4 * math.ceil(max(0.0, raw.time - scene_start) / config.max_gap)
+        buffer.offer(_Candidate(raw, sharpness(small)), cap)
+        last = raw
+        if progress:
+            progress(raw.time - start, total)
+
+    if last is None:
+        return
+    span = last.time + (1.0 / info.fps if info.fps else 0.0)
+    stop = min(span, end) if math.isfinite(end) else span
+    for cut in detector.post_process(FrameTimecode(Timecode(pts=int(last.frame.pts or 0) - first_pts, time_base=tb), fps=fps_fraction)):
+        cut_time = float(cut.seconds)
+        if scene_start + 1e-6 < cut_time < stop:
+            nxt = buffer.split(cut_time)
+            yield from finish(cut_time, buffer)
+            buffer = nxt
+    yield from finish(stop, buffer)
+    if hybrid and last.index not in emitted:
+        yield to_frame(last, len(stream.scenes) - 1)
