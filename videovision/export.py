@@ -1,0 +1,193 @@
+"""Write sampled frames to a folder: one JPEG per frame, contact sheets, and ``frames.json``.
+
+``frames.json`` is a contract other tools read::
+
+    {"video": {"path", "duration", "width", "height", "fps", "rotation", ...},
+     "frames": [{"time", "index", "scene", "file", "width", "height"}, ...],   # time ascending
+     "scenes": [{"index", "start", "end"}], "duplicates_dropped": N, "contact_sheets": [...]}
+
+Frames are written as they arrive (nothing but small thumbnails is held), the JSON last,
+atomically, so an interrupted run leaves the previous ``frames.json`` intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import cv2
+import numpy as np
+
+from .errors import ConfigError
+from .timecode import file_stamp, format_time
+from .types import Frame, Scene, VideoInfo
+
+JPEG_QUALITY = 90
+SHEET_COLUMNS = 6
+SHEET_ROWS = 10
+SHEET_THUMB_WIDTH = 256
+MANIFEST = "frames.json"
+
+
+@dataclass(frozen=True)
+class ExportedFrame:
+    time: float
+    index: int
+    scene: int | None
+    file: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    out_dir: Path
+    frames: tuple[ExportedFrame, ...]
+    contact_sheets: tuple[str, ...]
+    manifest: Path
+
+
+def encode_jpeg(image_rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover - OpenCV only fails on empty images
+        raise ValueError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def draw_label(image_rgb: np.ndarray, text: str, *, scale: float | None = None) -> np.ndarray:
+    """Burn ``text`` into the bottom-left corner of an RGB image (white on a dark box)."""
+    out = image_rgb.copy()
+    h, w = out.shape[:2]
+    scale = scale or max(0.35, min(w, h) / 400)
+    thick = max(1, int(round(scale * 2)))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    pad = max(2, int(th * 0.3))
+    y1 = h - 1
+    y0 = max(0, y1 - th - base - 2 * pad)
+    cv2.rectangle(out, (0, y0), (min(w - 1, tw + 2 * pad), y1), (0, 0, 0), thickness=-1)
+    cv2.putText(out, text, (pad, y1 - base - pad + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA)
+    return out
+
+
+class ContactSheet:
+    """Grid pages of labelled thumbnails, written as each page fills."""
+
+    def __init__(self, out_dir: Path, aspect: float):
+        self.out_dir = out_dir
+        self.thumb_w = SHEET_THUMB_WIDTH
+        self.thumb_h = max(16, int(round(SHEET_THUMB_WIDTH / max(aspect, 0.1))))
+        self.pending: list[np.ndarray] = []
+        self.files: list[str] = []
+
+    def add(self, frame: Frame) -> None:
+        thumb = cv2.resize(frame.image, (self.thumb_w, self.thumb_h), interpolation=cv2.INTER_AREA)
+        label = format_time(frame.time, precision=1)
+        if frame.scene is not None:
+            label += f"  #{frame.scene}"
+        self.pending.append(draw_label(thumb, label, scale=0.5))
+        if len(self.pending) == SHEET_COLUMNS * SHEET_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        cols = min(SHEET_COLUMNS, len(self.pending))
+        rows = -(-len(self.pending) // cols)
+        gap = 4
+        sheet = np.full((rows * (self.thumb_h + gap) + gap, cols * (self.thumb_w + gap) + gap, 3), 32, np.uint8)
+        for i, thumb in enumerate(self.pending):
+            r, c = divmod(i, cols)
+            y, x = gap + r * (self.thumb_h + gap), gap + c * (self.thumb_w + gap)
+            sheet[y : y + self.thumb_h, x : x + self.thumb_w] = thumb
+        name = "contact_sheet.jpg" if not self.files else f"contact_sheet_{len(self.files) + 1}.jpg"
+        (self.out_dir / name).write_bytes(encode_jpeg(sheet, 85))
+        self.files.append(name)
+        self.pending = []
+
+
+def _prepare_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir}: exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--out {out_dir}: cannot create the directory ({err.strerror})") from err
+    if not os.access(out_dir, os.W_OK):
+        raise ConfigError(f"--out {out_dir}: the directory is not writable")
+    old = out_dir / MANIFEST
+    if old.exists():  # remove the files a previous run listed, so stale frames don't mix in
+        try:
+            previous = json.loads(old.read_text())
+            names = [f["file"] for f in previous.get("frames", [])] + list(previous.get("contact_sheets", []))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            names = []
+        for name in names:
+            path = out_dir / Path(str(name)).name
+            if path.is_file():
+                path.unlink()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def export_frames(
+    frames: Iterable[Frame],
+    info: VideoInfo,
+    out_dir: str | os.PathLike,
+    *,
+    scenes: Iterable[Scene] | None = None,
+    extra: dict | None = None,
+    quality: int = JPEG_QUALITY,
+) -> ExportResult:
+    """Write frames as JPEGs named by timestamp, contact sheets and ``frames.json``.
+
+    Args:
+        frames: frames in ascending time (consumed once, streamed).
+        info: the video's info (written under ``"video"``).
+        out_dir: destination folder (created if missing).
+        scenes: a callable-free iterable of scenes read *after* the frames are consumed.
+        extra: more top-level keys for the manifest (e.g. sampling options).
+        quality: JPEG quality (1-100).
+
+    Returns:
+        An :class:`ExportResult`.
+
+    Raises:
+        ConfigError: the folder cannot be created or written.
+    """
+    out = Path(out_dir)
+    _prepare_dir(out)
+    sheet = ContactSheet(out, info.width / max(1, info.height))
+    written: list[ExportedFrame] = []
+    for frame in frames:
+        name = f"frame_{file_stamp(frame.time)}.jpg"
+        (out / name).write_bytes(encode_jpeg(frame.image, quality))
+        written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
+        sheet.add(frame)
+    sheet.flush()
+    manifest = {
+        "video": info.to_json(),
+        "frames": [
+            {"time": round(f.time, 6), "index": f.index, "scene": f.scene, "file": f.file, "width": f.width, "height": f.height}
+            for f in written
+        ],
+        "scenes": [{"index": s.index, "start": round(s.start, 6), "end": round(s.end, 6)} for s in (scenes or [])],
+        "contact_sheets": sheet.files,
+        **(extra or {}),
+    }
+    path = out / MANIFEST
+    atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
+    return ExportResult(out, tuple(written), tuple(sheet.files), path)
