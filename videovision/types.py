@@ -191,6 +191,9 @@ class ChatResult:
 @dataclass(frozen=True)
 class Summary:
     text: str
+    moments: tuple["Moment", ...] = ()
+    """Times the summary cites, checked against the frames sent."""
+    rejected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

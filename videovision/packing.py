@@ -1,0 +1,471 @@
+"""Turn sampled frames into the images a model will see, under a budget (stage 3: pack).
+
+:func:`pack` consumes a frame stream and returns a :class:`Packing`: the encoded images to
+send (each resized so the server never resizes it, so its token count is exact), the frames
+dropped and why, and how the images split into requests under the provider's limits.
+
+Choosing what to keep when the frames exceed the budget:
+
+1. near-duplicates go first (the closest pairs by perceptual hash);
+2. then one frame per scene is guaranteed, as far as the budget reaches (spread over time
+   when there are more scenes than room);
+3. the remaining room is filled by spreading over time: repeatedly the frame farthest from
+   every frame already kept.
+
+Only encoded images (a few tens of KB each) are held, never decoded frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+
+from . import tokens as tok
+from .errors import BudgetError, ConfigError
+from .export import draw_label
+from .sampling import dhash, hamming
+from .timecode import format_time, time_label
+from .types import DroppedFrame, Frame, ImageFormat, PackedImage, Scene
+
+MB = 1024 * 1024
+DEFAULT_MAX_IMAGES_PER_REQUEST = 500
+DEFAULT_MAX_IMAGE_BYTES = 20 * MB
+DEFAULT_MAX_PAYLOAD_BYTES = 50 * MB
+DEFAULT_JPEG_QUALITY = 80
+DUPLICATE_DISTANCE = 6
+"""Hamming distance (of 64 bits) at or below which two packed frames count as near-duplicates."""
+LABEL_TEXT_TOKENS = 12
+"""Allowance per image for its time-label text part (``[00:01:05.2]`` is 10 o200k tokens)."""
+BASE64_OVERHEAD = 4 / 3
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    """What one request to a provider may carry. Overridable per provider, from a file."""
+
+    name: str = "openai"
+    max_images_per_request: int = DEFAULT_MAX_IMAGES_PER_REQUEST
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    supports_detail: bool = True
+    """False for servers that ignore ``detail`` (images are still resized client-side)."""
+    supports_json_schema: bool = True
+    """Structured output via ``response_format: json_schema``."""
+    context_tokens: int | None = None
+    """The model's context window when the provider sets one (local servers)."""
+
+
+PROVIDERS: dict[str, ProviderLimits] = {
+    "openai": ProviderLimits(),
+    # Local OpenAI-compatible servers (vLLM --limit-mm-per-prompt, Ollama, llama.cpp, LM Studio):
+    # few images per request, detail ignored, structured output not guaranteed.
+    "local": ProviderLimits(
+        name="local", max_images_per_request=8, max_payload_bytes=20 * MB,
+        supports_detail=False, supports_json_schema=False,
+    ),
+}
+
+
+def load_provider(spec: str | os.PathLike | None) -> ProviderLimits:
+    """A provider profile by name (``openai``, ``local``) or from a JSON file of the fields.
+
+    Args:
+        spec: a profile name, a path to a ``.json`` file, or None for ``openai``.
+
+    Returns:
+        The limits.
+
+    Raises:
+        ConfigError: unknown name, unreadable file, or bad values.
+    """
+    if spec is None:
+        return PROVIDERS["openai"]
+    text = str(spec)
+    if text in PROVIDERS:
+        return PROVIDERS[text]
+    path = Path(text)
+    if not path.is_file():
+        raise ConfigError(f"unknown provider profile {text!r}: use one of {', '.join(PROVIDERS)} or a JSON file")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path}: cannot read the provider profile ({err})") from err
+    base = PROVIDERS.get(data.pop("base", "openai"), PROVIDERS["openai"]) if isinstance(data, dict) else None
+    if base is None:
+        raise ConfigError(f"{path}: a provider profile must be a JSON object")
+    known = set(ProviderLimits.__dataclass_fields__)
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown provider fields {sorted(unknown)}; known: {sorted(known)}")
+    limits = replace(base, **data)
+    for name in ("max_images_per_request", "max_image_bytes", "max_payload_bytes"):
+        if not isinstance(getattr(limits, name), int) or getattr(limits, name) < 1:
+            raise ConfigError(f"{path}: {name} must be a positive integer")
+    return limits
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Upper bounds for what is sent (any combination; None = no bound)."""
+
+    max_frames: int | None = None
+    max_image_tokens: int | None = None
+    max_cost: float | None = None
+    """USD for the whole input (images + text) plus the expected output."""
+
+    def __post_init__(self):
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ConfigError("--max-frames must be at least 1")
+        if self.max_image_tokens is not None and self.max_image_tokens < 1:
+            raise ConfigError("--max-image-tokens must be at least 1")
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise ConfigError("--max-cost must be a positive amount of USD")
+
+
+@dataclass(frozen=True)
+class PackConfig:
+    model: str = tok.DEFAULT_MODEL
+    detail: str = "low"
+    image_format: ImageFormat = "jpeg"
+    quality: int = DEFAULT_JPEG_QUALITY
+    burn_timestamps: bool = False
+    grid: tuple[int, int] | None = None
+    """(rows, cols): tile that many consecutive frames into one image, times burned in."""
+    limits: ProviderLimits = field(default_factory=ProviderLimits)
+    budget: Budget = field(default_factory=Budget)
+    text_overhead_tokens: int = 300
+    """Prompt text outside the labels (system + instruction), for cost budgeting."""
+    expected_output_tokens: int = 800
+    """Output tokens assumed when budgeting by cost."""
+
+    def __post_init__(self):
+        if self.detail not in ("low", "high", "auto"):
+            raise ConfigError(f"--detail must be low, high or auto (got {self.detail!r})")
+        if self.image_format not in ("jpeg", "png", "webp"):
+            raise ConfigError(f"--image-format must be jpeg, png or webp (got {self.image_format!r})")
+        if not 1 <= self.quality <= 100:
+            raise ConfigError("--quality must be between 1 and 100")
+        if self.grid is not None and (self.grid[0] < 1 or self.grid[1] < 1 or self.grid[0] * self.grid[1] < 2):
+            raise ConfigError("--grid must be RxC with at least two cells, e.g. 2x2")
+
+
+@dataclass(frozen=True)
+class Packing:
+    """The images to send, what was dropped, and how they split into requests."""
+
+    model: str
+    detail: str
+    images: tuple[PackedImage, ...]
+    dropped: tuple[DroppedFrame, ...]
+    requests: tuple[tuple[int, ...], ...]
+    """Indices into ``images``, one tuple per request (time order, split along scene cuts)."""
+    frames_considered: int
+    model_known: bool
+
+    @property
+    def image_tokens(self) -> int:
+        return sum(i.tokens for i in self.images)
+
+    @property
+    def payload_bytes(self) -> int:
+        return sum(base64_size(len(i.data)) for i in self.images)
+
+
+def base64_size(n: int) -> int:
+    return 4 * math.ceil(n / 3)
+
+
+def data_url(image: PackedImage) -> str:
+    """The image as a ``data:`` URL."""
+    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def encode_image(rgb: np.ndarray, fmt: str, quality: int) -> bytes:
+    """Encode an RGB array as JPEG, PNG or WEBP bytes."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if fmt == "jpeg":
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    elif fmt == "webp":
+        ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, quality])
+    else:
+        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    if not ok:  # pragma: no cover
+        raise ConfigError(f"cannot encode {fmt} images with this OpenCV build")
+    return buf.tobytes()
+
+
+def _resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if (rgb.shape[1], rgb.shape[0]) == size:
+        return rgb
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+@dataclass
+class _Prepared:
+    time: float
+    index: int
+    scene: int | None
+    hash: int
+    data: bytes
+    width: int
+    height: int
+
+
+def _cell_size(frame_w: int, frame_h: int, image_box: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
+    rows, cols = grid
+    box_w, box_h = image_box
+    scale = min(box_w / (cols * frame_w), box_h / (rows * frame_h), 1.0)
+    return max(8, int(frame_w * scale)), max(8, int(frame_h * scale))
+
+
+def _prepare(frames: Iterable[Frame], config: PackConfig) -> tuple[list[_Prepared], tuple[int, int] | None]:
+    """Encode each frame at the size it will be sent (or at grid-cell size)."""
+    prepared: list[_Prepared] = []
+    cell: tuple[int, int] | None = None
+    for frame in frames:
+        h, w = frame.image.shape[:2]
+        if config.grid is not None:
+            if cell is None:
+                box = tok.target_size(w * config.grid[1], h * config.grid[0], config.model, config.detail)
+                cell = _cell_size(w, h, box, config.grid)
+            size = cell
+        else:
+            size = tok.target_size(w, h, config.model, config.detail)
+        small = _resize(frame.image, size)
+        if config.burn_timestamps or config.grid is not None:
+            small = draw_label(small, format_time(frame.time, precision=1))
+        data = encode_image(small, config.image_format if config.grid is None else "png", config.quality)
+        prepared.append(_Prepared(frame.time, frame.index, frame.scene, dhash(small), data, size[0], size[1]))
+    return prepared, cell
+
+
+def _compose_grid(cells: Sequence[_Prepared], grid: tuple[int, int], cell: tuple[int, int], config: PackConfig) -> PackedImage:
+    rows, cols = grid
+    used_rows = math.ceil(len(cells) / cols)
+    cw, ch = cell
+    canvas = np.zeros((used_rows * ch, cols * cw, 3), np.uint8)
+    for i, item in enumerate(cells):
+        r, c = divmod(i, cols)
+        img = cv2.cvtColor(cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        canvas[r * ch : (r + 1) * ch, c * cw : (c + 1) * cw] = img
+    data = encode_image(canvas, config.image_format, config.quality)
+    w, h = canvas.shape[1], canvas.shape[0]
+    times = tuple(c.time for c in cells)
+    label = " ".join(time_label(t) for t in times) + f" ({rows}x{cols} grid, left to right, top to bottom)"
+    return PackedImage(
+        time=times[0], index=cells[0].index, scene=cells[0].scene, data=data, mime=MIME[config.image_format],
+        width=w, height=h, tokens=tok.image_tokens(w, h, config.model, config.detail), times=times, label=label,
+    )
+
+
+def _to_packed(item: _Prepared, config: PackConfig) -> PackedImage:
+    return PackedImage(
+        time=item.time, index=item.index, scene=item.scene, data=item.data, mime=MIME[config.image_format],
+        width=item.width, height=item.height,
+        tokens=tok.image_tokens(item.width, item.height, config.model, config.detail),
+        label=time_label(item.time),
+    )
+
+
+def capacity(config: PackConfig, tokens_per_image: int) -> int | None:
+    """How many images the budget allows (None = unbounded)."""
+    caps: list[int] = []
+    b = config.budget
+    if b.max_frames is not None:
+        per_image = config.grid[0] * config.grid[1] if config.grid else 1
+        caps.append(max(0, b.max_frames // per_image) if config.grid else b.max_frames)
+    per_image_tokens = tokens_per_image + LABEL_TEXT_TOKENS
+    if b.max_image_tokens is not None:
+        caps.append(b.max_image_tokens // max(1, tokens_per_image))
+    if b.max_cost is not None:
+        in_price, out_price = tok.prices(config.model)
+        if in_price is None:
+            raise BudgetError(
+                f"no price is known for model {config.model!r}: register one (--models-file) or budget with "
+                "--max-frames / --max-image-tokens"
+            )
+        fixed = (config.text_overhead_tokens * in_price + config.expected_output_tokens * (out_price or 0)) / 1e6
+        room = b.max_cost - fixed
+        caps.append(max(0, math.floor(room / (per_image_tokens * in_price / 1e6) + 1e-9)) if room > 0 else 0)
+    return min(caps) if caps else None
+
+
+def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_DISTANCE) -> tuple[list[int], dict[int, str]]:
+    """Pick ``keep`` of ``items`` (indices, ascending): duplicates out first, one per scene, then spread.
+
+    Returns:
+        (kept indices, {dropped index: reason}).
+    """
+    n = len(items)
+    if keep >= n:
+        return list(range(n)), {}
+    reasons: dict[int, str] = {}
+    alive = list(range(n))
+    # 1. near-duplicates of their predecessor, closest first
+    pairs = []
+    for a, b in zip(alive, alive[1:]):
+        d = hamming(items[a].hash, items[b].hash)
+        if d <= dup_distance:
+            pairs.append((d, b, a))
+    for d, b, a in sorted(pairs):
+        if len(alive) <= keep:
+            break
+        if b in alive and a in alive:
+            alive.remove(b)
+            reasons[b] = f"near-duplicate of {format_time(items[a].time, precision=1)}"
+    if len(alive) <= keep:
+        return alive, reasons
+    # 2. one per scene, 3. spread over time (farthest point first)
+    times = np.array([items[i].time for i in alive])
+    chosen: list[int] = []
+    scenes: dict[int, list[int]] = {}
+    for pos, i in enumerate(alive):
+        if items[i].scene is not None:
+            scenes.setdefault(items[i].scene, []).append(pos)
+    reps = []
+    for scene, members in scenes.items():
+        mid = (times[members[0]] + times[members[-1]]) / 2
+        reps.append(min(members, key=lambda p: abs(times[p] - mid)))
+    chosen = _spread(times, sorted(reps), keep, []) if reps else []
+    chosen = _spread(times, list(range(len(alive))), keep, chosen)
+    kept = sorted(alive[p] for p in chosen)
+    kept_set = set(kept)
+    for i in alive:
+        if i not in kept_set:
+            reasons[i] = "budget"
+    return kept, reasons
+
+
+def _spread(times: np.ndarray, pool: list[int], keep: int, chosen: list[int]) -> list[int]:
+    """Add from ``pool`` the point farthest from ``chosen`` until ``keep`` are chosen."""
+    chosen = list(chosen)
+    if len(chosen) >= keep:
+        return chosen[:keep]
+    pool = [p for p in pool if p not in set(chosen)]
+    if not pool:
+        return chosen
+    pool_t = times[pool]
+    if chosen:
+        dist = np.min(np.abs(pool_t[:, None] - times[chosen][None, :]), axis=1)
+    else:
+        # start from the middle of the pool so an odd budget of one lands in the middle
+        dist = np.full(len(pool), np.inf)
+        first = int(np.argmin(np.abs(pool_t - (pool_t[0] + pool_t[-1]) / 2)))
+        chosen.append(pool[first])
+        dist = np.abs(pool_t - pool_t[first])
+        dist[first] = -1
+    while len(chosen) < keep:
+        j = int(np.argmax(dist))
+        if dist[j] < 0:
+            break
+        chosen.append(pool[j])
+        dist = np.minimum(dist, np.abs(pool_t - pool_t[j]))
+        dist[j] = -1
+    return chosen
+
+
+def split_requests(images: Sequence[PackedImage], limits: ProviderLimits, scenes: Sequence[Scene] = ()) -> tuple[tuple[int, ...], ...]:
+    """Split images (time order) into requests that respect the per-request limits,
+    moving each boundary back to a scene change when one lies in the last quarter of a chunk."""
+    if not images:
+        return ()
+    chunks: list[tuple[int, ...]] = []
+    start = 0
+    n = len(images)
+    while start < n:
+        end, payload = start, 0
+        while end < n and end - start < limits.max_images_per_request:
+            size = base64_size(len(images[end].data))
+            if end > start and payload + size > limits.max_payload_bytes:
+                break
+            payload += size
+            end += 1
+        if end < n:
+            floor = start + max(1, (3 * (end - start)) // 4)
+            for cut in range(end, floor, -1):
+                if images[cut].scene != images[cut - 1].scene and images[cut].scene is not None:
+                    end = cut
+                    break
+        chunks.append(tuple(range(start, end)))
+        start = end
+    return tuple(chunks)
+
+
+def balanced_split(n: int, parts: int) -> list[tuple[int, ...]]:
+    """``n`` items in ``parts`` contiguous near-equal chunks."""
+    bounds = [round(i * n / parts) for i in range(parts + 1)]
+    return [tuple(range(bounds[i], bounds[i + 1])) for i in range(parts) if bounds[i + 1] > bounds[i]]
+
+
+def pack(frames: Iterable[Frame], config: PackConfig, scenes: Sequence[Scene] = ()) -> Packing:
+    """Encode frames for the model and fit them to the budget and the provider's limits.
+
+    Args:
+        frames: frames in ascending time (streamed; each is encoded then released).
+        config: model, detail, format, budget and limits.
+        scenes: the scenes found by sampling (for splitting requests along cuts).
+
+    Returns:
+        A :class:`Packing`.
+
+    Raises:
+        BudgetError: the budget or limits cannot fit even one image.
+        ConfigError: invalid options.
+    """
+    spec = tok.resolve_model(config.model)
+    prepared, cell = _prepare(frames, config)
+    if not prepared:
+        raise BudgetError("no frames to pack")
+    per = config.grid[0] * config.grid[1] if config.grid else 1
+    if config.grid is not None:
+        probe_w, probe_h = cell[0] * config.grid[1], cell[1] * config.grid[0]
+    else:
+        probe_w, probe_h = prepared[0].width, prepared[0].height
+    tokens_each = tok.image_tokens(probe_w, probe_h, config.model, config.detail)
+    cap_images = capacity(config, tokens_each)
+    biggest = max(base64_size(len(p.data)) for p in prepared)
+    if len(prepared[0].data) > config.limits.max_image_bytes and config.grid is None:
+        raise BudgetError(
+            f"a {config.image_format.upper()} frame is {len(prepared[0].data) / MB:.1f} MB, over the provider's "
+            f"{config.limits.max_image_bytes / MB:.0f} MB per-image limit: use --detail low or --image-format jpeg"
+        )
+    if cap_images is not None and cap_images < 1:
+        raise BudgetError(_too_small(config, tokens_each))
+    if biggest > config.limits.max_payload_bytes:
+        raise BudgetError("even one image exceeds the provider's payload limit: lower --quality or use --detail low")
+    keep_frames = len(prepared) if cap_images is None else min(len(prepared), cap_images * per)
+    kept, reasons = choose(prepared, keep_frames)
+    dropped = tuple(DroppedFrame(prepared[i].time, r) for i, r in sorted(reasons.items(), key=lambda kv: prepared[kv[0]].time))
+    kept_items = [prepared[i] for i in kept]
+    if config.grid is None:
+        images = tuple(_to_packed(p, config) for p in kept_items)
+    else:
+        images = tuple(_compose_grid(kept_items[i : i + per], config.grid, cell, config) for i in range(0, len(kept_items), per))
+    requests = split_requests(images, config.limits, scenes)
+    return Packing(
+        model=config.model, detail=config.detail, images=images, dropped=dropped, requests=requests,
+        frames_considered=len(prepared), model_known=spec.known,
+    )
+
+
+def _too_small(config: PackConfig, tokens_each: int) -> str:
+    b = config.budget
+    parts = []
+    if b.max_frames is not None and config.grid:
+        parts.append(f"--max-frames {b.max_frames} is below one {config.grid[0]}x{config.grid[1]} grid")
+    if b.max_image_tokens is not None and b.max_image_tokens < tokens_each:
+        parts.append(f"--max-image-tokens {b.max_image_tokens} is below one image ({tokens_each} tokens at detail {config.detail} on {config.model})")
+    if b.max_cost is not None:
+        parts.append(f"--max-cost ${b.max_cost:g} does not cover the prompt and one image on {config.model}")
+    return "the budget cannot fit even one frame: " + ("; ".join(parts) or "raise the budget")

@@ -1,0 +1,276 @@
+"""Build the Chat Completions request (stage 4: prompt).
+
+The OpenAI cookbook's video approach, plus what it lacks: one user message with the
+instruction followed by every image, each image preceded by a text part naming its time
+(``[00:01:05.2]``), ``detail`` set explicitly, and an instruction to cite those labels.
+
+:func:`build_request` returns the exact request body (a plain JSON-able dict: it *is* the
+wire format). Long videos use :func:`build_reduce_request` over the per-chunk results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+from .errors import ConfigError
+from .packing import ProviderLimits, data_url
+from .timecode import format_time, time_label
+from .types import PackedImage, VideoInfo
+
+Task = Literal["summarize", "ask", "chapters"]
+Style = Literal["brief", "detailed", "bullet"]
+
+DEFAULT_MAX_OUTPUT_TOKENS = 1200
+DEFAULT_TEMPERATURE = 0.2
+
+SYSTEM = (
+    "You are a careful video analyst. You are shown frames sampled from a video, in time order. "
+    "Each frame is preceded by a text label giving its timestamp from the start of the video, "
+    "like [00:01:05.2] (hours:minutes:seconds). When you refer to a moment, cite the label of the "
+    "frame that shows it, exactly as written. Never cite a time you were not shown a frame for. "
+    "Describe only what the frames show; say so when something cannot be seen."
+)
+
+STYLES: dict[str, str] = {
+    "brief": "Summarize the video in 3 to 5 sentences.",
+    "detailed": (
+        "Write a detailed summary of the video: what happens, in order, one short paragraph per part, "
+        "citing the timestamp label where each part begins."
+    ),
+    "bullet": "Summarize the video as a bulleted list of its key moments, each bullet starting with its timestamp label.",
+}
+
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "question": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "moments": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "time": {"type": "string", "description": "timestamp label, e.g. 00:01:05.2"},
+                                "end": {"type": ["string", "null"], "description": "end label, or null"},
+                                "text": {"type": "string"},
+                            },
+                            "required": ["time", "end", "text"],
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "required": ["question", "answer", "moments"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["answers"],
+    "additionalProperties": False,
+}
+
+CHAPTER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "chapters": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "start": {"type": "string", "description": "timestamp label where the chapter starts"},
+                    "title": {"type": "string"},
+                    "summary": {"type": "string"},
+                },
+                "required": ["start", "title", "summary"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["chapters"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class PromptOptions:
+    """What to ask and how."""
+
+    task: Task = "summarize"
+    style: Style = "brief"
+    language: str | None = None
+    instruction: str | None = None
+    """Replaces the task's instruction text (summaries)."""
+    questions: tuple[str, ...] = ()
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
+    temperature: float | None = DEFAULT_TEMPERATURE
+    structured: bool = True
+    """Ask for JSON-schema output (ask/chapters) where the provider supports it."""
+    token_parameter: str = "max_completion_tokens"
+    """``max_tokens`` for servers that only know the older name."""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.task not in ("summarize", "ask", "chapters"):
+            raise ConfigError(f"unknown task {self.task!r}")
+        if self.style not in STYLES:
+            raise ConfigError(f"--style must be one of {', '.join(STYLES)}")
+        if self.task == "ask" and not self.questions:
+            raise ConfigError("ask needs at least one question")
+        if any(not q.strip() for q in self.questions):
+            raise ConfigError("a question is empty")
+        if self.max_output_tokens < 1:
+            raise ConfigError("--max-output-tokens must be at least 1")
+
+
+def _language(options: PromptOptions) -> str:
+    return f" Write in {options.language}." if options.language else ""
+
+
+def _video_line(info: VideoInfo, time_range: tuple[float, float] | None) -> str:
+    total = format_time(info.duration, precision=1, always_hours=True)
+    if time_range is None:
+        return f"The video is {total} long."
+    a, b = (format_time(t, precision=1, always_hours=True) for t in time_range)
+    return f"The video is {total} long; these frames cover only the part from {a} to {b}."
+
+
+def instruction(options: PromptOptions, info: VideoInfo, time_range=None, structured: bool = False) -> str:
+    """The instruction text that precedes the images."""
+    return f"{_video_line(info, time_range)} {task_text(options, time_range is not None, structured)}"
+
+
+def task_text(options: PromptOptions, partial: bool, structured: bool) -> str:
+    """What to do, without the sentence about the video's length."""
+    if options.task == "summarize":
+        body = options.instruction or STYLES[options.style]
+        if partial:
+            body = ("Describe what happens in this part, in order, citing timestamp labels; "
+                    "your notes will be merged with notes on the other parts.")
+    elif options.task == "ask":
+        qs = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(options.questions))
+        body = (f"Answer these questions about the video:\n{qs}\n"
+                "For each answer, cite the timestamp labels of the frames that support it.")
+        if partial:
+            body += " If this part does not show the answer, say 'not in this part'."
+        if structured:
+            body += " Reply in the JSON format requested, one entry per question, times as labels without brackets."
+        else:
+            body += " Put each cited label in square brackets, e.g. [00:01:05.2]."
+    else:
+        body = ("Split the video into chapters where its content changes. For each chapter give the "
+                "timestamp label of the frame where it starts, a short title and a one-line summary.")
+        if partial:
+            body = "List the chapters within this part: " + body[len("Split the video into chapters "):]
+        if structured:
+            body += " Reply in the JSON format requested, times as labels without brackets."
+        else:
+            body += " Write one chapter per line as: [00:00:00.0] Title - summary"
+    return f"{body}{_language(options)}"
+
+
+def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimits) -> list[dict]:
+    """The label-then-image content parts for ``images``."""
+    parts: list[dict] = []
+    for image in images:
+        parts.append({"type": "text", "text": image.label or time_label(image.time)})
+        url: dict = {"url": data_url(image)}
+        if limits.supports_detail:
+            url["detail"] = detail
+        parts.append({"type": "image_url", "image_url": url})
+    return parts
+
+
+def _response_format(options: PromptOptions) -> dict | None:
+    if options.task == "ask":
+        return {"type": "json_schema", "json_schema": {"name": "video_answers", "strict": True, "schema": ANSWER_SCHEMA}}
+    if options.task == "chapters":
+        return {"type": "json_schema", "json_schema": {"name": "video_chapters", "strict": True, "schema": CHAPTER_SCHEMA}}
+    return None
+
+
+def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None) -> dict:
+    body: dict = {"model": model, "messages": messages, options.token_parameter: options.max_output_tokens}
+    if options.temperature is not None:
+        body["temperature"] = options.temperature
+    if response_format is not None:
+        body["response_format"] = response_format
+    body.update(options.extra)
+    return body
+
+
+def uses_structured(options: PromptOptions, limits: ProviderLimits) -> bool:
+    return options.structured and limits.supports_json_schema and options.task in ("ask", "chapters")
+
+
+def build_request(
+    model: str,
+    images: Sequence[PackedImage],
+    info: VideoInfo,
+    options: PromptOptions,
+    *,
+    detail: str = "low",
+    limits: ProviderLimits | None = None,
+    time_range: tuple[float, float] | None = None,
+) -> dict:
+    """The Chat Completions request body for one request.
+
+    Args:
+        model: model name.
+        images: packed images in time order.
+        info: the video's info (its duration is stated in the prompt).
+        options: task and wording.
+        detail: ``detail`` for every image.
+        limits: provider profile (whether to send ``detail`` and ``response_format``).
+        time_range: for one chunk of a longer video, the part these images cover.
+
+    Returns:
+        The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
+    """
+    limits = limits or ProviderLimits()
+    structured = uses_structured(options, limits)
+    content = [{"type": "text", "text": instruction(options, info, time_range, structured)}]
+    content += image_parts(images, detail, limits)
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
+    return _body(model, messages, options, _response_format(options) if structured else None)
+
+
+def build_reduce_request(
+    model: str,
+    partials: Sequence[tuple[tuple[float, float], str]],
+    info: VideoInfo,
+    options: PromptOptions,
+    *,
+    limits: ProviderLimits | None = None,
+) -> dict:
+    """A text-only request that merges per-chunk results into one (map-reduce's reduce step).
+
+    Args:
+        model: model name.
+        partials: ((start, end), text) per chunk, in time order.
+        info: the video's info.
+        options: the original task options.
+        limits: provider profile.
+
+    Returns:
+        The request body.
+    """
+    limits = limits or ProviderLimits()
+    structured = uses_structured(options, limits)
+    notes = "\n\n".join(
+        f"Part {format_time(a, precision=1, always_hours=True)} to {format_time(b, precision=1, always_hours=True)}:\n{text.strip()}"
+        for (a, b), text in partials
+    )
+    task = task_text(options, False, structured)
+    text = (
+        f"{_video_line(info, None)} Notes were written on consecutive parts of the video, citing timestamp labels "
+        f"of frames that were shown. Using only these notes, do this for the whole video: {task}\n"
+        "Keep cited timestamps exactly as they appear in the notes; do not invent new ones.\n\n" + notes
+    )
+    system = SYSTEM.replace("You are shown frames sampled from a video", "You are given notes on frames sampled from a video")
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+    return _body(model, messages, options, _response_format(options) if structured else None)
