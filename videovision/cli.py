@@ -144,6 +144,301 @@ def cmd_frames(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grid_arg(text: str) -> tuple[int, int]:
+    try:
+        rows, cols = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a grid: use RxC, e.g. 2x2") from None
+    if rows < 1 or cols < 1 or rows * cols < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: a grid needs at least two cells")
+    return rows, cols
+
+
+def _positive_money(text: str) -> float:
+    return _positive_float(text.lstrip("$"))
+
+
+def add_pack_options(p: argparse.ArgumentParser, default_max_frames: int | None) -> None:
+    g = p.add_argument_group("model, budget and packing")
+    g.add_argument("--model", default=None, help="model name (default $VIDEOVISION_MODEL or gpt-4o-mini)")
+    g.add_argument("--detail", choices=["low", "high", "auto"], default="low", help="image detail (default low)")
+    g.add_argument("--max-frames", type=_positive_int, default=default_max_frames, metavar="N",
+                   help=f"send at most N frames (default {default_max_frames or 'no limit'})")
+    g.add_argument("--max-image-tokens", type=_positive_int, default=None, metavar="N", help="image token budget")
+    g.add_argument("--max-cost", type=_positive_money, default=None, metavar="USD", help="cost budget in USD")
+    g.add_argument("--grid", type=_grid_arg, default=None, metavar="RxC", help="tile RxC frames into one image")
+    g.add_argument("--burn-timestamps", action="store_true", help="burn each frame's time into its pixels")
+    g.add_argument("--image-format", choices=["jpeg", "png", "webp"], default="jpeg")
+    g.add_argument("--quality", type=_positive_int, default=80, help="JPEG/WEBP quality 1-100 (default 80)")
+    g.add_argument("--provider", default=None, metavar="NAME|FILE",
+                   help="provider limits: openai (default), local, or a JSON file")
+    g.add_argument("--models-file", default=None, metavar="FILE", help="JSON/TOML file of extra model parameters")
+    g.add_argument("--frames-per-request", type=_positive_int, default=None, metavar="N",
+                   help="split into map-reduce requests of at most N images")
+    g.add_argument("--max-output-tokens", type=_positive_int, default=None, metavar="N",
+                   help="output token limit per request (default 1200)")
+
+
+def add_request_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("endpoint, cache and output")
+    g.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI)")
+    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS", help="per-request timeout (default 120)")
+    g.add_argument("--max-retries", type=int, default=None, metavar="N", help="retries with backoff (default 2)")
+    g.add_argument("--concurrency", type=_positive_int, default=4, metavar="N", help="parallel chunk requests (default 4)")
+    g.add_argument("--tolerance", type=float, default=1.0, metavar="SECONDS",
+                   help="a cited time is supported when a frame sent lies within this (default 1.0)")
+    g.add_argument("--cache-dir", default=None, metavar="DIR", help="cache directory (default: user cache dir)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache and run log")
+    g.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
+    g.add_argument("--json", action="store_true", help="print JSON")
+    g.add_argument("--language", default=None, help="answer in this language")
+
+
+def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
+    from . import tokens as tok
+    from .packing import Budget, PackConfig, load_provider
+    from .pipeline import TaskConfig
+    from .prompts import DEFAULT_MAX_OUTPUT_TOKENS, PromptOptions
+
+    if args.models_file:
+        tok.load_models_file(args.models_file)
+    model = args.model or os.environ.get("VIDEOVISION_MODEL") or tok.DEFAULT_MODEL
+    limits = load_provider(args.provider)
+    max_out = args.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS
+    pack_config = PackConfig(
+        model=model, detail=args.detail, image_format=args.image_format, quality=args.quality,
+        burn_timestamps=args.burn_timestamps, grid=args.grid, limits=limits,
+        budget=Budget(args.max_frames, args.max_image_tokens, args.max_cost), expected_output_tokens=max_out,
+    )
+    prompt = PromptOptions(
+        task=task, style=getattr(args, "style", "brief"), language=getattr(args, "language", None),
+        instruction=getattr(args, "prompt", None), questions=questions, max_output_tokens=max_out,
+    )
+    return TaskConfig(
+        sampling=sampling_config(args), pack=pack_config, prompt=prompt,
+        frames_per_request=args.frames_per_request, concurrency=getattr(args, "concurrency", 4),
+        tolerance=getattr(args, "tolerance", 1.0),
+    )
+
+
+def _open_cache(args):
+    from .cache import open_cache
+
+    if getattr(args, "no_cache", False):
+        return open_cache(enabled=False)
+    return open_cache(args.cache_dir, enabled=True)
+
+
+def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None):
+    from .pipeline import make_plan
+
+    config = _task_config(args, task, questions)
+    bar = ProgressBar("sampling")
+    try:
+        return config, make_plan(args.video, config, cache=cache, progress=bar)
+    finally:
+        bar.close()
+
+
+def _print_plan(plan, as_json: bool) -> None:
+    from .render import dumps, plan_table
+
+    sys.stdout.write(dumps(plan.to_json()) if as_json else plan_table(plan))
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .render import dumps
+
+    cache = None if args.no_cache else _open_cache(args)
+    try:
+        _, plan = _plan(args, "summarize", cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    _print_plan(plan, args.json)
+    if args.request_json:
+        from .export import atomic_write_text
+        from pathlib import Path
+
+        bodies = [r.body for r in plan.requests if r.body is not None]
+        payload = bodies[0] if len(bodies) == 1 else bodies
+        try:
+            atomic_write_text(Path(args.request_json), dumps(payload))
+        except OSError as err:
+            raise ConfigError(f"--request-json {args.request_json}: cannot write ({err.strerror})") from err
+        print(f"wrote {len(bodies)} request bod{'y' if len(bodies) == 1 else 'ies'} to {args.request_json}", file=sys.stderr)
+    return 0
+
+
+def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
+    """Plan, then (unless --dry-run) send and parse. Returns the TaskResult or None for a dry run."""
+    from .client import ClientConfig, OpenAIChatClient
+    from .pipeline import run_plan
+
+    cache = _open_cache(args)
+    try:
+        config, plan = _plan(args, task, questions, cache=cache)
+        if args.dry_run:
+            _print_plan(plan, args.json)
+            return None
+        overrides = {k: v for k, v in (("base_url", args.base_url), ("timeout", args.timeout),
+                                       ("max_retries", args.max_retries)) if v is not None}
+        client_config = ClientConfig.from_env(**overrides)
+        client = OpenAIChatClient(client_config)
+        streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
+        on_text = (lambda text: (sys.stdout.write(text), sys.stdout.flush())) if streaming else None
+        result = run_plan(plan, client, cache=cache, concurrency=config.concurrency, tolerance=config.tolerance,
+                          base_url=client_config.base_url, on_text=on_text)
+        if streaming and result.cache_hits == 0:
+            sys.stdout.write("\n")
+            result = _StreamedResult(result)
+        return result
+    finally:
+        cache.close()
+
+
+class _StreamedResult:
+    """Marks a result whose text was already streamed to the terminal."""
+
+    def __init__(self, result):
+        self.result = result
+
+
+def _unwrap(result):
+    if isinstance(result, _StreamedResult):
+        return result.result, True
+    return result, False
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from .render import dumps, summary_text
+
+    result, streamed = _unwrap(_run_task(args, "summarize"))
+    if result is None:
+        return 0
+    if args.json:
+        sys.stdout.write(dumps(result.to_json()))
+    elif streamed:
+        notes = summary_text(result.summary, markdown=args.markdown).split("\n", 1 if not args.markdown else 3)
+        tail = summary_text(type(result.summary)(text="", moments=result.summary.moments, rejected=result.summary.rejected))
+        if tail.strip():
+            sys.stdout.write(tail.lstrip("\n"))
+    else:
+        sys.stdout.write(summary_text(result.summary, markdown=args.markdown))
+    _footer(result)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .render import answers_text, dumps
+
+    questions = tuple(q for q in args.questions)
+    result, _ = _unwrap(_run_task(args, "ask", questions))
+    if result is None:
+        return 0
+    sys.stdout.write(dumps(result.to_json()) if args.json else answers_text(result.answers, markdown=args.markdown))
+    _footer(result)
+    return 0
+
+
+def cmd_chapters(args: argparse.Namespace) -> int:
+    from .render import chapters_json, chapters_text, dumps, webvtt_chapters, youtube_chapters
+
+    result, _ = _unwrap(_run_task(args, "chapters"))
+    if result is None:
+        return 0
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        text = dumps(result.to_json())
+    elif fmt == "youtube":
+        text = youtube_chapters(result.chapters)
+    elif fmt == "vtt":
+        text = webvtt_chapters(result.chapters)
+    else:
+        text = chapters_text(result.chapters, markdown=args.markdown)
+    if args.output:
+        from pathlib import Path
+        from .export import atomic_write_text
+
+        try:
+            atomic_write_text(Path(args.output), text)
+        except OSError as err:
+            raise ConfigError(f"--output {args.output}: cannot write ({err.strerror})") from err
+        print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    _footer(result)
+    return 0
+
+
+def _footer(result) -> None:
+    cost = result.estimated_cost_usd
+    cost_text = "unknown cost" if cost is None else f"~${cost:.4f}"
+    print(f"{result.plan.model}: {len(result.plan.sent_times)} frames, {result.requests_made} request(s) sent, "
+          f"{result.cache_hits} from cache, {result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, "
+          f"{cost_text}", file=sys.stderr)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from .render import dumps
+
+    cache = _open_cache(args)
+    try:
+        entries = cache.recent(args.limit)
+    finally:
+        cache.close()
+    if args.json:
+        sys.stdout.write(dumps([e.to_json() for e in entries]))
+        return 0
+    if not entries:
+        print("no requests logged yet", file=sys.stderr)
+        return 0
+    for e in entries:
+        cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
+        status = "cache" if e.cached else e.status
+        print(f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
+              f"{cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}")
+    return 0
+
+
+def _extend_tasks(sub) -> None:
+    common_help = {"plan": "show what would be sent and what it costs (offline)",
+                   "summarize": "summarize a video", "ask": "ask questions about a video (timestamped answers)",
+                   "chapters": "split a video into chapters"}
+    p = sub.add_parser("plan", help=common_help["plan"], description="Offline: sample, pack and price a request.")
+    p.add_argument("video")
+    add_sampling_options(p)
+    add_pack_options(p, default_max_frames=None)
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--request-json", metavar="FILE", help="write the exact request body(ies), full base64")
+    p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-cache", action="store_true", help="do not reuse or store packed frames")
+    p.set_defaults(func=cmd_plan)
+
+    for name, func in (("summarize", cmd_summarize), ("ask", cmd_ask), ("chapters", cmd_chapters)):
+        p = sub.add_parser(name, help=common_help[name], description=common_help[name].capitalize() + ".")
+        p.add_argument("video")
+        if name == "ask":
+            p.add_argument("questions", nargs="+", metavar="QUESTION")
+        add_sampling_options(p, default_strategy="hybrid")
+        add_pack_options(p, default_max_frames=32)
+        add_request_options(p)
+        p.add_argument("--markdown", action="store_true", help="Markdown output")
+        if name == "summarize":
+            p.add_argument("--style", choices=["brief", "detailed", "bullet"], default="brief")
+            p.add_argument("--prompt", default=None, help="replace the instruction text")
+        if name == "chapters":
+            p.add_argument("--format", choices=["text", "youtube", "vtt", "json"], default="text")
+            p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)")
+    p.add_argument("--limit", type=_positive_int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--cache-dir", default=None)
+    p.set_defaults(func=cmd_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Understand recorded video with vision language models.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -164,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks]
 
 
 def _setup_logging(verbose: int) -> None:

@@ -107,3 +107,49 @@ def chapters_json(chapters: Chapters) -> list[dict]:
 
 def dumps(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def plan_table(plan) -> str:
+    """A human-readable plan: the frames to send, totals, requests and what was dropped."""
+    v = plan.video
+    lines = [
+        f"video    {v.path}  {format_time(v.duration, precision=1)}  {v.width}x{v.height}  {v.fps:.2f} fps"
+        + (f"  rotation {v.rotation}" if v.rotation else "")
+        + ("  (truncated)" if v.truncated else ""),
+        f"model    {plan.model}" + ("" if plan.model_known else "  (unknown model: conservative token estimate)")
+        + f"  detail {plan.detail}",
+        "",
+        f"{'#':>4}  {'time':>10}  {'scene':>5}  {'size':>9}  {'tokens':>6}  {'KB':>6}",
+    ]
+    for n, image in enumerate(plan.images, 1):
+        when = format_time(image.time, precision=1)
+        if image.times and len(image.times) > 1:
+            when += f" +{len(image.times) - 1}"
+        scene = "" if image.scene is None else str(image.scene)
+        lines.append(f"{n:>4}  {when:>10}  {scene:>5}  {image.width:>4}x{image.height:<4}  {image.tokens:>6}  "
+                     f"{len(image.data) / 1024:6.1f}")
+    frames = len(plan.sent_times)
+    lines += [
+        "",
+        f"images       {len(plan.images)}" + (f" ({frames} frames in grids)" if frames != len(plan.images) else ""),
+        f"image tokens {plan.image_tokens}",
+        f"text tokens  {plan.text_tokens}" + ("" if plan.text_tokens_exact else " (estimate)"),
+    ]
+    cost_in, cost = plan.estimated_input_cost_usd, plan.estimated_cost_usd
+    if cost is None:
+        lines.append("cost         unknown (no price for this model; --models-file can set one)")
+    else:
+        lines.append(f"cost         ~${cost_in:.4f} input, ~${cost:.4f} with output at its limit (estimate)")
+    lines.append(f"requests     {len(plan.requests)}" + (
+        "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
+                           f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"
+        if len(plan.requests) > 1 else ""))
+    if plan.duplicates_dropped:
+        lines.append(f"duplicates   {plan.duplicates_dropped} near-duplicate frames dropped while sampling")
+    if plan.dropped:
+        lines.append(f"dropped      {len(plan.dropped)} frames:")
+        for d in plan.dropped[:50]:
+            lines.append(f"  {format_time(d.time, precision=1):>10}  {d.reason}")
+        if len(plan.dropped) > 50:
+            lines.append(f"  ... and {len(plan.dropped) - 50} more")
+    return "\n".join(lines) + "\n"
