@@ -377,7 +377,7 @@ def _spread(times: np.ndarray, pool: list[int], keep: int, chosen: list[int]) ->
 
 def split_requests(images: Sequence[PackedImage], limits: ProviderLimits, scenes: Sequence[Scene] = ()) -> tuple[tuple[int, ...], ...]:
     """Split images (time order) into requests that respect the per-request limits,
-    moving each boundary back to a scene change when one lies in the last quarter of a chunk."""
+    moving each boundary back to a scene change when one lies in the second half of a chunk."""
     if not images:
         return ()
     chunks: list[tuple[int, ...]] = []
@@ -392,8 +392,8 @@ def split_requests(images: Sequence[PackedImage], limits: ProviderLimits, scenes
             payload += size
             end += 1
         if end < n:
-            floor = start + max(1, (3 * (end - start)) // 4)
-            for cut in range(end, floor, -1):
+            floor = start + max(1, (end - start) // 2)
+            for cut in range(end, floor - 1, -1):
                 if images[cut].scene != images[cut - 1].scene and images[cut].scene is not None:
                     end = cut
                     break

@@ -223,7 +223,8 @@ def parse_chapters(text: str, check: TimeCheck, scenes: Sequence[Scene] = (), sn
                 continue
             t = parse_timestamp(match.group("a"))
             rest = line[match.end() :].strip(" -–—:*")
-            title, _, summary = re.split(r"\s+[-–—:]\s+", rest, maxsplit=1) + ["", ""] if rest else ("", "", "")
+            pieces = re.split(r"\s+[-–—:]\s+", rest, maxsplit=1)
+            title, summary = (pieces + [""])[:2]
             if t is not None:
                 raw.append((t, title.strip("* "), summary.strip()))
     cuts = sorted(s.start for s in scenes if s.start > 0)

@@ -237,7 +237,7 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
 def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:
     p = config.pack
     return {
-        "sampling": _sampling_params(sampling), "model_tokens": tok.model_fingerprint(p.model), "detail": p.detail,
+        "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
         "format": p.image_format, "quality": p.quality, "burn": p.burn_timestamps, "grid": p.grid,
         "budget": [p.budget.max_frames, p.budget.max_image_tokens, p.budget.max_cost],
         "limits": [p.limits.max_images_per_request, p.limits.max_image_bytes, p.limits.max_payload_bytes],
