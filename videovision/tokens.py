@@ -350,7 +350,7 @@ def resolve_model(model: str | ModelSpec) -> ModelSpec:
     if first:
         logger.warning(
             "Unknown model %r: image tokens are estimated with a conservative default "
-            "(32 px patches, up to 1536 per image, x%s) and text tokens are estimated. "
+            "(32 px patches, up to 1536 per image, x%s), and chat counts are not exact. "
             "Describe the model in a models file or with register_model() for exact budgets.",
             model, UNKNOWN_MODEL_MULTIPLIER,
         )
