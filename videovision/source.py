@@ -20,6 +20,7 @@ frames that are kept, straight to the requested size.
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import math
 import os
@@ -93,7 +94,9 @@ def _open_container(path: Path) -> av.container.InputContainer:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as err:
         text = str(err)
-        if "moov atom not found" in text.lower() or "invalid data" in text.lower():
+        if "end of file" in text.lower() or isinstance(err, EOFError):
+            hint = "the file ends before any video data (an empty, zero-duration or truncated video)"
+        elif "moov atom not found" in text.lower() or "invalid data" in text.lower():
             hint = (
                 "not a video file FFmpeg can read, or a truncated download "
                 "(an MP4 whose index is missing): check the file or download it again"
@@ -394,12 +397,7 @@ class VideoSource:
                 k = bisect.bisect_right(self._key_pts, want_pts) - 1
                 key_pts = self._key_pts[k] if k >= 0 else self._first_pts
                 if decoder is None or key_pts > position:
-                    if decoder is not None or key_pts > self._first_pts:
-                        try:
-                            container.seek(key_pts, stream=stream, backward=True, any_frame=False)
-                        except av.error.FFmpegError:
-                            container.seek(0, backward=True)
-                    decoder = self._decode_packets(container, stream)
+                    decoder = self._positioned(container, stream, k, want_pts, fresh=decoder is None)
                 got = None
                 for frame in decoder:
                     if frame.pts is None:
@@ -416,6 +414,31 @@ class VideoSource:
                 yield Frame(time=time, index=index, image=self.to_image(got, max_side), scene=scene)
         finally:
             self.close()
+
+    def _positioned(self, container, stream, k: int, want_pts: int, *, fresh: bool) -> Iterator[av.VideoFrame]:
+        """A frame iterator positioned at or before ``want_pts``.
+
+        Seeks to keyframe ``k``; if the seek lands past the wanted frame (inexact seeking in
+        damaged or index-less files), retries one keyframe earlier, then decodes from the start.
+        """
+        attempts = [k, k - 1] if k > 0 else []
+        for attempt in attempts:
+            try:
+                container.seek(self._key_pts[attempt], stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                break
+            decoder = self._decode_packets(container, stream)
+            first = next((f for f in decoder if f.pts is not None), None)
+            if first is not None and int(first.pts) <= want_pts:
+                return itertools.chain([first], decoder)
+            if first is not None and attempt == attempts[-1]:
+                log.debug("%s: seek landed past the wanted frame; decoding from the start", self.path.name)
+        if not fresh or attempts:
+            try:
+                container.seek(self._first_pts, stream=stream, backward=True, any_frame=False)
+            except av.error.FFmpegError:
+                container, stream = self._open_decoder()
+        return self._decode_packets(container, stream)
 
     def to_image(self, frame: av.VideoFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
