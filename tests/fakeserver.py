@@ -96,6 +96,7 @@ FAULT_KINDS = frozenset(
         "content_filter",  # 200 with finish_reason "content_filter"
         "content_policy",  # 400 content_policy_violation
         "context",  # 400 context_length_exceeded
+        "pass",  # no fault: answer normally (to script faults for later requests)
     }
 )
 
@@ -611,6 +612,8 @@ class _Handler(BaseHTTPRequestHandler):
         "slow" waits first; the late faults ("length", "refusal", "content_filter") change the answer.
         """
         kind = fault.kind
+        if kind == "pass":
+            return False
         if kind == "slow":
             if self.owner._closing.wait(fault.delay):
                 self.close_connection = True

@@ -325,6 +325,13 @@ def test_register_override_and_reset():
     assert image_tokens(1024, 1024, "gpt-5-mini", "high") == 1659
 
 
+def test_registered_snapshot_wins_over_family():
+    register_model_from_dict({"name": "gpt-4o-2024-05-13", "like": "gpt-4o",
+                              "input_price_per_m": 5.0, "output_price_per_m": 15.0})
+    assert prices("gpt-4o-2024-05-13") == (5.0, 15.0)
+    assert prices("openai/gpt-4o-2024-08-06") == (2.5, 10.0)
+
+
 def test_register_model_spec_directly():
     spec = register_model(ModelSpec(name="qwen2-vl", scheme="patch", patch_size=28, patch_budget_high=1280,
                                     max_dim_high=4000, multiplier_doc=1.0))

@@ -462,12 +462,19 @@ def build_parser() -> argparse.ArgumentParser:
 _EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks]
 
 
+_HANDLER: logging.Handler | None = None
+
+
 def _setup_logging(verbose: int) -> None:
+    global _HANDLER
+    logger = logging.getLogger("videovision")
+    if _HANDLER is not None:
+        logger.removeHandler(_HANDLER)
+        _HANDLER = None
     if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("videovision: %(levelname)s: %(message)s"))
-        logger = logging.getLogger("videovision")
-        logger.addHandler(handler)
+        _HANDLER = logging.StreamHandler(sys.stderr)
+        _HANDLER.setFormatter(logging.Formatter("videovision: %(levelname)s: %(message)s"))
+        logger.addHandler(_HANDLER)
         logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
 
 

@@ -59,6 +59,8 @@ from .errors import ConfigError
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_MODELS",
+    "ENCODINGS_DIR_ENV",
     "PRICES_CHECKED",
     "ImageDetail",
     "ModelSpec",
@@ -293,17 +295,13 @@ def known_models() -> tuple[ModelSpec, ...]:
 # Name resolution
 # ---------------------------------------------------------------------------------------------------
 
-_DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
-
-
 def _normalize_name(name: str) -> str:
-    """``openai/GPT-4o-2024-08-06`` -> ``gpt-4o``; ``ft:gpt-4o-mini-2024-07-18:org::id`` -> ``gpt-4o-mini``."""
+    """``openai/GPT-4o-2024-08-06`` -> ``gpt-4o-2024-08-06``; ``ft:gpt-4o-mini-2024-07-18:org::id`` -> ``gpt-4o-mini-2024-07-18``."""
     n = name.strip().lower()
     if n.startswith("ft:"):
         n = n[3:]
     n = n.split(":", 1)[0]          # fine-tune ids, Ollama tags (llava:13b), OpenRouter :free
-    n = n.rsplit("/", 1)[-1]        # provider prefixes: openai/gpt-4o, azure/...
-    return _DATE_SUFFIX.sub("", n)
+    return n.rsplit("/", 1)[-1]     # provider prefixes: openai/gpt-4o, azure/...
 
 
 def _lookup(normalized: str) -> ModelSpec | None:
@@ -321,9 +319,10 @@ def resolve_model(model: str | ModelSpec) -> ModelSpec:
     """Find the parameters of a model by name.
 
     Matching is case-insensitive, ignores a provider prefix (``openai/``), a fine-tune wrapper
-    (``ft:...:org::id``), a tag after ``:`` and a date suffix (``-2024-08-06``, ``-0613``), then takes
-    the longest table name that equals the rest or is followed in it by ``-``: ``gpt-4o-mini-2024-07-18``
-    is gpt-4o-mini (not gpt-4o), ``gpt-4-turbo-preview`` is gpt-4-turbo, but ``gpt-5.1`` is not gpt-5.
+    (``ft:...:org::id``) and a tag after ``:``, then takes the longest table name that equals the rest
+    or is followed in it by ``-``. So date suffixes fall away (``gpt-4o-mini-2024-07-18`` is
+    gpt-4o-mini, not gpt-4o), ``gpt-4-turbo-preview`` is gpt-4-turbo, ``gpt-5.1`` is *not* gpt-5, and
+    a registered snapshot (``gpt-4o-2024-05-13``) wins over its family.
 
     An unknown model gets ``UNKNOWN_MODEL_SPEC`` under its own name, with ``known=False``, and one
     warning per name on the ``videovision`` logger.
@@ -815,7 +814,7 @@ _ENCODING_SOURCES: dict[str, str] = {
     "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
     "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
 }
-# Only used when the file is found outside tiktoken's cache (tiktoken's own definitions need its loader).
+# The encodings' definitions, as in tiktoken_ext/openai_public.py (whose functions would download the file).
 _O200K_PAT = "|".join([
     r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
     r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
@@ -907,11 +906,10 @@ def _load_encoding(name: str) -> Any:
     loaded = getattr(tiktoken.registry, "ENCODINGS", {}).get(name)
     if loaded is not None:
         return loaded
+    # tiktoken.get_encoding is never called: it downloads when its cache misses. The file is read here,
+    # checked against the published hash, and turned into an Encoding directly.
     cache_file = _tiktoken_cache_file(name)
-    if cache_file is not None and cache_file.is_file() and _read_verified(cache_file, name) is not None:
-        # the file is present and valid, so tiktoken reads it and never goes to the network
-        return tiktoken.get_encoding(name)
-    for path in _other_encoding_files(name):
+    for path in ([cache_file] if cache_file is not None else []) + _other_encoding_files(name):
         if path.is_file():
             data = _read_verified(path, name)
             if data is not None:
