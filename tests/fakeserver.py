@@ -1164,6 +1164,17 @@ def label_seconds(label: str) -> float:
     return seconds
 
 
+_NOTE_LABEL = re.compile(r"\[\d{2}:\d{2}:\d{2}\.\d\]")
+
+
+def _user_text(body: dict) -> str:
+    texts = []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
+            texts.append(message["content"])
+    return "\n".join(texts)
+
+
 def default_responder(body: dict) -> str:
     """Answer from what was received: the frame time labels, or JSON for a ``json_schema`` format.
 
@@ -1172,6 +1183,8 @@ def default_responder(body: dict) -> str:
     """
     labels = frame_labels(body)
     images = count_images(body)
+    if not images:  # a text-only request (e.g. a map-reduce merge): echo the labels its notes cite
+        labels = list(dict.fromkeys(_NOTE_LABEL.findall(_user_text(body))))
     if labels:
         text = f"Frames at {', '.join(labels)} show a test pattern."
     elif images:

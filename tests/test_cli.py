@@ -214,6 +214,8 @@ def test_local_server_needs_no_key(cut_clip, monkeypatch, capsys, tmp_path):
         assert code == 0, err
         bodies = [r.body for r in local.chat_requests]
     assert len(bodies) > 1  # 12 frames, 8 per request: map-reduce
+    moments = json.loads(out)["moments"]  # the merged summary keeps global times, all checked
+    assert len(moments) == 12 and all(m["supported"] for m in moments)
     for body in bodies:
         parts = [p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
         images = [p for p in parts if p["type"] == "image_url"]

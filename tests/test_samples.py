@@ -191,3 +191,13 @@ def test_committed_samples(path):
     assert times[0] == pytest.approx(gt["start_pts_seconds"], abs=1e-6)
     assert np.allclose(np.array(times) - times[0], gt["frame_times"], atol=1e-6)
     assert all(i == n for i, n in nums)
+
+
+def test_demo_cuts_found_by_pyscenedetect():
+    scenedetect = pytest.importorskip("scenedetect")
+    gt = load_ground_truth(DEMO)
+    for detector in (scenedetect.AdaptiveDetector(), scenedetect.ContentDetector()):
+        scenes = scenedetect.detect(str(DEMO), detector)
+        found = [start.seconds for start, _ in scenes[1:]]
+        assert len(found) == len(gt["cuts"])
+        assert np.allclose(found, gt["cuts"], atol=1 / gt["fps_nominal"] + 1e-6)
