@@ -311,18 +311,17 @@ def _unwrap(result):
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
-    from .render import dumps, summary_text
+    from .render import dumps, summary_notes, summary_text
 
     result, streamed = _unwrap(_run_task(args, "summarize"))
     if result is None:
         return 0
     if args.json:
         sys.stdout.write(dumps(result.to_json()))
-    elif streamed:
-        notes = summary_text(result.summary, markdown=args.markdown).split("\n", 1 if not args.markdown else 3)
-        tail = summary_text(type(result.summary)(text="", moments=result.summary.moments, rejected=result.summary.rejected))
-        if tail.strip():
-            sys.stdout.write(tail.lstrip("\n"))
+    elif streamed:  # the text is on the terminal already; add only the notes on cited times
+        notes = summary_notes(result.summary)
+        if notes:
+            sys.stdout.write("\n".join(notes) + "\n")
     else:
         sys.stdout.write(summary_text(result.summary, markdown=args.markdown))
     _footer(result)

@@ -52,6 +52,8 @@ DEFAULT_MAX_FRAMES = 32
 """Default frame budget for summarize/ask/chapters: a 10-minute video in one request at low
 detail (32 x 2833 tokens = 91k on gpt-4o-mini, within its 128k context)."""
 DEFAULT_CONCURRENCY = 4
+MIN_AUTO_GAP = 3.0
+"""Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
 REDUCE_OVERHEAD_TOKENS = 250
 
 
@@ -231,7 +233,7 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
     if not max_frames:
         return None
     span = (min(end, duration) if end else duration) - (start or 0.0)
-    return max(1.0, span / max(1, max_frames - 2))
+    return max(MIN_AUTO_GAP, span / max(1, max_frames - 2))
 
 
 def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:

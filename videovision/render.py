@@ -37,9 +37,14 @@ def _unsupported_note(moments: Sequence[Moment], rejected: Sequence[str]) -> lis
     return lines
 
 
+def summary_notes(summary: Summary) -> list[str]:
+    """Notes on the times a summary cites that no frame sent supports, or that lie outside the video."""
+    return _unsupported_note(summary.moments, summary.rejected)
+
+
 def summary_text(summary: Summary, markdown: bool = False) -> str:
     lines = (["## Summary", ""] if markdown else []) + [summary.text]
-    notes = _unsupported_note(summary.moments, summary.rejected)
+    notes = summary_notes(summary)
     if notes:
         lines += [""] + [f"> {n}" if markdown else n for n in notes]
     return "\n".join(lines) + "\n"
