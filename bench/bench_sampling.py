@@ -38,7 +38,7 @@ def ensure_clip(path: Path, minutes: float) -> Path:
     from media import generate  # noqa: E402
 
     print(f"generating {path} ({minutes} min, takes a few minutes) ...", flush=True)
-    generate.generate_long_clip(path, minutes=minutes, progress=False)
+    generate.generate_long_clip(path, minutes=minutes, n_cuts=max(1, round(2.8 * minutes)), progress=False)
     return path
 
 

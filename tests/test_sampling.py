@@ -136,3 +136,24 @@ def test_frames_stream_rather_than_accumulate(tmp_path):
         assert first.time == 0.0  # a frame is available before the rest are decoded
         rest = list(stream)
     assert len(rest) == 19
+
+
+@pytest.mark.parametrize("codec, name", [("libx264", "h264.mp4"), ("libx265", "hevc.mp4"), ("libx264", "annexb.ts")])
+def test_dense_interval_skips_unreferenced_pictures_and_stays_exact(tmp_path, codec, name):
+    """Packets of pictures nothing references are not decoded on the way to a target; the
+    frames returned are still exactly the ones the rule picks."""
+    from videovision.source import _disposable_test
+
+    path = tmp_path / name
+    gt = make_clip(path, duration=4.0, cuts=[2.0], codec=codec, size=(160, 120))
+    with open_video(path) as video:
+        import av
+
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            test = _disposable_test(stream)
+            flags = [test(p) for p in container.demux(stream) if p.size]
+        assert any(flags) and not all(flags)  # B-pictures are skippable, the rest are not
+        frames = list(video.frames_at([i * 0.33 for i in range(12)]))
+    times = gt["frame_times"]
+    assert [read_frame_number(f.image) for f in frames] == [expected_index(times, i * 0.33) for i in range(12)]

@@ -238,9 +238,13 @@ class _SceneBuffer:
         self.spacing = 0.0
         self.cap = CANDIDATES_PER_SCENE
 
+    def wants(self, time: float) -> bool:
+        """Whether a frame at ``time`` would be kept (checked before paying for its score)."""
+        return not self.items or time - self.items[-1].raw.time >= self.spacing
+
     def offer(self, cand: _Candidate, cap: int) -> None:
         self.cap = cap
-        if self.items and cand.raw.time - self.items[-1].raw.time < self.spacing:
+        if not self.wants(cand.raw.time):
             return
         self.items.append(cand)
         if len(self.items) > self.cap:
@@ -330,7 +334,8 @@ def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, pr
         cap = CANDIDATES_PER_SCENE
         if hybrid:
             cap += 4 * math.ceil(max(0.0, raw.time - scene_start) / config.max_gap)
-        buffer.offer(_Candidate(raw, sharpness(small)), cap)
+        if buffer.wants(raw.time):
+            buffer.offer(_Candidate(raw, sharpness(small)), cap)
         last = raw
         if progress:
             progress(raw.time - start, total)
