@@ -280,3 +280,36 @@ def test_summary_streams_to_an_interactive_terminal(cut_clip, api_env, tmp_path)
     assert proc.returncode == 0, proc.stderr.read()
     assert "show a test pattern" in out and "[00:00:00.0]" in out
     assert api_env.last_body.get("stream") is True
+
+
+def test_failed_run_leaves_the_previous_frames_folder_intact(cut_clip, tmp_path, capsys):
+    out_dir = tmp_path / "f"
+    assert cli(capsys, "frames", cut_clip[0], "--out", out_dir, "--every", "2")[0] == 0
+    before = sorted(p.name for p in out_dir.iterdir())
+    code, _, err = cli(capsys, "frames", cut_clip[0], "--out", out_dir, "--start", "5.999")
+    assert code == 4 and "no frame" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == before
+    manifest = json.loads((out_dir / "frames.json").read_text())
+    assert all((out_dir / f["file"]).is_file() for f in manifest["frames"])
+    # a later successful run replaces the old frames entirely
+    assert cli(capsys, "frames", cut_clip[0], "--out", out_dir, "--every", "5")[0] == 0
+    assert sorted(p.name for p in out_dir.iterdir() if p.suffix == ".jpg" and p.name.startswith("frame_")) == [
+        "frame_00h00m00.000s.jpg", "frame_00h00m05.000s.jpg"]
+
+
+def test_unwritable_output_is_a_one_line_error(cut_clip, tmp_path, capsys):
+    out_dir = tmp_path / "f"
+    out_dir.mkdir()
+    (out_dir / "frames.json").mkdir()  # something in the way
+    code, _, err = cli(capsys, "frames", cut_clip[0], "--out", out_dir)
+    assert code == 2 and "cannot write" in err and len(err.strip().splitlines()) == 1
+
+
+def test_non_utf8_file_name(cut_clip, tmp_path, capsys):
+    import shutil
+
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/clip\xff.mp4"))
+    shutil.copy(cut_clip[0], odd)
+    code, out, err = cli(capsys, "plan", odd, "--cache-dir", tmp_path / "cache")
+    assert code == 0, err
+    assert "clip\\xff.mp4" in out

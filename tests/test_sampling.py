@@ -157,3 +157,13 @@ def test_dense_interval_skips_unreferenced_pictures_and_stays_exact(tmp_path, co
         frames = list(video.frames_at([i * 0.33 for i in range(12)]))
     times = gt["frame_times"]
     assert [read_frame_number(f.image) for f in frames] == [expected_index(times, i * 0.33) for i in range(12)]
+
+
+@pytest.mark.parametrize("duration, max_gap", [(60.0, 5.0), (60.0, 2.0), (2.0, 1.0)])
+def test_hybrid_never_exceeds_max_gap_in_long_single_scenes(clips, duration, max_gap):
+    path, gt = clips(f"single-{int(duration)}", duration=duration, cuts=[], size=(160, 120))
+    frames, _ = run(path, strategy="hybrid", max_gap=max_gap)
+    times = [f.time for f in frames]
+    assert times[0] == 0.0 and times[-1] == pytest.approx(gt["frame_times"][-1])
+    assert max(np.diff(times)) <= max_gap + 1e-6
+    assert len(frames) <= duration / max_gap * 2 + 2  # no needless frames either

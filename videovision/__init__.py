@@ -7,6 +7,8 @@
 ...     frames = list(vv.sample(video, vv.SamplingConfig(strategy="scenes")))
 """
 
+__version__ = "0.1.0"
+
 from .cache import Cache, NullCache, open_cache
 from .client import ChatClient, ClientConfig, OpenAIChatClient
 from .errors import (
@@ -50,7 +52,6 @@ from .types import (
     VideoInfo,
 )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",

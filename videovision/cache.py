@@ -62,6 +62,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from .errors import CacheError, VideoOpenError
+from .source import path_text
 from .types import ChatResult, PackedImage, Usage
 
 __all__ = [
@@ -736,9 +737,10 @@ class Cache:
         except OSError as err:
             raise VideoOpenError(f"cannot read {path}: {err.strerror or err}") from err
         ident = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        key = path_text(real)
         with self._read("looking up a file digest") as conn:
             row = conn.execute(
-                "SELECT size, mtime_ns, inode, dev, digest FROM digests WHERE path = ?", (real,)
+                "SELECT size, mtime_ns, inode, dev, digest FROM digests WHERE path = ?", (key,)
             ).fetchone()
         if row is not None and tuple(row[:4]) == ident:
             return row[4]
@@ -753,7 +755,7 @@ class Cache:
                 conn.execute(
                     "INSERT OR REPLACE INTO digests (path, size, mtime_ns, inode, dev, digest, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (real, *ident, digest, time.time()),
+                    (key, *ident, digest, time.time()),
                 )
         return digest
 
@@ -1016,7 +1018,7 @@ class Cache:
             str(run_id),
             str(task),
             str(model),
-            None if video is None else str(video),
+            None if video is None else path_text(video),
             _host_only(base_url_host),
             request_key,
             int(prompt_tokens),

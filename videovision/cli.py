@@ -490,6 +490,12 @@ def _one_line_warnings() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     debug = os.environ.get("VIDEOVISION_DEBUG", "") not in ("", "0")
+    for stream in (sys.stdout, sys.stderr):  # non-UTF-8 file names must not crash printing
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)

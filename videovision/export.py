@@ -6,14 +6,16 @@
      "frames": [{"time", "index", "scene", "file", "width", "height"}, ...],   # time ascending
      "scenes": [{"index", "start", "end"}], "duplicates_dropped": N, "contact_sheets": [...]}
 
-Frames are written as they arrive (nothing but small thumbnails is held), the JSON last,
-atomically, so an interrupted run leaves the previous ``frames.json`` intact.
+Frames are written as they arrive (nothing but small thumbnails is held) into a staging
+folder; only a complete run moves them in, writes the JSON atomically and removes the files of
+the previous run, so a failed or interrupted run leaves the folder as it was.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,26 +118,35 @@ def _prepare_dir(out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"--out {out_dir}: cannot create the directory ({err.strerror})") from err
-    if not os.access(out_dir, os.W_OK):
-        raise ConfigError(f"--out {out_dir}: the directory is not writable")
-    old = out_dir / MANIFEST
-    if old.exists():  # remove the files a previous run listed, so stale frames don't mix in
-        try:
-            previous = json.loads(old.read_text())
-            names = [f["file"] for f in previous.get("frames", [])] + list(previous.get("contact_sheets", []))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            names = []
-        for name in names:
-            path = out_dir / Path(str(name)).name
-            if path.is_file():
-                path.unlink()
+
+
+def _previous_files(out_dir: Path) -> list[str]:
+    """The files a previous run's manifest lists (removed once the new manifest is in place)."""
+    try:
+        previous = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        names = [f["file"] for f in previous.get("frames", [])] + list(previous.get("contact_sheets", []))
+        return [Path(str(n)).name for n in names]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file atomically (temp file + rename), with the usual permissions.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -170,24 +181,47 @@ def export_frames(
     """
     out = Path(out_dir)
     _prepare_dir(out)
-    sheet = ContactSheet(out, info.width / max(1, info.height))
-    written: list[ExportedFrame] = []
-    for frame in frames:
-        name = f"frame_{file_stamp(frame.time)}.jpg"
-        (out / name).write_bytes(encode_jpeg(frame.image, quality))
-        written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
-        sheet.add(frame)
-    sheet.flush()
-    manifest = {
-        "video": info.to_json(),
-        "frames": [
-            {"time": round(f.time, 6), "index": f.index, "scene": f.scene, "file": f.file, "width": f.width, "height": f.height}
-            for f in written
-        ],
-        "scenes": [{"index": s.index, "start": round(s.start, 6), "end": round(s.end, 6)} for s in (scenes or [])],
-        "contact_sheets": sheet.files,
-        **(extra or {}),
-    }
-    path = out / MANIFEST
-    atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
+    previous = _previous_files(out)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".frames-", dir=out))
+    except OSError as err:
+        raise ConfigError(f"--out {out}: cannot write there ({err.strerror})") from err
+    try:
+        # Everything is written into a staging folder first; only a complete run replaces the
+        # previous one, so a failed or interrupted run leaves the folder as it was.
+        sheet = ContactSheet(staging, info.width / max(1, info.height))
+        written: list[ExportedFrame] = []
+        for frame in frames:
+            name = f"frame_{file_stamp(frame.time)}.jpg"
+            (staging / name).write_bytes(encode_jpeg(frame.image, quality))
+            written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
+            sheet.add(frame)
+        sheet.flush()
+        manifest = {
+            "video": info.to_json(),
+            "frames": [
+                {"time": round(f.time, 6), "index": f.index, "scene": f.scene, "file": f.file, "width": f.width,
+                 "height": f.height}
+                for f in written
+            ],
+            "scenes": [{"index": s.index, "start": round(s.start, 6), "end": round(s.end, 6)} for s in (scenes or [])],
+            "contact_sheets": sheet.files,
+            **(extra or {}),
+        }
+        mode = 0o666 & ~_umask()
+        new_names = [f.file for f in written] + sheet.files
+        for name in new_names:
+            os.chmod(staging / name, mode)
+            os.replace(staging / name, out / name)
+        path = out / MANIFEST
+        atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
+        keep = set(new_names)
+        for name in previous:
+            old = out / name
+            if name not in keep and old.is_file():
+                old.unlink()
+    except OSError as err:
+        raise ConfigError(f"--out {out}: cannot write the frames ({err.strerror or err})") from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(out, tuple(written), tuple(sheet.files), path)

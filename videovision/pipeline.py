@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
+from . import __version__
 from . import tokens as tok
 from .cache import NullCache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
 from .client import ChatClient
@@ -95,6 +97,7 @@ def _sampling_params(config: SamplingConfig) -> dict:
         "end": config.end,
         "max_side": config.max_side,
         "dedup": config.dedup,
+        "dedup_threshold": config.dedup_threshold if config.dedup else None,
         "detector": config.detector if config.strategy in ("scenes", "hybrid") else None,
         "threshold": config.threshold if config.strategy in ("scenes", "hybrid") else None,
         "min_scene_len": config.min_scene_len if config.strategy in ("scenes", "hybrid") else None,
@@ -239,7 +242,7 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
 def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:
     p = config.pack
     return {
-        "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
+        "version": __version__, "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
         "format": p.image_format, "quality": p.quality, "burn": p.burn_timestamps, "grid": p.grid,
         "budget": [p.budget.max_frames, p.budget.max_image_tokens, p.budget.max_cost],
         "limits": [p.limits.max_images_per_request, p.limits.max_image_bytes, p.limits.max_payload_bytes],
@@ -311,8 +314,8 @@ def make_plan(
         if getattr(cache, "enabled", False):
             key = frames_key(cache.file_digest(video), _pack_params(config, sampling))
             cached = cache.get_frames(key)
-        if cached:
-            info, packing, scenes, duplicates = _packing_from_cache(cached, config.pack.model, config.pack.detail)
+        if cached:  # the info stays the freshly probed one (the same content may have moved)
+            _, packing, scenes, duplicates = _packing_from_cache(cached, config.pack.model, config.pack.detail)
         else:
             stream = sample(source, sampling, progress=progress)
             packing = pack(stream, config.pack, scenes=())
@@ -340,23 +343,27 @@ def _assemble(info, packing: Packing, scenes, duplicates, config: TaskConfig, sp
     images = packing.images
     requests: list[RequestPlan] = []
     exact = True
+    first = config.sampling.start or 0.0
+    last = min(config.sampling.end, info.duration) if config.sampling.end else info.duration
+    clipped = (first, last) if first > 0 or last < info.duration else None
     if len(chunks) <= 1:
-        body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits)
+        body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
+                             time_range=clipped)
         count = tok.chat_tokens(body["messages"], pc.model)
         exact = exact and count.exact
-        requests.append(RequestPlan("single", (0.0, info.duration), tuple(range(len(images))), count.image_tokens,
+        requests.append(RequestPlan("single", (first, last), tuple(range(len(images))), count.image_tokens,
                                     count.text_tokens, body))
     else:
         for n, chunk in enumerate(chunks):
-            start = 0.0 if n == 0 else images[chunk[0]].time
-            end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else info.duration
+            start = first if n == 0 else images[chunk[0]].time
+            end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else last
             body = build_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
-                                 limits=pc.limits, time_range=(start, end))
+                                 limits=pc.limits, time_range=(start, end), partial=True)
             count = tok.chat_tokens(body["messages"], pc.model)
             exact = exact and count.exact
             requests.append(RequestPlan("map", (start, end), chunk, count.image_tokens, count.text_tokens, body))
         reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.max_output_tokens
-        requests.append(RequestPlan("reduce", (0.0, info.duration), (), 0, reduce_text, None))
+        requests.append(RequestPlan("reduce", (first, last), (), 0, reduce_text, None))
         exact = False
     in_price, out_price = tok.prices(pc.model)
     return Plan(
@@ -426,6 +433,7 @@ class _Asker:
     cache_hits: int = 0
     usage: Usage = Usage()
     cost: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ask(self, body: dict, on_text=None) -> ChatResult:
         key = request_key(body, endpoint=self.base_url)
@@ -433,7 +441,8 @@ class _Asker:
         hit = self.cache.get_response(key)
         model = body["model"]
         if hit is not None:
-            self.cache_hits += 1
+            with self.lock:
+                self.cache_hits += 1
             self._log(model, hit, key, started, cached=True)
             return hit
         if self.client is None:
@@ -443,10 +452,11 @@ class _Asker:
         except RequestError as err:
             self._log(model, None, key, started, cached=False, status=type(err).__name__)
             raise
-        self.requests_made += 1
-        self.usage = self.usage + result.usage
         cost = tok.estimate_cost(model, result.usage.prompt_tokens, result.usage.completion_tokens)
-        self.cost += cost or 0.0
+        with self.lock:
+            self.requests_made += 1
+            self.usage = self.usage + result.usage
+            self.cost += cost or 0.0
         self.cache.put_response(key, result, body=body)
         self._log(model, result, key, started, cached=False, cost=cost)
         return result
@@ -494,7 +504,8 @@ def run_plan(
     if len(maps) == 1 and plan.requests[0].kind == "single":
         final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None)
     else:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+        try:
             futures = [pool.submit(asker.ask, r.body) for r in maps]
             results = []
             first_error: BaseException | None = None
@@ -503,10 +514,18 @@ def run_plan(
                     results.append(f.result())
                 except VideovisionError as err:
                     first_error = first_error or err
-            if first_error is not None:
-                raise first_error
+        except BaseException:
+            # interrupted (Ctrl-C): send nothing more; requests in flight finish and are cached
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if first_error is not None:
+            raise first_error
         partials = [(r.time_range, res.text) for r, res in zip(maps, results)]
-        body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.pack_config.limits)
+        reduce_range = plan.requests[-1].time_range
+        clipped = reduce_range if reduce_range != (0.0, plan.video.duration) else None
+        body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.pack_config.limits,
+                                    time_range=clipped)
         final = asker.ask(body)
     check = TimeCheck(plan.sent_times, plan.video.duration, tolerance)
     result = TaskResult(

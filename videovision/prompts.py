@@ -131,17 +131,23 @@ def _language(options: PromptOptions) -> str:
     return f" Write in {options.language}." if options.language else ""
 
 
-def _video_line(info: VideoInfo, time_range: tuple[float, float] | None) -> str:
+def _video_line(info: VideoInfo, time_range: tuple[float, float] | None, what: str = "these frames cover") -> str:
     total = format_time(info.duration, precision=1, always_hours=True)
     if time_range is None:
         return f"The video is {total} long."
     a, b = (format_time(t, precision=1, always_hours=True) for t in time_range)
-    return f"The video is {total} long; these frames cover only the part from {a} to {b}."
+    return f"The video is {total} long; {what} only the part from {a} to {b}."
 
 
-def instruction(options: PromptOptions, info: VideoInfo, time_range=None, structured: bool = False) -> str:
-    """The instruction text that precedes the images."""
-    return f"{_video_line(info, time_range)} {task_text(options, time_range is not None, structured)}"
+def instruction(options: PromptOptions, info: VideoInfo, time_range=None, structured: bool = False,
+                partial: bool = False) -> str:
+    """The instruction text that precedes the images.
+
+    Args:
+        time_range: the part of the video the frames cover, when not all of it.
+        partial: the request is one chunk of a map-reduce (its answer is notes to be merged).
+    """
+    return f"{_video_line(info, time_range)} {task_text(options, partial, structured)}"
 
 
 def task_text(options: PromptOptions, partial: bool, structured: bool) -> str:
@@ -216,6 +222,7 @@ def build_request(
     detail: str = "low",
     limits: ProviderLimits | None = None,
     time_range: tuple[float, float] | None = None,
+    partial: bool = False,
 ) -> dict:
     """The Chat Completions request body for one request.
 
@@ -226,14 +233,15 @@ def build_request(
         options: task and wording.
         detail: ``detail`` for every image.
         limits: provider profile (whether to send ``detail`` and ``response_format``).
-        time_range: for one chunk of a longer video, the part these images cover.
+        time_range: the part of the video these images cover, when not all of it.
+        partial: one chunk of a map-reduce: ask for notes to be merged.
 
     Returns:
         The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
-    content = [{"type": "text", "text": instruction(options, info, time_range, structured)}]
+    content = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
     content += image_parts(images, detail, limits)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return _body(model, messages, options, _response_format(options) if structured else None)
@@ -246,6 +254,7 @@ def build_reduce_request(
     options: PromptOptions,
     *,
     limits: ProviderLimits | None = None,
+    time_range: tuple[float, float] | None = None,
 ) -> dict:
     """A text-only request that merges per-chunk results into one (map-reduce's reduce step).
 
@@ -267,7 +276,7 @@ def build_reduce_request(
     )
     task = task_text(options, False, structured)
     text = (
-        f"{_video_line(info, None)} Notes were written on consecutive parts of the video, citing timestamp labels "
+        f"{_video_line(info, time_range, 'the notes cover')} Notes were written on consecutive parts of the video, citing timestamp labels "
         f"of frames that were shown. Using only these notes, do this for the whole video: {task}\n"
         "Keep cited timestamps exactly as they appear in the notes; do not invent new ones.\n\n" + notes
     )

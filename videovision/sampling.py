@@ -230,24 +230,23 @@ class _Candidate:
 
 
 class _SceneBuffer:
-    """Candidates of the current scene, evenly thinned so memory stays bounded."""
+    """Candidates of the current scene (since the last frame emitted), evenly thinned so that
+    memory stays bounded: at most ``CANDIDATES_PER_SCENE`` decoded frames."""
 
     def __init__(self, start: float):
         self.start = start
         self.items: list[_Candidate] = []
         self.spacing = 0.0
-        self.cap = CANDIDATES_PER_SCENE
 
     def wants(self, time: float) -> bool:
         """Whether a frame at ``time`` would be kept (checked before paying for its score)."""
         return not self.items or time - self.items[-1].raw.time >= self.spacing
 
-    def offer(self, cand: _Candidate, cap: int) -> None:
-        self.cap = cap
+    def offer(self, cand: _Candidate) -> None:
         if not self.wants(cand.raw.time):
             return
         self.items.append(cand)
-        if len(self.items) > self.cap:
+        if len(self.items) > CANDIDATES_PER_SCENE:
             self.items = self.items[::2]
             times = [c.raw.time for c in self.items]
             self.spacing = (times[-1] - times[0]) / max(1, len(times) - 1)
@@ -260,96 +259,118 @@ class _SceneBuffer:
         nxt.items = after
         return nxt
 
-    def pick(self, targets: list[float], lo: float, hi: float) -> list[RawFrame]:
-        """For each target, the sharpest of the nearest candidates inside [lo, hi]."""
-        chosen: list[RawFrame] = []
+    def drop_through(self, time: float) -> None:
+        """Forget candidates at or before ``time`` (a frame there was emitted)."""
+        self.items = [c for c in self.items if c.raw.time > time + 1e-9]
+
+    def pick(self, target: float, lo: float, hi: float) -> RawFrame | None:
+        """The sharpest of the candidates nearest ``target`` inside [lo, hi] (nearest overall if none)."""
+        if not self.items:
+            return None
         pool = [c for c in self.items if lo - 1e-9 <= c.raw.time <= hi + 1e-9] or self.items
-        used: set[int] = set()
-        for target in targets:
-            near = sorted(pool, key=lambda c: abs(c.raw.time - target))[:CANDIDATE_WINDOW]
-            near = [c for c in near if c.raw.index not in used] or near
-            if not near:
-                continue
-            best = max(near, key=lambda c: c.score)
-            if best.raw.index in used:
-                continue
-            used.add(best.raw.index)
-            chosen.append(best.raw)
-        return sorted(chosen, key=lambda r: r.time)
+        near = sorted(pool, key=lambda c: abs(c.raw.time - target))[:CANDIDATE_WINDOW]
+        return max(near, key=lambda c: c.score).raw
 
 
 def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, progress) -> Iterator[Frame]:
-    """One decoding pass: detect cuts on small frames, keep candidates, emit representatives."""
+    """One decoding pass: detect cuts on small frames, keep candidates, emit frames.
+
+    ``scenes``: at each cut, the representative of the scene that ended.
+    ``hybrid``: the opening frame; then whenever the next frame would leave a gap longer than
+    ``max_gap`` since the last frame emitted, the sharpest candidate of the second half of that
+    gap; at each cut, the scene's representative if the scene has no frame yet; the closing frame.
+    Either way the candidates held are those since the last cut or emission, thinned to a fixed
+    number, so memory does not grow with the length of the video.
+    """
     from scenedetect import FrameTimecode
     from scenedetect.common import Timecode
 
     info = source.info
     detector = make_detector(config, info.fps)
     hybrid = config.strategy == "hybrid"
-    total = (end if math.isfinite(end) else info.duration) - start
+    stop_at = min(end, info.duration) if math.isfinite(end) else info.duration
+    total = stop_at - start
     tb = source.time_base
     first_pts = int(round(info.start_time / float(tb))) if tb else 0
+    frame_step = 1.0 / info.fps if info.fps else 0.0
+    times = source.frame_times
     fps_fraction = max(1e-3, info.fps)
 
     buffer = _SceneBuffer(start)
     scene_start = start
+    scene_has_frame = False
     last: RawFrame | None = None
-    opening: RawFrame | None = None
+    last_emitted: float | None = None
     emitted: set[int] = set()
 
-    def to_frame(raw: RawFrame, scene: int | None) -> Frame:
-        emitted.add(raw.index)
-        return Frame(time=raw.time, index=raw.index, image=source.to_image(raw.frame, config.max_side), scene=scene)
+    def timecode(raw: RawFrame):
+        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
+        return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps_fraction)
 
-    def finish(scene_end: float, buf: _SceneBuffer) -> Iterator[Frame]:
-        nonlocal scene_start
-        scene = Scene(len(stream.scenes), scene_start, scene_end)
-        stream.scenes.append(scene)
-        length = max(scene_end - scene_start, 1e-6)
-        k = max(1, math.ceil(length / config.max_gap - 1e-9)) if hybrid else 1
-        targets = [scene_start + (i + 0.5) * length / k for i in range(k)]
-        quarter = length / (4 * k)
-        lo, hi = scene_start + quarter, scene_end - quarter
-        for raw in buf.pick(targets, lo, hi):
-            if raw.index not in emitted:
-                yield to_frame(raw, scene.index)
+    def emit(raw: RawFrame) -> Frame:
+        nonlocal last_emitted, scene_has_frame
+        emitted.add(raw.index)
+        last_emitted = raw.time
+        scene_has_frame = True
+        buffer.drop_through(raw.time)
+        return Frame(time=raw.time, index=raw.index, image=source.to_image(raw.frame, config.max_side),
+                     scene=len(stream.scenes))
+
+    def finish(scene_end: float) -> Iterator[Frame]:
+        nonlocal scene_start, scene_has_frame
+        if not (hybrid and scene_has_frame):
+            length = max(scene_end - scene_start, 1e-6)
+            middle = scene_start + length / 2
+            raw = buffer.pick(middle, scene_start + length / 4, scene_end - length / 4)
+            if raw is not None and raw.index not in emitted:
+                yield emit(raw)
+        stream.scenes.append(Scene(len(stream.scenes), scene_start, scene_end))
         scene_start = scene_end
+        scene_has_frame = False
 
     for raw in source.iter_raw(start, end if math.isfinite(end) else None):
         small = source.small_bgr(raw.frame, DETECT_WIDTH)
-        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
-        timecode = FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps_fraction)
-        if opening is None:
-            opening = raw
-            if hybrid:
-                yield to_frame(raw, 0)
-        cuts = detector.process_frame(timecode, small)
-        for cut in cuts:
+        if last is None and hybrid:
+            buffer.offer(_Candidate(raw, 0.0))
+            yield emit(raw)  # the opening frame
+        for cut in detector.process_frame(timecode(raw), small):
             cut_time = float(cut.seconds)
             if cut_time <= scene_start + 1e-6:
                 continue
             nxt = buffer.split(cut_time)
-            yield from finish(cut_time, buffer)
+            yield from finish(cut_time)
             buffer = nxt
-        cap = CANDIDATES_PER_SCENE
-        if hybrid:
-            cap += 4 * math.ceil(max(0.0, raw.time - scene_start) / config.max_gap)
-        if buffer.wants(raw.time):
-            buffer.offer(_Candidate(raw, sharpness(small)), cap)
+        due = False
+        if hybrid and last_emitted is not None:
+            following = times[raw.index + 1] if raw.index + 1 < len(times) else raw.time + frame_step
+            due = following - last_emitted > config.max_gap + 1e-9
+        if buffer.wants(raw.time) or due:
+            candidate = _Candidate(raw, sharpness(small))
+            buffer.offer(candidate)
+            if due and buffer.items[-1] is not candidate:
+                buffer.items.append(candidate)  # it must be eligible
+        if due:
+            # the next frame would be too far from the last one emitted: emit one now, the
+            # sharpest candidate of the second half of the gap
+            chosen = buffer.pick(raw.time, last_emitted + config.max_gap / 2, raw.time)
+            if chosen is not None and chosen.index not in emitted:
+                yield emit(chosen)
         last = raw
         if progress:
             progress(raw.time - start, total)
 
     if last is None:
         return
-    span = last.time + (1.0 / info.fps if info.fps else 0.0)
-    stop = min(span, end) if math.isfinite(end) else span
-    for cut in detector.post_process(FrameTimecode(Timecode(pts=int(last.frame.pts or 0) - first_pts, time_base=tb), fps=fps_fraction)):
+    stop = min(last.time + frame_step, stop_at) if frame_step else stop_at
+    stop = max(stop, stop_at if last.time >= stop_at - 2 * frame_step else stop)
+    for cut in detector.post_process(timecode(last)):
         cut_time = float(cut.seconds)
         if scene_start + 1e-6 < cut_time < stop:
             nxt = buffer.split(cut_time)
-            yield from finish(cut_time, buffer)
+            yield from finish(cut_time)
             buffer = nxt
-    yield from finish(stop, buffer)
+    yield from finish(stop)
     if hybrid and last.index not in emitted:
-        yield to_frame(last, len(stream.scenes) - 1)
+        buffer.offer(_Candidate(last, 0.0))
+        frame = emit(last)  # the closing frame
+        yield Frame(time=frame.time, index=frame.index, image=frame.image, scene=len(stream.scenes) - 1)

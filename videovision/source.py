@@ -66,6 +66,11 @@ class RawFrame:
     index: int
 
 
+def path_text(path: str | os.PathLike) -> str:
+    """A path as printable, storable text: undecodable bytes (non-UTF-8 names) become ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def open_video(path: str | os.PathLike) -> "VideoSource":
     """Open a video file and read its packet index.
 
@@ -84,17 +89,17 @@ def open_video(path: str | os.PathLike) -> "VideoSource":
 
 def _check_path(path: Path) -> int:
     if not path.exists():
-        raise VideoOpenError(f"{path}: no such file")
+        raise VideoOpenError(f"{path_text(path)}: no such file")
     if path.is_dir():
-        raise VideoOpenError(f"{path}: is a directory, not a video file")
+        raise VideoOpenError(f"{path_text(path)}: is a directory, not a video file")
     try:
         size = path.stat().st_size
         with open(path, "rb"):
             pass
     except OSError as err:
-        raise VideoOpenError(f"{path}: cannot read the file ({err.strerror or err})") from err
+        raise VideoOpenError(f"{path_text(path)}: cannot read the file ({err.strerror or err})") from err
     if size == 0:
-        raise VideoOpenError(f"{path}: the file is empty (0 bytes)")
+        raise VideoOpenError(f"{path_text(path)}: the file is empty (0 bytes)")
     return size
 
 
@@ -112,7 +117,7 @@ def _open_container(path: Path) -> av.container.InputContainer:
             )
         else:
             hint = f"FFmpeg cannot open it ({text.splitlines()[0] if text else type(err).__name__})"
-        raise VideoOpenError(f"{path}: {hint}") from err
+        raise VideoOpenError(f"{path_text(path)}: {hint}") from err
 
 
 def _nal_length_size(extradata: bytes | None, codec: str) -> int | None:
@@ -208,13 +213,13 @@ class VideoSource:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams}) or ["no streams"]
             what = "audio only" if "audio" in kinds else ", ".join(kinds)
-            raise VideoOpenError(f"{self.path}: has no video stream ({what}); videovision needs a video")
+            raise VideoOpenError(f"{path_text(self.path)}: has no video stream ({what}); videovision needs a video")
         stream = container.streams.video[0]
         self._stream_index = stream.index
         self.time_base: Fraction = stream.time_base or Fraction(1, 90000)
         pts_list, key_list, last_duration, damaged = self._read_index(container, stream)
         if not pts_list:
-            raise VideoOpenError(f"{self.path}: contains no video frames (zero duration)")
+            raise VideoOpenError(f"{path_text(self.path)}: contains no video frames (zero duration)")
         pts = np.unique(np.asarray(pts_list, dtype=np.int64))
         self._pts = pts
         self._first_pts = int(pts[0])
@@ -225,7 +230,7 @@ class VideoSource:
         coded_w = first.width if first is not None else stream.codec_context.width
         coded_h = first.height if first is not None else stream.codec_context.height
         if first is None or not coded_w or not coded_h:
-            raise VideoOpenError(f"{self.path}: no frame could be decoded (damaged or unsupported video)")
+            raise VideoOpenError(f"{path_text(self.path)}: no frame could be decoded (damaged or unsupported video)")
         rotation = _rotation_cw(getattr(first, "rotation", 0))
         sar = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio or Fraction(1)
         if sar <= 0:
@@ -240,7 +245,7 @@ class VideoSource:
         )
         duration = float(self._times[-1]) + frame_span
         if duration <= 0:
-            raise VideoOpenError(f"{self.path}: the video has zero duration")
+            raise VideoOpenError(f"{path_text(self.path)}: the video has zero duration")
         diffs = np.diff(pts)
         vfr = bool(len(diffs) > 1 and (diffs.max() - diffs.min()) > max(1, 0.02 * np.median(diffs)))
         header_duration = float(container.duration) / av.time_base if container.duration else None
@@ -255,7 +260,7 @@ class VideoSource:
                 stacklevel=3,
             )
         self.info = VideoInfo(
-            path=str(self.path),
+            path=path_text(self.path),
             duration=duration,
             width=width,
             height=height,
