@@ -42,7 +42,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--budgets", type=int, nargs="+", default=[24, 48])
+    parser.add_argument("--budgets", type=int, nargs="+", default=[24, 40, 48])
     parser.add_argument("--shots", type=int, default=40)
     args = parser.parse_args()
     MEDIA.mkdir(parents=True, exist_ok=True)
@@ -79,10 +79,17 @@ def main() -> int:
         mean = {k: sum(r[k] for r in sel) / len(sel) for k in ("stride", "scenes", "hybrid")}
         enough = budget >= args.shots
         best = max(mean["scenes"], mean["hybrid"])
-        target = "target >= 95 %" if enough else "target >= 1.5x stride"
-        ok = best >= 0.95 if enough else best >= 1.5 * mean["stride"]
+        ceiling = min(1.0, budget / args.shots)  # at most one shot per frame sent
+        if enough:
+            verdict = f"target >= 95 % and >= 1.5x stride: {'ok' if best >= 0.95 else 'MISSED'} / " \
+                      f"{'ok' if best >= 1.5 * mean['stride'] else 'MISSED'}"
+        else:
+            reachable = 1.5 * mean["stride"] <= ceiling
+            verdict = (f"ceiling {ceiling:.0%} (budget/shots); 1.5x stride = {1.5 * mean['stride']:.0%} is "
+                       f"{'reachable: ' + ('ok' if best >= 1.5 * mean['stride'] else 'MISSED') if reachable else 'above the ceiling'}"
+                       f"; reached {best / ceiling:.0%} of the ceiling")
         print(f"budget {budget:>3}: stride {mean['stride']:6.1%}  scenes {mean['scenes']:6.1%}  hybrid {mean['hybrid']:6.1%}  "
-              f"best/stride {best / mean['stride']:.2f}x   {target}: {'ok' if ok else 'MISSED'}")
+              f"best/stride {best / mean['stride']:.2f}x   {verdict}")
     return 0
 
 

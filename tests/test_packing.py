@@ -154,3 +154,23 @@ def test_provider_profile_from_file(tmp_path):
         load_provider(str(path))
     with pytest.raises(ConfigError):
         load_provider("nonexistent-profile")
+
+
+def test_look_alike_neighbour_scenes_are_dropped_before_distinct_shots():
+    """A false cut inside one shot makes two scenes that look alike; with room for only the
+    real shots, each real shot keeps a frame."""
+    palettes = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (40, 200, 200)]
+    fr = []
+    scene = 0
+    for shot, colour in enumerate(palettes):
+        parts = 2 if shot in (1, 3) else 1  # shots 1 and 3 were split by a false cut
+        for _ in range(parts):
+            for k in range(3):
+                base = noise_frame(len(fr) * 1.0, scene=scene, size=(320, 180))
+                image = (base.image // 4 + np.array(colour, np.uint8) // 4 * 3).astype(np.uint8)
+                fr.append(Frame(time=base.time, index=base.index, image=image, scene=scene))
+            scene += 1
+    packing = pack(fr, PackConfig(model="gpt-4o", budget=Budget(max_frames=5)))
+    colours = [tuple(int(c) for c in cv2.imdecode(np.frombuffer(i.data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+                     .reshape(-1, 3).mean(axis=0) // 64) for i in packing.images]
+    assert len(set(colours)) == 5  # one frame of each real shot

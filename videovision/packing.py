@@ -7,8 +7,9 @@ dropped and why, and how the images split into requests under the provider's lim
 Choosing what to keep when the frames exceed the budget:
 
 1. near-duplicates go first (the closest pairs by perceptual hash);
-2. then one frame per scene is guaranteed, as far as the budget reaches (spread over time
-   when there are more scenes than room);
+2. then one frame per scene is guaranteed, as far as the budget reaches (when there are more
+   scenes than room, scenes that look like their neighbour go first: a false cut inside one
+   shot makes look-alike scenes);
 3. the remaining room is filled by spreading over time: repeatedly the frame farthest from
    every frame already kept.
 
@@ -220,6 +221,13 @@ class _Prepared:
     data: bytes
     width: int
     height: int
+    colours: np.ndarray | None = None
+    """An 8x8 colour thumbnail (float32): what a shot looks like, robust to motion within it."""
+
+
+def colour_signature(rgb: np.ndarray) -> np.ndarray:
+    """An 8x8 RGB thumbnail as float32 (compared with mean absolute difference)."""
+    return cv2.resize(rgb, (8, 8), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def _cell_size(frame_w: int, frame_h: int, image_box: tuple[int, int], grid: tuple[int, int]) -> tuple[int, int]:
@@ -246,7 +254,8 @@ def _prepare(frames: Iterable[Frame], config: PackConfig) -> tuple[list[_Prepare
         if config.burn_timestamps or config.grid is not None:
             small = draw_label(small, format_time(frame.time, precision=1))
         data = encode_image(small, config.image_format if config.grid is None else "png", config.quality)
-        prepared.append(_Prepared(frame.time, frame.index, frame.scene, dhash(small), data, size[0], size[1]))
+        prepared.append(_Prepared(frame.time, frame.index, frame.scene, dhash(small), data, size[0], size[1],
+                                  colour_signature(small)))
     return prepared, cell
 
 
@@ -337,7 +346,8 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     for scene, members in scenes.items():
         mid = (times[members[0]] + times[members[-1]]) / 2
         reps.append(min(members, key=lambda p: abs(times[p] - mid)))
-    chosen = _spread(times, sorted(reps), keep, []) if reps else []
+    reps = _merge_similar_neighbours(sorted(reps), [items[i] for i in alive], keep)
+    chosen = _spread(times, reps, keep, []) if reps else []
     chosen = _spread(times, list(range(len(alive))), keep, chosen)
     kept = sorted(alive[p] for p in chosen)
     kept_set = set(kept)
@@ -345,6 +355,27 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
         if i not in kept_set:
             reasons[i] = "budget"
     return kept, reasons
+
+
+def _merge_similar_neighbours(reps: list[int], items: Sequence[_Prepared], keep: int) -> list[int]:
+    """With more scene representatives than room, drop first those that look most like their
+    neighbour: a cut detected inside one shot (camera motion, a flash) splits it into scenes
+    that look alike, while real shots differ. Returns positions, ascending."""
+    reps = list(reps)
+    if len(reps) <= keep or any(items[p].colours is None for p in reps):
+        return reps
+
+    def distance(a: int, b: int) -> float:
+        return float(np.mean(np.abs(items[a].colours - items[b].colours)))
+
+    gaps = [distance(reps[i], reps[i + 1]) for i in range(len(reps) - 1)]
+    while len(reps) > keep and gaps:
+        i = int(np.argmin(gaps))
+        del reps[i + 1]  # keep the earlier of the two look-alikes
+        del gaps[i]
+        if i < len(gaps):
+            gaps[i] = distance(reps[i], reps[i + 1])
+    return reps
 
 
 def _spread(times: np.ndarray, pool: list[int], keep: int, chosen: list[int]) -> list[int]:
