@@ -86,7 +86,7 @@ def test_python_dash_m_entry_point_and_debug_traceback(tmp_path):
 def test_plan_request_json_is_a_valid_chat_completions_body(cut_clip, tmp_path, capsys):
     path, _ = cut_clip
     req = tmp_path / "req.json"
-    code, out, _ = cli(capsys, "plan", path, "--model", "gpt-4o", "--detail", "high", "--every", "2",
+    code, out, _ = cli(capsys, "plan", path, "--model", "gpt-4o", "--detail", "high", "--strategy", "interval", "--every", "2",
                        "--json", "--request-json", req, "--no-cache")
     assert code == 0
     plan = json.loads(out)
@@ -313,3 +313,14 @@ def test_non_utf8_file_name(cut_clip, tmp_path, capsys):
     code, out, err = cli(capsys, "plan", odd, "--cache-dir", tmp_path / "cache")
     assert code == 0, err
     assert "clip\\xff.mp4" in out
+
+
+def test_frames_dedup_count_in_manifest(tmp_path, capsys):
+    from media import make_clip
+
+    path = tmp_path / "still.mp4"
+    make_clip(path, duration=4.0, cuts=[], size=(160, 120), labels=False)
+    code, out, _ = cli(capsys, "frames", path, "--out", tmp_path / "o", "--every", "0.5", "--dedup", "--dedup-threshold", "20", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["duplicates_dropped"] >= 1
+    assert data["duplicates_dropped"] + len(data["frames"]) == 8

@@ -24,6 +24,8 @@ from .timecode import parse_time
 from .types import DEFAULT_COUNT, DEFAULT_EVERY, DEFAULT_MAX_GAP, SamplingConfig
 
 PROG = "videovision"
+DEFAULT_TASK_FRAMES = 32
+"""Frame budget of plan/summarize/ask/chapters (pipeline.DEFAULT_MAX_FRAMES)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +105,8 @@ def add_sampling_options(p: argparse.ArgumentParser, default_strategy: str = "in
     g.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end time (seconds or [HH:]MM:SS[.mmm])")
     g.add_argument("--max-side", type=_positive_int, default=None, metavar="PX", help="downscale frames to this long side")
     g.add_argument("--dedup", action="store_true", help="drop near-duplicate frames")
+    g.add_argument("--dedup-threshold", type=int, default=6, metavar="BITS",
+                   help="with --dedup: Hamming distance (of 64) at or below which frames are duplicates (default 6)")
     g.add_argument("--detector", choices=["adaptive", "content", "threshold", "hash", "histogram"], default="adaptive",
                    help="scene detector (default adaptive)")
     g.add_argument("--threshold", type=float, default=None, help="scene detector threshold (detector default if omitted)")
@@ -120,6 +124,7 @@ def sampling_config(args: argparse.Namespace) -> SamplingConfig:
         end=args.end,
         max_side=args.max_side,
         dedup=args.dedup,
+        dedup_threshold=args.dedup_threshold,
         detector=args.detector,
         threshold=args.threshold,
         min_scene_len=args.min_scene_len,
@@ -139,8 +144,9 @@ def cmd_frames(args: argparse.Namespace) -> int:
         sys.stdout.write(result.manifest.read_text())
     else:
         sheets = ", ".join(str(result.out_dir / s) for s in result.contact_sheets)
-        print(f"wrote {len(result.frames)} frames to {result.out_dir}/ (manifest {result.manifest.name}; contact sheet {sheets})",
-              file=sys.stderr)
+        dups = f"; {result.duplicates_dropped} near-duplicates dropped" if args.dedup else ""
+        print(f"wrote {len(result.frames)} frames to {result.out_dir}/ (manifest {result.manifest.name}; "
+              f"contact sheet {sheets}{dups})", file=sys.stderr)
     return 0
 
 
@@ -404,10 +410,11 @@ def _extend_tasks(sub) -> None:
     common_help = {"plan": "show what would be sent and what it costs (offline)",
                    "summarize": "summarize a video", "ask": "ask questions about a video (timestamped answers)",
                    "chapters": "split a video into chapters"}
-    p = sub.add_parser("plan", help=common_help["plan"], description="Offline: sample, pack and price a request.")
+    p = sub.add_parser("plan", help=common_help["plan"],
+                       description="Offline: sample, pack and price a request (the defaults are summarize's).")
     p.add_argument("video")
-    add_sampling_options(p)
-    add_pack_options(p, default_max_frames=None)
+    add_sampling_options(p, default_strategy="hybrid")
+    add_pack_options(p, default_max_frames=DEFAULT_TASK_FRAMES)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--request-json", metavar="FILE", help="write the exact request body(ies), full base64")
     p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
@@ -420,7 +427,7 @@ def _extend_tasks(sub) -> None:
         if name == "ask":
             p.add_argument("questions", nargs="+", metavar="QUESTION")
         add_sampling_options(p, default_strategy="hybrid")
-        add_pack_options(p, default_max_frames=32)
+        add_pack_options(p, default_max_frames=DEFAULT_TASK_FRAMES)
         add_request_options(p)
         p.add_argument("--markdown", action="store_true", help="Markdown output")
         if name == "summarize":

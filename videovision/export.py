@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -51,6 +51,7 @@ class ExportResult:
     frames: tuple[ExportedFrame, ...]
     contact_sheets: tuple[str, ...]
     manifest: Path
+    duplicates_dropped: int = 0
 
 
 def encode_jpeg(image_rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
@@ -160,7 +161,7 @@ def export_frames(
     out_dir: str | os.PathLike,
     *,
     scenes: Iterable[Scene] | None = None,
-    extra: dict | None = None,
+    extra: "dict | Callable[[], dict] | None" = None,
     quality: int = JPEG_QUALITY,
 ) -> ExportResult:
     """Write frames as JPEGs named by timestamp, contact sheets and ``frames.json``.
@@ -170,7 +171,8 @@ def export_frames(
         info: the video's info (written under ``"video"``).
         out_dir: destination folder (created if missing).
         scenes: a callable-free iterable of scenes read *after* the frames are consumed.
-        extra: more top-level keys for the manifest (e.g. sampling options).
+        extra: more top-level keys for the manifest (e.g. sampling options), or a callable
+            returning them, called once the frames are consumed.
         quality: JPEG quality (1-100).
 
     Returns:
@@ -206,7 +208,7 @@ def export_frames(
             ],
             "scenes": [{"index": s.index, "start": round(s.start, 6), "end": round(s.end, 6)} for s in (scenes or [])],
             "contact_sheets": sheet.files,
-            **(extra or {}),
+            **((extra() if callable(extra) else extra) or {}),
         }
         mode = 0o666 & ~_umask()
         new_names = [f.file for f in written] + sheet.files

@@ -82,9 +82,9 @@ def extract_frames(
     """
     with open_video(video) as source:
         stream = sample(source, config, progress=progress)
-        result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra={
+        result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra=lambda: {
             "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped})
-    return result
+    return replace(result, duplicates_dropped=stream.duplicates_dropped)
 
 
 def _sampling_params(config: SamplingConfig) -> dict:
