@@ -324,3 +324,16 @@ def test_frames_dedup_count_in_manifest(tmp_path, capsys):
     data = json.loads(out)
     assert code == 0 and data["duplicates_dropped"] >= 1
     assert data["duplicates_dropped"] + len(data["frames"]) == 8
+
+
+def test_requests_are_split_to_fit_the_model_context_window(cut_clip, capsys):
+    from videovision.tokens import resolve_model
+
+    args = ["plan", cut_clip[0], "--strategy", "interval", "--every", "0.1", "--max-frames", "60", "--no-cache", "--json"]
+    data = json.loads(cli(capsys, *args, "--model", "gpt-4o-mini")[1])
+    window = resolve_model("gpt-4o-mini").context_window
+    maps = [r for r in data["request_plan"] if r["kind"] == "map"]
+    assert data["image_tokens"] > window and len(maps) >= 2
+    assert all(r["image_tokens"] + r["text_tokens"] + 1200 <= window for r in maps)
+    data = json.loads(cli(capsys, *args, "--model", "gpt-4o")[1])  # 85 tokens an image: one request
+    assert data["requests"] == 1

@@ -28,7 +28,7 @@ from .cache import NullCache, frames_key, item_to_packed, new_run_id, packed_to_
 from .client import ChatClient
 from .errors import ConfigError, RequestError, VideovisionError
 from .export import ExportResult, export_frames
-from .packing import Budget, PackConfig, Packing, balanced_split, pack
+from .packing import LABEL_TEXT_TOKENS, Budget, PackConfig, Packing, balanced_split, pack
 from .parsing import DEFAULT_TOLERANCE, TimeCheck, parse_answers, parse_chapters, parse_summary
 from .prompts import PromptOptions, build_reduce_request, build_request
 from .sampling import sample
@@ -326,12 +326,28 @@ def make_plan(
     return _assemble(info, packing, scenes, duplicates, config, spec)
 
 
+CONTEXT_SAFETY = 0.9
+"""Share of the model's context window a request may fill (the rest absorbs estimate error)."""
+
+
+def _per_request_cap(packing: Packing, config: TaskConfig) -> int | None:
+    """Most images one request may carry: --frames-per-request and the model's context window."""
+    caps = [config.frames_per_request] if config.frames_per_request else []
+    windows = [w for w in (tok.resolve_model(config.pack.model).context_window, config.pack.limits.context_tokens) if w]
+    if windows and packing.images:
+        per_image = max(i.tokens for i in packing.images) + LABEL_TEXT_TOKENS
+        room = min(windows) * CONTEXT_SAFETY - config.pack.text_overhead_tokens - config.prompt.max_output_tokens
+        caps.append(max(1, int(room // per_image)))
+    return min(caps) if caps else None
+
+
 def _chunks(packing: Packing, config: TaskConfig) -> list[tuple[int, ...]]:
     chunks = [tuple(c) for c in packing.requests]
-    if config.frames_per_request:
+    cap = _per_request_cap(packing, config)
+    if cap:
         out = []
         for c in chunks:
-            parts = math.ceil(len(c) / config.frames_per_request)
+            parts = math.ceil(len(c) / cap)
             out += [tuple(c[i] for i in part) for part in balanced_split(len(c), parts)] if parts > 1 else [c]
         chunks = out
     return chunks

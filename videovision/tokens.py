@@ -161,6 +161,8 @@ class ModelSpec:
     known: bool = True
     """False for the conservative default returned for a model not in the table: counts are estimates."""
     notes: str = ""
+    context_window: int | None = None
+    """Input + output tokens the model accepts in one request; None when unknown."""
 
     @property
     def multiplier(self) -> float:
@@ -249,6 +251,18 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
     _patch("gpt-5.5", None, 1.2, 5.00, 30.00, budget=2500, budget_original=10_000, max_dim_original=6000,
            auto_means="original", notes="auto or no detail means original; 1.2x assumed by others"),
 )
+
+_CONTEXT_WINDOWS = {
+    "gpt-4o": 128_000, "chatgpt-4o-latest": 128_000, "gpt-4o-mini": 128_000, "gpt-4.5": 128_000,
+    "gpt-4-turbo": 128_000, "gpt-4-vision-preview": 128_000,
+    "gpt-4.1": 1_047_576, "gpt-4.1-mini": 1_047_576, "gpt-4.1-nano": 1_047_576,
+    "o1": 200_000, "o1-pro": 200_000, "o3": 200_000, "o4-mini": 200_000, "codex-mini-latest": 200_000,
+    "gpt-5": 400_000, "gpt-5-mini": 400_000, "gpt-5-nano": 400_000, "gpt-5-chat-latest": 128_000,
+    "computer-use-preview": 8_192,
+}
+"""Context windows from OpenAI's model pages (as of PRICES_CHECKED); used to split requests."""
+
+DEFAULT_MODELS = tuple(dataclasses.replace(m, context_window=_CONTEXT_WINDOWS.get(m.name)) for m in DEFAULT_MODELS)
 
 UNKNOWN_MODEL_SPEC = ModelSpec(
     name="unknown",
