@@ -244,7 +244,7 @@ def test_map_reduce_resumes_paying_only_for_missing_chunks(cut_clip, api_env, ca
 
 
 def test_key_and_base64_never_leak(cut_clip, api_env, capsys, tmp_path):
-    code, out, err = cli(capsys, "-vv", "summarize", cut_clip[0], "--json")
+    code, out, err = cli(capsys, "-v", "summarize", cut_clip[0], "--json")
     assert code == 0
     assert KEY not in out and KEY not in err
     payload = re.compile(rb";base64,[A-Za-z0-9+/=]{16}")

@@ -174,3 +174,14 @@ def test_look_alike_neighbour_scenes_are_dropped_before_distinct_shots():
     colours = [tuple(int(c) for c in cv2.imdecode(np.frombuffer(i.data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
                      .reshape(-1, 3).mean(axis=0) // 64) for i in packing.images]
     assert len(set(colours)) == 5  # one frame of each real shot
+
+
+def test_burn_timestamps_draws_the_time_into_the_image():
+    plain = pack(frames(1), PackConfig(model="gpt-4o"))
+    burned = pack(frames(1), PackConfig(model="gpt-4o", burn_timestamps=True))
+    a, b = (cv2.imdecode(np.frombuffer(p.images[0].data, np.uint8), cv2.IMREAD_COLOR).astype(int) for p in (plain, burned))
+    h, w = a.shape[:2]
+    corner = (slice(h - h // 6, h), slice(0, w // 3))
+    assert np.abs(a[corner] - b[corner]).mean() > 20  # the label box is there
+    assert np.abs(a[: h // 2, w // 2 :] - b[: h // 2, w // 2 :]).mean() < 3  # and nowhere else
+    assert burned.images[0].tokens == plain.images[0].tokens

@@ -448,7 +448,7 @@ def _extend_tasks(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Understand recorded video with vision language models.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log what happens (-vv for requests)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log what happens, requests included (images elided, never the key)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -481,7 +481,7 @@ def _setup_logging(verbose: int) -> None:
         _HANDLER = logging.StreamHandler(sys.stderr)
         _HANDLER.setFormatter(logging.Formatter("videovision: %(levelname)s: %(message)s"))
         logger.addHandler(_HANDLER)
-        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        logger.setLevel(logging.DEBUG)
 
 
 def _one_line_warnings() -> None:
