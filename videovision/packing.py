@@ -62,6 +62,8 @@ class ProviderLimits:
     """Structured output via ``response_format: json_schema``."""
     context_tokens: int | None = None
     """The model's context window when the provider sets one (local servers)."""
+    token_parameter: str = "max_completion_tokens"
+    """Name of the output-token limit: ``max_tokens`` for servers that only know the older name."""
 
 
 PROVIDERS: dict[str, ProviderLimits] = {
@@ -70,7 +72,7 @@ PROVIDERS: dict[str, ProviderLimits] = {
     # few images per request, detail ignored, structured output not guaranteed.
     "local": ProviderLimits(
         name="local", max_images_per_request=8, max_payload_bytes=20 * MB,
-        supports_detail=False, supports_json_schema=False,
+        supports_detail=False, supports_json_schema=False, token_parameter="max_tokens",
     ),
 }
 
@@ -107,6 +109,8 @@ def load_provider(spec: str | os.PathLike | None) -> ProviderLimits:
     if unknown:
         raise ConfigError(f"{path}: unknown provider fields {sorted(unknown)}; known: {sorted(known)}")
     limits = replace(base, **data)
+    if limits.token_parameter not in ("max_tokens", "max_completion_tokens"):
+        raise ConfigError(f"{path}: token_parameter must be max_tokens or max_completion_tokens")
     for name in ("max_images_per_request", "max_image_bytes", "max_payload_bytes"):
         if not isinstance(getattr(limits, name), int) or getattr(limits, name) < 1:
             raise ConfigError(f"{path}: {name} must be a positive integer")

@@ -10,6 +10,7 @@ wire format). Long videos use :func:`build_reduce_request` over the per-chunk re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -110,8 +111,6 @@ class PromptOptions:
     temperature: float | None = DEFAULT_TEMPERATURE
     structured: bool = True
     """Ask for JSON-schema output (ask/chapters) where the provider supports it."""
-    token_parameter: str = "max_completion_tokens"
-    """``max_tokens`` for servers that only know the older name."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -199,9 +198,19 @@ def _response_format(options: PromptOptions) -> dict | None:
     return None
 
 
-def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None) -> dict:
-    body: dict = {"model": model, "messages": messages, options.token_parameter: options.max_output_tokens}
-    if options.temperature is not None:
+REASONING_MODELS = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5(?!(?:\.\d+)?-chat))|codex", re.IGNORECASE)
+"""Models that accept only the default temperature (OpenAI's reasoning models: o1/o3/o4, gpt-5 family)."""
+
+
+def supports_temperature(model: str) -> bool:
+    """False for reasoning models, which reject any temperature but the default."""
+    return not REASONING_MODELS.search(model)
+
+
+def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None,
+          limits: ProviderLimits) -> dict:
+    body: dict = {"model": model, "messages": messages, limits.token_parameter: options.max_output_tokens}
+    if options.temperature is not None and supports_temperature(model):
         body["temperature"] = options.temperature
     if response_format is not None:
         body["response_format"] = response_format
@@ -244,7 +253,7 @@ def build_request(
     content = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
     content += image_parts(images, detail, limits)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
-    return _body(model, messages, options, _response_format(options) if structured else None)
+    return _body(model, messages, options, _response_format(options) if structured else None, limits)
 
 
 def build_reduce_request(
@@ -282,4 +291,4 @@ def build_reduce_request(
     )
     system = SYSTEM.replace("You are shown frames sampled from a video", "You are given notes on frames sampled from a video")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
-    return _body(model, messages, options, _response_format(options) if structured else None)
+    return _body(model, messages, options, _response_format(options) if structured else None, limits)
