@@ -351,7 +351,12 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
         mid = (times[members[0]] + times[members[-1]]) / 2
         reps.append(min(members, key=lambda p: abs(times[p] - mid)))
     reps = _merge_similar_neighbours(sorted(reps), [items[i] for i in alive], keep)
-    chosen = _spread(times, reps, keep, []) if reps else []
+    if len(reps) > keep:
+        chosen = _even(times, reps, keep)
+    elif reps:
+        chosen = list(reps)
+    else:
+        chosen = _even(times, list(range(len(alive))), keep)
     chosen = _spread(times, list(range(len(alive))), keep, chosen)
     kept = sorted(alive[p] for p in chosen)
     kept_set = set(kept)
@@ -361,10 +366,31 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     return kept, reasons
 
 
+LOOK_ALIKE = 20.0
+"""Mean absolute difference (0-255) of 8x8 colour thumbnails below which two neighbouring
+scenes count as one shot split by a false cut."""
+
+
+def _even(times: np.ndarray, pool: list[int], keep: int) -> list[int]:
+    """``keep`` of ``pool`` (positions), the ones nearest the centres of ``keep`` equal slices
+    of the pool's time span: spread over the whole span, start to end."""
+    pool_t = times[pool]
+    lo, hi = float(pool_t.min()), float(pool_t.max())
+    chosen: list[int] = []
+    free = list(pool)
+    for k in range(keep):
+        if not free:
+            break
+        target = lo + (k + 0.5) * (hi - lo) / keep
+        j = min(range(len(free)), key=lambda n: abs(times[free[n]] - target))
+        chosen.append(free.pop(j))
+    return sorted(chosen)
+
+
 def _merge_similar_neighbours(reps: list[int], items: Sequence[_Prepared], keep: int) -> list[int]:
-    """With more scene representatives than room, drop first those that look most like their
-    neighbour: a cut detected inside one shot (camera motion, a flash) splits it into scenes
-    that look alike, while real shots differ. Returns positions, ascending."""
+    """With more scene representatives than room, drop first those that look like their
+    neighbour (closer than :data:`LOOK_ALIKE`): a cut detected inside one shot (camera motion,
+    a flash) splits it into scenes that look alike, while real shots differ. Returns positions."""
     reps = list(reps)
     if len(reps) <= keep or any(items[p].colours is None for p in reps):
         return reps
@@ -373,7 +399,7 @@ def _merge_similar_neighbours(reps: list[int], items: Sequence[_Prepared], keep:
         return float(np.mean(np.abs(items[a].colours - items[b].colours)))
 
     gaps = [distance(reps[i], reps[i + 1]) for i in range(len(reps) - 1)]
-    while len(reps) > keep and gaps:
+    while len(reps) > keep and gaps and min(gaps) < LOOK_ALIKE:
         i = int(np.argmin(gaps))
         del reps[i + 1]  # keep the earlier of the two look-alikes
         del gaps[i]
