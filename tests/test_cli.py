@@ -155,7 +155,7 @@ def test_ask_validates_every_cited_time(cut_clip, api_env, capsys):
     first = data["answers"][0]
     assert [(m["time"], m["supported"]) for m in first["moments"]] == [(0.0, True), (2.7, False)]
     assert first["moments"][1]["frame_time"] == 3.0  # snapped to the nearest frame sent
-    assert first["rejected"] == ["00:09:00.0"]
+    assert first["rejected"] == ["[00:09:00.0]"]
     body = api_env.last_body
     assert body["response_format"]["type"] == "json_schema"
     assert "When does it change?" in json.dumps(body["messages"]) and "Is there a dog?" in json.dumps(body["messages"])

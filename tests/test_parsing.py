@@ -34,7 +34,7 @@ def test_invented_time_between_frames_is_unsupported():
 def test_time_beyond_duration_is_rejected():
     summary = parse_summary("Credits roll at [00:05:00].", check())
     assert summary.moments == ()
-    assert summary.rejected == ("[00:05:00]",)
+    assert summary.rejected == ("[00:05:00.0]",)
 
 
 def test_structured_answers_checked_per_question():
@@ -44,7 +44,7 @@ def test_structured_answers_checked_per_question():
     ]})
     a1, a2 = parse_answers(reply, ["q1", "q2"], check())
     assert a1.moments[0].time == 0.0 and a1.moments[0].end == 5.0 and a1.moments[0].supported
-    assert a2.moments == () and a2.rejected == ("00:10:00.0",)
+    assert a2.moments == () and a2.rejected == ("[00:10:00.0]",)
 
 
 def test_free_text_answers_fall_back_to_citations_and_ranges():
@@ -74,3 +74,23 @@ def test_chapters_snap_to_cuts_sorted_and_bounded():
 def test_chapters_from_text_lines():
     chapters = parse_chapters("[00:00:00.0] Opening - dog\n[00:00:15.0] Ending - cat", check())
     assert [(c.start, c.title, c.summary) for c in chapters.chapters] == [(0.0, "Opening", "dog"), (15.0, "Ending", "cat")]
+
+
+def test_moment_text_is_the_sentence_without_its_times():
+    text = ("Frames at [00:00:00.0], [00:00:05.0] show a test pattern. The door opens at [00:00:10.0]. "
+            "Then it closes (see [00:00:15.0] and [00:00:20.0]).")
+    texts = [m.text for m in parse_summary(text, check()).moments]
+    assert texts == ["Frames show a test pattern.", "Frames show a test pattern.", "The door opens.",
+                     "Then it closes.", "Then it closes."]
+
+
+def test_bare_times_are_checked_too():
+    summary = parse_summary("A cat appears at 00:10 and the credits at 1:02:03.", check())
+    assert [(m.time, m.supported) for m in summary.moments] == [(10.0, True)]
+    assert summary.rejected == ("[01:02:03.0]",)
+    assert parse_summary("Shot in 16:9 on 2024-05-01.", check()).moments == ()
+
+
+def test_chapters_past_the_end_are_reported():
+    chapters = parse_chapters("[00:00:00.0] Start - a\n[00:00:30.0] Late - b", check())
+    assert [c.title for c in chapters.chapters] == ["Start"] and chapters.rejected == ("[00:00:30.0]",)

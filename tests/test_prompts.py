@@ -6,7 +6,13 @@ import pytest
 
 from videovision.errors import ConfigError
 from videovision.packing import PROVIDERS, ProviderLimits
-from videovision.prompts import PromptOptions, build_reduce_request, build_request, supports_temperature
+from videovision.prompts import (
+    PromptOptions,
+    build_reduce_request,
+    build_request,
+    default_output_tokens,
+    supports_temperature,
+)
 from videovision.types import PackedImage, VideoInfo
 
 INFO = VideoInfo(path="v.mp4", duration=125.0, width=640, height=360, coded_width=640, coded_height=360, rotation=0,
@@ -40,8 +46,9 @@ def test_each_image_follows_its_label_and_has_explicit_detail():
 
 @pytest.mark.parametrize("model", ["o3", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5.2"])
 def test_reasoning_models_get_no_temperature(model):
-    assert "temperature" not in build_request(model, IMAGES, INFO, PromptOptions())
-    assert not supports_temperature(model)
+    body = build_request(model, IMAGES, INFO, PromptOptions())
+    assert "temperature" not in body and body["reasoning_effort"] == "low"
+    assert not supports_temperature(model) and default_output_tokens(model) > default_output_tokens("gpt-4o")
 
 
 def test_local_provider_uses_max_tokens_and_no_detail_or_schema():

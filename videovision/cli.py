@@ -145,7 +145,8 @@ def cmd_frames(args: argparse.Namespace) -> int:
     else:
         sheets = ", ".join(str(result.out_dir / s) for s in result.contact_sheets)
         dups = f"; {result.duplicates_dropped} near-duplicates dropped" if args.dedup else ""
-        print(f"wrote {len(result.frames)} frames to {result.out_dir}/ (manifest {result.manifest.name}; "
+        n = len(result.frames)
+        print(f"wrote {n} frame{'' if n == 1 else 's'} to {result.out_dir}/ (manifest {result.manifest.name}; "
               f"contact sheet {sheets}{dups})", file=sys.stderr)
     return 0
 
@@ -182,7 +183,7 @@ def add_pack_options(p: argparse.ArgumentParser, default_max_frames: int | None)
     g.add_argument("--frames-per-request", type=_positive_int, default=None, metavar="N",
                    help="split into map-reduce requests of at most N images")
     g.add_argument("--max-output-tokens", type=_positive_int, default=None, metavar="N",
-                   help="output token limit per request (default 1200)")
+                   help="output token limit per request (default 1200; 4000 for reasoning models)")
 
 
 def add_request_options(p: argparse.ArgumentParser) -> None:
@@ -204,13 +205,13 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
     from . import tokens as tok
     from .packing import Budget, PackConfig, load_provider
     from .pipeline import TaskConfig
-    from .prompts import DEFAULT_MAX_OUTPUT_TOKENS, PromptOptions
+    from .prompts import PromptOptions, default_output_tokens
 
     if args.models_file:
         tok.load_models_file(args.models_file)
     model = args.model or os.environ.get("VIDEOVISION_MODEL") or tok.DEFAULT_MODEL
     limits = load_provider(args.provider)
-    max_out = args.max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS
+    max_out = args.max_output_tokens or default_output_tokens(model)
     pack_config = PackConfig(
         model=model, detail=args.detail, image_format=args.image_format, quality=args.quality,
         burn_timestamps=args.burn_timestamps, grid=args.grid, limits=limits,
@@ -255,6 +256,8 @@ def _print_plan(plan, as_json: bool) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     from .render import dumps
 
+    if args.request_json:
+        _check_writable(args.request_json, "--request-json")
     cache = None if args.no_cache else _open_cache(args)
     try:
         _, plan = _plan(args, "summarize", cache=cache)
@@ -346,9 +349,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chapters(args: argparse.Namespace) -> int:
-    from .render import chapters_json, chapters_text, dumps, webvtt_chapters, youtube_chapters
+def _check_writable(path_text: str, option: str) -> None:
+    """Fail before paying for a request whose result could not be written."""
+    from pathlib import Path
 
+    path = Path(path_text)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a directory")
+    if not parent.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"{option} {path}: not writable")
+
+
+def cmd_chapters(args: argparse.Namespace) -> int:
+    from .render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_chapters
+
+    if args.output:
+        _check_writable(args.output, "--output")
     result, _ = _unwrap(_run_task(args, "chapters"))
     if result is None:
         return 0
@@ -372,6 +391,9 @@ def cmd_chapters(args: argparse.Namespace) -> int:
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    if fmt in ("youtube", "vtt") or args.output:
+        for note in chapter_notes(result.chapters):
+            print(note, file=sys.stderr)
     _footer(result)
     return 0
 
@@ -379,9 +401,9 @@ def cmd_chapters(args: argparse.Namespace) -> int:
 def _footer(result) -> None:
     cost = result.estimated_cost_usd
     cost_text = "unknown cost" if cost is None else f"~${cost:.4f}"
-    print(f"{result.plan.model}: {len(result.plan.sent_times)} frames, {result.requests_made} request(s) sent, "
-          f"{result.cache_hits} from cache, {result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, "
-          f"{cost_text}", file=sys.stderr)
+    cached = f", {result.cache_hits} from the cache (not paid again)" if result.cache_hits else ""
+    print(f"{result.plan.model}: {len(result.plan.sent_times)} frames, {result.requests_made} request(s) sent{cached}, "
+          f"{result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, {cost_text}", file=sys.stderr)
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -398,6 +420,8 @@ def cmd_log(args: argparse.Namespace) -> int:
     if not entries:
         print("no requests logged yet", file=sys.stderr)
         return 0
+    print(f"{'time (UTC)':<19}  {'run':<8}  {'task':<9} {'model':<18} {'tokens in+out':>14} {'cost':>9} {'time':>7}  "
+          f"{'status':<6} video")
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
@@ -406,13 +430,21 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verbose_parent() -> argparse.ArgumentParser:
+    """Lets -v follow the subcommand too."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log what happens, requests included (images elided, never the key)")
+    return parent
+
+
 def _extend_tasks(sub) -> None:
     common_help = {"plan": "show what would be sent and what it costs (offline)",
                    "summarize": "summarize a video", "ask": "ask questions about a video (timestamped answers)",
                    "chapters": "split a video into chapters"}
-    p = sub.add_parser("plan", help=common_help["plan"],
+    p = sub.add_parser("plan", help=common_help["plan"], parents=[_verbose_parent()],
                        description="Offline: sample, pack and price a request (the defaults are summarize's).")
-    p.add_argument("video")
+    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
     add_sampling_options(p, default_strategy="hybrid")
     add_pack_options(p, default_max_frames=DEFAULT_TASK_FRAMES)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -422,8 +454,9 @@ def _extend_tasks(sub) -> None:
     p.set_defaults(func=cmd_plan)
 
     for name, func in (("summarize", cmd_summarize), ("ask", cmd_ask), ("chapters", cmd_chapters)):
-        p = sub.add_parser(name, help=common_help[name], description=common_help[name].capitalize() + ".")
-        p.add_argument("video")
+        p = sub.add_parser(name, help=common_help[name], description=common_help[name].capitalize() + ".",
+                           parents=[_verbose_parent()])
+        p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
         if name == "ask":
             p.add_argument("questions", nargs="+", metavar="QUESTION")
         add_sampling_options(p, default_strategy="hybrid")
@@ -438,10 +471,11 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)")
-    p.add_argument("--limit", type=_positive_int, default=20)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--cache-dir", default=None)
+    p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)", parents=[_verbose_parent()],
+                       description="List recent model requests, newest first, from the run log in the cache.")
+    p.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
     p.set_defaults(func=cmd_log)
 
 
@@ -452,9 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("frames", help="extract keyframes with exact timestamps",
+    p = sub.add_parser("frames", help="extract keyframes with exact timestamps", parents=[_verbose_parent()],
                        description="Extract keyframes with exact presentation timestamps into a folder.")
-    p.add_argument("video", help="video file")
+    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (JPEGs, contact sheet, frames.json)")
     add_sampling_options(p)
     p.add_argument("--json", action="store_true", help="print frames.json to stdout")
@@ -471,17 +505,22 @@ _EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks
 _HANDLER: logging.Handler | None = None
 
 
+class _LevelFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def _setup_logging(verbose: int) -> None:
     global _HANDLER
     logger = logging.getLogger("videovision")
     if _HANDLER is not None:
         logger.removeHandler(_HANDLER)
         _HANDLER = None
-    if verbose:
-        _HANDLER = logging.StreamHandler(sys.stderr)
-        _HANDLER.setFormatter(logging.Formatter("videovision: %(levelname)s: %(message)s"))
-        logger.addHandler(_HANDLER)
-        logger.setLevel(logging.DEBUG)
+    _HANDLER = logging.StreamHandler(sys.stderr)
+    _HANDLER.setFormatter(_LevelFormatter())
+    _HANDLER.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.addHandler(_HANDLER)
+    logger.setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 def _one_line_warnings() -> None:

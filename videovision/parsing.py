@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .timecode import time_label
 from .types import Answer, Chapter, Chapters, Moment, Scene, Summary
 
 DEFAULT_TOLERANCE = 1.0
@@ -30,7 +31,10 @@ _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _CITE = re.compile(
     r"\[\s*(?P<a>" + _TS + r")\s*(?:(?:-|–|—|to)\s*(?P<b>" + _TS + r")\s*)?\]"
     r"(?:\s*(?:-|–|—|to)\s*\[\s*(?P<c>" + _TS + r")\s*\])?"
+    # a bare time (00:01:05.2, 1:05) outside brackets counts as a citation too
+    r"|(?<![\w:.\[])(?P<bare>" + _TS + r")(?![\w:])"
 )
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _BARE = re.compile(r"^\s*\[?\s*(" + _TS + r")\s*\]?\s*$")
 
 
@@ -91,11 +95,24 @@ class TimeCheck:
 
 
 def _sentence_around(text: str, start: int, stop: int) -> str:
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start))
-    right_candidates = [p for p in (text.find(".", stop), text.find("\n", stop)) if p != -1]
-    right = min(right_candidates) if right_candidates else len(text)
-    snippet = text[left + 1 : right + 1].strip()
-    return _CITE.sub("", snippet).strip(" -–—:;,") or snippet
+    """The sentence holding a citation, with every citation (and what only served it) taken out."""
+    masked = _CITE.sub(lambda m: "#" * len(m.group(0)), text)  # periods inside times end nothing
+    ends = [m.end() for m in _SENTENCE_END.finditer(masked)]
+    left = max([e for e in ends if e <= start], default=0)
+    right = min([e for e in ends if e >= stop], default=len(text))
+    return _strip_citations(text[left:right])
+
+
+def _strip_citations(sentence: str) -> str:
+    mark = "\x00"
+    out = _CITE.sub(mark, sentence)
+    out = re.sub(r"\x00(?:\s*(?:,|;|and|&|or)\s*\x00)+", mark, out)  # lists of times
+    out = re.sub(r"\b(?:at|around|from|until|by|in|see)\s+(?=\x00)", "", out, flags=re.IGNORECASE)
+    out = re.sub(r"[\s,]*\x00\s*(?=[,.;:!?)\]])", "", out)  # a time before punctuation
+    out = re.sub(r"\s*\x00\s*,?\s*", " ", out)
+    out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
+    out = re.sub(r"\s+([,.;:!?])", r"\1", out)
+    return " ".join(out.split()).strip(" -–—:;,")
 
 
 def citations(text: str, check: TimeCheck) -> tuple[list[Moment], list[str]]:
@@ -107,18 +124,24 @@ def citations(text: str, check: TimeCheck) -> tuple[list[Moment], list[str]]:
     moments: list[Moment] = []
     rejected: list[str] = []
     for match in _CITE.finditer(text):
-        t = parse_timestamp(match.group("a"))
+        t = parse_timestamp(match.group("a") or match.group("bare"))
         end_text = match.group("b") or match.group("c")
         end = parse_timestamp(end_text) if end_text else None
         if t is None:
-            rejected.append(match.group(0))
+            rejected.append(_label(match.group(0)))
             continue
         moment = check.moment(t, end, _sentence_around(text, match.start(), match.end()))
         if moment is None:
-            rejected.append(match.group(0))
+            rejected.append(_label(match.group(0)))
         else:
             moments.append(moment)
     return moments, rejected
+
+
+def _label(text: object) -> str:
+    """A cited time as ``[HH:MM:SS.s]`` (as given when it does not parse)."""
+    t = parse_timestamp(str(text).strip())
+    return time_label(t) if t is not None else str(text)
 
 
 def parse_summary(text: str, check: TimeCheck) -> Summary:
@@ -170,7 +193,7 @@ def parse_answers(text: str, questions: Sequence[str], check: TimeCheck) -> list
                 end = parse_timestamp(m.get("end")) if m.get("end") not in (None, "", "null") else None
                 moment = check.moment(t, end, str(m.get("text", ""))) if t is not None else None
                 if moment is None:
-                    rejected.append(str(m.get("time")))
+                    rejected.append(_label(m.get("time")))
                 else:
                     moments.append(moment)
             more, more_rejected = citations(answer_text, check)
@@ -229,8 +252,10 @@ def parse_chapters(text: str, check: TimeCheck, scenes: Sequence[Scene] = (), sn
                 raw.append((t, title.strip("* "), summary.strip()))
     cuts = sorted(s.start for s in scenes if s.start > 0)
     starts: list[tuple[float, str, str]] = []
+    rejected: list[str] = []
     for t, title, summary in sorted(raw):
         if not check.in_video(t) or t >= check.duration:
+            rejected.append(time_label(t))
             continue
         if cuts:
             near = min(cuts, key=lambda c: abs(c - t))
@@ -246,4 +271,4 @@ def parse_chapters(text: str, check: TimeCheck, scenes: Sequence[Scene] = (), sn
         Chapter(start=t, end=starts[i + 1][0] if i + 1 < len(starts) else check.duration, title=title, summary=summary)
         for i, (t, title, summary) in enumerate(starts)
     )
-    return Chapters(chapters=chapters)
+    return Chapters(chapters=chapters, rejected=tuple(rejected))

@@ -415,6 +415,7 @@ class TaskResult:
         if self.summary is not None:
             data["summary"] = self.summary.text
             data["moments"] = [moment_json(m) for m in self.summary.moments]
+            data["rejected"] = list(self.summary.rejected)
         if self.answers:
             data["answer"] = self.answers[0].text if len(self.answers) == 1 else None
             data["moments"] = [moment_json(m) for m in self.answers[0].moments] if len(self.answers) == 1 else None
@@ -425,6 +426,7 @@ class TaskResult:
             ]
         if self.chapters is not None:
             data["chapters"] = chapters_json(self.chapters)
+            data["rejected"] = list(self.chapters.rejected)
         data["usage"] = {
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
@@ -459,6 +461,7 @@ class _Asker:
         if hit is not None:
             with self.lock:
                 self.cache_hits += 1
+                self.usage = self.usage + hit.usage  # tokens of the answer, though not paid again
             self._log(model, hit, key, started, cached=True)
             return hit
         if self.client is None:

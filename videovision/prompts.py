@@ -23,6 +23,9 @@ Task = Literal["summarize", "ask", "chapters"]
 Style = Literal["brief", "detailed", "bullet"]
 
 DEFAULT_MAX_OUTPUT_TOKENS = 1200
+REASONING_MAX_OUTPUT_TOKENS = 4000
+"""Reasoning models spend output tokens on hidden reasoning before the answer: a larger limit."""
+DEFAULT_REASONING_EFFORT = "low"
 DEFAULT_TEMPERATURE = 0.2
 
 SYSTEM = (
@@ -207,11 +210,19 @@ def supports_temperature(model: str) -> bool:
     return not REASONING_MODELS.search(model)
 
 
+def default_output_tokens(model: str) -> int:
+    """The default output-token limit for a model (larger for reasoning models)."""
+    return DEFAULT_MAX_OUTPUT_TOKENS if supports_temperature(model) else REASONING_MAX_OUTPUT_TOKENS
+
+
 def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None,
           limits: ProviderLimits) -> dict:
     body: dict = {"model": model, "messages": messages, limits.token_parameter: options.max_output_tokens}
-    if options.temperature is not None and supports_temperature(model):
-        body["temperature"] = options.temperature
+    if supports_temperature(model):
+        if options.temperature is not None:
+            body["temperature"] = options.temperature
+    elif limits.name == "openai":
+        body["reasoning_effort"] = DEFAULT_REASONING_EFFORT  # describing frames needs little reasoning
     if response_format is not None:
         body["response_format"] = response_format
     body.update(options.extra)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from .timecode import format_time
+from .timecode import format_time, time_label
 from .types import Answer, Chapters, Moment, Summary
 
 
@@ -28,12 +28,11 @@ def moment_json(m: Moment) -> dict:
 
 def _unsupported_note(moments: Sequence[Moment], rejected: Sequence[str]) -> list[str]:
     lines = []
-    bad = [m for m in moments if not m.supported]
+    bad = list(dict.fromkeys(time_label(m.time) for m in moments if not m.supported))
     if bad:
-        lines.append("Note: no frame sent supports " + ", ".join(f"[{_ts(m.time)}]" for m in bad)
-                     + " (the model may have invented these times).")
+        lines.append("Note: no frame sent supports " + ", ".join(bad) + " (the model may have invented these times).")
     if rejected:
-        lines.append("Note: ignored times outside the video: " + ", ".join(rejected) + ".")
+        lines.append("Note: ignored times outside the video: " + ", ".join(dict.fromkeys(rejected)) + ".")
     return lines
 
 
@@ -75,7 +74,13 @@ def chapters_text(chapters: Chapters, markdown: bool = False) -> str:
     for c in chapters.chapters:
         tail = f" - {c.summary}" if c.summary else ""
         lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {c.title}{tail}")
+    lines += chapter_notes(chapters)
     return "\n".join(lines) + "\n"
+
+
+def chapter_notes(chapters: Chapters) -> list[str]:
+    """Notes on chapter starts the reply placed outside the video."""
+    return _unsupported_note([], chapters.rejected)
 
 
 def youtube_chapters(chapters: Chapters) -> str:

@@ -364,7 +364,7 @@ def resolve_model(model: str | ModelSpec) -> ModelSpec:
         logger.warning(
             "Unknown model %r: image tokens are estimated with a conservative default "
             "(32 px patches, up to 1536 per image, x%s), and chat counts are not exact. "
-            "Describe the model in a models file or with register_model() for exact budgets.",
+            "Describe the model in a models file (--models-file) for exact budgets.",
             model, UNKNOWN_MODEL_MULTIPLIER,
         )
     return dataclasses.replace(UNKNOWN_MODEL_SPEC, name=model)

@@ -228,3 +228,5 @@ class Chapter:
 @dataclass(frozen=True)
 class Chapters:
     chapters: tuple[Chapter, ...] = field(default_factory=tuple)
+    rejected: tuple[str, ...] = ()
+    """Chapter starts the reply gave outside the video (dropped)."""
