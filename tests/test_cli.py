@@ -337,3 +337,17 @@ def test_requests_are_split_to_fit_the_model_context_window(cut_clip, capsys):
     assert all(r["image_tokens"] + r["text_tokens"] + 1200 <= window for r in maps)
     data = json.loads(cli(capsys, *args, "--model", "gpt-4o")[1])  # 85 tokens an image: one request
     assert data["requests"] == 1
+
+
+def test_unwritable_chapters_output_fails_before_any_request(cut_clip, api_env, capsys, tmp_path):
+    code, _, err = cli(capsys, "chapters", cut_clip[0], "--output", tmp_path / "missing" / "ch.vtt", "--format", "vtt")
+    assert code == 2 and "does not exist" in err
+    assert api_env.request_count == 0
+
+
+def test_verbose_after_the_subcommand_and_cached_tokens(cut_clip, api_env, capsys):
+    code, _, err = cli(capsys, "summarize", cut_clip[0], "--json", "-v")
+    assert code == 0 and "chat request to" in err
+    first = json.loads(cli(capsys, "summarize", cut_clip[0], "--json")[1])
+    assert first["cache_hits"] == 1 and first["requests"] == 0
+    assert first["usage"]["prompt_tokens"] > 0  # the cached answer's tokens are still reported
