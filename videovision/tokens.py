@@ -645,6 +645,16 @@ def _effective_detail(spec: ModelSpec, detail: str) -> str:
     return detail
 
 
+def _resolve(width: int, height: int, model: str | ModelSpec, detail: str) -> tuple[ModelSpec, str]:
+    """Validate a size, resolve the model, and settle what ``detail`` means for it."""
+    _check_size(width, height)
+    spec = resolve_model(model)
+    detail = _effective_detail(spec, detail)
+    if spec.scheme == "tile" and detail == "original":
+        raise ConfigError(f"Model {spec.name!r} has no 'original' detail: use 'high' or 'low'.")
+    return spec, detail
+
+
 def image_tokens(width: int, height: int, model: str | ModelSpec = DEFAULT_MODEL, detail: str = "low") -> int:
     """Tokens the model bills for an image of this size (an upper bound where billing is unknown).
 
@@ -665,12 +675,8 @@ def image_tokens(width: int, height: int, model: str | ModelSpec = DEFAULT_MODEL
         ValueError: a size is not a whole number >= 1.
         ConfigError: unknown ``detail``, or ``original`` on a model without it.
     """
-    _check_size(width, height)
-    spec = resolve_model(model)
-    detail = _effective_detail(spec, detail)
+    spec, detail = _resolve(width, height, model, detail)
     if spec.scheme == "tile":
-        if detail == "original":
-            raise ConfigError(f"Model {spec.name!r} has no 'original' detail: use 'high' or 'low'.")
         if detail == "low":
             return spec.base
         return spec.base + spec.tile * _tiles(width, height, spec)
@@ -763,12 +769,8 @@ def target_size(width: int, height: int, model: str | ModelSpec = DEFAULT_MODEL,
         ValueError: a size is not a whole number >= 1.
         ConfigError: unknown ``detail``, or ``original`` on a model without it.
     """
-    _check_size(width, height)
-    spec = resolve_model(model)
-    detail = _effective_detail(spec, detail)
+    spec, detail = _resolve(width, height, model, detail)
     if spec.scheme == "tile":
-        if detail == "original":
-            raise ConfigError(f"Model {spec.name!r} has no 'original' detail: use 'high' or 'low'.")
         if detail == "low":
             return _fit_box(width, height, spec.low_res_box, spec.low_res_box)
         return _fit_box(width, height, spec.fit_box, min(spec.short_side, spec.fit_box))
