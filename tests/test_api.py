@@ -1,0 +1,36 @@
+"""The public API: pinned, importable, and the README's library example works."""
+
+import videovision as vv
+from media import DEMO
+
+EXPECTED = {
+    "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",
+    "ChatClient", "ChatResult", "ClientConfig", "ConfigError", "ContentRefusedError", "ContextLengthError",
+    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "ModelNotFoundError", "Moment",
+    "NullCache", "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
+    "ProviderLimits", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
+    "SamplingConfig", "SamplingError", "Scene", "ServerError", "Summary", "TaskConfig", "TaskResult",
+    "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
+    "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
+    "open_video", "pack", "probe", "register_model", "run_plan", "sample", "target_size",
+}
+
+
+def test_all_is_pinned_and_importable():
+    assert set(vv.__all__) == EXPECTED
+    assert all(hasattr(vv, name) for name in vv.__all__)
+
+
+def test_every_error_is_a_videovision_error():
+    errors = [getattr(vv, n) for n in vv.__all__ if n.endswith("Error")]
+    assert all(issubclass(e, vv.VideovisionError) for e in errors)
+    assert issubclass(vv.RequestTimeoutError, vv.RequestError)
+
+
+def test_readme_library_example():
+    with vv.open_video(DEMO) as video:
+        assert (video.info.width, video.info.height) == (640, 360)
+        frames = list(vv.sample(video, vv.SamplingConfig(strategy="scenes")))
+    assert len(frames) == 7 and all(f.image.shape == (360, 640, 3) for f in frames)
+    plan = vv.make_plan(DEMO, vv.TaskConfig())
+    assert 1 <= len(plan.images) <= 32 and plan.requests[0].body["messages"][0]["role"] == "system"
