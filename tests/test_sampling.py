@@ -167,3 +167,16 @@ def test_hybrid_never_exceeds_max_gap_in_long_single_scenes(clips, duration, max
     assert times[0] == 0.0 and times[-1] == pytest.approx(gt["frame_times"][-1])
     assert max(np.diff(times)) <= max_gap + 1e-6
     assert len(frames) <= duration / max_gap * 2 + 2  # no needless frames either
+
+
+@pytest.mark.parametrize("max_gap", [0.3, 0.5, 1.0, 1.53, 1.56])
+def test_hybrid_scene_labels_match_the_scene_each_frame_is_in(cut_clip, max_gap):
+    """Detectors report some cuts a few frames late; labels are given once every cut is known."""
+    path, gt = cut_clip
+    frames, stream = run(path, strategy="hybrid", max_gap=max_gap)
+    starts = [s.start for s in stream.scenes]
+    for f in frames:
+        assert f.scene == bisect.bisect_right(starts, f.time + 1e-9) - 1, (f.time, f.scene, starts)
+    truth = [0.0] + gt["cuts"]
+    for f in frames:  # and those scenes are the real shots
+        assert f.scene == bisect.bisect_right(truth, f.time + 1e-9) - 1

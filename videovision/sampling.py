@@ -28,6 +28,7 @@ frame with the last frame kept and drops it when the Hamming distance is at most
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 from dataclasses import dataclass, field
@@ -298,47 +299,58 @@ def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, pr
 
     buffer = _SceneBuffer(start)
     scene_start = start
-    scene_has_frame = False
     last: RawFrame | None = None
     last_emitted: float | None = None
     emitted: set[int] = set()
+    emitted_times: list[float] = []
+    # Frames are held back briefly: a detector may report a cut a few frames late, and a frame's
+    # scene is known only once every cut before it has been reported.
+    pending: list[tuple[float, RawFrame]] = []
+    lag = (getattr(detector, "event_buffer_length", 0) + 2) * frame_step
 
     def timecode(raw: RawFrame):
         pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
         return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps_fraction)
 
-    def emit(raw: RawFrame) -> Frame:
-        nonlocal last_emitted, scene_has_frame
+    def emit(raw: RawFrame) -> None:
+        nonlocal last_emitted
         emitted.add(raw.index)
-        last_emitted = raw.time
-        scene_has_frame = True
+        bisect.insort(emitted_times, raw.time)
+        last_emitted = max(last_emitted or raw.time, raw.time)
         buffer.drop_through(raw.time)
-        return Frame(time=raw.time, index=raw.index, image=source.to_image(raw.frame, config.max_side),
-                     scene=len(stream.scenes))
+        bisect.insort(pending, (raw.time, raw), key=lambda item: item[0])
 
-    def finish(scene_end: float) -> Iterator[Frame]:
-        nonlocal scene_start, scene_has_frame
-        if not (hybrid and scene_has_frame):
+    def flush(before: float) -> Iterator[Frame]:
+        starts = [sc.start for sc in stream.scenes] + [scene_start]
+        while pending and pending[0][0] < before:
+            t, raw = pending.pop(0)
+            yield Frame(time=t, index=raw.index, image=source.to_image(raw.frame, config.max_side),
+                        scene=max(0, bisect.bisect_right(starts, t + 1e-9) - 1))
+
+    def finish(scene_end: float) -> None:
+        nonlocal scene_start
+        i = bisect.bisect_left(emitted_times, scene_start - 1e-9)
+        has_frame = i < len(emitted_times) and emitted_times[i] < scene_end - 1e-9
+        if not (hybrid and has_frame):
             length = max(scene_end - scene_start, 1e-6)
             middle = scene_start + length / 2
             raw = buffer.pick(middle, scene_start + length / 4, scene_end - length / 4)
             if raw is not None and raw.index not in emitted:
-                yield emit(raw)
+                emit(raw)
         stream.scenes.append(Scene(len(stream.scenes), scene_start, scene_end))
         scene_start = scene_end
-        scene_has_frame = False
 
     for raw in source.iter_raw(start, end if math.isfinite(end) else None):
         small = source.small_bgr(raw.frame, DETECT_WIDTH)
         if last is None and hybrid:
             buffer.offer(_Candidate(raw, 0.0))
-            yield emit(raw)  # the opening frame
+            emit(raw)  # the opening frame
         for cut in detector.process_frame(timecode(raw), small):
             cut_time = float(cut.seconds)
             if cut_time <= scene_start + 1e-6:
                 continue
             nxt = buffer.split(cut_time)
-            yield from finish(cut_time)
+            finish(cut_time)
             buffer = nxt
         due = False
         if hybrid and last_emitted is not None:
@@ -354,8 +366,9 @@ def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, pr
             # sharpest candidate of the second half of the gap
             chosen = buffer.pick(raw.time, last_emitted + config.max_gap / 2, raw.time)
             if chosen is not None and chosen.index not in emitted:
-                yield emit(chosen)
+                emit(chosen)
         last = raw
+        yield from flush(raw.time - lag)
         if progress:
             progress(raw.time - start, total)
 
@@ -367,10 +380,9 @@ def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, pr
         cut_time = float(cut.seconds)
         if scene_start + 1e-6 < cut_time < stop:
             nxt = buffer.split(cut_time)
-            yield from finish(cut_time)
+            finish(cut_time)
             buffer = nxt
-    yield from finish(stop)
+    finish(stop)
     if hybrid and last.index not in emitted:
-        buffer.offer(_Candidate(last, 0.0))
-        frame = emit(last)  # the closing frame
-        yield Frame(time=frame.time, index=frame.index, image=frame.image, scene=len(stream.scenes) - 1)
+        emit(last)  # the closing frame
+    yield from flush(math.inf)
