@@ -109,12 +109,15 @@ def scenedetect_alone(path: Path) -> int:
 
 
 def peak_rss_mb(path: Path, strategy: str) -> float:
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child would report this
+    # (larger) benchmark process's peak.
     code = (
-        "import resource, sys; sys.path.insert(0, %r)\n"
+        "import sys; sys.path.insert(0, %r)\n"
         "from videovision import SamplingConfig, open_video, sample\n"
         "with open_video(%r) as v:\n"
         "    n = sum(1 for _ in sample(v, SamplingConfig(strategy=%r, max_gap=10)))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print(int(hwm) / 1024)\n"
     ) % (str(ROOT), str(path), strategy)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
