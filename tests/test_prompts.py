@@ -1,11 +1,9 @@
 """The request body: labels before images, explicit detail, task wording, provider differences."""
 
-import json
-
 import pytest
 
 from videovision.errors import ConfigError
-from videovision.packing import PROVIDERS, ProviderLimits
+from videovision.packing import PROVIDERS
 from videovision.prompts import (
     PromptOptions,
     build_reduce_request,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from media import make_clip, read_frame_number
-from videovision import ConfigError, SamplingConfig, SamplingError, open_video, sample
+from videovision import ConfigError, SamplingConfig, open_video, sample
 
 
 def expected_index(frame_times, t):

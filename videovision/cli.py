@@ -9,7 +9,6 @@ Exit codes: 0 ok, 1 unexpected, 2 bad usage/options, 3 unreadable video, 4 sampl
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -280,7 +279,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
-    """Plan, then (unless --dry-run) send and parse. Returns the TaskResult or None for a dry run."""
+    """Plan, then (unless --dry-run) send and parse.
+
+    Returns:
+        (TaskResult or None for a dry run, whether the text was already streamed to the terminal).
+    """
     from .client import ClientConfig, OpenAIChatClient
     from .pipeline import run_plan
 
@@ -289,7 +292,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
         config, plan = _plan(args, task, questions, cache=cache)
         if args.dry_run:
             _print_plan(plan, args.json)
-            return None
+            return None, False
         overrides = {k: v for k, v in (("base_url", args.base_url), ("timeout", args.timeout),
                                        ("max_retries", args.max_retries)) if v is not None}
         client_config = ClientConfig.from_env(**overrides)
@@ -298,31 +301,18 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
         on_text = (lambda text: (sys.stdout.write(text), sys.stdout.flush())) if streaming else None
         result = run_plan(plan, client, cache=cache, concurrency=config.concurrency, tolerance=config.tolerance,
                           base_url=client_config.base_url, on_text=on_text)
-        if streaming and result.cache_hits == 0:
+        streamed = streaming and result.cache_hits == 0
+        if streamed:
             sys.stdout.write("\n")
-            result = _StreamedResult(result)
-        return result
+        return result, streamed
     finally:
         cache.close()
-
-
-class _StreamedResult:
-    """Marks a result whose text was already streamed to the terminal."""
-
-    def __init__(self, result):
-        self.result = result
-
-
-def _unwrap(result):
-    if isinstance(result, _StreamedResult):
-        return result.result, True
-    return result, False
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     from .render import dumps, summary_notes, summary_text
 
-    result, streamed = _unwrap(_run_task(args, "summarize"))
+    result, streamed = _run_task(args, "summarize")
     if result is None:
         return 0
     if args.json:
@@ -341,7 +331,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answers_text, dumps
 
     questions = tuple(q for q in args.questions)
-    result, _ = _unwrap(_run_task(args, "ask", questions))
+    result, _ = _run_task(args, "ask", questions)
     if result is None:
         return 0
     sys.stdout.write(dumps(result.to_json()) if args.json else answers_text(result.answers, markdown=args.markdown))
@@ -368,7 +358,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
 
     if args.output:
         _check_writable(args.output, "--output")
-    result, _ = _unwrap(_run_task(args, "chapters"))
+    result, _ = _run_task(args, "chapters")
     if result is None:
         return 0
     fmt = "json" if args.json else args.format

@@ -54,10 +54,17 @@ class ExportResult:
     duplicates_dropped: int = 0
 
 
-def encode_jpeg(image_rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:  # pragma: no cover - OpenCV only fails on empty images
-        raise ValueError("JPEG encoding failed")
+def encode_image(rgb: np.ndarray, fmt: str = "jpeg", quality: int = JPEG_QUALITY) -> bytes:
+    """Encode an RGB array as JPEG, PNG or WEBP bytes."""
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if fmt == "jpeg":
+        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    elif fmt == "webp":
+        ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, quality])
+    else:
+        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    if not ok:  # pragma: no cover - OpenCV only fails on empty images or missing codecs
+        raise ConfigError(f"cannot encode {fmt} images with this OpenCV build")
     return buf.tobytes()
 
 
@@ -107,7 +114,7 @@ class ContactSheet:
             y, x = gap + r * (self.thumb_h + gap), gap + c * (self.thumb_w + gap)
             sheet[y : y + self.thumb_h, x : x + self.thumb_w] = thumb
         name = "contact_sheet.jpg" if not self.files else f"contact_sheet_{len(self.files) + 1}.jpg"
-        (self.out_dir / name).write_bytes(encode_jpeg(sheet, 85))
+        (self.out_dir / name).write_bytes(encode_image(sheet, "jpeg", 85))
         self.files.append(name)
         self.pending = []
 
@@ -195,7 +202,7 @@ def export_frames(
         written: list[ExportedFrame] = []
         for frame in frames:
             name = f"frame_{file_stamp(frame.time)}.jpg"
-            (staging / name).write_bytes(encode_jpeg(frame.image, quality))
+            (staging / name).write_bytes(encode_image(frame.image, "jpeg", quality))
             written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
             sheet.add(frame)
         sheet.flush()

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import tokens as tok
 from .errors import BudgetError, ConfigError
-from .export import draw_label
+from .export import draw_label, encode_image
 from .sampling import dhash, hamming
 from .timecode import format_time, time_label
 from .types import DroppedFrame, Frame, ImageFormat, PackedImage, Scene
@@ -194,20 +194,6 @@ def data_url(image: PackedImage) -> str:
 
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-
-
-def encode_image(rgb: np.ndarray, fmt: str, quality: int) -> bytes:
-    """Encode an RGB array as JPEG, PNG or WEBP bytes."""
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if fmt == "jpeg":
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    elif fmt == "webp":
-        ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, quality])
-    else:
-        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok:  # pragma: no cover
-        raise ConfigError(f"cannot encode {fmt} images with this OpenCV build")
-    return buf.tobytes()
 
 
 def _resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:

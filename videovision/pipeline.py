@@ -20,7 +20,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import Callable
 
 from . import __version__
 from . import tokens as tok
@@ -242,7 +242,7 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
 def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:
     p = config.pack
     return {
-        "version": __version__, "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
+        "version": __version__, "cache_format": 2, "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
         "format": p.image_format, "quality": p.quality, "burn": p.burn_timestamps, "grid": p.grid,
         "budget": [p.budget.max_frames, p.budget.max_image_tokens, p.budget.max_cost],
         "limits": [p.limits.max_images_per_request, p.limits.max_image_bytes, p.limits.max_payload_bytes],
@@ -251,6 +251,7 @@ def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:
 
 
 def _packing_from_cache(items, model: str, detail: str):
+    """(packing, scenes, duplicates dropped) from a cached frame set; the VideoInfo is always probed anew."""
     head, *rest = items
     meta = head[0]
     images = tuple(item_to_packed(m, d) for m, d in rest)
@@ -260,16 +261,13 @@ def _packing_from_cache(items, model: str, detail: str):
         requests=tuple(tuple(r) for r in meta["requests"]),
         frames_considered=meta["frames_considered"], model_known=meta["model_known"],
     )
-    info = VideoInfo(**{**meta["info"], "sample_aspect_ratio": tuple(meta["info"]["sample_aspect_ratio"])})
     scenes = tuple(Scene(*s) for s in meta["scenes"])
-    return info, packing, scenes, meta["duplicates_dropped"]
+    return packing, scenes, meta["duplicates_dropped"]
 
 
-def _packing_to_cache(info: VideoInfo, packing: Packing, scenes, duplicates: int) -> list:
-    from dataclasses import asdict
-
+def _packing_to_cache(packing: Packing, scenes, duplicates: int) -> list:
     head = {
-        "kind": "plan-head", "info": asdict(info), "scenes": [[s.index, s.start, s.end] for s in scenes],
+        "kind": "plan-head", "scenes": [[s.index, s.start, s.end] for s in scenes],
         "dropped": [[d.time, d.reason] for d in packing.dropped], "requests": [list(r) for r in packing.requests],
         "frames_considered": packing.frames_considered, "model_known": packing.model_known,
         "duplicates_dropped": duplicates, "mime": "application/json",
@@ -315,14 +313,14 @@ def make_plan(
             key = frames_key(cache.file_digest(video), _pack_params(config, sampling))
             cached = cache.get_frames(key)
         if cached:  # the info stays the freshly probed one (the same content may have moved)
-            _, packing, scenes, duplicates = _packing_from_cache(cached, config.pack.model, config.pack.detail)
+            packing, scenes, duplicates = _packing_from_cache(cached, config.pack.model, config.pack.detail)
         else:
             stream = sample(source, sampling, progress=progress)
             packing = pack(stream, config.pack, scenes=())
             scenes = tuple(stream.scenes)
             duplicates = stream.duplicates_dropped
             if key is not None:
-                cache.put_frames(key, _packing_to_cache(info, packing, scenes, duplicates))
+                cache.put_frames(key, _packing_to_cache(packing, scenes, duplicates))
     return _assemble(info, packing, scenes, duplicates, config, spec)
 
 

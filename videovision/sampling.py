@@ -234,8 +234,7 @@ class _SceneBuffer:
     """Candidates of the current scene (since the last frame emitted), evenly thinned so that
     memory stays bounded: at most ``CANDIDATES_PER_SCENE`` decoded frames."""
 
-    def __init__(self, start: float):
-        self.start = start
+    def __init__(self):
         self.items: list[_Candidate] = []
         self.spacing = 0.0
 
@@ -256,7 +255,7 @@ class _SceneBuffer:
         """Move candidates at or after ``cut`` into a new buffer for the next scene."""
         after = [c for c in self.items if c.raw.time >= cut - 1e-9]
         self.items = [c for c in self.items if c.raw.time < cut - 1e-9]
-        nxt = _SceneBuffer(cut)
+        nxt = _SceneBuffer()
         nxt.items = after
         return nxt
 
@@ -297,7 +296,7 @@ def _scene_pass(source: VideoSource, config, start, end, stream: FrameStream, pr
     times = source.frame_times
     fps_fraction = max(1e-3, info.fps)
 
-    buffer = _SceneBuffer(start)
+    buffer = _SceneBuffer()
     scene_start = start
     last: RawFrame | None = None
     last_emitted: float | None = None

@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator
 
 import av
 import cv2
@@ -403,9 +403,13 @@ class VideoSource:
         """
         container, stream = self._open_decoder()
         try:
-            self._seek_before(container, stream, start)
+            decoder = self._decode_packets(container, stream)
+            if start > 0:
+                start_pts = self._first_pts + int(math.floor(start / float(self.time_base)))
+                k = bisect.bisect_right(self._key_pts, start_pts) - 1
+                decoder = self._positioned(container, stream, k, start_pts, None, fresh=True)
             counter = 0
-            for frame in self._decode_packets(container, stream):
+            for frame in decoder:
                 time, index = self._frame_time(frame, counter)
                 counter += 1
                 if time < start - TIME_EPSILON:
@@ -415,22 +419,6 @@ class VideoSource:
                 yield RawFrame(frame, time, index)
         finally:
             self.close()
-
-    def _seek_before(self, container, stream, time: float) -> int | None:
-        """Seek to the last keyframe at or before ``time``; returns its pts (None = start)."""
-        if time <= 0:
-            return None
-        target_pts = self._first_pts + int(math.floor(time / float(self.time_base)))
-        i = bisect.bisect_right(self._key_pts, target_pts) - 1
-        if i <= 0:
-            return None
-        key = self._key_pts[i]
-        try:
-            container.seek(key, stream=stream, backward=True, any_frame=False)
-        except av.error.FFmpegError:
-            container.seek(0, backward=True)
-            return None
-        return key
 
     def frames_at(
         self, targets: Iterable[float], *, max_side: int | None = None, scene_of=None
