@@ -44,6 +44,8 @@ __all__ = [
     "generate_clip",
     "generate_long_clip",
     "generate_cut_heavy_clip",
+    "generate_screen_clip",
+    "generate_fade_clip",
     "make_audio_only",
     "make_single_frame",
     "make_not_a_video",
@@ -631,26 +633,14 @@ def generate_clip(
     # fades
     alpha = np.ones(n)
     fade_info = None
-    if fade and starts:
-        spec = fade if isinstance(fade, dict) else {"cut": 0, "out": float(fade), "in": float(fade)}
-        ci = int(spec.get("cut", 0))
-        d_out, d_in = float(spec.get("out", 0.5)), float(spec.get("in", 0.5))
-        tc = cut_times[ci]
-        for i, t in enumerate(t_rel):
-            if tc - d_out <= t < tc and d_out > 0:
-                alpha[i] = (tc - t) / d_out - 1.0 / (d_out * float(fps))  # reaches ~0 before the cut
-            elif tc <= t < tc + d_in and d_in > 0:
-                alpha[i] = (t - tc) / d_in
-        alpha = np.clip(alpha, 0, 1)
-        faded = [t_rel[i] for i in range(n) if alpha[i] < 1]
-        out_frames = [t_rel[i] for i in range(n) if alpha[i] < 1 and t_rel[i] < tc]
-        in_frames = [t_rel[i] for i in range(n) if alpha[i] < 1 and t_rel[i] >= tc]
-        fade_info = {
-            "cut": tc,
-            "out": [out_frames[0], tc] if out_frames else None,
-            "in": [tc, _next_time(t_rel, in_frames[-1], total)] if in_frames else None,
-            "faded_frame_count": len(faded),
-        }
+    fades_info: list[dict] = []
+    specs = _fade_specs(fade) if starts else [s for s in _fade_specs(fade) if "cut" not in s]
+    for spec in specs:
+        info_one = _apply_fade(alpha, spec, t_rel, cut_times, total, float(fps))
+        fades_info.append(info_one)
+        if fade_info is None and "cut" in spec:
+            fade_info = info_one
+    alpha = np.clip(alpha, 0, 1)
 
     # stored geometry
     k = (-rotation // 90) % 4  # np.rot90(upright, k) gives the stored picture
@@ -752,7 +742,9 @@ def generate_clip(
         "has_audio": bool(audio),
         "audio_start_seconds": a_start if audio else None,
         "fade": fade_info,
+        "fades": fades_info,
         "faded_frames": [i for i in range(n) if alpha[i] < 1],
+        "black_frames": [i for i in range(n) if alpha[i] < BLACK_ALPHA],
         "truncated": False,
         "truncate_fraction": None,
         "size_bytes": size_full,
@@ -766,6 +758,64 @@ def generate_clip(
     if write_json:
         ground_truth_path(path).write_text(json.dumps(gt, indent=1) + "\n")
     return gt
+
+
+BLACK_ALPHA = 0.1
+"""Frames faded below this share of their content count as black in the ground truth."""
+
+
+def _fade_specs(fade: Any) -> list[dict]:
+    """``fade`` as a list of dicts: a number (out and in around the first cut), a dict, or a list of
+    dicts. Keys: ``cut`` (index into the cuts) with ``out``/``in``/``hold`` seconds (``hold``: fully
+    black seconds on each side of the cut), or ``open`` (fade in from black at the start, seconds)
+    or ``close`` (fade out to black at the end, seconds)."""
+    if not fade:
+        return []
+    if isinstance(fade, (int, float)):
+        return [{"cut": 0, "out": float(fade), "in": float(fade)}]
+    if isinstance(fade, dict):
+        return [dict(fade)]
+    return [dict(f) for f in fade]
+
+
+def _apply_fade(alpha: np.ndarray, spec: dict, t_rel: list[float], cut_times: list[float], total: float,
+                fps: float) -> dict:
+    """Lower ``alpha`` (per-frame share of the content, 1 = unfaded) for one fade; its ground truth."""
+    step = 1.0 / fps
+    if "open" in spec:
+        d = float(spec["open"])
+        for i, t in enumerate(t_rel):
+            if t < d:
+                alpha[i] = min(alpha[i], t / d)
+        return {"open": [0.0, d]}
+    if "close" in spec:
+        d = float(spec["close"])
+        for i, t in enumerate(t_rel):
+            if t > total - d - 1e-9:
+                alpha[i] = min(alpha[i], max(0.0, (total - step - t) / d))
+        return {"close": [total - d, total]}
+    tc = cut_times[int(spec.get("cut", 0))]
+    d_out, d_in = float(spec.get("out", 0.5)), float(spec.get("in", 0.5))
+    hold = float(spec.get("hold", 0.0))
+    for i, t in enumerate(t_rel):
+        if tc - hold - 1e-9 <= t < tc + hold - 1e-9:
+            a = 0.0
+        elif tc - hold - d_out <= t < tc - hold and d_out > 0:
+            a = (tc - hold - t) / d_out - step / d_out  # reaches ~0 before the hold/cut
+        elif tc + hold <= t < tc + hold + d_in and d_in > 0:
+            a = (t - tc - hold) / d_in
+        else:
+            continue
+        alpha[i] = min(alpha[i], a)
+    out_frames = [t for i, t in enumerate(t_rel) if alpha[i] < 1 and tc - hold - d_out - 1e-9 <= t < tc]
+    in_frames = [t for i, t in enumerate(t_rel) if alpha[i] < 1 and tc <= t < tc + hold + d_in]
+    return {
+        "cut": tc,
+        "out": [out_frames[0], tc] if out_frames else None,
+        "in": [tc, _next_time(t_rel, in_frames[-1], total)] if in_frames else None,
+        "hold": hold,
+        "faded_frame_count": len(out_frames) + len(in_frames),
+    }
 
 
 def _next_time(times: list[float], t: float, total: float) -> float:
@@ -946,6 +996,235 @@ def _shot_lengths(total: float, shots: int, seed: int, min_shot: float, max_shot
         np.clip(lengths, min_shot, max_shot, out=lengths)
     lengths *= total / lengths.sum()
     return lengths
+
+
+# --------------------------------------------------------------------------------------------
+# Screen recordings and fades
+# --------------------------------------------------------------------------------------------
+
+_WORDS = (
+    "budget latency revenue cluster pipeline roadmap metrics quarterly churn adoption cohort "
+    "inference training dataset billing regional rollout feedback hiring platform security audit "
+    "migration storage network edge mobile search ranking retention pricing partner support onboarding "
+    "analytics forecast backlog incident review launch design survey growth margin capacity"
+).split()
+
+
+def _slide_texts(rng: np.random.Generator, n_bullets: int) -> tuple[str, list[str]]:
+    title = " ".join(rng.choice(_WORDS, size=int(rng.integers(2, 4)))).title()
+    bullets = [" ".join(rng.choice(_WORDS, size=int(rng.integers(3, 7)))) for _ in range(n_bullets)]
+    return title, bullets
+
+
+class _SlideDeck:
+    """One template (header bar, bullets, footer); draws slide ``k`` with ``r`` bullets revealed."""
+
+    def __init__(self, width: int, height: int, texts: list[tuple[str, list[str]]]):
+        self.w, self.h, self.texts = width, height, texts
+        self.scale = width / 1280.0
+        self.header = int(round(0.14 * height))
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def picture(self, k: int, revealed: int) -> np.ndarray:
+        key = (k, revealed)
+        if key not in self._cache:
+            self._cache = {key: self._draw(k, revealed)}  # one at a time: slides never come back
+        return self._cache[key]
+
+    def _draw(self, k: int, revealed: int) -> np.ndarray:
+        w, h, sc = self.w, self.h, self.scale
+        img = np.full((h, w, 3), 246, np.uint8)
+        img[: self.header] = (32, 64, 140)
+        img[h - int(0.06 * h) :] = (225, 228, 235)
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        title, bullets = self.texts[k]
+        cv2.putText(img, title, (int(40 * sc), int(self.header * 0.68)), font, 1.4 * sc, (255, 255, 255),
+                    max(1, int(round(3 * sc))), cv2.LINE_AA)
+        y = self.header + int(70 * sc)
+        for b in bullets[:revealed]:
+            cv2.circle(img, (int(60 * sc), y - int(9 * sc)), max(2, int(7 * sc)), (32, 64, 140), -1)
+            cv2.putText(img, b, (int(85 * sc), y), font, 1.0 * sc, (40, 40, 40), max(1, int(round(2 * sc))),
+                        cv2.LINE_AA)
+            y += int(62 * sc)
+        cv2.putText(img, f"videovision quarterly review - {k + 1}/{len(self.texts)}",
+                    (int(40 * sc), h - int(0.018 * h)), font, 0.6 * sc, (90, 90, 110), 1, cv2.LINE_AA)
+        return img
+
+
+def _pointer_path(t: float, w: int, h: int, seed: int) -> tuple[int, int] | None:
+    """Where the mouse pointer is at ``t`` (moving in some stretches, resting in others)."""
+    period = 7.0
+    phase = (t + seed) % period
+    k = math.floor((t + seed) / period)
+    rng = np.random.default_rng([seed, k])
+    x0, y0 = rng.uniform(0.1, 0.8) * w, rng.uniform(0.25, 0.85) * h
+    x1, y1 = rng.uniform(0.1, 0.8) * w, rng.uniform(0.25, 0.85) * h
+    a = min(1.0, phase / 3.0)  # moves for 3 s, rests for 4 s
+    a = 0.5 - 0.5 * math.cos(math.pi * a)
+    return int(x0 + (x1 - x0) * a), int(y0 + (y1 - y0) * a)
+
+
+def _draw_pointer(img: np.ndarray, x: int, y: int, scale: float) -> None:
+    s = max(6, int(22 * scale))
+    pts = np.array([[x, y], [x, y + s], [x + s * 0.3, y + s * 0.75], [x + s * 0.7, y + s * 0.7]], np.int32)
+    cv2.fillPoly(img, [pts], (0, 0, 0))
+    cv2.polylines(img, [pts], True, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def _draw_clock(img: np.ndarray, t: float, header: int, scale: float) -> None:
+    secs = 10 * 3600 + 5 * 60 + int(t)
+    text = f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+    w = img.shape[1]
+    cv2.putText(img, text, (w - int(190 * scale), int(header * 0.62)), cv2.FONT_HERSHEY_SIMPLEX, 0.9 * scale,
+                (220, 230, 255), max(1, int(round(2 * scale))), cv2.LINE_AA)
+
+
+def _draw_webcam(img: np.ndarray, t: float, rng: np.random.Generator) -> None:
+    """A presenter thumbnail bottom-right: a face that sways and nods, and sensor noise."""
+    h, w = img.shape[:2]
+    tw, th = w // 6, h // 6
+    x0, y0 = w - tw - w // 60, h - th - h // 12
+    cam = np.empty((th, tw, 3), np.uint8)
+    cam[:] = (70, 90, 80)
+    cx = int(tw / 2 + tw * 0.12 * math.sin(2 * math.pi * t / 2.3))
+    cy = int(th * 0.55 + th * 0.05 * math.sin(2 * math.pi * t / 1.1))
+    cv2.ellipse(cam, (cx, cy), (tw // 6, th // 4), 0, 0, 360, (170, 185, 215), -1)
+    cv2.ellipse(cam, (cx, cy + th // 2), (tw // 3, th // 4), 0, 180, 360, (60, 60, 140), -1)
+    noise = rng.integers(-6, 7, cam.shape, dtype=np.int16)
+    img[y0 : y0 + th, x0 : x0 + tw] = np.clip(cam.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def generate_screen_clip(
+    path: str | os.PathLike,
+    *,
+    slides: int = 8,
+    slide_seconds: tuple[float, float] = (4.0, 8.0),
+    minutes: float | None = None,
+    size: tuple[int, int] = (640, 360),
+    fps: float = 15,
+    reveal_every: int = 3,
+    pointer: bool = True,
+    clock: bool = True,
+    webcam: bool = False,
+    seed: int = 0,
+    crf: int = 26,
+    preset: str = "veryfast",
+    gop: int | None = None,
+    write_json: bool = True,
+    progress: bool = False,
+) -> dict:
+    """A screen recording of a slide talk: ``slides`` slides of one template (blue header, bullets,
+    footer with the slide number), hard changes between slides, a mouse pointer that moves for 3 s
+    and rests for 4 s, a ticking clock in the header, optionally a presenter webcam thumbnail, and on
+    every ``reveal_every``-th slide bullets revealed one by one (progressive reveals).
+
+    Slide lengths are drawn from ``slide_seconds`` (uniform); with ``minutes`` they are rescaled to
+    fill that duration. Ground truth (``<file>.json``): ``slide_changes`` (the first frame of each new
+    slide), ``slides`` ([start, end) and reveal times per slide), ``reveals`` (every reveal time)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    W, H = int(size[0]), int(size[1])
+    rng = np.random.default_rng(seed)
+    lengths = rng.uniform(slide_seconds[0], slide_seconds[1], slides)
+    if minutes is not None:
+        lengths *= minutes * 60 / lengths.sum()
+    fps_f = Fraction(fps).limit_denominator(1001)
+    n = int(round(float(lengths.sum()) * fps_f))
+    t_rel = [float(Fraction(i) / fps_f) for i in range(n)]
+    bounds = np.concatenate([[0.0], np.cumsum(lengths)])
+    starts = [bisect.bisect_left(t_rel, float(b) - 1e-9) for b in bounds[:-1]]
+    starts[0] = 0
+    total = n / float(fps_f)
+    texts = [_slide_texts(rng, int(rng.integers(3, 6))) for _ in range(slides)]
+    reveal_plan: list[list[float]] = []
+    slides_gt = []
+    for k in range(slides):
+        a = t_rel[starts[k]]
+        b = t_rel[starts[k + 1]] if k + 1 < slides else total
+        n_bul = len(texts[k][1])
+        times: list[float] = []
+        if reveal_every and k % reveal_every == reveal_every - 1 and n_bul > 1:
+            # first bullet with the slide, the others one by one over the first 70 % of the slide
+            for j in range(1, n_bul):
+                tr = a + (b - a) * 0.7 * j / n_bul
+                times.append(t_rel[bisect.bisect_left(t_rel, tr - 1e-9)])
+        reveal_plan.append(times)
+        slides_gt.append({"index": k, "start": round(a, 9), "end": round(b, 9), "title": texts[k][0],
+                          "bullets": n_bul, "reveals": [round(x, 9) for x in times]})
+    deck = _SlideDeck(W, H, texts)
+    cam_rng = np.random.default_rng(seed + 99)
+    out = av.open(str(path), "w")
+    vs = out.add_stream("libx264", rate=fps_f)
+    vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
+    tb = Fraction(1, 90000)
+    vs.time_base = tb
+    vs.codec_context.time_base = tb
+    if gop is not None:
+        vs.codec_context.gop_size = int(gop)
+    _codec_setup(vs, "libx264", crf, preset, True, None, W, H, float(fps_f), None)
+    keyframes: list[float] = []
+    slide = 0
+    t0 = time.time()
+    try:
+        for i, t in enumerate(t_rel):
+            while slide + 1 < slides and i >= starts[slide + 1]:
+                slide += 1
+            n_bul = len(texts[slide][1])
+            revealed = n_bul - len(reveal_plan[slide]) + sum(1 for x in reveal_plan[slide] if x <= t + 1e-9)
+            img = deck.picture(slide, revealed).copy()
+            if clock:
+                _draw_clock(img, t, deck.header, deck.scale)
+            if webcam:
+                _draw_webcam(img, t, cam_rng)
+            if pointer:
+                _draw_pointer(img, *_pointer_path(t, W, H, seed), deck.scale)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            frame.pts = int(round(Fraction(t).limit_denominator(10**6) / tb))
+            frame.time_base = tb
+            for pkt in vs.encode(frame):
+                _note_key(pkt, keyframes)
+                out.mux(pkt)
+            if progress and i % 2000 == 0:
+                print(f"  {path.name}: frame {i}/{n} ({i / max(time.time() - t0, 1e-9):.0f} fps)",
+                      file=sys.stderr, flush=True)
+        for pkt in vs.encode():
+            _note_key(pkt, keyframes)
+            out.mux(pkt)
+    finally:
+        out.close()
+    gt: dict[str, Any] = {
+        "name": path.stem,
+        "file": path.name,
+        "kind": "screen",
+        "fps_nominal": float(fps_f),
+        "display_width": W,
+        "display_height": H,
+        "duration": round(total, 9),
+        "frame_count": n,
+        "frame_times": [round(t, 9) for t in t_rel],
+        "slide_changes": [round(t_rel[s], 9) for s in starts[1:]],
+        "slides": slides_gt,
+        "reveals": [round(x, 9) for times in reveal_plan for x in times],
+        "pointer": pointer,
+        "clock": clock,
+        "webcam": webcam,
+        "keyframe_times": sorted(round(t, 9) for t in keyframes),
+        "size_bytes": path.stat().st_size,
+    }
+    if write_json:
+        ground_truth_path(path).write_text(json.dumps(gt, indent=1) + "\n")
+    return gt
+
+
+def generate_fade_clip(path: str | os.PathLike, *, size: tuple[int, int] = (320, 180), fps: float = 25,
+                       write_json: bool = True, **kw: Any) -> dict:
+    """Film-like shots joined by fades through black (with a black hold), one hard cut, a fade in
+    from black at the start and a fade out to black at the end: 12 s, cuts at 3, 6 and 9 s (the one
+    at 6 s hard). Ground truth: ``black_frames`` (content below 10 %), ``faded_frames``, ``fades``."""
+    fades = [{"open": 0.8}, {"cut": 0, "out": 0.6, "in": 0.6, "hold": 0.24},
+             {"cut": 2, "out": 0.5, "in": 0.5, "hold": 0.2}, {"close": 0.8}]
+    return generate_clip(path, duration=12.0, fps=fps, size=size, cuts=[3.0, 6.0, 9.0], fade=fades,
+                         write_json=write_json, **kw)
 
 
 # --------------------------------------------------------------------------------------------
