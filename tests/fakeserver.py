@@ -12,7 +12,8 @@ Standard library only, plus OpenCV/numpy to decode the images it receives.
 
 What it does, per ``POST /v1/chat/completions``:
 
-1. takes the next queued fault, if any (FIFO, one per chat request);
+1. takes the next queued fault, if any (FIFO, one per chat request; ``FAULT_KINDS`` lists them: HTTP
+   errors, slow/held/trickled bodies, truncated or cut streams, a key echoed in an error or an answer);
 2. checks ``Authorization: Bearer <key>`` (401 ``invalid_api_key``);
 3. validates the body the way OpenAI documents it and answers 400 ``invalid_request_error``
    (404 ``model_not_found`` for a model outside ``models`` when that list is given);
@@ -20,6 +21,14 @@ What it does, per ``POST /v1/chat/completions``:
    before each image, or builds JSON from a ``json_schema`` response format);
 5. answers a ``chat.completion`` (or SSE ``chat.completion.chunk``s when ``stream`` is true) with
    deterministic ``usage`` and an ``x-request-id`` header.
+
+Routing is a table, ``server.routes[(method, path)] = handler`` with ``handler(request_handler, rec)``
+(``add_route``): a new endpoint is one function using the handler's ``read_body``/``read_json``,
+``check_auth``, ``next_fault``, ``send_json``/``send_bytes`` and raising ``ErrorReply`` for errors.
+
+Counting: ``received_count`` counts requests as they arrive (before any answer; ``wait_for_received``
+waits for it), ``request_count``/``requests`` those answered or dropped, ``release()`` lets "hold"
+faults answer.
 
 Token counts are deterministic, not real: text ``ceil(chars / 4)`` per text part, 3 per message,
 3 for the reply; images by the gpt-4o tile rule (``low`` = 85, else ``85 + 170 x tiles``). An answer
@@ -48,7 +57,11 @@ __all__ = [
     "DEFAULT_MAX_PAYLOAD_BYTES",
     "DEFAULT_MAX_IMAGE_BYTES",
     "FAULT_KINDS",
+    "DEFAULT_TRICKLE_BYTES",
+    "ErrorReply",
     "Fault",
+    "RequestHandler",
+    "Route",
     "ImageInfo",
     "ReceivedRequest",
     "FakeOpenAIServer",
@@ -70,6 +83,10 @@ DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Decoded bytes per image."""
 DEFAULT_HANDLER_TIMEOUT = 30.0
 """Seconds an idle connection may stay open (bounds every handler thread)."""
+DEFAULT_TRICKLE_BYTES = 8
+"""Bytes the "trickle" fault writes at a time."""
+DEFAULT_TRICKLE_INTERVAL = 0.05
+"""Seconds the "trickle" fault waits between writes (its ``delay``)."""
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 PART_TYPES = ("text", "image_url")
@@ -97,10 +114,21 @@ FAULT_KINDS = frozenset(
         "content_policy",  # 400 content_policy_violation
         "context",  # 400 context_length_exceeded
         "pass",  # no fault: answer normally (to script faults for later requests)
+        # faults of the hardening trial (docs in Fault and enqueue_fault)
+        "truncate",  # half the answer, then the body ends cleanly: no finish_reason, no usage, no [DONE]
+        "truncate_done",  # half the answer, then [DONE] without a finish_reason chunk
+        "cut",  # half the body, then the connection is closed mid-body
+        "trickle",  # the whole answer, `trickle_bytes` bytes every `delay` seconds
+        "hold",  # wait until release() (or the server stops), then answer normally
+        "401_echo",  # 401 whose message echoes the full key received (unmasked)
+        "echo_key",  # 200 whose answer quotes the key received, bare and as "Bearer <key>"
     }
 )
 
 Responder = Callable[[dict], str]
+Route = Callable[["RequestHandler", dict], None]
+"""``handler(request_handler, rec)``: serve one request; ``rec`` is the record being built
+(method, path, headers, body, size, request_id, status, images)."""
 
 _TIMECODE = re.compile(r"\[?((?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?)\]?")
 _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<data>.*)$", re.S)
@@ -157,9 +185,11 @@ class Fault:
     """Seconds to wait first ("slow" fault)."""
     message: str | None = None
     """Override the error message."""
+    trickle_bytes: int = DEFAULT_TRICKLE_BYTES
+    """Bytes written at a time ("trickle" fault; ``delay`` seconds apart)."""
 
 
-class _Reply(Exception):
+class ErrorReply(Exception):
     """Raised inside the handler to send an OpenAI-shaped error."""
 
     def __init__(
@@ -257,7 +287,14 @@ class FakeOpenAIServer:
         self._errors: list[BaseException] = []
         self._seq = 0
         self._closing = threading.Event()
+        self._released = threading.Event()
+        self._arrived = threading.Condition(self._lock)
+        self._received = 0
         self._sockets: set[socket.socket] = set()
+        self.routes: dict[tuple[str, str], Route] = {
+            ("POST", "/v1/chat/completions"): RequestHandler.serve_chat,
+            ("GET", "/v1/models"): RequestHandler.serve_models,
+        }
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -276,11 +313,12 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving: wakes "slow" handlers, closes open connections, joins the thread."""
+        """Stop serving: wakes "slow", "hold" and "trickle" handlers, closes open connections, joins the thread."""
         httpd = self._httpd
         if httpd is None:
             return
         self._closing.set()
+        self._released.set()
         httpd.shutdown()
         with self._lock:
             sockets = list(self._sockets)
@@ -336,9 +374,28 @@ class FakeOpenAIServer:
 
     @property
     def request_count(self) -> int:
-        """How many HTTP requests (any path) the server received."""
+        """How many HTTP requests (any path) the server received and answered (or dropped)."""
         with self._lock:
             return len(self._requests)
+
+    @property
+    def received_count(self) -> int:
+        """How many HTTP requests (any path) have arrived, answered or not (e.g. still held)."""
+        with self._lock:
+            return self._received
+
+    def wait_for_received(self, count: int, timeout: float = 10.0) -> bool:
+        """Wait until at least ``count`` requests have arrived; False on timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._received >= count, timeout)
+
+    def release(self) -> None:
+        """Let every "hold" fault (waiting or still queued) answer."""
+        self._released.set()
+
+    def add_route(self, method: str, path: str, handler: Route) -> None:
+        """Serve ``method path`` (e.g. ``"POST", "/v1/audio/transcriptions"``) with ``handler``."""
+        self.routes[(method.upper(), path.rstrip("/"))] = handler
 
     @property
     def last_body(self) -> Any:
@@ -358,6 +415,7 @@ class FakeOpenAIServer:
             self._requests.clear()
             self._faults.clear()
             self._errors.clear()
+            self._received = 0
 
     # ---- faults
 
@@ -366,24 +424,32 @@ class FakeOpenAIServer:
         kind: str | int,
         *,
         retry_after: float | None = None,
-        delay: float = 2.0,
+        delay: float | None = None,
         message: str | None = None,
         times: int = 1,
+        trickle_bytes: int = DEFAULT_TRICKLE_BYTES,
     ) -> None:
         """Queue a fault for the next chat request(s), FIFO, one fault per request.
 
         Args:
             kind: one of ``FAULT_KINDS`` ("429", "500", "503", "slow", "malformed", "length",
-                "refusal", "context", "401", "403", "404", ...); an int status is accepted too.
+                "refusal", "context", "401", "403", "404", "truncate", "cut", "trickle", "hold",
+                "401_echo", "echo_key", ...); an int status is accepted too.
             retry_after: seconds to send as ``Retry-After`` (429 / 5xx).
-            delay: seconds the "slow" fault waits before answering.
+            delay: seconds the "slow" fault waits before answering (default 2), or between the
+                writes of the "trickle" fault (default ``DEFAULT_TRICKLE_INTERVAL``).
             message: replaces the error message of error faults.
             times: queue the same fault this many times.
+            trickle_bytes: bytes the "trickle" fault writes at a time.
         """
         kind = str(kind)
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; choose from {sorted(FAULT_KINDS)}")
-        fault = Fault(kind, retry_after=retry_after, delay=delay if kind == "slow" else 0.0, message=message)
+        if trickle_bytes < 1:
+            raise ValueError("trickle_bytes must be >= 1")
+        defaults = {"slow": 2.0, "trickle": DEFAULT_TRICKLE_INTERVAL}
+        wait = (defaults[kind] if delay is None else delay) if kind in defaults else 0.0
+        fault = Fault(kind, retry_after=retry_after, delay=wait, message=message, trickle_bytes=trickle_bytes)
         with self._lock:
             self._faults.extend([fault] * times)
 
@@ -402,6 +468,11 @@ class FakeOpenAIServer:
     def _pop_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
+
+    def _arrive(self) -> None:
+        with self._arrived:
+            self._received += 1
+            self._arrived.notify_all()
 
     def _record(self, request: ReceivedRequest) -> None:
         with self._lock:
@@ -429,13 +500,20 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
+    class Handler(RequestHandler):
         owner = server
 
     return Handler
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
+    """Serves one connection; routes each request through ``owner.routes``.
+
+    Helpers for route handlers: ``read_body``/``read_json``, ``check_auth``, ``next_fault``,
+    ``send_json``/``send_bytes``/``write`` (``write`` honours a "trickle" fault); raise ``ErrorReply``
+    to answer an OpenAI-shaped error.
+    """
+
     owner: FakeOpenAIServer
     protocol_version = "HTTP/1.1"
     server_version = "FakeOpenAI/1.0"
@@ -457,19 +535,24 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- HTTP verbs
 
     def do_GET(self) -> None:
-        self._serve(self._get)
+        self._serve()
 
-    def do_POST(self) -> None:
-        self._serve(self._post)
-
-    def do_DELETE(self) -> None:
-        self._serve(lambda rec: self._not_found(rec))
-
-    do_PUT = do_PATCH = do_DELETE
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
 
     # ---- plumbing
 
-    def _serve(self, route: Callable[[dict], None]) -> None:
+    def _route(self, path: str) -> Route:
+        routes = self.owner.routes
+        key = (self.command, path.rstrip("/"))
+        if key in routes:
+            return routes[key]
+        if self.command == "GET" and key[1].startswith("/v1/models/"):
+            return RequestHandler.serve_models
+        return RequestHandler.serve_not_found
+
+    def _serve(self) -> None:
+        self.owner._arrive()
+        self._trickle: Fault | None = None
         rec: dict[str, Any] = {
             "method": self.command,
             "path": self.path.split("?", 1)[0],
@@ -482,16 +565,16 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._committed = False
         try:
-            route(rec)
-        except _Reply as reply:
-            self._send_json(rec, reply.status, reply.body(), reply.headers)
+            self._route(rec["path"])(self, rec)
+        except ErrorReply as reply:
+            self.send_json(rec, reply.status, reply.body(), reply.headers)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
             self.close_connection = True
         except Exception as err:  # a bug in the server or the responder: report it, do not hang
             self.owner._record_error(err)
             body = {"error": {"message": f"fake server error: {err!r}", "type": "server_error", "param": None, "code": None}}
             try:
-                self._send_json(rec, 500, body, {"x-should-retry": "false"})
+                self.send_json(rec, 500, body, {"x-should-retry": "false"})
             except OSError:
                 self.close_connection = True
         finally:
@@ -504,20 +587,34 @@ class _Handler(BaseHTTPRequestHandler):
             self._committed = True
             self.owner._record(ReceivedRequest(**rec))
 
-    def _read_body(self, rec: dict) -> bytes:
+    def next_fault(self) -> Fault | None:
+        """The next queued fault (one per request that takes faults), or None."""
+        return self.owner._pop_fault()
+
+    def read_json(self, rec: dict) -> tuple[Any, bool]:
+        """The body parsed as JSON into ``rec["body"]``: (body, whether it parsed)."""
+        raw = self.read_body(rec)
+        try:
+            rec["body"] = json.loads(raw) if raw else None
+        except ValueError:
+            rec["body"] = None
+            return None, False
+        return rec["body"], True
+
+    def read_body(self, rec: dict) -> bytes:
         length = int(self.headers.get("content-length") or 0)
         if length > 4 * self.owner.max_payload_bytes:
             self.close_connection = True
-            raise _Reply(413, f"Request body too large: {length} bytes.", code="request_too_large")
+            raise ErrorReply(413, f"Request body too large: {length} bytes.", code="request_too_large")
         data = self.rfile.read(length) if length else b""
         rec["size"] = len(data)
         return data
 
-    def _send_json(self, rec: dict, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+    def send_json(self, rec: dict, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
-        self._send_bytes(rec, status, data, "application/json", headers)
+        self.send_bytes(rec, status, data, "application/json", headers)
 
-    def _send_bytes(
+    def send_bytes(
         self, rec: dict, status: int, data: bytes, content_type: str, headers: Mapping[str, str] | None = None
     ) -> None:
         rec["status"] = status
@@ -529,76 +626,84 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
+        self.write(data)
 
-    def _not_found(self, rec: dict) -> None:
-        self._read_body(rec)
-        raise _Reply(404, f"Invalid URL ({self.command} {rec['path']})")
+    def write(self, data: bytes) -> None:
+        """Write response bytes: at once, or a few at a time under a "trickle" fault."""
+        trickle = self._trickle
+        if trickle is None:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        for start in range(0, len(data), trickle.trickle_bytes):
+            if self.owner._closing.wait(trickle.delay):
+                self.close_connection = True
+                raise ConnectionAbortedError("server stopping")
+            self.wfile.write(data[start : start + trickle.trickle_bytes])
+            self.wfile.flush()
 
-    def _check_auth(self) -> None:
+    def serve_not_found(self, rec: dict) -> None:
+        self.read_body(rec)
+        raise ErrorReply(404, f"Invalid URL ({self.command} {rec['path']})")
+
+    def check_auth(self) -> None:
         owner = self.owner
         header = self.headers.get("authorization")
         if header is None or not header.startswith("Bearer ") or not header[7:].strip():
             if not owner.require_auth and header is None:
                 return
-            raise _Reply(
+            raise ErrorReply(
                 401,
                 "You didn't provide an API key. You need to provide your API key in an Authorization header "
                 "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                 code="invalid_api_key",
             )
-        key = header[7:].strip()
+        key = self.bearer_key() or ""
         if owner.api_key is not None and key != owner.api_key:
-            raise _Reply(401, f"Incorrect API key provided: {_mask_key(key)}.", code="invalid_api_key")
+            raise ErrorReply(401, f"Incorrect API key provided: {_mask_key(key)}.", code="invalid_api_key")
 
-    # ---- GET
+    def bearer_key(self) -> str | None:
+        """The key sent as ``Authorization: Bearer <key>``, or None."""
+        header = self.headers.get("authorization") or ""
+        return header[7:].strip() or None if header.startswith("Bearer ") else None
 
-    def _get(self, rec: dict) -> None:
+    # ---- GET /v1/models[/id]
+
+    def serve_models(self, rec: dict) -> None:
         path = rec["path"].rstrip("/")
         if path == "/v1/models":
-            self._check_auth()
+            self.check_auth()
             models = self.owner.models if self.owner.models is not None else DEFAULT_MODELS
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fakeserver"} for m in models]
-            self._send_json(rec, 200, {"object": "list", "data": data})
+            self.send_json(rec, 200, {"object": "list", "data": data})
         elif path.startswith("/v1/models/"):
-            self._check_auth()
+            self.check_auth()
             model = path[len("/v1/models/") :]
             models = self.owner.models if self.owner.models is not None else DEFAULT_MODELS
             if model not in models:
-                raise _Reply(404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found")
-            self._send_json(rec, 200, {"id": model, "object": "model", "created": 0, "owned_by": "fakeserver"})
+                raise ErrorReply(404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found")
+            self.send_json(rec, 200, {"id": model, "object": "model", "created": 0, "owned_by": "fakeserver"})
         else:
-            raise _Reply(404, f"Invalid URL (GET {rec['path']})")
+            raise ErrorReply(404, f"Invalid URL (GET {rec['path']})")
 
-    # ---- POST
+    # ---- POST /v1/chat/completions
 
-    def _post(self, rec: dict) -> None:
-        if rec["path"].rstrip("/") != "/v1/chat/completions":
-            self._not_found(rec)
-        raw = self._read_body(rec)
-        try:
-            rec["body"] = json.loads(raw) if raw else None
-        except ValueError:
-            rec["body"] = None
-            body_ok = False
-        else:
-            body_ok = True
-
-        fault = self.owner._pop_fault()
+    def serve_chat(self, rec: dict) -> None:
+        body, body_ok = self.read_json(rec)
+        size = rec["size"]
+        fault = self.next_fault()
         if fault is not None and self._early_fault(rec, fault):
             return
 
-        self._check_auth()
+        self.check_auth()
         if not body_ok:
-            raise _Reply(
+            raise ErrorReply(
                 400,
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
                 "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
                 "valid JSON.)",
             )
-        body = rec["body"]
-        parsed = _validate(self.owner, body, len(raw))
+        parsed = _validate(self.owner, body, size)
         rec["images"] = tuple(parsed.images)
         answer = self.owner.responder(body)
         if not isinstance(answer, str):
@@ -619,6 +724,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 raise ConnectionAbortedError("server stopping")
             return False
+        if kind == "hold":
+            self.owner._released.wait()
+            if self.owner._closing.is_set():
+                self.close_connection = True
+                raise ConnectionAbortedError("server stopping")
+            return False
+        if kind == "trickle":
+            self._trickle = fault
+            return False
         if kind in _LATE_FAULTS:
             return False
         model = rec["body"].get("model") if isinstance(rec["body"], dict) else None
@@ -632,34 +746,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return True
         if kind == "malformed":
-            self._send_bytes(rec, 200, b'{"id": "chatcmpl-broken", "choices": [ this is not json', "application/json")
+            self.send_bytes(rec, 200, b'{"id": "chatcmpl-broken", "choices": [ this is not json', "application/json")
             return True
         if kind == "html":
             page = b"<html><body><h1>502 Bad Gateway</h1><p>upstream went away</p></body></html>"
-            self._send_bytes(rec, 200, page, "text/html; charset=utf-8")
+            self.send_bytes(rec, 200, page, "text/html; charset=utf-8")
             return True
         if kind == "empty":
-            self._send_json(rec, 200, _completion(rec, model or "unknown", [], None))
+            self.send_json(rec, 200, _completion(rec, model or "unknown", [], None))
             return True
         replies = {
-            "401": _Reply(401, msg or "Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
-            "403": _Reply(403, msg or f"Project does not have access to model `{model}`.", code="model_not_found", type="invalid_request_error"),
-            "404": _Reply(404, msg or f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"),
-            "429": _Reply(429, msg or f"Rate limit reached for {model} on tokens per min (TPM): Limit 30000, Used 30000, Requested 1200. Please try again in 2.4s.", type="tokens", code="rate_limit_exceeded", headers=headers),
-            "quota": _Reply(429, msg or "You exceeded your current quota, please check your plan and billing details.", type="insufficient_quota", code="insufficient_quota", headers=headers),
-            "500": _Reply(500, msg or "The server had an error while processing your request. Sorry about that!", type="server_error", headers=headers),
-            "502": _Reply(502, msg or "Bad gateway.", type="server_error", headers=headers),
-            "503": _Reply(503, msg or "The engine is currently overloaded, please try again later.", type="server_error", headers=headers),
-            "content_policy": _Reply(400, msg or "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.", code="content_policy_violation"),
-            "context": _Reply(400, msg or "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.", param="messages", code="context_length_exceeded"),
+            "401": ErrorReply(401, msg or "Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
+            "401_echo": ErrorReply(401, msg or f"Incorrect API key provided: {self.bearer_key()}. You can find your API key at https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
+            "403": ErrorReply(403, msg or f"Project does not have access to model `{model}`.", code="model_not_found", type="invalid_request_error"),
+            "404": ErrorReply(404, msg or f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found"),
+            "429": ErrorReply(429, msg or f"Rate limit reached for {model} on tokens per min (TPM): Limit 30000, Used 30000, Requested 1200. Please try again in 2.4s.", type="tokens", code="rate_limit_exceeded", headers=headers),
+            "quota": ErrorReply(429, msg or "You exceeded your current quota, please check your plan and billing details.", type="insufficient_quota", code="insufficient_quota", headers=headers),
+            "500": ErrorReply(500, msg or "The server had an error while processing your request. Sorry about that!", type="server_error", headers=headers),
+            "502": ErrorReply(502, msg or "Bad gateway.", type="server_error", headers=headers),
+            "503": ErrorReply(503, msg or "The engine is currently overloaded, please try again later.", type="server_error", headers=headers),
+            "content_policy": ErrorReply(400, msg or "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.", code="content_policy_violation"),
+            "context": ErrorReply(400, msg or "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.", param="messages", code="context_length_exceeded"),
         }
         raise replies[kind]
 
     # ---- the answer
 
     def _answer(self, rec: dict, body: dict, parsed: _Parsed, answer: str, late: str | None) -> None:
-        finish = "stop"
+        finish: str | None = "stop"
         refusal: str | None = None
+        if late == "echo_key":
+            key = self.bearer_key()
+            answer += f" The request was authorised with Bearer {key} (key {key})."
         completion_tokens = _text_tokens(answer)
         if parsed.max_output is not None and completion_tokens > parsed.max_output:
             answer = answer[: parsed.max_output * 4]
@@ -676,19 +794,57 @@ class _Handler(BaseHTTPRequestHandler):
             answer = ""
             completion_tokens = 0
             finish = "content_filter"
+        elif late in _CUT_FAULTS and not parsed.stream:  # a streamed answer is cut in _stream
+            answer = answer[: max(1, len(answer) // 2)]
+            completion_tokens = _text_tokens(answer)
+            finish = None
         usage = {
             "prompt_tokens": parsed.prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": parsed.prompt_tokens + completion_tokens,
         }
         if parsed.stream:
-            self._stream(rec, parsed, answer, refusal, finish, usage)
+            self._stream(rec, parsed, answer, refusal, finish or "stop", usage, late if late in _CUT_FAULTS else None)
             return
         message = {"role": "assistant", "content": answer, "refusal": refusal}
         choice = {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-        self._send_json(rec, 200, _completion(rec, parsed.model, [choice], usage))
+        completion = _completion(rec, parsed.model, [choice], usage)
+        if late == "cut":
+            self._send_cut(rec, json.dumps(completion).encode())
+            return
+        self.send_json(rec, 200, completion)
 
-    def _stream(self, rec: dict, parsed: _Parsed, answer: str | None, refusal: str | None, finish: str, usage: dict) -> None:
+    def _send_cut(self, rec: dict, data: bytes) -> None:
+        """Announce the whole body, send half of it, then close the connection."""
+        rec["status"] = 200
+        self._commit(rec)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", rec["request_id"])
+        self.end_headers()
+        self.write(data[: len(data) // 2])
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _stream(
+        self,
+        rec: dict,
+        parsed: _Parsed,
+        answer: str | None,
+        refusal: str | None,
+        finish: str,
+        usage: dict,
+        cut: str | None = None,
+    ) -> None:
+        """Answer as SSE chunks; ``cut`` ("truncate", "truncate_done", "cut") stops after half the
+        answer's pieces: the body ends cleanly, or sends [DONE], or the connection is dropped."""
         rec["status"] = 200
         self._commit(rec)
         self.send_response(200)
@@ -709,8 +865,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         def event(payload: Any) -> None:
             data = b"data: " + (payload if isinstance(payload, bytes) else json.dumps(payload).encode()) + b"\n\n"
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
+            self.write(b"%x\r\n%s\r\n" % (len(data), data))
 
         def chunk(delta: dict, finish_reason: str | None = None) -> dict:
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}], **extra}
@@ -720,17 +875,24 @@ class _Handler(BaseHTTPRequestHandler):
             for piece in _pieces(refusal):
                 event(chunk({"refusal": piece}))
         else:
-            for piece in _pieces(answer or ""):
+            pieces = _pieces(answer or "")
+            for piece in pieces[: max(1, len(pieces) // 2)] if cut else pieces:
                 event(chunk({"content": piece}))
-        event(chunk({}, finish))
-        if parsed.include_usage:
-            event({**base, "choices": [], "usage": usage})
-        event(b"[DONE]")
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        if cut == "cut":
+            self._drop_connection()
+            return
+        if cut is None:
+            event(chunk({}, finish))
+            if parsed.include_usage:
+                event({**base, "choices": [], "usage": usage})
+        if cut != "truncate":
+            event(b"[DONE]")
+        self.write(b"0\r\n\r\n")
 
 
-_LATE_FAULTS = frozenset({"length", "refusal", "content_filter"})
+_CUT_FAULTS = frozenset({"truncate", "truncate_done", "cut"})
+"""Faults that stop an answer half-way (no finish_reason)."""
+_LATE_FAULTS = frozenset({"length", "refusal", "content_filter", "echo_key"}) | _CUT_FAULTS
 """Faults that change a valid answer (the request is still validated)."""
 
 
@@ -766,8 +928,8 @@ def _text_tokens(text: str) -> int:
 # --------------------------------------------------------------------------- validation
 
 
-def _bad(message: str, param: str | None = None, code: str | None = None, status: int = 400) -> _Reply:
-    return _Reply(status, message, param=param, code=code)
+def _bad(message: str, param: str | None = None, code: str | None = None, status: int = 400) -> ErrorReply:
+    return ErrorReply(status, message, param=param, code=code)
 
 
 def _type_name(value: Any) -> str:
@@ -783,7 +945,7 @@ def _type_name(value: Any) -> str:
 
 
 def _validate(owner: FakeOpenAIServer, body: Any, size: int) -> _Parsed:
-    """Check a chat request as OpenAI documents it; raise _Reply (400/404) on the first problem."""
+    """Check a chat request as OpenAI documents it; raise ErrorReply (400/404) on the first problem."""
     if not isinstance(body, dict):
         raise _bad(f"Invalid type for request body: expected an object, but got {_type_name(body)} instead.", code="invalid_type")
     if size > owner.max_payload_bytes:

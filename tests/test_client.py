@@ -18,8 +18,12 @@ from videovision.client import (
     DEFAULT_TIMEOUT,
     LOCAL_PLACEHOLDER_KEY,
     ClientConfig,
+    IncompleteReplyError,
     OpenAIChatClient,
+    QuotaExceededError,
+    billed_usage,
     redact_body,
+    stops_run,
 )
 from videovision.errors import (
     AuthenticationError,
@@ -191,7 +195,7 @@ def test_streaming_falls_back_to_a_plain_request_when_stream_options_are_rejecte
     deltas: list[str] = []
     with FakeOpenAIServer(supports_stream_options=False) as srv, make_client(srv) as client:
         result = client.complete(chat_body(), on_text=deltas.append)
-        assert deltas == [result.text]
+        assert "".join(deltas) == result.text
         assert result.usage.prompt_tokens > 0
         assert [r.status for r in srv.chat_requests] == [400, 200]
         assert "stream" not in srv.chat_requests[1].body
@@ -216,7 +220,7 @@ FAULTS = [
     ("403", AuthenticationError, 403, "access denied (403)"),
     ("404", ModelNotFoundError, 404, "model 'gpt-4o' not found at 127.0.0.1:"),
     ("429", RateLimitError, 429, "retries are disabled: wait a minute and try again, or raise --max-retries"),
-    ("quota", RateLimitError, 429, "quota exceeded (429)"),
+    ("quota", QuotaExceededError, 429, "quota exceeded (429)"),
     ("500", ServerError, 500, "server error (500)"),
     ("503", ServerError, 503, "server error (503)"),
     ("context", ContextLengthError, 400, "--max-frames / --max-image-tokens"),
@@ -289,7 +293,7 @@ def test_no_reply_within_the_timeout_is_a_timeout_error_and_the_server_still_sto
     with make_client(server, timeout=0.5) as client, pytest.raises(RequestTimeoutError) as info:
         client.complete(chat_body())
     assert time.monotonic() - started < 1.8
-    assert str(info.value) == "no reply from 127.0.0.1:%d within 0.5 s (with retries disabled): raise --timeout" % server.port
+    assert str(info.value) == "no complete reply from 127.0.0.1:%d within 0.5 s (with retries disabled): raise --timeout" % server.port
     stopping = time.monotonic()
     server.stop()  # the slow handler is still waiting: stopping must wake it
     assert time.monotonic() - stopping < 1.0

@@ -3,10 +3,33 @@
     body (a Chat Completions request) ──ChatClient.complete──▶ ChatResult(text, usage, ...)
 
 ``OpenAIChatClient`` sends the body through the official ``openai`` SDK to any OpenAI-compatible
-endpoint. The SDK does the retries (``max_retries``, exponential backoff, honours ``Retry-After``)
-and the timeout; this module maps the SDK's errors once into the videovision tree
-(``RequestError`` and its subclasses, keeping ``status_code`` and ``request_id``), with one-line
-messages that say what to do next and never contain the API key or image data.
+endpoint. The SDK does the retries (``max_retries``, exponential backoff, honours ``Retry-After``);
+this module maps the SDK's errors once into the videovision tree (``RequestError`` and its
+subclasses, keeping ``status_code`` and ``request_id``), with one-line messages that say what to do
+next and never contain the API key or image data.
+
+What the client guarantees on top of the SDK:
+
+- **Only finished replies are returned.** A reply without a ``finish_reason`` (a stream cut off, a
+  connection closed mid-answer, a stream that ends without its final chunk, a non-streamed reply
+  without one, or with no choices) is asked again within ``max_retries`` (the SDK's retries count
+  against the same budget), then raised as ``IncompleteReplyError`` — never returned, so never cached.
+- **An overall deadline per attempt.** ``timeout`` bounds each attempt from sending the request to
+  the last byte of the reply (``videovision.deadline``), not only the gap between reads.
+- **No key in any output.** Error messages, the SDK errors they chain, and the returned (and
+  streamed) answer pass through ``videovision.redact.scrub_secrets``.
+- **Billed usage survives errors.** Every ``RequestError`` raised by ``complete`` has a ``usage``
+  attribute (``billed_usage(err)``): the tokens the endpoint reported for that reply, e.g. an answer
+  cut off at the output limit (``finish_reason: "length"``), else zero.
+- ``stops_run(err)`` tells a caller sending many requests when the others would fail the same way
+  (key refused 401/403, model unknown, quota spent, wrong endpoint path), so it sends no more.
+
+Errors added here (both ``RequestError`` subclasses, exit code 7 in the CLI)::
+
+    ResponseFormatError
+    └── IncompleteReplyError    the reply ended before the model finished (no finish_reason)
+    RateLimitError
+    └── QuotaExceededError      429 insufficient_quota: retrying will not help
 
 Tests and the pipeline's logic use any object with a ``complete`` method (``ChatClient``); the wire
 is tested against a loopback OpenAI-compatible server.
@@ -21,12 +44,14 @@ import inspect
 import json
 import logging
 import math
+import random
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx2
 import openai
 import pydantic
 
@@ -43,6 +68,8 @@ from .errors import (
     ResponseFormatError,
     ServerError,
 )
+from .deadline import deadline_hooks
+from .redact import clean_message, redact_body, scrub_secrets
 from .types import ChatResult, Usage
 
 __all__ = [
@@ -51,16 +78,25 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "OPENAI_BASE_URL",
     "LOCAL_PLACEHOLDER_KEY",
+    "RETRY_BASE_DELAY",
+    "RETRY_MAX_DELAY",
     "ClientConfig",
     "ChatClient",
     "OpenAIChatClient",
+    "IncompleteReplyError",
+    "QuotaExceededError",
+    "RUN_STOPPING_ERRORS",
+    "billed_usage",
+    "stops_run",
     "redact_body",
+    "scrub_secrets",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 120.0
-"""Seconds to wait for a reply (per attempt; the SDK retries on timeouts)."""
+"""Seconds each attempt may take, from sending the request to the last byte of the reply
+(the SDK retries on timeouts)."""
 DEFAULT_MAX_RETRIES = 2
 """Retries the SDK makes on 408/409/429/5xx, connection errors and timeouts."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -69,8 +105,10 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 """The endpoint used when no base URL is configured."""
 LOCAL_PLACEHOLDER_KEY = "not-needed"
 """Sent as the key to a non-OpenAI endpoint when none is configured (local servers ignore it)."""
-MAX_SERVER_MESSAGE_CHARS = 240
-"""Server error messages quoted in ours are cut to this many characters."""
+RETRY_BASE_DELAY = 0.5
+"""Seconds before asking again after an unfinished reply; doubles with each retry."""
+RETRY_MAX_DELAY = 8.0
+"""Longest wait between two attempts after unfinished replies."""
 
 _NO_KEY_MESSAGE = "no API key: set OPENAI_API_KEY, or pass --base-url for a local OpenAI-compatible server"
 _CONTEXT_WORDS = re.compile(
@@ -78,11 +116,60 @@ _CONTEXT_WORDS = re.compile(
     re.I,
 )
 _POLICY_WORDS = re.compile(r"content[ _-]?(policy|filter|management)|safety system", re.I)
-_DATA_URL = re.compile(r"data:[^\s'\"<>,]*,[^\s'\"<>)\]}]*", re.I)
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
-_KEY_LIKE = re.compile(r"\b(sk|sess)-[A-Za-z0-9_*.-]{4,}", re.I)
 _TAG = re.compile(r"<[^>]{0,200}>")
-_DATA_URL_VALUE = re.compile(r"^data:(?P<mime>[^;,]*)(?:;[^,]*)?;base64,(?P<data>.*)$", re.I | re.S)
+_BEARER_AT_END = re.compile(r"bearer\s+$", re.I)
+_LAST_SPACE = re.compile(r".*\s", re.S)
+MAX_HOLDBACK_CHARS = 2048
+"""A streamed answer is held back to its last whitespace (so a key split across deltas is still
+scrubbed), but never by more than this many characters."""
+
+
+# --------------------------------------------------------------------------- errors and helpers for callers
+
+
+class IncompleteReplyError(ResponseFormatError):
+    """The reply ended before the model finished it (no ``finish_reason``): cut off or truncated."""
+
+
+class QuotaExceededError(RateLimitError):
+    """The account's quota is spent (429 ``insufficient_quota``): retrying will not help."""
+
+
+RUN_STOPPING_ERRORS: tuple[type[RequestError], ...] = (AuthenticationError, ModelNotFoundError, QuotaExceededError)
+"""Errors that every other request of the same run would get too."""
+
+
+def stops_run(err: BaseException) -> bool:
+    """Whether the other requests of a run would fail the same way, so none should be sent.
+
+    True for a refused key (401/403, ``AuthenticationError``), an unknown model, a spent quota and a
+    wrong endpoint path (a plain 404).
+
+    Args:
+        err: an error raised by ``ChatClient.complete``.
+
+    Returns:
+        True when the caller should send no further request.
+    """
+    if isinstance(err, RUN_STOPPING_ERRORS):
+        return True
+    return type(err) is RequestError and err.status_code == 404
+
+
+def billed_usage(err: BaseException) -> Usage:
+    """The tokens the endpoint reported for the reply that failed (zero when none were reported).
+
+    A reply cut off at the output limit, refused by the model or stopped by the content filter is
+    billed although it raises; ``complete`` keeps its usage on the error.
+
+    Args:
+        err: an error raised by ``ChatClient.complete``.
+
+    Returns:
+        The reported usage, or ``Usage()``.
+    """
+    usage = getattr(err, "usage", None)
+    return usage if isinstance(usage, Usage) else Usage()
 
 
 # --------------------------------------------------------------------------- configuration
@@ -190,6 +277,11 @@ class ClientConfig:
 class ChatClient(Protocol):
     """Anything that can answer one Chat Completions request."""
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go (a base URL, or any name unique to the backend): part of the cache key."""
+        ...
+
     def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
         """Send one Chat Completions request.
 
@@ -215,7 +307,8 @@ class OpenAIChatClient:
 
     Args:
         config: endpoint, key, timeout and retries (``ClientConfig.from_env()`` if None).
-        sdk_client: an ``openai.OpenAI`` to use instead of building one (e.g. with a mock transport).
+        sdk_client: an ``openai.OpenAI`` to use instead of building one (e.g. with a mock transport);
+            the overall deadline is then only checked between streamed chunks.
 
     Raises:
         AuthenticationError: no key and no local base URL.
@@ -232,12 +325,18 @@ class OpenAIChatClient:
                 base_url=self.config.endpoint,
                 timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
                 max_retries=self.config.max_retries,
+                http_client=openai.DefaultHttpxClient(event_hooks=deadline_hooks(timeout)),
             )
         self._sdk = sdk_client
         self._known_params = _create_parameters(type(self._sdk.chat.completions))
 
     def __repr__(self) -> str:
         return f"OpenAIChatClient({self.config!r})"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secrets this client scrubs from everything it returns (for ``scrub_secrets``)."""
+        return self._secrets
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -256,26 +355,33 @@ class OpenAIChatClient:
 
         Args:
             body: the request body; not modified. ``stream`` and ``stream_options`` in it are ignored.
-            on_text: called with each delta of the answer as it streams in.
+            on_text: called with the answer's text as it streams in (secrets scrubbed; held back to a
+                word boundary). When an unfinished reply is asked again, only text beyond what was
+                already passed on is passed; if the new answer differs, it is passed again from its
+                start after a newline.
 
         Returns:
-            ``ChatResult(text, Usage(prompt, completion), model, finish_reason, request_id)``.
+            ``ChatResult(text, Usage(prompt, completion), model, finish_reason, request_id)`` of a
+            finished reply, its text scrubbed of secrets.
 
         Raises:
             AuthenticationError: the key was refused (401) or lacks access (403).
             ModelNotFoundError: the endpoint does not know the model (404).
+            QuotaExceededError: the account's quota is spent (429 insufficient_quota).
             RateLimitError: still rate limited (429) after the retries.
             ServerError: still failing (5xx) after the retries.
-            RequestTimeoutError: no reply within the timeout.
+            RequestTimeoutError: no complete reply within the timeout, after the retries.
             EndpointConnectionError: the endpoint cannot be reached.
             ContextLengthError: the request does not fit the model's context.
             ContentRefusedError: the model or its content filter refused.
+            IncompleteReplyError: the reply kept ending before it was finished (no finish_reason).
             ResponseFormatError: the reply is malformed, empty, or cut off at the output limit.
             RequestError: any other rejection (the server's message is quoted).
             ConfigError: ``body`` is not a request body.
+
+            Every ``RequestError`` carries ``usage`` (see ``billed_usage``).
         """
         request = _request_body(body)
-        model = request["model"]
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "chat request to %s (%s): %s",
@@ -284,18 +390,16 @@ class OpenAIChatClient:
                 json.dumps(redact_body(request), ensure_ascii=False),
             )
         started = time.monotonic()
+        relay = _Relay(on_text, self._secrets) if on_text is not None else None
         callback_error: BaseException | None = None
         try:
-            if on_text is None:
-                result, retries = self._create(request)
-            else:
-                result, retries = self._stream(request, on_text)
+            result, retries = self._ask(request, relay)
         except _CallbackFailed as failed:
             callback_error = failed.error
-        except RequestError:
+        except RequestError as err:
+            if not isinstance(getattr(err, "usage", None), Usage):
+                _attach_usage(err, None)
             raise
-        except (openai.OpenAIError, json.JSONDecodeError, pydantic.ValidationError) as err:
-            raise self._map_error(err, model) from err
         if callback_error is not None:  # on_text's own exception, re-raised as it was
             raise callback_error
         log.debug(
@@ -312,24 +416,66 @@ class OpenAIChatClient:
         )
         return result
 
+    # ---- attempts
+
+    def _ask(self, request: dict, relay: "_Relay | None") -> tuple[ChatResult, int]:
+        """Ask until a finished reply arrives; unfinished ones are asked again within ``max_retries``.
+
+        Returns:
+            The result and the number of retries it took (the SDK's and ours).
+        """
+        retries = 0
+        while True:
+            budget = self.config.max_retries - retries
+            try:
+                result, taken = self._attempt(request, relay, budget)
+                return result, retries + taken
+            except _Unfinished as unfinished:
+                retries += unfinished.retries_taken
+                if retries >= self.config.max_retries:
+                    raise unfinished.final(self._retries_note(retries)) from unfinished.__cause__
+                log.debug("%s; asking again", unfinished.final(self._retries_note(retries)))
+                time.sleep(_retry_delay(retries))
+                retries += 1
+                if relay is not None:
+                    relay.restart()
+
+    def _attempt(self, request: dict, relay: "_Relay | None", max_retries: int) -> tuple[ChatResult, int]:
+        sdk = self._sdk if max_retries == self.config.max_retries else self._sdk.with_options(max_retries=max_retries)
+        try:
+            if relay is None:
+                return self._create(sdk, request)
+            return self._stream(sdk, request, relay)
+        except (_CallbackFailed, _Unfinished, RequestError):
+            raise
+        except (openai.OpenAIError, json.JSONDecodeError, pydantic.ValidationError) as err:
+            raise self._map_error(err, request["model"]) from err
+
     # ---- non-streaming
 
-    def _create(self, request: dict) -> tuple[ChatResult, int]:
-        raw = self._sdk.chat.completions.with_raw_response.create(**self._kwargs(request))
+    def _create(self, sdk: openai.OpenAI, request: dict) -> tuple[ChatResult, int]:
+        raw = sdk.chat.completions.with_raw_response.create(**self._kwargs(request))
         request_id = raw.request_id
+        retries = int(getattr(raw, "retries_taken", 0) or 0)
+        status = raw.http_response.status_code
         try:
             completion = raw.parse()
         except Exception as err:  # JSON or model decoding of a 2xx body
             raise self._malformed(err, request_id) from err
         if not isinstance(completion, openai.BaseModel):  # the SDK returns text for non-JSON bodies
             raise self._malformed(None, request_id, detail=f"Content-Type {raw.headers.get('content-type')!r}")
+        usage = getattr(completion, "usage", None)
         choices = getattr(completion, "choices", None)
         if not isinstance(choices, list) or not choices:
-            raise ResponseFormatError(
-                f"the endpoint at {self._host} answered with no choices: try again, or check that the model "
-                "supports chat completions",
-                status_code=raw.http_response.status_code,
+            host = self._host
+            raise _Unfinished(
+                ResponseFormatError,
+                lambda note: f"the endpoint at {host} answered with no choices ({note}): try again, or check "
+                "that the model supports chat completions",
+                status_code=status,
                 request_id=request_id,
+                usage=_usage(usage),
+                retries_taken=retries,
             )
         choice = choices[0]
         message = getattr(choice, "message", None)
@@ -337,74 +483,83 @@ class OpenAIChatClient:
             text=getattr(message, "content", None),
             refusal=getattr(message, "refusal", None),
             finish_reason=getattr(choice, "finish_reason", None),
-            usage=getattr(completion, "usage", None),
+            usage=usage,
             model=getattr(completion, "model", None) or request["model"],
-            status=raw.http_response.status_code,
+            status=status,
             request_id=request_id or getattr(completion, "_request_id", None),
+            retries=retries,
         )
-        return result, getattr(raw, "retries_taken", 0)
+        return result, retries
 
     # ---- streaming
 
-    def _stream(self, request: dict, on_text: Callable[[str], None]) -> tuple[ChatResult, int]:
+    def _stream(self, sdk: openai.OpenAI, request: dict, relay: "_Relay") -> tuple[ChatResult, int]:
         kwargs = self._kwargs(request)
+        due = time.monotonic() + float(self.config.timeout)
         try:
-            raw = self._sdk.chat.completions.with_raw_response.create(
+            raw = sdk.chat.completions.with_raw_response.create(
                 **kwargs, stream=True, stream_options={"include_usage": True}
             )
         except openai.BadRequestError as err:
             if not _rejects_streaming(err):
                 raise
             log.debug("the endpoint rejected stream/stream_options; asking again without streaming")
-            result, retries = self._create(request)
-            if result.text:
-                _emit(on_text, result.text)
+            result, retries = self._create(sdk, request)
+            relay.feed(result.text)
+            relay.flush()
             return result, retries
         request_id = raw.request_id
-        stream = raw.parse()
-        pieces: list[str] = []
-        refusal: list[str] = []
-        finish_reason: str | None = None
-        usage: Any = None
-        model: str | None = None
-        saw_choice = False
-        with stream:
-            for chunk in stream:
-                model = model or getattr(chunk, "model", None)
-                if getattr(chunk, "usage", None) is not None:
-                    usage = chunk.usage
-                for choice in getattr(chunk, "choices", None) or []:
-                    if getattr(choice, "index", 0) != 0:
-                        continue
-                    saw_choice = True
-                    delta = getattr(choice, "delta", None)
-                    content = getattr(delta, "content", None)
-                    if content:
-                        pieces.append(content)
-                        _emit(on_text, content)
-                    if getattr(delta, "refusal", None):
-                        refusal.append(delta.refusal)
-                    if getattr(choice, "finish_reason", None):
-                        finish_reason = choice.finish_reason
-        if not saw_choice:
+        retries = int(getattr(raw, "retries_taken", 0) or 0)
+        status = raw.http_response.status_code
+        state = _StreamState()
+        try:
+            with raw.parse() as stream:
+                for chunk in stream:
+                    state.take(chunk, relay)
+                    if time.monotonic() > due:  # also bounds an injected sdk_client without the deadline hooks
+                        raise _Unfinished(
+                            RequestTimeoutError, self._timeout_message, request_id=request_id,
+                            usage=_usage(state.usage), retries_taken=retries,
+                        )
+        except httpx2.TimeoutException as err:
+            raise _Unfinished(
+                RequestTimeoutError, self._timeout_message, request_id=request_id,
+                usage=_usage(state.usage), retries_taken=retries,
+            ) from err
+        except httpx2.TransportError as err:  # the connection closed mid-answer
+            if state.finish_reason is None:
+                host = self._host
+                raise _Unfinished(
+                    IncompleteReplyError,
+                    lambda note: f"the connection to {host} closed before the answer was finished ({note}): "
+                    "try again later, or raise --max-retries",
+                    status_code=status,
+                    request_id=request_id,
+                    usage=_usage(state.usage),
+                    retries_taken=retries,
+                ) from err
+            log.debug("the connection closed after the answer finished (%s); usage may be missing", type(err).__name__)
+        if not state.saw_choice:
             raise ResponseFormatError(
                 f"the stream from {self._host} ended without an answer: check that --base-url points to an "
                 "OpenAI-compatible /v1 endpoint",
-                status_code=raw.http_response.status_code,
+                status_code=status,
                 request_id=request_id,
             )
-        if usage is None:
+        if state.usage is None:
             log.debug("the stream carried no usage chunk; token usage recorded as 0")
         result = self._result(
-            text="".join(pieces),
-            refusal="".join(refusal) or None,
-            finish_reason=finish_reason,
-            usage=usage,
-            model=model or request["model"],
-            status=raw.http_response.status_code,
+            text="".join(state.pieces),
+            refusal="".join(state.refusal) or None,
+            finish_reason=state.finish_reason,
+            usage=state.usage,
+            model=state.model or request["model"],
+            status=status,
             request_id=request_id,
+            retries=retries,
         )
-        return result, getattr(raw, "retries_taken", 0)
+        relay.flush()
+        return result, retries
 
     # ---- helpers
 
@@ -433,30 +588,58 @@ class OpenAIChatClient:
         model: str,
         status: int | None,
         request_id: str | None,
+        retries: int,
     ) -> ChatResult:
-        """Check a finished answer (refusal, filter, cut off, no text) and build the result."""
+        """Check a reply (refusal, filter, cut off, unfinished, no text) and build the result.
+
+        Raises:
+            _Unfinished: no finish_reason (asked again within the retries).
+            ContentRefusedError, ResponseFormatError: billed replies that cannot be used; their
+                usage is attached.
+        """
+        billed = _usage(usage)
         kw = {"status_code": status, "request_id": request_id}
         if refusal:
-            raise ContentRefusedError(f"the model refused to answer: {self._clean(refusal)}", **kw)
+            raise _attach_usage(ContentRefusedError(f"the model refused to answer: {self._clean(refusal)}", **kw), billed)
         if finish_reason == "content_filter":
-            raise ContentRefusedError(
-                "the provider's content filter stopped the answer (finish_reason content_filter): "
-                "try other frames or another prompt",
-                **kw,
+            raise _attach_usage(
+                ContentRefusedError(
+                    "the provider's content filter stopped the answer (finish_reason content_filter): "
+                    "try other frames or another prompt",
+                    **kw,
+                ),
+                billed,
             )
         if finish_reason == "length":
-            raise ResponseFormatError("the answer was cut off at the output limit: raise --max-output-tokens", **kw)
+            raise _attach_usage(
+                ResponseFormatError("the answer was cut off at the output limit: raise --max-output-tokens", **kw),
+                billed,
+            )
+        if not isinstance(finish_reason, str) or not finish_reason:
+            host = self._host
+            raise _Unfinished(
+                IncompleteReplyError,
+                lambda note: f"the reply from {host} ended before the answer was finished (no finish_reason; "
+                f"{note}): try again later, or raise --max-retries",
+                status_code=status,
+                request_id=request_id,
+                usage=billed,
+                retries_taken=retries,
+            )
         if not isinstance(text, str):
-            raise ResponseFormatError(
-                f"the endpoint at {self._host} returned an answer without text "
-                f"(finish_reason {finish_reason}): try again",
-                **kw,
+            raise _attach_usage(
+                ResponseFormatError(
+                    f"the endpoint at {self._host} returned an answer without text "
+                    f"(finish_reason {finish_reason}): try again",
+                    **kw,
+                ),
+                billed,
             )
         return ChatResult(
-            text=text,
-            usage=_usage(usage),
+            text=scrub_secrets(text, self._secrets),
+            usage=billed,
             model=str(model),
-            finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+            finish_reason=finish_reason,
             request_id=request_id,
         )
 
@@ -470,19 +653,24 @@ class OpenAIChatClient:
         )
 
     def _clean(self, text: Any) -> str:
-        return _clean_message(text, self._secrets)
+        return clean_message(text, self._secrets)
 
-    def _retries_note(self) -> str:
-        n = self.config.max_retries
+    def _retries_note(self, retries: int | None = None) -> str:
+        n = self.config.max_retries if retries is None else retries
         return "with retries disabled" if n == 0 else f"after {n} retr{'y' if n == 1 else 'ies'}"
 
+    def _timeout_message(self, note: str) -> str:
+        return f"no complete reply from {self._host} within {self.config.timeout:g} s ({note}): raise --timeout"
+
     def _map_error(self, err: BaseException, model: str) -> RequestError:
-        """Turn an SDK (or decoding) error into the videovision error tree. The one place this happens."""
+        """Turn an SDK (or decoding) error into the videovision error tree. The one place this happens.
+
+        The SDK's error (chained as ``__cause__``, so printed in a traceback) is scrubbed of secrets too.
+        """
+        _scrub_exception_chain(err, self._secrets)
         host = self._host
         if isinstance(err, openai.APITimeoutError):
-            return RequestTimeoutError(
-                f"no reply from {host} within {self.config.timeout:g} s ({self._retries_note()}): raise --timeout"
-            )
+            return RequestTimeoutError(self._timeout_message(self._retries_note()))
         if isinstance(err, openai.APIConnectionError):
             return EndpointConnectionError(
                 f"cannot reach {_display_url(self.config.endpoint)}: is the server running? "
@@ -544,7 +732,7 @@ class OpenAIChatClient:
             )
         if status == 429:
             if code == "insufficient_quota" or "quota" in message.lower():
-                return RateLimitError(
+                return QuotaExceededError(
                     f"quota exceeded (429) at {host}: check the account's plan and billing (retrying will not help)",
                     **kw,
                 )
@@ -581,39 +769,162 @@ def _emit(on_text: Callable[[str], None], text: str) -> None:
         raise _CallbackFailed(err) from err
 
 
-def redact_body(body: Any) -> Any:
-    """A copy of a request body with image data elided, for logs.
+class _Unfinished(Exception):
+    """An attempt whose reply cannot be used but may be fine when asked again (no finish_reason,
+    no choices, the deadline passed mid-answer). ``final(note)`` is the error to raise when the
+    retries are spent; ``note`` says how many were made."""
 
-    Every ``data:...;base64,...`` string becomes ``data:image/jpeg;base64,<12345 bytes elided>``
-    (its own MIME type, its decoded size); any other long base64 string becomes ``<N bytes elided>``.
+    def __init__(
+        self,
+        error: type[RequestError],
+        message: Callable[[str], str],
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        usage: Usage | None = None,
+        retries_taken: int = 0,
+    ):
+        super().__init__(error.__name__)
+        self.error = error
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.usage = usage
+        self.retries_taken = retries_taken
 
-    Args:
-        body: a request body (dicts, lists, strings ...). Not modified.
+    def final(self, note: str) -> RequestError:
+        err = self.error(self.message(note), status_code=self.status_code, request_id=self.request_id)
+        return _attach_usage(err, self.usage)
 
-    Returns:
-        The redacted copy.
+
+def _attach_usage(err: RequestError, usage: Usage | None) -> RequestError:
+    """Keep the billed usage on an error (read it with ``billed_usage``)."""
+    err.usage = usage if usage is not None else Usage()  # type: ignore[attr-defined]
+    return err
+
+
+def _retry_delay(retries: int) -> float:
+    """Exponential backoff with jitter, as the SDK does between its own retries."""
+    return min(RETRY_BASE_DELAY * 2.0**retries, RETRY_MAX_DELAY) * (1.0 - 0.25 * random.random())
+
+
+class _StreamState:
+    """What a streamed reply has said so far (choice 0 only)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.refusal: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        self.model: str | None = None
+        self.saw_choice = False
+
+    def take(self, chunk: Any, relay: "_Relay") -> None:
+        self.model = self.model or getattr(chunk, "model", None)
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = chunk.usage
+        for choice in getattr(chunk, "choices", None) or []:
+            if getattr(choice, "index", 0) != 0:
+                continue
+            self.saw_choice = True
+            delta = getattr(choice, "delta", None)
+            content = getattr(delta, "content", None)
+            if content:
+                self.pieces.append(content)
+                relay.feed(content)
+            if getattr(delta, "refusal", None):
+                self.refusal.append(delta.refusal)
+            if getattr(choice, "finish_reason", None):
+                self.finish_reason = choice.finish_reason
+
+
+class _Relay:
+    """Passes a streamed answer to ``on_text``: scrubbed of secrets, and once only across retries.
+
+    Text is held back to its last whitespace (keys hold none), so a key split across deltas is still
+    scrubbed. After ``restart`` (a retry), text the reader has already seen is not passed again; if
+    the new answer differs from it, the new answer is passed from its start after a newline.
     """
-    if isinstance(body, dict):
-        return {key: redact_body(value) for key, value in body.items()}
-    if isinstance(body, (list, tuple)):
-        return [redact_body(value) for value in body]
-    if isinstance(body, str):
-        match = _DATA_URL_VALUE.match(body)
-        if match:
-            mime = match.group("mime") or "application/octet-stream"
-            return f"data:{mime};base64,<{_b64_size(match.group('data'))} bytes elided>"
-        if len(body) >= 256 and _BASE64_RUN.fullmatch(body.strip()):
-            return f"<{_b64_size(body.strip())} bytes elided>"
-        if len(body) >= 64 and "base64," in body:  # data URLs inside a longer text
-            return _DATA_URL.sub("data:<elided>", body)
-    if isinstance(body, (bytes, bytearray)):
-        return f"<{len(body)} bytes elided>"
-    return body
+
+    def __init__(self, on_text: Callable[[str], None], secrets: tuple[str, ...]):
+        self._on_text = on_text
+        self._secrets = secrets
+        self._shown = ""  # the answer as the reader currently sees it
+        self._attempt = ""  # this attempt's scrubbed text so far
+        self._pending = ""  # this attempt's text not yet scrubbed (after the last whitespace)
+        self._synced = True  # this attempt has caught up with what is shown
+
+    def feed(self, piece: str) -> None:
+        self._pending += piece
+        cut = _safe_cut(self._pending)
+        if cut == 0 and len(self._pending) > MAX_HOLDBACK_CHARS:
+            cut = len(self._pending)
+        if cut:
+            self._pass(scrub_secrets(self._pending[:cut], self._secrets))
+            self._pending = self._pending[cut:]
+
+    def flush(self) -> None:
+        if self._pending:
+            self._pass(scrub_secrets(self._pending, self._secrets))
+            self._pending = ""
+
+    def restart(self) -> None:
+        self._attempt = ""
+        self._pending = ""
+        self._synced = not self._shown
+
+    def _pass(self, text: str) -> None:
+        if not text:
+            return
+        self._attempt += text
+        if self._synced:
+            self._shown = self._attempt
+            _emit(self._on_text, text)
+            return
+        if self._shown.startswith(self._attempt):
+            return  # the reader has seen this already
+        new = self._attempt[len(self._shown) :] if self._attempt.startswith(self._shown) else "\n" + self._attempt
+        self._shown = self._attempt
+        self._synced = True
+        _emit(self._on_text, new)
 
 
-def _b64_size(data: str) -> int:
-    data = data.strip()
-    return max(0, len(data) * 3 // 4 - data[-2:].count("="))
+def _safe_cut(text: str) -> int:
+    """Where text can be cut without splitting a secret: after its last whitespace, and before a
+    trailing ``Bearer`` whose token has not arrived yet."""
+    match = _LAST_SPACE.match(text)
+    if match is None:
+        return 0
+    cut = match.end()
+    bearer = _BEARER_AT_END.search(text, 0, cut)
+    return bearer.start() if bearer else cut
+
+
+def _scrub_exception_chain(err: BaseException, secrets: tuple[str, ...]) -> None:
+    """Scrub the messages (and error bodies) of an exception and those it chains, in place."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(scrub_secrets(a, secrets) if isinstance(a, str) else a for a in current.args)
+        for name in ("message", "body"):
+            value = getattr(current, name, None)
+            if isinstance(value, (str, dict, list)):
+                try:
+                    setattr(current, name, _scrub_value(value, secrets))
+                except AttributeError:  # a read-only property
+                    pass
+        current = current.__cause__ or current.__context__
+
+
+def _scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub_secrets(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrub_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v, secrets) for v in value]
+    return value
 
 
 def _request_body(body: Any) -> dict:
@@ -681,21 +992,6 @@ def _error_fields(body: Any) -> tuple[str | None, str]:
 
 def _status(status: int | None) -> str:
     return f" ({status})" if status is not None else ""
-
-
-def _clean_message(text: Any, secrets: tuple[str, ...] = ()) -> str:
-    """One line, no secrets, no base64, at most ``MAX_SERVER_MESSAGE_CHARS`` characters."""
-    text = str(text)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _DATA_URL.sub("data:<elided>", text)
-    text = _BASE64_RUN.sub("<elided>", text)
-    text = _KEY_LIKE.sub(lambda m: m.group(1) + "-***", text)
-    text = " ".join(text.split())
-    if len(text) > MAX_SERVER_MESSAGE_CHARS:
-        text = text[: MAX_SERVER_MESSAGE_CHARS - 1].rstrip() + "…"
-    return text
 
 
 def _display_url(url: str) -> str:

@@ -1,0 +1,122 @@
+"""What never leaves the process: API keys and image data.
+
+    scrub_secrets(text, secrets)  the configured keys and anything key-like (``sk-…``, ``Bearer …``) → masked
+    clean_message(text, secrets)  scrub_secrets + data URLs and base64 runs elided, one line, bounded length
+    redact_body(body)             a request body with every image data URL replaced by its size, for logs
+
+``scrub_secrets`` is the one scrubber: the client passes error messages, the exceptions it chains and
+every reply's text through it; the CLI passes tracebacks (``VIDEOVISION_DEBUG=1``) through it; a store
+may pass stored replies through it. ``secrets_from_env`` lists the keys the environment configures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Iterable, Mapping
+
+__all__ = [
+    "MASK",
+    "MIN_SECRET_CHARS",
+    "MAX_MESSAGE_CHARS",
+    "SECRET_ENV_VARS",
+    "scrub_secrets",
+    "secrets_from_env",
+    "clean_message",
+    "redact_body",
+]
+
+MASK = "***"
+"""What a secret is replaced with."""
+MIN_SECRET_CHARS = 8
+"""Configured secrets shorter than this are not replaced verbatim (they would mangle ordinary words);
+key-like tokens are still masked."""
+MAX_MESSAGE_CHARS = 240
+"""``clean_message`` cuts text to this many characters."""
+SECRET_ENV_VARS = ("OPENAI_API_KEY",)
+"""Environment variables whose values are secrets."""
+
+# ``sk-…``/``sess-…`` tokens (OpenAI keys, also as echoed masked: ``sk-proj-****abcd``). Requiring a digit or
+# an asterisk keeps words such as ``sk-learn`` intact; real keys are long random base62.
+_KEY_LIKE = re.compile(r"\b(sk|sess|rk)-(?=[A-Za-z0-9_*.-]*[0-9*])[A-Za-z0-9_*.-]{12,}", re.I)
+_BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/*=-]{8,}", re.I)
+_DATA_URL = re.compile(r"data:[^\s'\"<>,]*,[^\s'\"<>)\]}]*", re.I)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+_DATA_URL_VALUE = re.compile(r"^data:(?P<mime>[^;,]*)(?:;[^,]*)?;base64,(?P<data>.*)$", re.I | re.S)
+
+
+def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Mask the given secrets and anything that looks like an API key or a bearer token.
+
+    Args:
+        text: any text (an error message, a traceback, a model's reply).
+        secrets: exact strings to remove (the configured API key ...); None, empty and short
+            (< ``MIN_SECRET_CHARS``) values are skipped.
+
+    Returns:
+        The text with each secret replaced by ``***``, ``sk-…`` tokens by ``sk-***`` and
+        ``Bearer <token>`` by ``Bearer ***``. Everything else is unchanged.
+    """
+    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _KEY_LIKE.sub(lambda m: f"{m.group(1)}-{MASK}", text)
+    return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+def secrets_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The secrets the environment configures (``SECRET_ENV_VARS`` that are set).
+
+    Args:
+        environ: the environment to read (``os.environ`` if None).
+
+    Returns:
+        Their values, non-empty ones only.
+    """
+    env = os.environ if environ is None else environ
+    return tuple(value for name in SECRET_ENV_VARS if (value := env.get(name)))
+
+
+def clean_message(text: Any, secrets: Iterable[str | None] = ()) -> str:
+    """One line for an error message: no secrets, no base64, at most ``MAX_MESSAGE_CHARS`` characters."""
+    cleaned = scrub_secrets(str(text), secrets)
+    cleaned = _DATA_URL.sub("data:<elided>", cleaned)
+    cleaned = _BASE64_RUN.sub("<elided>", cleaned)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        cleaned = cleaned[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
+    return cleaned
+
+
+def redact_body(body: Any) -> Any:
+    """A copy of a request body with image data elided, for logs.
+
+    Every ``data:...;base64,...`` string becomes ``data:image/jpeg;base64,<12345 bytes elided>``
+    (its own MIME type, its decoded size); any other long base64 string becomes ``<N bytes elided>``.
+
+    Args:
+        body: a request body (dicts, lists, strings ...). Not modified.
+
+    Returns:
+        The redacted copy.
+    """
+    if isinstance(body, dict):
+        return {key: redact_body(value) for key, value in body.items()}
+    if isinstance(body, (list, tuple)):
+        return [redact_body(value) for value in body]
+    if isinstance(body, str):
+        match = _DATA_URL_VALUE.match(body)
+        if match:
+            mime = match.group("mime") or "application/octet-stream"
+            return f"data:{mime};base64,<{_b64_size(match.group('data'))} bytes elided>"
+        if len(body) >= 256 and _BASE64_RUN.fullmatch(body.strip()):
+            return f"<{_b64_size(body.strip())} bytes elided>"
+        if len(body) >= 64 and "base64," in body:  # data URLs inside a longer text
+            return _DATA_URL.sub("data:<elided>", body)
+    if isinstance(body, (bytes, bytearray)):
+        return f"<{len(body)} bytes elided>"
+    return body
+
+
+def _b64_size(data: str) -> int:
+    data = data.strip()
+    return max(0, len(data) * 3 // 4 - data[-2:].count("="))
