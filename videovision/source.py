@@ -8,7 +8,7 @@ every keyframe position is known up front. That index gives:
 * exact frame counts and presentation-order frame indices,
 * cheap exact seeking: to get "the first frame whose time is >= t" the decoder seeks to the
   keyframe before it only when that keyframe lies beyond the current decode position, and
-  otherwise decodes forward (FACTS.md: faster than any other exact method measured here).
+  otherwise decodes forward (docs/facts.md: faster than any other exact method measured here).
 
 Frames come out upright (rotation metadata applied) and at display aspect ratio (sample
 aspect ratio applied), as RGB ``uint8`` arrays. Times are seconds from the first frame.
@@ -24,17 +24,19 @@ import itertools
 import logging
 import math
 import os
+import stat
 import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import av
 import cv2
 import numpy as np
 
 from .errors import VideoOpenError
+from .paths import path_text
 from .types import Frame, VideoInfo
 
 log = logging.getLogger("videovision")
@@ -43,6 +45,17 @@ TIME_EPSILON = 1e-6
 """Seconds of slack when comparing a frame time with a target time (float rounding)."""
 TRUNCATION_TOLERANCE = 1.0
 """Seconds the indexed duration may fall short of the header's before the file counts as truncated."""
+FRAME_THREADS_MAX_PIXELS = 3840 * 2160
+"""Largest coded picture decoded with frame threads. Each frame thread holds pictures of its own
+(measured with bench/bench_memory.py: about 95 MB per thread at 7680x4320), so larger pictures
+are decoded with slice threads only, which keeps an 8K decode within the memory bound."""
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 _PLANAR_420 = ("yuv420p", "yuvj420p")
@@ -59,19 +72,20 @@ class DecodeWarning(UserWarning):
 
 @dataclass(frozen=True, eq=False)
 class RawFrame:
-    """A decoded frame before colour conversion (cheap to hold briefly, converted on demand)."""
+    """A decoded frame before colour conversion (cheap to hold briefly, converted on demand).
+
+    ``display_ready`` frames were already scaled to their display geometry at decode time
+    (sample aspect ratio applied, no larger than the ``max_side`` asked for; rotation not yet
+    applied): :meth:`VideoSource.to_image` then only converts colours and turns them upright.
+    """
 
     frame: av.VideoFrame
     time: float
     index: int
+    display_ready: bool = False
 
 
-def path_text(path: str | os.PathLike) -> str:
-    """A path as printable, storable text: undecodable bytes (non-UTF-8 names) become ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def open_video(path: str | os.PathLike) -> "VideoSource":
+def open_video(path: str | os.PathLike) -> VideoSource:
     """Open a video file and read its packet index.
 
     Args:
@@ -81,26 +95,41 @@ def open_video(path: str | os.PathLike) -> "VideoSource":
         A :class:`VideoSource`; use it as a context manager to release the decoder.
 
     Raises:
-        VideoOpenError: the path is missing, a directory, empty, not a video, has no video
-            stream, holds no decodable frame, or is truncated beyond use.
+        VideoOpenError: the path is missing, a directory or another non-regular file (named pipe,
+            device, socket), empty, not a video, has no video stream, holds no decodable frame,
+            has a damaged index, or is truncated beyond use.
     """
     return VideoSource(path)
 
 
 def _check_path(path: Path) -> int:
-    if not path.exists():
-        raise VideoOpenError(f"{path_text(path)}: no such file")
-    if path.is_dir():
-        raise VideoOpenError(f"{path_text(path)}: is a directory, not a video file")
+    """Size of a readable regular file; anything else is refused before it is opened (opening
+    a named pipe for reading blocks until a writer appears)."""
     try:
-        size = path.stat().st_size
+        info = os.stat(path)
+    except FileNotFoundError as err:
+        raise VideoOpenError(f"{path_text(path)}: no such file") from err
+    except OSError as err:
+        raise VideoOpenError(f"{path_text(path)}: cannot read the file ({err.strerror or err})") from err
+    if stat.S_ISDIR(info.st_mode):
+        raise VideoOpenError(f"{path_text(path)}: is a directory, not a video file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
+        raise VideoOpenError(f"{path_text(path)}: is {kind}, not a video file (save the stream to a file first)")
+    try:
         with open(path, "rb"):
             pass
     except OSError as err:
         raise VideoOpenError(f"{path_text(path)}: cannot read the file ({err.strerror or err})") from err
-    if size == 0:
+    if info.st_size == 0:
         raise VideoOpenError(f"{path_text(path)}: the file is empty (0 bytes)")
-    return size
+    return info.st_size
+
+
+def _ffmpeg_text(err: Exception) -> str:
+    """First line of an FFmpeg error, or its type when it has no text."""
+    text = str(err)
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _open_container(path: Path) -> av.container.InputContainer:
@@ -116,7 +145,7 @@ def _open_container(path: Path) -> av.container.InputContainer:
                 "(an MP4 whose index is missing): check the file or download it again"
             )
         else:
-            hint = f"FFmpeg cannot open it ({text.splitlines()[0] if text else type(err).__name__})"
+            hint = f"FFmpeg cannot open it ({_ffmpeg_text(err)})"
         raise VideoOpenError(f"{path_text(path)}: {hint}") from err
 
 
@@ -148,7 +177,7 @@ def _nal_headers(data: bytes, length_size: int | None) -> Iterator[int]:
             i = data.find(b"\x00\x00\x01", i + 3)
 
 
-def _disposable_test(stream) -> "Callable[[av.Packet], bool] | None":
+def _disposable_test(stream) -> Callable[[av.Packet], bool] | None:
     """A test for packets no other picture references (H.264 nal_ref_idc 0, HEVC sub-layer
     non-reference), or None for codecs where it is unknown."""
     name = stream.codec_context.name
@@ -167,18 +196,18 @@ def _disposable_test(stream) -> "Callable[[av.Packet], bool] | None":
     return None
 
 
-def _rotation_cw(frame_rotation: int | float | None) -> int:
+def _rotation_cw(frame_rotation: float | None) -> int:
     """PyAV reports the display matrix angle counter-clockwise; return clockwise 0/90/180/270."""
     if not frame_rotation:
         return 0
-    return int(round(-float(frame_rotation) / 90.0)) * 90 % 360
+    return round(-float(frame_rotation) / 90.0) * 90 % 360
 
 
 def display_size(coded_w: int, coded_h: int, sar: Fraction, rotation_cw: int) -> tuple[int, int]:
     """Display size of a coded picture: SAR applied to the width, then rotation."""
     width = coded_w
     if sar and sar > 0 and sar != 1:
-        width = max(1, int(round(coded_w * sar)))
+        width = max(1, round(coded_w * sar))
     if rotation_cw in (90, 270):
         return coded_h, width
     return width, coded_h
@@ -189,7 +218,7 @@ def fit_within(width: int, height: int, max_side: int | None) -> tuple[int, int]
     if not max_side or max(width, height) <= max_side:
         return width, height
     scale = max_side / max(width, height)
-    return max(1, int(round(width * scale))), max(1, int(round(height * scale)))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 class VideoSource:
@@ -205,6 +234,10 @@ class VideoSource:
         container = _open_container(self.path)
         try:
             self._build(container, size)
+        except av.error.FFmpegError as err:
+            # A damaged index can fail anywhere while probing (seeking, reading headers).
+            raise VideoOpenError(f"{path_text(self.path)}: damaged or unreadable video ({_ffmpeg_text(err)}): "
+                                 "check the file or download it again") from err
         finally:
             container.close()
 
@@ -215,18 +248,22 @@ class VideoSource:
             what = "audio only" if "audio" in kinds else ", ".join(kinds)
             raise VideoOpenError(f"{path_text(self.path)}: has no video stream ({what}); videovision needs a video")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise VideoOpenError(f"{path_text(self.path)}: the video stream's codec is unknown "
+                                 "(a damaged header or an unsupported codec)")
         self._stream_index = stream.index
         self.time_base: Fraction = stream.time_base or Fraction(1, 90000)
         pts_list, key_list, last_duration, damaged = self._read_index(container, stream)
         if not pts_list:
-            raise VideoOpenError(f"{path_text(self.path)}: contains no video frames (zero duration)")
+            why = "a damaged index or a truncated file" if damaged or container.duration else "zero duration"
+            raise VideoOpenError(f"{path_text(self.path)}: contains no readable video frames ({why})")
         pts = np.unique(np.asarray(pts_list, dtype=np.int64))
         self._pts = pts
         self._first_pts = int(pts[0])
         self._times = (pts - self._first_pts).astype(np.float64) * float(self.time_base)
-        keys = sorted(set(int(k) for k in key_list)) or [self._first_pts]
+        keys = sorted({int(k) for k in key_list}) or [self._first_pts]
         self._key_pts = keys
-        first = self._first_frame(container, stream)
+        first = self._first_frame()
         coded_w = first.width if first is not None else stream.codec_context.width
         coded_h = first.height if first is not None else stream.codec_context.height
         if first is None or not coded_w or not coded_h:
@@ -305,12 +342,14 @@ class VideoSource:
         except av.error.FFmpegError as err:
             damaged = True
             log.warning("%s: stopped reading the index at a damaged packet (%s)", self.path.name, err)
-        container.seek(0, backward=True, any_frame=False)
         return pts_list, key_list, last_duration, damaged
 
-    def _first_frame(self, container, stream) -> av.VideoFrame | None:
+    def _first_frame(self) -> av.VideoFrame | None:
+        """The first decodable frame, from a fresh container (no seek back in a file whose
+        index may be damaged)."""
+        container = _open_container(self.path)
         try:
-            for packet in container.demux(stream):
+            for packet in container.demux(container.streams.video[0]):
                 try:
                     for frame in packet.decode():
                         return frame
@@ -318,6 +357,8 @@ class VideoSource:
                     continue
         except av.error.FFmpegError:
             return None
+        finally:
+            container.close()
         return None
 
     # ----------------------------------------------------------------- index queries
@@ -328,17 +369,10 @@ class VideoSource:
         view.flags.writeable = False
         return view
 
-    @property
-    def keyframe_times(self) -> list[float]:
-        return [(k - self._first_pts) * float(self.time_base) for k in self._key_pts]
-
     def index_at(self, time: float) -> int | None:
         """Index of the first frame whose time is >= ``time`` (None past the last frame)."""
         i = int(np.searchsorted(self._times, time - TIME_EPSILON, side="left"))
         return i if i < len(self._times) else None
-
-    def time_of(self, index: int) -> float:
-        return float(self._times[index])
 
     def _index_of_pts(self, pts: int) -> int:
         i = int(np.searchsorted(self._pts, pts, side="left"))
@@ -349,7 +383,8 @@ class VideoSource:
         self.close()
         container = _open_container(self.path)
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        coded_w, coded_h = self._coded
+        stream.thread_type = "AUTO" if coded_w * coded_h <= FRAME_THREADS_MAX_PIXELS else "SLICE"
         self._container = container
         return container, stream
 
@@ -391,12 +426,18 @@ class VideoSource:
         index = self._index_of_pts(int(frame.pts))
         return (int(frame.pts) - self._first_pts) * float(self.time_base), index
 
-    def iter_raw(self, start: float = 0.0, end: float | None = None) -> Iterator[RawFrame]:
+    def iter_raw(
+        self, start: float = 0.0, end: float | None = None, *, max_side: int | None = None
+    ) -> Iterator[RawFrame]:
         """Decode every frame with ``start <= time < end`` in order, without colour conversion.
 
         Args:
             start: seconds from the first frame.
             end: stop before this time (None: to the end).
+            max_side: the largest image the caller will ask :meth:`to_image` for. Frames whose
+                display size exceeds it are scaled down right after decoding (still YUV, not
+                colour-converted), so holding many of them costs little memory; times and
+                indices are unchanged. None keeps every frame at full size.
 
         Returns:
             An iterator of :class:`RawFrame` (convert with :meth:`to_image`).
@@ -405,7 +446,7 @@ class VideoSource:
         try:
             decoder = self._decode_packets(container, stream)
             if start > 0:
-                start_pts = self._first_pts + int(math.floor(start / float(self.time_base)))
+                start_pts = self._first_pts + math.floor(start / float(self.time_base))
                 k = bisect.bisect_right(self._key_pts, start_pts) - 1
                 decoder = self._positioned(container, stream, k, start_pts, None, fresh=True)
             counter = 0
@@ -416,7 +457,7 @@ class VideoSource:
                     continue
                 if end is not None and time >= end - TIME_EPSILON:
                     return
-                yield RawFrame(frame, time, index)
+                yield self._raw_frame(frame, time, index, max_side)
         finally:
             self.close()
 
@@ -499,21 +540,43 @@ class VideoSource:
                 container, stream = self._open_decoder()
         return self._decode_packets(container, stream, skip_below)
 
-    def to_image(self, frame: av.VideoFrame, max_side: int | None = None) -> np.ndarray:
+    def _frame_rotation(self, frame: av.VideoFrame) -> int:
+        return _rotation_cw(frame.rotation) if frame.rotation else self._rotation
+
+    def _conversion_size(self, frame: av.VideoFrame, rotation: int, max_side: int | None, sar: Fraction) -> tuple[int, int]:
+        """(width, height) to scale ``frame`` to before rotation: display aspect, within ``max_side``."""
+        disp_w, disp_h = fit_within(*display_size(frame.width, frame.height, sar, rotation), max_side)
+        return (disp_h, disp_w) if rotation in (90, 270) else (disp_w, disp_h)
+
+    def _raw_frame(self, frame: av.VideoFrame, time: float, index: int, max_side: int | None) -> RawFrame:
+        """A :class:`RawFrame`, scaled down at once (still YUV) when it is larger than ``max_side``."""
+        if max_side is None:
+            return RawFrame(frame, time, index)
+        rotation = self._frame_rotation(frame)
+        conv_w, conv_h = self._conversion_size(frame, rotation, max_side, self._sar)
+        full_w, full_h = self._conversion_size(frame, rotation, None, self._sar)
+        if (conv_w, conv_h) == (full_w, full_h):
+            return RawFrame(frame, time, index)
+        small = frame.reformat(width=conv_w, height=conv_h, interpolation="AREA")
+        return RawFrame(small, time, index, display_ready=True)
+
+    def to_image(self, frame: av.VideoFrame | RawFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
 
         Args:
-            frame: a frame from this source.
+            frame: a frame from this source, or a :class:`RawFrame` from :meth:`iter_raw`.
             max_side: downscale so the long side is at most this (never upscale).
 
         Returns:
             RGB uint8 array of shape (height, width, 3).
         """
-        rotation = _rotation_cw(getattr(frame, "rotation", 0)) if frame.rotation else self._rotation
-        disp_w, disp_h = display_size(frame.width, frame.height, self._sar, rotation)
-        disp_w, disp_h = fit_within(disp_w, disp_h, max_side)
+        sar = self._sar
+        if isinstance(frame, RawFrame):
+            sar = Fraction(1) if frame.display_ready else sar
+            frame = frame.frame
+        rotation = self._frame_rotation(frame)
         # Convert straight to the target size (before rotation the axes are swapped).
-        conv_w, conv_h = (disp_h, disp_w) if rotation in (90, 270) else (disp_w, disp_h)
+        conv_w, conv_h = self._conversion_size(frame, rotation, max_side, sar)
         if (conv_w, conv_h) == (frame.width, frame.height):
             image = frame.to_ndarray(format="rgb24")
         else:
@@ -530,7 +593,7 @@ class VideoSource:
         size (no full-size conversion, ~20x cheaper than a scaler); other formats use the scaler.
         """
         if frame.format.name in _PLANAR_420 and frame.width >= 2 * width:
-            step = 2 * max(1, int(round(frame.width / (2 * width))))
+            step = 2 * max(1, round(frame.width / (2 * width)))
             luma = _plane(frame.planes[0], frame.height, frame.width)[::step, ::step]
             cw, ch = (frame.width + 1) // 2, (frame.height + 1) // 2
             u = _plane(frame.planes[1], ch, cw)[:: step // 2, :: step // 2]
@@ -539,7 +602,7 @@ class VideoSource:
             w = min(luma.shape[1], u.shape[1], v.shape[1])
             yuv = np.dstack((luma[:h, :w], u[:h, :w], v[:h, :w]))
             return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
-        height = max(2, int(round(frame.height * width / max(1, frame.width))))
+        height = max(2, round(frame.height * width / max(1, frame.width)))
         return frame.reformat(width=width, height=height, format="bgr24", interpolation="FAST_BILINEAR").to_ndarray()
 
     # ----------------------------------------------------------------- lifetime
@@ -551,7 +614,7 @@ class VideoSource:
             finally:
                 self._container = None
 
-    def __enter__(self) -> "VideoSource":
+    def __enter__(self) -> VideoSource:
         return self
 
     def __exit__(self, *exc) -> None:
