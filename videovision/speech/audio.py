@@ -1,0 +1,455 @@
+"""Audio for transcription: decoded with PyAV, mono 16 kHz, encoded small, cut into chunks.
+
+    iter_audio_chunks(video, out_dir) ──▶ AudioChunk(index, start, end, path, size, sha256) ...
+
+Streaming: decoded audio flows through a resampler into the current chunk's encoder; only the
+search window before a boundary (at most ``QUIET_SEARCH_SECONDS``) is held in memory, so memory
+stays flat whatever the length of the file. Each cut is moved back from the chunk's maximum length
+into the quietest stretch of that window (so no word is split). Chunks are MP3 (libmp3lame) or
+Opus in an Ogg file (OpenAI refuses ``.opus`` files), never longer than ``chunk_seconds`` and
+always below the upload limit (``MAX_UPLOAD_BYTES``).
+
+Times: a chunk's ``start`` is the time of its first sample in seconds from the first video frame,
+counted in samples from the first decoded audio frame's timestamp (gaps in the audio are filled
+with silence, so the count never drifts). Audio that starts before the first frame gives a
+negative start for the first chunk. See docs/speech.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Literal, get_args
+
+import av
+import numpy as np
+
+from ..errors import ConfigError, VideoOpenError
+from .timeline import open_media, stream_start, timeline_origin
+
+__all__ = [
+    "SAMPLE_RATE",
+    "DEFAULT_CHUNK_SECONDS",
+    "MAX_UPLOAD_BYTES",
+    "AudioFormat",
+    "AUDIO_FORMATS",
+    "DEFAULT_AUDIO_FORMAT",
+    "DEFAULT_BITRATES",
+    "AudioInfo",
+    "AudioChunk",
+    "probe_audio",
+    "iter_audio_chunks",
+    "audio_digest",
+    "max_chunk_seconds",
+]
+
+log = logging.getLogger("videovision.speech")
+
+SAMPLE_RATE = 16000
+"""Samples per second sent for transcription (what speech models use)."""
+DEFAULT_CHUNK_SECONDS = 600.0
+"""Longest chunk, seconds."""
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+"""OpenAI's upload limit for one transcription request (25 MB)."""
+SIZE_SAFETY = 0.9
+"""Chunks are planned to stay within this fraction of ``MAX_UPLOAD_BYTES`` (container overhead)."""
+QUIET_SEARCH_SECONDS = 30.0
+"""How far before a chunk's maximum end the cut may move to find a quiet stretch (at most a
+quarter of the chunk)."""
+QUIET_STRETCH_SECONDS = 0.4
+"""Length of the stretch whose energy is compared; the cut is placed at its centre."""
+ENERGY_HOP_SECONDS = 0.01
+"""Energy is measured in windows of this length."""
+GAP_TOLERANCE_SECONDS = 0.02
+"""A jump in the audio's timestamps larger than this is filled with silence."""
+MIN_CHUNK_SECONDS = 1.0
+"""Shortest ``chunk_seconds`` accepted."""
+
+AudioFormat = Literal["mp3", "ogg"]
+"""Chunk file formats: MP3 (libmp3lame) or Opus in an Ogg container."""
+AUDIO_FORMATS: tuple[str, ...] = get_args(AudioFormat)
+DEFAULT_AUDIO_FORMAT: AudioFormat = "mp3"
+DEFAULT_BITRATES: dict[str, int] = {"mp3": 32000, "ogg": 24000}
+"""Bits per second of each format for mono 16 kHz speech."""
+_ENCODERS: dict[str, tuple[str, str]] = {"mp3": ("libmp3lame", "mp3"), "ogg": ("libopus", "ogg")}
+"""format -> (PyAV encoder, PyAV muxer)."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """The audio stream a transcription would use.
+
+    Attributes:
+        stream_index: its index in the container.
+        codec: FFmpeg's codec name.
+        start: time of its first sample, seconds from the first video frame (negative when the
+            audio starts before the video).
+        duration: seconds (from the stream or container header; an estimate for some files).
+        sample_rate: samples per second of the stored audio.
+        channels: channel count of the stored audio.
+    """
+
+    stream_index: int
+    codec: str
+    start: float
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One encoded piece of audio, ready to upload.
+
+    Attributes:
+        index: 0-based position in the file.
+        start: time of its first sample, seconds from the first video frame.
+        end: time just after its last sample.
+        path: the encoded file (``chunk-0000.mp3`` ...).
+        size: bytes of the file.
+        sha256: hex digest of the file's bytes.
+    """
+
+    index: int
+    start: float
+    end: float
+    path: Path
+    size: int
+    sha256: str
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio in the chunk."""
+        return self.end - self.start
+
+
+def max_chunk_seconds(audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT, bitrate: int | None = None) -> float:
+    """The longest chunk that stays below the upload limit at a bitrate.
+
+    Args:
+        audio_format: ``"mp3"`` or ``"ogg"``.
+        bitrate: bits per second (the format's default when None).
+
+    Returns:
+        Seconds.
+    """
+    rate = bitrate or DEFAULT_BITRATES[audio_format]
+    return MAX_UPLOAD_BYTES * SIZE_SAFETY * 8 / rate
+
+
+def _pick_stream(container: av.container.InputContainer, stream: int | None) -> av.audio.stream.AudioStream | None:
+    streams = container.streams.audio
+    if stream is not None:
+        match = next((s for s in streams if s.index == stream), None)
+        if match is None:
+            raise ConfigError(f"stream {stream} is not an audio stream (audio streams: {[s.index for s in streams]})")
+        return match
+    if not streams:
+        return None
+    return next((s for s in streams if s.disposition & av.stream.Disposition.default), streams[0])
+
+
+def probe_audio(
+    path: str | os.PathLike[str], *, stream: int | None = None, origin: float | None = None
+) -> AudioInfo | None:
+    """Describe the audio stream of a file without decoding it.
+
+    Args:
+        path: the media file.
+        stream: an audio stream index to use (default: the default-disposition or first audio stream).
+        origin: container time of the first video frame (``VideoInfo.start_time``); read when None.
+
+    Returns:
+        The stream's description, or None when the file has no audio.
+
+    Raises:
+        VideoOpenError: the file cannot be opened.
+        ConfigError: ``stream`` is not an audio stream.
+    """
+    with open_media(path) as container:
+        chosen = _pick_stream(container, stream)
+        if chosen is None:
+            return None
+        zero = timeline_origin(container) if origin is None else origin
+        first = stream_start(chosen)
+        start = (first if first is not None else zero) - zero
+        if chosen.duration is not None and chosen.time_base is not None:
+            duration = float(chosen.duration * chosen.time_base)
+        elif container.duration is not None:
+            duration = float(container.duration) / av.time_base
+        else:
+            duration = 0.0
+        context = chosen.codec_context
+        return AudioInfo(
+            stream_index=chosen.index,
+            codec=context.name if context is not None else "",
+            start=start,
+            duration=max(0.0, duration),
+            sample_rate=int(chosen.rate or 0),
+            channels=int(getattr(context, "channels", 0) or 0),
+        )
+
+
+def audio_digest(path: str | os.PathLike[str], *, stream: int | None = None) -> str:
+    """A content digest of a file's audio stream: SHA-256 of its compressed packets and their
+    timestamps (demuxed, not decoded). The same audio remuxed into another container digests the same.
+
+    Args:
+        path: the media file.
+        stream: the audio stream index (default as ``probe_audio``).
+
+    Returns:
+        Hex digest.
+
+    Raises:
+        VideoOpenError: the file cannot be read, or has no audio.
+    """
+    digest = hashlib.sha256()
+    with open_media(path) as container:
+        chosen = _pick_stream(container, stream)
+        if chosen is None:
+            raise VideoOpenError(f"{Path(path).name}: has no audio stream")
+        digest.update(f"{chosen.codec_context.name}|{chosen.time_base}|".encode())
+        try:
+            for packet in container.demux(chosen):
+                if packet.size == 0:
+                    continue
+                digest.update(f"{packet.pts}|{packet.size}|".encode())
+                digest.update(bytes(packet))
+        except av.error.FFmpegError as err:
+            raise VideoOpenError(f"{Path(path).name}: the audio cannot be read ({err})") from err
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- chunking
+
+
+def iter_audio_chunks(
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT,
+    bitrate: int | None = None,
+    stream: int | None = None,
+    origin: float | None = None,
+) -> Iterator[AudioChunk]:
+    """Decode a file's audio and write it as mono 16 kHz chunks, yielding each when it is finished.
+
+    Args:
+        path: the media file.
+        out_dir: an existing directory for the chunk files (the caller deletes them).
+        chunk_seconds: longest chunk; lowered when needed to stay below ``MAX_UPLOAD_BYTES``.
+        audio_format: ``"mp3"`` or ``"ogg"`` (Opus).
+        bitrate: bits per second (the format's default when None).
+        stream: the audio stream index (default as ``probe_audio``).
+        origin: container time of the first video frame (``VideoInfo.start_time``); read when None.
+
+    Yields:
+        The chunks in time order. Nothing when the file has no audio or the audio is empty.
+
+    Raises:
+        ConfigError: bad ``chunk_seconds``, ``audio_format``, ``bitrate`` or ``stream``.
+        VideoOpenError: the file cannot be opened or its audio cannot be decoded.
+    """
+    if audio_format not in AUDIO_FORMATS:
+        raise ConfigError(f"audio_format must be one of {', '.join(AUDIO_FORMATS)}, not {audio_format!r}", field="audio_format")
+    if isinstance(chunk_seconds, bool) or not isinstance(chunk_seconds, (int, float)) or not chunk_seconds >= MIN_CHUNK_SECONDS:
+        raise ConfigError(f"chunk_seconds must be at least {MIN_CHUNK_SECONDS:g}, not {chunk_seconds!r}", field="chunk_seconds")
+    if bitrate is not None and (isinstance(bitrate, bool) or not isinstance(bitrate, int) or bitrate < 8000):
+        raise ConfigError(f"bitrate must be an integer of at least 8000 bits/s, not {bitrate!r}", field="bitrate")
+    limit = min(float(chunk_seconds), max_chunk_seconds(audio_format, bitrate))
+    directory = Path(out_dir)
+    with open_media(path) as container:
+        chosen = _pick_stream(container, stream)
+        if chosen is None:
+            return
+        zero = timeline_origin(container) if origin is None else origin
+        chunker = _Chunker(directory, limit, audio_format, bitrate or DEFAULT_BITRATES[audio_format])
+        try:
+            for block_start, samples in _pcm_blocks(container, chosen, zero, Path(path).name):
+                yield from chunker.feed(block_start, samples)
+            yield from chunker.finish()
+        finally:
+            chunker.abort()
+
+
+def _pcm_blocks(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float, name: str
+) -> Iterator[tuple[float, np.ndarray]]:
+    """(start time of the first block, int16 mono 16 kHz blocks); gaps filled with silence."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    produced = 0  # samples yielded so far
+    start: float | None = None
+    stream.thread_type = "AUTO"
+    try:
+        for frame in container.decode(stream):
+            if frame.pts is not None and frame.time_base is not None:
+                at = float(frame.pts * frame.time_base) - zero
+                if start is None:
+                    start = at
+                gap = round((at - start) * SAMPLE_RATE) - produced  # the resampler's few held samples are noise here
+                if gap > GAP_TOLERANCE_SECONDS * SAMPLE_RATE:
+                    log.debug("%s: %.3f s gap in the audio at %.3f s filled with silence", name, gap / SAMPLE_RATE, at)
+                    yield start, np.zeros(gap, np.int16)
+                    produced += gap
+            elif start is None:
+                start = 0.0
+            frame.pts = None  # the resampler keeps its own count; timestamps are handled above
+            for out in resampler.resample(frame):
+                block = out.to_ndarray().reshape(-1)
+                produced += len(block)
+                yield start, block
+        for out in resampler.resample(None):
+            block = out.to_ndarray().reshape(-1)
+            produced += len(block)
+            yield start if start is not None else 0.0, block
+    except av.error.FFmpegError as err:
+        raise VideoOpenError(f"{name}: the audio cannot be decoded ({err})") from err
+
+
+class _Chunker:
+    """Writes PCM blocks into chunk files, cutting each chunk in the quietest stretch near its limit."""
+
+    def __init__(self, directory: Path, limit_seconds: float, audio_format: str, bitrate: int):
+        self.directory = directory
+        self.limit = int(round(limit_seconds * SAMPLE_RATE))
+        self.search = int(round(min(QUIET_SEARCH_SECONDS, limit_seconds / 4) * SAMPLE_RATE))
+        self.audio_format = audio_format
+        self.bitrate = bitrate
+        self.index = 0
+        self.origin: float | None = None  # time of sample 0
+        self.chunk_first = 0  # sample number (from origin) of the current chunk's first sample
+        self.writer: _ChunkWriter | None = None
+        self.pending: list[np.ndarray] = []  # samples held for the cut decision
+        self.pending_len = 0
+
+    @property
+    def written(self) -> int:
+        return self.writer.samples if self.writer is not None else 0
+
+    def feed(self, start: float, block: np.ndarray) -> Iterator[AudioChunk]:
+        if self.origin is None:
+            self.origin = start
+        while len(block):
+            if self.writer is None:
+                self.writer = _ChunkWriter(self._path(), self.audio_format, self.bitrate)
+            direct = self.limit - self.search - self.written
+            if direct > 0 and not self.pending:
+                head, block = block[:direct], block[direct:]
+                self.writer.write(head)
+                continue
+            self.pending.append(block)
+            self.pending_len += len(block)
+            block = block[:0]
+            if self.written + self.pending_len >= self.limit:
+                held = np.concatenate(self.pending)
+                self.pending, self.pending_len = [], 0
+                cut = _quietest_cut(held[: self.limit - self.written])
+                self.writer.write(held[:cut])
+                yield self._close()
+                block = held[cut:]
+
+    def finish(self) -> Iterator[AudioChunk]:
+        if self.pending:
+            held = np.concatenate(self.pending)
+            self.pending, self.pending_len = [], 0
+            if self.writer is None:
+                self.writer = _ChunkWriter(self._path(), self.audio_format, self.bitrate)
+            self.writer.write(held)
+        if self.writer is not None and self.writer.samples > 0:
+            yield self._close()
+        self.abort()
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.discard()
+            self.writer = None
+
+    def _path(self) -> Path:
+        return self.directory / f"chunk-{self.index:04d}.{self.audio_format}"
+
+    def _close(self) -> AudioChunk:
+        assert self.writer is not None and self.origin is not None
+        writer, self.writer = self.writer, None
+        size, sha256 = writer.close()
+        if size > MAX_UPLOAD_BYTES:  # planned below it; a guard in case an encoder overshoots
+            raise ConfigError(
+                f"audio chunk {self.index} is {size} bytes, above the {MAX_UPLOAD_BYTES}-byte upload limit: "
+                "use shorter chunks",
+                field="chunk_seconds",
+            )
+        first, count = self.chunk_first, writer.samples
+        chunk = AudioChunk(
+            index=self.index,
+            start=self.origin + first / SAMPLE_RATE,
+            end=self.origin + (first + count) / SAMPLE_RATE,
+            path=writer.path,
+            size=size,
+            sha256=sha256,
+        )
+        self.index += 1
+        self.chunk_first = first + count
+        return chunk
+
+
+def _quietest_cut(samples: np.ndarray) -> int:
+    """Where to cut ``samples`` (its tail is the search window): the centre of the quietest
+    ``QUIET_STRETCH_SECONDS`` stretch in the last ``QUIET_SEARCH_SECONDS``; the latest one among
+    equally quiet stretches (longest chunk)."""
+    hop = int(ENERGY_HOP_SECONDS * SAMPLE_RATE)
+    n = len(samples) // hop
+    if n < 2:
+        return len(samples)
+    base = len(samples) - n * hop  # windows aligned to the end of the buffer
+    windows = samples[base:].astype(np.float32).reshape(n, hop)
+    energy = np.mean(windows * windows, axis=1)
+    span = max(1, min(n, int(QUIET_STRETCH_SECONDS / ENERGY_HOP_SECONDS)))
+    smooth = np.convolve(energy, np.ones(span, np.float32) / span, mode="valid")
+    quiet = np.flatnonzero(smooth <= smooth.min() * 1.05 + 1.0)  # within 5 % (+ a floor for digital silence)
+    best = int(quiet[-1])
+    return base + (best + span // 2) * hop
+
+
+class _ChunkWriter:
+    """One chunk file being encoded."""
+
+    def __init__(self, path: Path, audio_format: str, bitrate: int):
+        encoder, muxer = _ENCODERS[audio_format]
+        self.path = path
+        self.samples = 0
+        try:
+            self.container = av.open(str(path), mode="w", format=muxer)
+            self.stream = self.container.add_stream(encoder, rate=SAMPLE_RATE, layout="mono")
+            self.stream.bit_rate = bitrate
+        except (av.error.FFmpegError, OSError) as err:
+            raise ConfigError(f"cannot write audio chunk {path} ({err})", field="audio_format") from err
+
+    def write(self, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, np.int16).reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        frame.pts = self.samples
+        self.samples += len(samples)
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> tuple[int, str]:
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+        self.container.close()
+        data = self.path.read_bytes()
+        return len(data), hashlib.sha256(data).hexdigest()
+
+    def discard(self) -> None:
+        try:
+            self.container.close()
+        except (av.error.FFmpegError, OSError):
+            pass
+        self.path.unlink(missing_ok=True)
