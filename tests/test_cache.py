@@ -15,23 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from videovision.cache import (
-    DEFAULT_MAX_BYTES,
-    DIGEST_FULL_BELOW,
+from videovision.defaults import CACHE_MAX_BYTES as DEFAULT_MAX_BYTES
+from videovision.store import (
     ENV_CACHE_DIR,
+    MIGRATIONS,
     Cache,
-    CacheLike,
     LogEntry,
-    NullCache,
-    digest_ranges,
     file_digest,
     frames_key,
     item_to_packed,
     new_run_id,
     open_cache,
     packed_to_item,
-    request_key,
 )
+from videovision.store import request_key as _request_key
+from videovision.store.keys import DIGEST_FULL_BELOW, digest_ranges
 from videovision.errors import CacheError, VideoOpenError
 from videovision.types import ChatResult, PackedImage, Usage
 
@@ -55,6 +53,22 @@ def chat_body(*images: bytes, question: str = "What happens?", **params) -> dict
     body: dict = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}], "max_tokens": 500}
     body.update(params)
     return body
+
+
+EP = "https://api.openai.com/v1"
+
+
+def request_key(body: dict, endpoint: str = EP) -> str:
+    return _request_key(body, endpoint=endpoint)
+
+
+def get_frames(c: Cache, key: str):
+    found = c.frames.get(key)
+    return None if found is None else found.items
+
+
+def put_frames(c: Cache, key: str, items) -> None:
+    c.frames.put(key, {}, items)
 
 
 def result(text: str = "A cat sits.") -> ChatResult:
@@ -93,7 +107,7 @@ def test_wal_and_busy_timeout(cache):
     conn = sqlite3.connect(cache.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
-    own = cache._conn()
+    own = cache.db.connection()
     assert own.execute("PRAGMA busy_timeout").fetchone()[0] > 0
 
 
@@ -105,7 +119,8 @@ def test_request_key_ignores_dict_order():
     b = {"messages": [{"content": "hi", "role": "user"}], "temperature": 0, "model": "m"}
     assert request_key(a) == request_key(b)
     assert len(request_key(a)) == 64
-    canonical = '{"messages":[{"content":"hi","role":"user"}],"model":"m","temperature":0}'
+    canonical = ('{"body":{"messages":[{"content":"hi","role":"user"}],"model":"m","temperature":0},'
+                 '"endpoint":"https://api.openai.com/v1"}')
     assert request_key(a) == hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -113,7 +128,6 @@ def test_request_key_ignores_dict_order():
     "change",
     [
         lambda b: b.update(model="gpt-4o"),
-        lambda b: b.update(max_tokens=501),
         lambda b: b.update(temperature=0.2),
         lambda b: b.update(seed=1),
         lambda b: b["messages"][0]["content"][0].update(text="What happens next?"),
@@ -131,11 +145,17 @@ def test_request_key_changes_with_any_message_or_parameter(change):
     assert request_key(body) != before
 
 
-def test_request_key_ignores_secrets_and_can_include_endpoint():
+def test_request_key_ignores_secrets_and_includes_endpoint():
     body = chat_body(IMAGE_A)
     assert request_key({**body, "api_key": SENTINEL_KEY}) == request_key(body)
-    assert request_key(body, endpoint="localhost:11434") != request_key(body)
-    assert request_key(body, endpoint="localhost:11434") != request_key(body, endpoint="api.openai.com")
+    assert request_key(body, endpoint="http://localhost:11434/v1") != request_key(body)
+
+
+def test_request_key_ignores_the_output_cap():
+    # a reply that finished under a lower cap is the same reply under a higher one (issue 8.5)
+    body = chat_body(IMAGE_A)
+    for name in ("max_tokens", "max_completion_tokens"):
+        assert request_key({**body, name: 4000}) == request_key(body)
 
 
 def test_frames_key_depends_on_digest_and_params():
@@ -158,43 +178,43 @@ def test_new_run_id_is_unique_and_sortable():
 def test_response_round_trip(cache):
     body = chat_body(IMAGE_A)
     key = request_key(body)
-    assert cache.get_response(key) is None
-    cache.put_response(key, result(), body=body)
-    got = cache.get_response(key)
+    assert cache.responses.get(key) is None
+    cache.responses.put(key, result(), body=body)
+    got = cache.responses.get(key)
     assert got == ChatResult(
         text="A cat sits.", usage=Usage(120, 30), model="gpt-4o-mini-2024", finish_reason="stop",
         request_id="req_1", cached=True,
     )
     # Replacing is allowed (same key, new answer).
-    cache.put_response(key, result("Two cats."), body=body)
-    assert cache.get_response(key).text == "Two cats."
+    cache.responses.put(key, result("Two cats."), body=body)
+    assert cache.responses.get(key).text == "Two cats."
     assert count(cache, "responses") == 1
 
 
 def test_stored_request_is_redacted_and_restorable(cache):
     body = chat_body(IMAGE_A, api_key=SENTINEL_KEY)
     key = request_key(body)
-    cache.put_response(key, result(), body=body)
-    stored = cache.get_request(key)
+    cache.responses.put(key, result(), body=body)
+    stored = cache.responses.get_request(key)
     assert "api_key" not in stored
     url = stored["messages"][0]["content"][2]["image_url"]["url"]
     assert url == "sha256:" + hashlib.sha256(IMAGE_A).hexdigest()
-    restored = cache.get_request(key, restore_images=True)
+    restored = cache.responses.get_request(key, restore_images=True)
     body.pop("api_key")
     assert restored == body
 
 
 def test_images_shared_by_responses_and_frames_are_stored_once(cache):
-    cache.put_response(request_key(chat_body(IMAGE_A)), result(), body=chat_body(IMAGE_A))
-    cache.put_response(request_key(chat_body(IMAGE_A, IMAGE_B)), result(), body=chat_body(IMAGE_A, IMAGE_B))
-    cache.put_response(request_key(chat_body(IMAGE_A, IMAGE_A)), result(), body=chat_body(IMAGE_A, IMAGE_A))
+    cache.responses.put(request_key(chat_body(IMAGE_A)), result(), body=chat_body(IMAGE_A))
+    cache.responses.put(request_key(chat_body(IMAGE_A, IMAGE_B)), result(), body=chat_body(IMAGE_A, IMAGE_B))
+    cache.responses.put(request_key(chat_body(IMAGE_A, IMAGE_A)), result(), body=chat_body(IMAGE_A, IMAGE_A))
     meta = {"time": 0.0, "mime": "image/jpeg"}
-    cache.put_frames("set1", [(meta, IMAGE_A), (meta, IMAGE_B)])
-    cache.put_frames("set2", [(meta, IMAGE_B), (meta, IMAGE_A), (meta, IMAGE_A)])
+    put_frames(cache, "set1", [(meta, IMAGE_A), (meta, IMAGE_B)])
+    put_frames(cache, "set2", [(meta, IMAGE_B), (meta, IMAGE_A), (meta, IMAGE_A)])
     assert count(cache, "responses") == 3
     assert count(cache, "frame_sets") == 2
     assert count(cache, "images") == 2
-    assert cache.image_bytes() == len(IMAGE_A) + len(IMAGE_B)
+    assert cache.images.total_bytes() == len(IMAGE_A) + len(IMAGE_B)
 
 
 # --------------------------------------------------------------------------- frames
@@ -206,13 +226,13 @@ def test_frames_round_trip_with_bytes(cache):
         ({"time": 5.005, "index": 150, "scene": None, "width": 512, "height": 288, "mime": "image/jpeg", "tokens": 85}, IMAGE_B),
     ]
     key = frames_key("d" * 64, {"strategy": "interval", "every": 5.0})
-    assert cache.get_frames(key) is None
-    cache.put_frames(key, items)
-    assert cache.get_frames(key) == items
-    cache.put_frames(key, items[:1])  # replaced atomically, not appended
-    assert cache.get_frames(key) == items[:1]
-    cache.put_frames("empty", [])
-    assert cache.get_frames("empty") == []
+    assert get_frames(cache, key) is None
+    put_frames(cache, key, items)
+    assert get_frames(cache, key) == items
+    put_frames(cache, key, items[:1])  # replaced atomically, not appended
+    assert get_frames(cache, key) == items[:1]
+    put_frames(cache, "empty", [])
+    assert get_frames(cache, "empty") == []
 
 
 def test_packed_image_helpers_round_trip(cache):
@@ -222,18 +242,18 @@ def test_packed_image_helpers_round_trip(cache):
         PackedImage(time=3.0, index=90, scene=None, data=IMAGE_B, mime="image/png", width=1024, height=576, tokens=255,
                     times=(3.0, 3.5, 4.0, 4.5)),
     ]
-    cache.put_frames("k", [packed_to_item(p) for p in packed])
-    assert [item_to_packed(m, d) for m, d in cache.get_frames("k")] == packed
+    put_frames(cache, "k", [packed_to_item(p) for p in packed])
+    assert [item_to_packed(m, d) for m, d in get_frames(cache, "k")] == packed
 
 
 def test_put_frames_is_atomic(cache):
-    cache.put_frames("k", [({"time": 0.0}, IMAGE_A)])
+    put_frames(cache, "k", [({"time": 0.0}, IMAGE_A)])
     with pytest.raises(TypeError):
-        cache.put_frames("k", [({"time": 1.0}, IMAGE_B), ({"time": 2.0}, "not bytes")])  # type: ignore[list-item]
-    assert cache.get_frames("k") == [({"time": 0.0}, IMAGE_A)]
+        put_frames(cache, "k", [({"time": 1.0}, IMAGE_B), ({"time": 2.0}, "not bytes")])  # type: ignore[list-item]
+    assert get_frames(cache, "k") == [({"time": 0.0}, IMAGE_A)]
     with pytest.raises(TypeError):
-        cache.put_frames("k", [({"time": object()}, IMAGE_B)])
-    assert cache.get_frames("k") == [({"time": 0.0}, IMAGE_A)]
+        put_frames(cache, "k", [({"time": object()}, IMAGE_B)])
+    assert get_frames(cache, "k") == [({"time": 0.0}, IMAGE_A)]
     assert count(cache, "images") == 1
 
 
@@ -247,15 +267,15 @@ def test_api_key_and_base64_never_reach_the_database_file(tmp_path):
     body["metadata"] = {"OPENAI_API_KEY": SENTINEL_KEY, "note": "keep me"}
     with Cache(directory) as c:
         key = request_key(body)
-        c.put_response(key, result(), body=body)
-        c.put_frames("f", [({"time": 0.0, "api_key": SENTINEL_KEY}, IMAGE_A)])
-        c.log_request(
+        c.responses.put(key, result(), body=body)
+        put_frames(c, "f", [({"time": 0.0, "api_key": SENTINEL_KEY}, IMAGE_A)])
+        c.log.add(
             run_id=new_run_id(), model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1,
             estimated_cost_usd=0.001, duration_s=0.5, cached=False, request_key=key, task="ask",
-            video="/v.mp4", base_url_host=f"https://user:{SENTINEL_KEY}@api.example.com:8443/v1?key={SENTINEL_KEY}",
+            video="/v.mp4", endpoint=f"https://user:{SENTINEL_KEY}@api.example.com:8443/v1?key={SENTINEL_KEY}",
         )
-        assert c.recent()[0].base_url_host == "api.example.com:8443"
-        assert c.get_request(key)["metadata"] == {"note": "keep me"}
+        assert c.log.recent()[0].base_url_host == "api.example.com:8443"
+        assert c.responses.get_request(key)["metadata"] == {"note": "keep me"}
     raw = db_bytes(directory)
     assert b"keep me" in raw  # the scan does see stored text
     assert SENTINEL_KEY.encode() not in raw
@@ -273,10 +293,10 @@ def log(c, run_id: str, n: int, **overrides) -> int | None:
     fields = {
         "run_id": run_id, "model": "gpt-4o-mini", "prompt_tokens": 100 + n, "completion_tokens": n,
         "estimated_cost_usd": 0.0001 * n, "duration_s": 0.1 * n, "cached": n % 2 == 0, "request_key": f"{n:064x}",
-        "task": "summarize", "video": "/videos/a.mp4", "base_url_host": "api.openai.com",
+        "task": "summarize", "video": "/videos/a.mp4", "endpoint": "https://api.openai.com/v1",
     }
     fields.update(overrides)
-    return c.log_request(**fields)
+    return c.log.add(**fields)
 
 
 def test_recent_is_newest_first_with_utc_time(cache):
@@ -284,15 +304,15 @@ def test_recent_is_newest_first_with_utc_time(cache):
     for n in range(5):
         log(cache, run, n)
     log(cache, "other-run", 99, status="RateLimitError", estimated_cost_usd=None)
-    entries = cache.recent()
+    entries = cache.log.recent()
     assert all(isinstance(e, LogEntry) for e in entries)
     assert [e.prompt_tokens for e in entries] == [199, 104, 103, 102, 101, 100]
     assert entries[0].status == "RateLimitError" and entries[0].estimated_cost_usd is None
     assert entries[1].cached is True and entries[2].cached is False
     assert entries[0].time.endswith("+00:00") and "T" in entries[0].time
-    assert [e.prompt_tokens for e in cache.recent(2)] == [199, 104]
-    assert len(cache.recent(run_id=run)) == 5
-    assert cache.recent(0) == []
+    assert [e.prompt_tokens for e in cache.log.recent(2)] == [199, 104]
+    assert len(cache.log.recent(run_id=run)) == 5
+    assert cache.log.recent(0) == []
     assert entries[1].to_json()["request_key"] == f"{4:064x}"
 
 
@@ -352,7 +372,7 @@ def test_closed_cache_raises_cache_error(tmp_path):
     c.close()
     c.close()
     with pytest.raises(CacheError):
-        c.get_response("k")
+        c.responses.get("k")
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -364,8 +384,8 @@ def _worker(directory: str, worker: int, writes: int, barrier) -> None:
         for n in range(writes):
             body = chat_body(IMAGE_A, question=f"worker {worker} question {n}")
             key = request_key(body)
-            c.put_response(key, result(f"answer {worker}/{n}"), body=body)
-            c.put_frames(f"frames-{worker}-{n}", [({"n": n}, IMAGE_B), ({"n": n}, bytes([worker, n]) * 10)])
+            c.responses.put(key, result(f"answer {worker}/{n}"), body=body)
+            put_frames(c, f"frames-{worker}-{n}", [({"n": n}, IMAGE_B), ({"n": n}, bytes([worker, n]) * 10)])
             log(c, f"run-{worker}", n)
 
 
@@ -388,8 +408,8 @@ def test_two_processes_write_concurrently(tmp_path):
         for w in range(2):
             for n in range(50):
                 body = chat_body(IMAGE_A, question=f"worker {w} question {n}")
-                assert c.get_response(request_key(body)).text == f"answer {w}/{n}"
-            assert len(c.recent(1000, run_id=f"run-{w}")) == 50
+                assert c.responses.get(request_key(body)).text == f"answer {w}/{n}"
+            assert len(c.log.recent(1000, run_id=f"run-{w}")) == 50
 
 
 def test_threads_share_one_cache(cache):
@@ -398,9 +418,9 @@ def test_threads_share_one_cache(cache):
     def work(t: int) -> None:
         try:
             for n in range(30):
-                cache.put_frames(f"t{t}-{n}", [({"n": n}, IMAGE_A)])
+                put_frames(cache, f"t{t}-{n}", [({"n": n}, IMAGE_A)])
                 log(cache, f"thread-{t}", n)
-                assert cache.get_frames(f"t{t}-{n}") == [({"n": n}, IMAGE_A)]
+                assert get_frames(cache, f"t{t}-{n}") == [({"n": n}, IMAGE_A)]
         except BaseException as err:  # noqa: BLE001 - reported below
             errors.append(err)
 
@@ -433,7 +453,7 @@ def test_file_digest_missing_file(tmp_path, cache):
     with pytest.raises(VideoOpenError):
         file_digest(tmp_path / "nope.mp4")
     with pytest.raises(VideoOpenError):
-        cache.file_digest(tmp_path / "nope.mp4")
+        cache.frames.file_digest(tmp_path / "nope.mp4")
 
 
 def test_file_digest_big_sparse_file_is_fast_and_sampled(tmp_path):
@@ -494,26 +514,26 @@ def test_cached_file_digest_is_remembered_per_stat(tmp_path, cache):
     path.write_bytes(b"a" * 10_000)
     old = time.time() - 3600
     os.utime(path, (old, old))
-    first = cache.file_digest(path)
+    first = cache.frames.file_digest(path)
     assert first == file_digest(path)
     assert count(cache, "digests") == 1
     # Same size and mtime restored: the remembered digest is used (the file is not read again).
     st = os.stat(path)
     path.write_bytes(b"b" * 10_000)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert cache.file_digest(path) == first
+    assert cache.frames.file_digest(path) == first
     # Any stat change (here mtime) and the file is hashed again.
     os.utime(path, (old + 1, old + 1))
-    assert cache.file_digest(path) == hashlib.sha256(b"b" * 10_000).hexdigest()
+    assert cache.frames.file_digest(path) == hashlib.sha256(b"b" * 10_000).hexdigest()
 
 
 def test_recently_modified_file_digest_is_not_remembered(tmp_path, cache):
     path = tmp_path / "v.mp4"
     path.write_bytes(b"fresh")
-    assert cache.file_digest(path) == hashlib.sha256(b"fresh").hexdigest()
+    assert cache.frames.file_digest(path) == hashlib.sha256(b"fresh").hexdigest()
     assert count(cache, "digests") == 0
     path.write_bytes(b"fresH")  # same size, maybe same mtime tick: must still be seen
-    assert cache.file_digest(path) == hashlib.sha256(b"fresH").hexdigest()
+    assert cache.frames.file_digest(path) == hashlib.sha256(b"fresH").hexdigest()
 
 
 # --------------------------------------------------------------------------- prune
@@ -522,44 +542,75 @@ def test_recently_modified_file_digest_is_not_remembered(tmp_path, cache):
 def test_prune_drops_least_recently_used_images(cache):
     big = [bytes([i]) * 100_000 for i in range(5)]
     body = chat_body(big[4])
-    cache.put_response(request_key(body), result(), body=body)  # the oldest entry
+    cache.responses.put(request_key(body), result(), body=body)  # the oldest entry
     for i, img in enumerate(big):
-        cache.put_frames(f"set{i}", [({"i": i}, img)])
-    assert cache.get_frames("set0") is not None  # touching set0 makes it the newest entry
+        put_frames(cache, f"set{i}", [({"i": i}, img)])
+    assert get_frames(cache, "set0") is not None  # touching set0 makes it the newest entry
     assert cache.prune(max_bytes=DEFAULT_MAX_BYTES) == 0
     freed = cache.prune(max_bytes=250_000)
-    assert freed == 300_000 and cache.image_bytes() == 200_000
-    assert cache.get_frames("set0") is not None and cache.get_frames("set4") is not None
-    assert all(cache.get_frames(f"set{i}") is None for i in (1, 2, 3))
+    assert freed == 300_000 and cache.images.total_bytes() == 200_000
+    assert get_frames(cache, "set0") is not None and get_frames(cache, "set4") is not None
+    assert all(get_frames(cache, f"set{i}") is None for i in (1, 2, 3))
     # The answer is kept; only its request's image reference was let go.
-    assert cache.get_response(request_key(body)).text == "A cat sits."
+    assert cache.responses.get(request_key(body)).text == "A cat sits."
     assert cache.prune(max_bytes=0) == 200_000 and count(cache, "images") == 0
     with sqlite3.connect(cache.path) as conn:  # the freed pages were given back to the file system
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
-# --------------------------------------------------------------------------- NullCache
+# --------------------------------------------------------------------------- no cache, pruning on close, damage, migrations
 
 
-def test_null_cache_stores_nothing(tmp_path):
-    c: CacheLike = open_cache(tmp_path / "never", enabled=False)
-    assert isinstance(c, NullCache) and c.enabled is False
-    body = chat_body(IMAGE_A)
-    c.put_response(request_key(body), result(), body=body)
-    assert c.get_response(request_key(body)) is None
-    c.put_frames("k", [({}, IMAGE_A)])
-    assert c.get_frames("k") is None
-    assert log(c, "r", 1) is None
-    assert c.recent() == []
-    assert c.prune() == 0
-    path = tmp_path / "v.mp4"
-    path.write_bytes(b"x")
-    assert c.file_digest(path) == hashlib.sha256(b"x").hexdigest()
-    c.close()
+def test_no_cache_is_none_and_touches_nothing(tmp_path):
+    assert open_cache(tmp_path / "never", enabled=False) is None
     assert not (tmp_path / "never").exists()
 
 
 def test_open_cache_enabled_returns_cache(tmp_path):
     with open_cache(tmp_path) as c:
-        assert isinstance(c, Cache) and c.enabled is True
+        assert isinstance(c, Cache)
         assert isinstance(log(c, "r", 1), int)
+
+
+def test_close_prunes_to_the_size_cap(tmp_path):
+    # the documented cap applies without anyone calling prune() (wave-1 bug: it never ran)
+    with Cache(tmp_path, max_bytes=150_000) as c:
+        for i in range(4):
+            put_frames(c, f"set{i}", [({"i": i}, bytes([i]) * 100_000)])
+        assert c.images.total_bytes() == 400_000
+    with Cache(tmp_path) as c:
+        assert c.images.total_bytes() <= 150_000
+        assert get_frames(c, "set3") is not None and get_frames(c, "set0") is None
+
+
+def test_damaged_cached_image_is_never_returned(tmp_path):
+    with Cache(tmp_path) as c:
+        put_frames(c, "k", [({"i": 0}, IMAGE_A), ({"i": 1}, IMAGE_B)])
+        body = chat_body(IMAGE_A)
+        c.responses.put(request_key(body), result(), body=body)
+    with sqlite3.connect(tmp_path / "cache.db") as conn:  # flip bytes: SQLite's integrity is still "ok"
+        conn.execute("UPDATE images SET data = ? WHERE sha256 = ?",
+                     (IMAGE_A[:-3] + b"XYZ", hashlib.sha256(IMAGE_A).hexdigest()))
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Cache(tmp_path) as c:
+        assert get_frames(c, "k") is None  # rebuilt by the caller, not sent
+        restored = c.responses.get_request(request_key(chat_body(IMAGE_A)), restore_images=True)
+        assert restored["messages"][0]["content"][2]["image_url"]["url"].startswith("sha256:")
+
+
+def test_migrations_adopt_a_wave1_database_and_are_recorded(tmp_path):
+    # a database as wave 1 left it: its tables, PRAGMA user_version = 1, no _migrations table
+    conn = sqlite3.connect(tmp_path / "cache.db")
+    MIGRATIONS[0](conn)
+    conn.execute("INSERT INTO frame_sets (key, count, created_at, used_at) VALUES ('old', 0, 0, 0)")
+    conn.execute("INSERT INTO log (time, run_id, task, model, prompt_tokens, completion_tokens, duration_s, cached,"
+                 " status) VALUES ('t', 'r', 'ask', 'm', 1, 2, 0.1, 0, 'ok')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Cache(tmp_path) as c:
+        assert [e.prompt_tokens for e in c.log.recent(5)] == [1]  # the log survives
+        assert get_frames(c, "old") is None  # old-format frame sets are dropped (only a cache)
+    with sqlite3.connect(tmp_path / "cache.db") as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert names == [m.__name__ for m in MIGRATIONS]

@@ -327,7 +327,7 @@ def test_frames_dedup_count_in_manifest(tmp_path, capsys):
 
 
 def test_requests_are_split_to_fit_the_model_context_window(cut_clip, capsys):
-    from videovision.tokens import resolve_model
+    from videovision.models import resolve_model
 
     args = ["plan", cut_clip[0], "--strategy", "interval", "--every", "0.1", "--max-frames", "60", "--no-cache", "--json"]
     data = json.loads(cli(capsys, *args, "--model", "gpt-4o-mini")[1])

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from videovision import tokens as tok
+from videovision import models as tok
 from videovision.errors import BudgetError, ConfigError
 from videovision.packing import Budget, PackConfig, ProviderLimits, base64_size, load_provider, pack
 from videovision.types import Frame

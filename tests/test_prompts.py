@@ -9,8 +9,8 @@ from videovision.prompts import (
     build_reduce_request,
     build_request,
     default_output_tokens,
-    supports_temperature,
 )
+from videovision.models import resolve_model
 from videovision.types import PackedImage, VideoInfo
 
 INFO = VideoInfo(path="v.mp4", duration=125.0, width=640, height=360, coded_width=640, coded_height=360, rotation=0,
@@ -46,7 +46,18 @@ def test_each_image_follows_its_label_and_has_explicit_detail():
 def test_reasoning_models_get_no_temperature(model):
     body = build_request(model, IMAGES, INFO, PromptOptions())
     assert "temperature" not in body and body["reasoning_effort"] == "low"
-    assert not supports_temperature(model) and default_output_tokens(model) > default_output_tokens("gpt-4o")
+    assert resolve_model(model).reasoning and default_output_tokens(model) > default_output_tokens("gpt-4o")
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4.1-mini", "gpt-5-chat-latest", "gpt-5.2-chat-latest", "llava"])
+def test_other_models_keep_the_temperature(model):
+    body = build_request(model, IMAGES, INFO, PromptOptions())
+    assert body["temperature"] == 0.2 and "reasoning_effort" not in body
+
+
+def test_unknown_reasoning_names_are_guessed_from_the_name():
+    assert resolve_model("o7-preview").reasoning and resolve_model("openai/gpt-5.9").reasoning
+    assert not resolve_model("qwen2.5vl:7b").reasoning
 
 
 def test_local_provider_uses_max_tokens_and_no_detail_or_schema():

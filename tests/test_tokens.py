@@ -1,4 +1,4 @@
-"""Tests for videovision.tokens: every worked example of shared/TOKENS.md section 5, plus properties.
+"""Tests for videovision.models: every worked example of docs/tokens.md section 5, plus properties.
 
 Text-token counts that need the real o200k_base tokenizer run only where its file is available
 offline (tiktoken's cache); the conservative estimate is always checked against the known counts.
@@ -24,10 +24,12 @@ import cv2
 import numpy as np
 import pytest
 
-from videovision import tokens as tk
+from videovision.models import images as tk_images
 from videovision.errors import ConfigError
-from videovision.tokens import (
+from videovision.models import (
     DEFAULT_MODEL,
+    ENCODINGS_DIR_ENV,
+    PRICES_CHECKED,
     ModelSpec,
     TokenCount,
     chat_tokens,
@@ -108,12 +110,12 @@ def test_tile_low_is_base(size):
 
 def test_tile_resize_steps_documented():
     spec = resolve_model("gpt-4o")
-    assert tk._tile_resize(2048, 4096, spec) == (768, 1536)
-    assert tk._tile_resize(3840, 2160, spec) == (1365, 768)
-    assert tk._tile_resize(2049, 513, spec) == (2048, 513)      # 512.75 rounds up: 2 rows
-    assert tk._tile_resize(2050, 513, spec) == (2048, 512)      # 512.4995 rounds down: 1 row
-    assert tk._tile_resize(600, 1000, spec) == (600, 1000)      # never upscaled
-    assert tk._tile_resize(1800, 2400, spec) == (768, 1024)
+    assert tk_images._tile_resize(2048, 4096, spec) == (768, 1536)
+    assert tk_images._tile_resize(3840, 2160, spec) == (1365, 768)
+    assert tk_images._tile_resize(2049, 513, spec) == (2048, 513)      # 512.75 rounds up: 2 rows
+    assert tk_images._tile_resize(2050, 513, spec) == (2048, 512)      # 512.4995 rounds down: 1 row
+    assert tk_images._tile_resize(600, 1000, spec) == (600, 1000)      # never upscaled
+    assert tk_images._tile_resize(1800, 2400, spec) == (768, 1024)
 
 
 def test_gpt_image_1_short_side_512():
@@ -182,7 +184,7 @@ def test_multiplier_table(patches):
         side = int(math.isqrt(patches))
         if side * side == patches:
             assert image_tokens(32 * side, 32 * side, spec, "high") == want
-        assert tk._apply_multiplier(patches, multiplier) == want
+        assert tk_images._apply_multiplier(patches, multiplier) == want
 
 
 def test_budget_multiplier_is_max_of_doc_and_observed():
@@ -423,7 +425,7 @@ def test_prices_and_cost():
     assert estimate_cost("some-unknown-model", 1000) is None
     with pytest.raises(ValueError):
         estimate_cost("gpt-4o", -1)
-    assert tk.PRICES_CHECKED.startswith("2026-")
+    assert PRICES_CHECKED.startswith("2026-")
     assert DEFAULT_MODEL == "gpt-4o-mini" and resolve_model(DEFAULT_MODEL).known
 
 
@@ -433,7 +435,7 @@ def test_prices_and_cost():
 
 
 def _server_tile_resize(w: int, h: int, short_side: int = 768, fit: int = 2048) -> tuple[int, int]:
-    """TOKENS.md 2.2, written independently (floats and round)."""
+    """docs/tokens.md 2.2, written independently (floats and round)."""
     if max(w, h) > fit:
         s = fit / max(w, h)
         w, h = round(w * s), round(h * s)
@@ -562,7 +564,7 @@ def test_webp_vp8x_and_gif_headers():
 # Text tokens
 # --------------------------------------------------------------------------------------------------
 
-KNOWN_O200K = {  # counts from TOKENS.md 5c and measured with tiktoken o200k_base
+KNOWN_O200K = {  # counts from docs/tokens.md 5c and measured with tiktoken o200k_base
     "repeat word from attached image": 5,
     "You are a video analyst.": 6,
     "Describe these video frames.": 5,
@@ -628,7 +630,7 @@ def test_missing_encoding_file_never_uses_the_network(tmp_path, monkeypatch):
     bad_dir = tmp_path / "encodings"
     bad_dir.mkdir()
     (bad_dir / "o200k_base.tiktoken").write_bytes(b"aGVsbG8= 0\n")        # wrong file: hash check rejects it
-    monkeypatch.setenv(tk.ENCODINGS_DIR_ENV, str(bad_dir))
+    monkeypatch.setenv(ENCODINGS_DIR_ENV, str(bad_dir))
     result = count_text_tokens("hello world", "gpt-4o")
     assert result in ((2, True), (11, False))     # exact only if tiktoken already had it loaded
     assert attempts == []
@@ -646,8 +648,8 @@ def test_encoding_file_from_encodings_dir(tmp_path):
     import gzip
 
     (tmp_path / "o200k_base.tiktoken.gz").write_bytes(gzip.compress(_tiktoken_cached_o200k().read_bytes()))
-    env = dict(os.environ, TIKTOKEN_CACHE_DIR="", **{tk.ENCODINGS_DIR_ENV: str(tmp_path)})
-    code = ("from videovision.tokens import count_text_tokens as c; "
+    env = dict(os.environ, TIKTOKEN_CACHE_DIR="", **{ENCODINGS_DIR_ENV: str(tmp_path)})
+    code = ("from videovision.models import count_text_tokens as c; "
             "print(c('[01:23:45.678] Frame 1234 of 99999', 'gpt-4o'), c('x', 'gpt-4-turbo'))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "(17, True) (1, False)", out.stderr

@@ -5,62 +5,97 @@
 >>> import videovision as vv
 >>> with vv.open_video("talk.mp4") as video:            # doctest: +SKIP
 ...     frames = list(vv.sample(video, vv.SamplingConfig(strategy="scenes")))
+
+The public names are imported on first use (PEP 562), so ``import videovision`` and
+``videovision --version`` do not load PyAV, OpenCV, NumPy or the openai SDK.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .cache import Cache, NullCache, open_cache
-from .client import ChatClient, ClientConfig, OpenAIChatClient
-from .errors import (
-    AuthenticationError,
-    BudgetError,
-    CacheError,
-    ConfigError,
-    ContentRefusedError,
-    ContextLengthError,
-    EndpointConnectionError,
-    ModelNotFoundError,
-    RateLimitError,
-    RequestError,
-    RequestTimeoutError,
-    ResponseFormatError,
-    SamplingError,
-    ServerError,
-    VideoOpenError,
-    VideovisionError,
-)
-from .packing import Budget, PackConfig, Packing, ProviderLimits, load_provider, pack
-from .parsing import TimeCheck
-from .pipeline import Plan, TaskConfig, TaskResult, extract_frames, make_plan, run_plan
-from .prompts import PromptOptions, build_request
-from .sampling import FrameStream, sample
-from .source import VideoSource, open_video, probe
-from .tokens import estimate_cost, image_tokens, register_model, target_size
-from .types import (
-    Answer,
-    Chapter,
-    Chapters,
-    ChatResult,
-    DroppedFrame,
-    Frame,
-    Moment,
-    PackedImage,
-    SamplingConfig,
-    Scene,
-    Summary,
-    Usage,
-    VideoInfo,
-)
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    ".store": ("Cache", "open_cache"),
+    ".client": ("ChatClient", "ClientConfig", "OpenAIChatClient"),
+    ".errors": (
+        "AuthenticationError", "BudgetError", "CacheError", "ConfigError", "ContentRefusedError",
+        "ContextLengthError", "EndpointConnectionError", "ModelNotFoundError", "RateLimitError", "RequestError",
+        "RequestTimeoutError", "ResponseFormatError", "SamplingError", "ServerError", "VideoOpenError",
+        "VideovisionError",
+    ),
+    ".packing": ("Budget", "PackConfig", "Packing", "ProviderLimits", "load_provider", "pack"),
+    ".parsing": ("TimeCheck",),
+    ".pipeline": ("Plan", "TaskConfig", "TaskResult", "extract_frames", "make_plan", "run_plan"),
+    ".prompts": ("PromptOptions", "build_request"),
+    ".sampling": ("FrameStream", "sample"),
+    ".source": ("VideoSource", "open_video", "probe"),
+    ".models": ("ModelSpec", "estimate_cost", "image_tokens", "register_model", "resolve_model", "target_size"),
+    ".types": (
+        "Answer", "Chapter", "Chapters", "ChatResult", "DroppedFrame", "Frame", "Moment", "PackedImage",
+        "SamplingConfig", "Scene", "Summary", "Usage", "VideoInfo",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
 
 
-__all__ = [
-    "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",
-    "ChatClient", "ChatResult", "ClientConfig", "ConfigError", "ContentRefusedError", "ContextLengthError",
-    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "ModelNotFoundError", "Moment",
-    "NullCache", "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
-    "ProviderLimits", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
-    "SamplingConfig", "SamplingError", "Scene", "ServerError", "Summary", "TaskConfig", "TaskResult",
-    "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
-    "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
-    "open_video", "pack", "probe", "register_model", "run_plan", "sample", "target_size",
-]
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'videovision' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # the names as static tools see them
+    from .client import ChatClient, ClientConfig, OpenAIChatClient
+    from .errors import (
+        AuthenticationError,
+        BudgetError,
+        CacheError,
+        ConfigError,
+        ContentRefusedError,
+        ContextLengthError,
+        EndpointConnectionError,
+        ModelNotFoundError,
+        RateLimitError,
+        RequestError,
+        RequestTimeoutError,
+        ResponseFormatError,
+        SamplingError,
+        ServerError,
+        VideoOpenError,
+        VideovisionError,
+    )
+    from .models import ModelSpec, estimate_cost, image_tokens, register_model, resolve_model, target_size
+    from .packing import Budget, PackConfig, Packing, ProviderLimits, load_provider, pack
+    from .parsing import TimeCheck
+    from .pipeline import Plan, TaskConfig, TaskResult, extract_frames, make_plan, run_plan
+    from .prompts import PromptOptions, build_request
+    from .sampling import FrameStream, sample
+    from .source import VideoSource, open_video, probe
+    from .store import Cache, open_cache
+    from .types import (
+        Answer,
+        Chapter,
+        Chapters,
+        ChatResult,
+        DroppedFrame,
+        Frame,
+        Moment,
+        PackedImage,
+        SamplingConfig,
+        Scene,
+        Summary,
+        Usage,
+        VideoInfo,
+    )

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
+import threading
 import time
 import traceback
 import warnings
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence, get_args
 
-from . import __version__
+from . import __version__, defaults
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
-from .types import DEFAULT_COUNT, DEFAULT_EVERY, DEFAULT_MAX_GAP, SamplingConfig
+from .types import ChapterFormat, Detail, DetectorName, ImageFormat, SamplingConfig, Strategy, Style
 
 PROG = "videovision"
-DEFAULT_TASK_FRAMES = 32
-"""Frame budget of plan/summarize/ask/chapters (pipeline.DEFAULT_MAX_FRAMES)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +46,18 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value != value or value == float("inf"):
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
     return value
 
 
@@ -90,44 +100,41 @@ class ProgressBar:
 
 
 # --------------------------------------------------------------------------- options
-def add_sampling_options(p: argparse.ArgumentParser, default_strategy: str = "interval") -> None:
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """Config fields the user gave: {field: value} for each ``field=attribute`` whose value is not None
+    (an option not given is None, which means "the library default")."""
+    return {f: getattr(args, a) for f, a in names.items() if getattr(args, a, None) is not None}
+
+
+def add_sampling_options(p: argparse.ArgumentParser, default_strategy: str = defaults.STRATEGY) -> None:
     g = p.add_argument_group("sampling")
-    g.add_argument("--strategy", choices=["interval", "uniform", "scenes", "hybrid"], default=default_strategy,
+    g.add_argument("--strategy", choices=get_args(Strategy), default=default_strategy,
                    help=f"how to pick frames (default: {default_strategy})")
     g.add_argument("--every", type=_positive_float, default=None, metavar="SECONDS",
-                   help=f"interval: seconds between frames (default {DEFAULT_EVERY:g})")
+                   help=f"interval: seconds between frames (default {defaults.EVERY:g})")
     g.add_argument("--count", type=_positive_int, default=None, metavar="N",
-                   help=f"uniform: number of frames (default {DEFAULT_COUNT})")
+                   help=f"uniform: number of frames (default {defaults.COUNT})")
     g.add_argument("--max-gap", type=_positive_float, default=None, metavar="SECONDS",
-                   help=f"hybrid: longest gap between frames (default {DEFAULT_MAX_GAP:g})")
+                   help=f"hybrid: longest gap between frames (default {defaults.MAX_GAP:g})")
     g.add_argument("--start", type=_time_arg, default=None, metavar="T", help="start time (seconds or [HH:]MM:SS[.mmm])")
     g.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end time (seconds or [HH:]MM:SS[.mmm])")
     g.add_argument("--max-side", type=_positive_int, default=None, metavar="PX", help="downscale frames to this long side")
     g.add_argument("--dedup", action="store_true", help="drop near-duplicate frames")
-    g.add_argument("--dedup-threshold", type=int, default=6, metavar="BITS",
-                   help="with --dedup: Hamming distance (of 64) at or below which frames are duplicates (default 6)")
-    g.add_argument("--detector", choices=["adaptive", "content", "threshold", "hash", "histogram"], default="adaptive",
-                   help="scene detector (default adaptive)")
-    g.add_argument("--threshold", type=float, default=None, help="scene detector threshold (detector default if omitted)")
-    g.add_argument("--min-scene-len", type=_time_arg, default=0.6, metavar="SECONDS",
-                   help="merge scenes shorter than this (default 0.6)")
+    g.add_argument("--dedup-threshold", type=int, default=None, metavar="BITS",
+                   help="with --dedup: Hamming distance (of 64) at or below which frames are duplicates "
+                        f"(default {defaults.DEDUP_THRESHOLD})")
+    g.add_argument("--detector", choices=get_args(DetectorName), default=None,
+                   help=f"scene detector (default {defaults.DETECTOR})")
+    g.add_argument("--threshold", type=_finite_float, default=None,
+                   help="scene detector threshold (detector default if omitted)")
+    g.add_argument("--min-scene-len", type=_time_arg, default=None, metavar="SECONDS",
+                   help=f"merge scenes shorter than this (default {defaults.MIN_SCENE_LEN:g})")
 
 
 def sampling_config(args: argparse.Namespace) -> SamplingConfig:
-    return SamplingConfig(
-        strategy=args.strategy,
-        every=args.every if args.every is not None else DEFAULT_EVERY,
-        count=args.count if args.count is not None else DEFAULT_COUNT,
-        max_gap=args.max_gap if args.max_gap is not None else DEFAULT_MAX_GAP,
-        start=args.start,
-        end=args.end,
-        max_side=args.max_side,
-        dedup=args.dedup,
-        dedup_threshold=args.dedup_threshold,
-        detector=args.detector,
-        threshold=args.threshold,
-        min_scene_len=args.min_scene_len,
-    )
+    return SamplingConfig(strategy=args.strategy, dedup=args.dedup, **_given(
+        args, every="every", count="count", max_gap="max_gap", start="start", end="end", max_side="max_side",
+        dedup_threshold="dedup_threshold", detector="detector", threshold="threshold", min_scene_len="min_scene_len"))
 
 
 # --------------------------------------------------------------------------- commands
@@ -164,35 +171,41 @@ def _positive_money(text: str) -> float:
     return _positive_float(text.lstrip("$"))
 
 
-def add_pack_options(p: argparse.ArgumentParser, default_max_frames: int | None) -> None:
+def add_pack_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model, budget and packing")
     g.add_argument("--model", default=None, help="model name (default $VIDEOVISION_MODEL or gpt-4o-mini)")
-    g.add_argument("--detail", choices=["low", "high", "auto"], default="low", help="image detail (default low)")
-    g.add_argument("--max-frames", type=_positive_int, default=default_max_frames, metavar="N",
-                   help=f"send at most N frames (default {default_max_frames or 'no limit'})")
+    g.add_argument("--detail", choices=get_args(Detail), default=None, help=f"image detail (default {defaults.DETAIL})")
+    g.add_argument("--max-frames", type=_positive_int, default=defaults.MAX_FRAMES, metavar="N",
+                   help=f"send at most N frames (default {defaults.MAX_FRAMES})")
     g.add_argument("--max-image-tokens", type=_positive_int, default=None, metavar="N", help="image token budget")
     g.add_argument("--max-cost", type=_positive_money, default=None, metavar="USD", help="cost budget in USD")
     g.add_argument("--grid", type=_grid_arg, default=None, metavar="RxC", help="tile RxC frames into one image")
     g.add_argument("--burn-timestamps", action="store_true", help="burn each frame's time into its pixels")
-    g.add_argument("--image-format", choices=["jpeg", "png", "webp"], default="jpeg")
-    g.add_argument("--quality", type=_positive_int, default=80, help="JPEG/WEBP quality 1-100 (default 80)")
+    g.add_argument("--image-format", choices=get_args(ImageFormat), default=None,
+                   help=f"image format (default {defaults.IMAGE_FORMAT})")
+    g.add_argument("--quality", type=_positive_int, default=None,
+                   help=f"JPEG/WEBP quality 1-100 (default {defaults.QUALITY})")
     g.add_argument("--provider", default=None, metavar="NAME|FILE",
                    help="provider limits: openai (default), local, or a JSON file")
     g.add_argument("--models-file", default=None, metavar="FILE", help="JSON/TOML file of extra model parameters")
     g.add_argument("--frames-per-request", type=_positive_int, default=None, metavar="N",
                    help="split into map-reduce requests of at most N images")
     g.add_argument("--max-output-tokens", type=_positive_int, default=None, metavar="N",
-                   help="output token limit per request (default 1200; 4000 for reasoning models)")
+                   help=f"output token limit per request (default {defaults.MAX_OUTPUT_TOKENS}; "
+                        f"{defaults.REASONING_MAX_OUTPUT_TOKENS} for reasoning models)")
 
 
 def add_request_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("endpoint, cache and output")
     g.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI)")
-    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS", help="per-request timeout (default 120)")
-    g.add_argument("--max-retries", type=int, default=None, metavar="N", help="retries with backoff (default 2)")
-    g.add_argument("--concurrency", type=_positive_int, default=4, metavar="N", help="parallel chunk requests (default 4)")
-    g.add_argument("--tolerance", type=float, default=1.0, metavar="SECONDS",
-                   help="a cited time is supported when a frame sent lies within this (default 1.0)")
+    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help=f"per-request deadline (default {defaults.TIMEOUT:g})")
+    g.add_argument("--max-retries", type=int, default=None, metavar="N",
+                   help=f"retries with backoff (default {defaults.MAX_RETRIES})")
+    g.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
+                   help=f"parallel chunk requests (default {defaults.CONCURRENCY})")
+    g.add_argument("--tolerance", type=_finite_float, default=None, metavar="SECONDS",
+                   help=f"a cited time is supported when a frame sent lies within this (default {defaults.TOLERANCE:g})")
     g.add_argument("--cache-dir", default=None, metavar="DIR", help="cache directory (default: user cache dir)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache and run log")
     g.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
@@ -201,38 +214,30 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
 
 
 def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
-    from . import tokens as tok
+    from .models import DEFAULT_MODEL, load_models_file
     from .packing import Budget, PackConfig, load_provider
     from .pipeline import TaskConfig
-    from .prompts import PromptOptions, default_output_tokens
+    from .prompts import PromptOptions
 
     if args.models_file:
-        tok.load_models_file(args.models_file)
-    model = args.model or os.environ.get("VIDEOVISION_MODEL") or tok.DEFAULT_MODEL
-    limits = load_provider(args.provider)
-    max_out = args.max_output_tokens or default_output_tokens(model)
+        load_models_file(args.models_file)
+    model = args.model or os.environ.get("VIDEOVISION_MODEL") or DEFAULT_MODEL
     pack_config = PackConfig(
-        model=model, detail=args.detail, image_format=args.image_format, quality=args.quality,
-        burn_timestamps=args.burn_timestamps, grid=args.grid, limits=limits,
-        budget=Budget(args.max_frames, args.max_image_tokens, args.max_cost), expected_output_tokens=max_out,
+        model=model, burn_timestamps=args.burn_timestamps, grid=args.grid, limits=load_provider(args.provider),
+        budget=Budget(args.max_frames, args.max_image_tokens, args.max_cost),
+        **_given(args, detail="detail", image_format="image_format", quality="quality",
+                 frames_per_request="frames_per_request"),
     )
-    prompt = PromptOptions(
-        task=task, style=getattr(args, "style", "brief"), language=getattr(args, "language", None),
-        instruction=getattr(args, "prompt", None), questions=questions, max_output_tokens=max_out,
-    )
-    return TaskConfig(
-        sampling=sampling_config(args), pack=pack_config, prompt=prompt,
-        frames_per_request=args.frames_per_request, concurrency=getattr(args, "concurrency", 4),
-        tolerance=getattr(args, "tolerance", 1.0),
-    )
+    prompt = PromptOptions(task=task, questions=questions, **_given(  # type: ignore[arg-type]
+        args, style="style", language="language", instruction="prompt", max_output_tokens="max_output_tokens"))
+    return TaskConfig(sampling=sampling_config(args), pack=pack_config, prompt=prompt,
+                      **_given(args, concurrency="concurrency", tolerance="tolerance"))
 
 
 def _open_cache(args):
-    from .cache import open_cache
+    from .store import open_cache
 
-    if getattr(args, "no_cache", False):
-        return open_cache(enabled=False)
-    return open_cache(args.cache_dir, enabled=True)
+    return open_cache(args.cache_dir, enabled=not getattr(args, "no_cache", False))
 
 
 def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None):
@@ -257,7 +262,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     if args.request_json:
         _check_writable(args.request_json, "--request-json")
-    cache = None if args.no_cache else _open_cache(args)
+    cache = _open_cache(args)
     try:
         _, plan = _plan(args, "summarize", cache=cache)
     finally:
@@ -299,14 +304,14 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
         client = OpenAIChatClient(client_config)
         streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
         on_text = (lambda text: (sys.stdout.write(text), sys.stdout.flush())) if streaming else None
-        result = run_plan(plan, client, cache=cache, concurrency=config.concurrency, tolerance=config.tolerance,
-                          base_url=client_config.base_url, on_text=on_text)
+        result = run_plan(plan, client, cache=cache, on_text=on_text)
         streamed = streaming and result.cache_hits == 0
         if streamed:
             sys.stdout.write("\n")
         return result, streamed
     finally:
-        cache.close()
+        if cache is not None:
+            cache.close()
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -399,13 +404,16 @@ def _footer(result) -> None:
 def cmd_log(args: argparse.Namespace) -> int:
     from .render import dumps
 
+    from .types import SCHEMA_VERSION
+
     cache = _open_cache(args)
+    assert cache is not None  # log has no --no-cache
     try:
-        entries = cache.recent(args.limit)
+        entries = cache.log.recent(args.limit)
     finally:
         cache.close()
     if args.json:
-        sys.stdout.write(dumps([e.to_json() for e in entries]))
+        sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}))
         return 0
     if not entries:
         print("no requests logged yet", file=sys.stderr)
@@ -435,8 +443,8 @@ def _extend_tasks(sub) -> None:
     p = sub.add_parser("plan", help=common_help["plan"], parents=[_verbose_parent()],
                        description="Offline: sample, pack and price a request (the defaults are summarize's).")
     p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
-    add_sampling_options(p, default_strategy="hybrid")
-    add_pack_options(p, default_max_frames=DEFAULT_TASK_FRAMES)
+    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
+    add_pack_options(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--request-json", metavar="FILE", help="write the exact request body(ies), full base64")
     p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
@@ -449,21 +457,21 @@ def _extend_tasks(sub) -> None:
         p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
         if name == "ask":
             p.add_argument("questions", nargs="+", metavar="QUESTION")
-        add_sampling_options(p, default_strategy="hybrid")
-        add_pack_options(p, default_max_frames=DEFAULT_TASK_FRAMES)
+        add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
+        add_pack_options(p)
         add_request_options(p)
         p.add_argument("--markdown", action="store_true", help="Markdown output")
         if name == "summarize":
-            p.add_argument("--style", choices=["brief", "detailed", "bullet"], default="brief")
+            p.add_argument("--style", choices=get_args(Style), default=None, help=f"(default {defaults.STYLE})")
             p.add_argument("--prompt", default=None, help="replace the instruction text")
         if name == "chapters":
-            p.add_argument("--format", choices=["text", "youtube", "vtt", "json"], default="text")
+            p.add_argument("--format", choices=get_args(ChapterFormat), default="text")
             p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(func=func)
 
     p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)", parents=[_verbose_parent()],
                        description="List recent model requests, newest first, from the run log in the cache.")
-    p.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
+    p.add_argument("--limit", type=_positive_int, default=defaults.LOG_LIMIT, help=f"how many (default {defaults.LOG_LIMIT})")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
     p.set_defaults(func=cmd_log)
@@ -523,6 +531,31 @@ def _one_line_warnings() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
+def _one_line(err: VideovisionError) -> str:
+    """The error's message on one line; a config field it names is shown as its flag."""
+    message = " ".join(str(err).split()) or type(err).__name__
+    field = getattr(err, "field", None)
+    if field and message.startswith(field):
+        message = "--" + field.replace("_", "-") + message[len(field):]
+    return message
+
+
+def _print_traceback() -> None:
+    """The current exception's traceback on stderr (VIDEOVISION_DEBUG=1), secrets scrubbed."""
+    from .redact import scrub_secrets, secrets_from_env
+
+    sys.stderr.write(scrub_secrets(traceback.format_exc(), secrets_from_env()))
+
+
+def _exit_now_if_threads(code: int) -> None:
+    """Leave at once when request threads are still running (a second Ctrl-C): waiting for them at
+    interpreter exit would hang, and a further Ctrl-C would print a traceback."""
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     debug = os.environ.get("VIDEOVISION_DEBUG", "") not in ("", "0")
@@ -540,18 +573,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except VideovisionError as err:
         if debug:
-            traceback.print_exc()
-        message = " ".join(str(err).split()) or type(err).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
+            _print_traceback()
+        print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted (finished replies are cached; run again to resume)", file=sys.stderr)
+        _exit_now_if_threads(130)
         return 130
     except BrokenPipeError:
         return 1
     except Exception as err:  # the last resort: still one line unless debugging
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]} "
               f"(set VIDEOVISION_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1

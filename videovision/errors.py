@@ -51,9 +51,17 @@ class BudgetError(VideovisionError):
 
 
 class ConfigError(VideovisionError):
-    """An option, setting or model parameter is invalid."""
+    """An option, setting or model parameter is invalid.
+
+    ``field`` names the config field at fault (``max_frames``, ``tolerance`` ...) when there is one;
+    the message then starts with it, and the CLI shows the matching flag (``--max-frames``) instead.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class CacheError(VideovisionError):

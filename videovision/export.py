@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .timecode import file_stamp, format_time
-from .types import Frame, Scene, VideoInfo
+from .types import SCHEMA_VERSION, Frame, Scene, VideoInfo
 
 JPEG_QUALITY = 90
 SHEET_COLUMNS = 6
@@ -207,6 +207,7 @@ def export_frames(
             sheet.add(frame)
         sheet.flush()
         manifest = {
+            "schema_version": SCHEMA_VERSION,
             "video": info.to_json(),
             "frames": [
                 {"time": round(f.time, 6), "index": f.index, "scene": f.scene, "file": f.file, "width": f.width,

@@ -18,34 +18,34 @@ Only encoded images (a few tens of KB each) are held, never decoded frames.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, get_args
 
 import cv2
 import numpy as np
 
-from . import tokens as tok
+from . import defaults
+from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
 from .errors import BudgetError, ConfigError
 from .export import draw_label, encode_image
 from .sampling import dhash, hamming
 from .timecode import format_time, time_label
-from .types import DroppedFrame, Frame, ImageFormat, PackedImage, Scene
+from .types import Detail, DroppedFrame, Frame, ImageFormat, PackedImage
 
 MB = 1024 * 1024
 DEFAULT_MAX_IMAGES_PER_REQUEST = 500
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
 DEFAULT_MAX_PAYLOAD_BYTES = 50 * MB
-DEFAULT_JPEG_QUALITY = 80
 DUPLICATE_DISTANCE = 6
 """Hamming distance (of 64 bits) at or below which two packed frames count as near-duplicates."""
 LABEL_TEXT_TOKENS = 12
 """Allowance per image for its time-label text part (``[00:01:05.2]`` is 10 o200k tokens)."""
-BASE64_OVERHEAD = 4 / 3
+CONTEXT_SAFETY = 0.9
+"""Share of the model's context window a request may fill (the rest absorbs estimate error)."""
 
 
 @dataclass(frozen=True)
@@ -128,19 +128,19 @@ class Budget:
 
     def __post_init__(self):
         if self.max_frames is not None and self.max_frames < 1:
-            raise ConfigError("--max-frames must be at least 1")
+            raise ConfigError("max_frames must be at least 1", field="max_frames")
         if self.max_image_tokens is not None and self.max_image_tokens < 1:
-            raise ConfigError("--max-image-tokens must be at least 1")
-        if self.max_cost is not None and not self.max_cost > 0:
-            raise ConfigError("--max-cost must be a positive amount of USD")
+            raise ConfigError("max_image_tokens must be at least 1", field="max_image_tokens")
+        if self.max_cost is not None and not (self.max_cost > 0 and math.isfinite(self.max_cost)):
+            raise ConfigError("max_cost must be a positive amount of USD", field="max_cost")
 
 
 @dataclass(frozen=True)
 class PackConfig:
-    model: str = tok.DEFAULT_MODEL
-    detail: str = "low"
-    image_format: ImageFormat = "jpeg"
-    quality: int = DEFAULT_JPEG_QUALITY
+    model: str = DEFAULT_MODEL
+    detail: Detail = defaults.DETAIL
+    image_format: ImageFormat = defaults.IMAGE_FORMAT
+    quality: int = defaults.QUALITY
     burn_timestamps: bool = False
     grid: tuple[int, int] | None = None
     """(rows, cols): tile that many consecutive frames into one image, times burned in."""
@@ -148,18 +148,26 @@ class PackConfig:
     budget: Budget = field(default_factory=Budget)
     text_overhead_tokens: int = 300
     """Prompt text outside the labels (system + instruction), for cost budgeting."""
-    expected_output_tokens: int = 800
-    """Output tokens assumed when budgeting by cost."""
+    expected_output_tokens: int = defaults.MAX_OUTPUT_TOKENS
+    """Output tokens per request, for budgeting by cost and fitting the context window (a plan sets
+    it to the prompt's output-token limit)."""
+    frames_per_request: int | None = None
+    """Split into map-reduce requests of at most this many images (besides provider limits)."""
 
     def __post_init__(self):
-        if self.detail not in ("low", "high", "auto"):
-            raise ConfigError(f"--detail must be low, high or auto (got {self.detail!r})")
-        if self.image_format not in ("jpeg", "png", "webp"):
-            raise ConfigError(f"--image-format must be jpeg, png or webp (got {self.image_format!r})")
+        _one_of("detail", self.detail, get_args(Detail))
+        _one_of("image_format", self.image_format, get_args(ImageFormat))
         if not 1 <= self.quality <= 100:
-            raise ConfigError("--quality must be between 1 and 100")
+            raise ConfigError("quality must be between 1 and 100", field="quality")
         if self.grid is not None and (self.grid[0] < 1 or self.grid[1] < 1 or self.grid[0] * self.grid[1] < 2):
-            raise ConfigError("--grid must be RxC with at least two cells, e.g. 2x2")
+            raise ConfigError("grid must be RxC with at least two cells, e.g. 2x2", field="grid")
+        if self.frames_per_request is not None and self.frames_per_request < 1:
+            raise ConfigError("frames_per_request must be at least 1", field="frames_per_request")
+
+
+def _one_of(name: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, allowed))} (got {value!r})", field=name)
 
 
 @dataclass(frozen=True)
@@ -179,18 +187,9 @@ class Packing:
     def image_tokens(self) -> int:
         return sum(i.tokens for i in self.images)
 
-    @property
-    def payload_bytes(self) -> int:
-        return sum(base64_size(len(i.data)) for i in self.images)
-
 
 def base64_size(n: int) -> int:
     return 4 * math.ceil(n / 3)
-
-
-def data_url(image: PackedImage) -> str:
-    """The image as a ``data:`` URL."""
-    return f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -227,7 +226,7 @@ def _cell_size(frame_w: int, frame_h: int, image_box: tuple[int, int], grid: tup
     return max(8, int(frame_w * scale)), max(8, int(frame_h * scale))
 
 
-def _prepare(frames: Iterable[Frame], config: PackConfig) -> tuple[list[_Prepared], tuple[int, int] | None]:
+def _prepare(frames: Iterable[Frame], config: PackConfig, spec: ModelSpec) -> tuple[list[_Prepared], tuple[int, int] | None]:
     """Encode each frame at the size it will be sent (or at grid-cell size)."""
     prepared: list[_Prepared] = []
     cell: tuple[int, int] | None = None
@@ -235,11 +234,11 @@ def _prepare(frames: Iterable[Frame], config: PackConfig) -> tuple[list[_Prepare
         h, w = frame.image.shape[:2]
         if config.grid is not None:
             if cell is None:
-                box = tok.target_size(w * config.grid[1], h * config.grid[0], config.model, config.detail)
+                box = target_size(w * config.grid[1], h * config.grid[0], spec, config.detail)
                 cell = _cell_size(w, h, box, config.grid)
             size = cell
         else:
-            size = tok.target_size(w, h, config.model, config.detail)
+            size = target_size(w, h, spec, config.detail)
         small = _resize(frame.image, size)
         if config.burn_timestamps or config.grid is not None:
             small = draw_label(small, format_time(frame.time, precision=1))
@@ -249,7 +248,8 @@ def _prepare(frames: Iterable[Frame], config: PackConfig) -> tuple[list[_Prepare
     return prepared, cell
 
 
-def _compose_grid(cells: Sequence[_Prepared], grid: tuple[int, int], cell: tuple[int, int], config: PackConfig) -> PackedImage:
+def _compose_grid(cells: Sequence[_Prepared], grid: tuple[int, int], cell: tuple[int, int], config: PackConfig,
+                  spec: ModelSpec) -> PackedImage:
     rows, cols = grid
     used_rows = math.ceil(len(cells) / cols)
     cw, ch = cell
@@ -264,20 +264,20 @@ def _compose_grid(cells: Sequence[_Prepared], grid: tuple[int, int], cell: tuple
     label = " ".join(time_label(t) for t in times) + f" ({rows}x{cols} grid, left to right, top to bottom)"
     return PackedImage(
         time=times[0], index=cells[0].index, scene=cells[0].scene, data=data, mime=MIME[config.image_format],
-        width=w, height=h, tokens=tok.image_tokens(w, h, config.model, config.detail), times=times, label=label,
+        width=w, height=h, tokens=image_tokens(w, h, spec, config.detail), times=times, label=label,
     )
 
 
-def _to_packed(item: _Prepared, config: PackConfig) -> PackedImage:
+def _to_packed(item: _Prepared, config: PackConfig, spec: ModelSpec) -> PackedImage:
     return PackedImage(
         time=item.time, index=item.index, scene=item.scene, data=item.data, mime=MIME[config.image_format],
         width=item.width, height=item.height,
-        tokens=tok.image_tokens(item.width, item.height, config.model, config.detail),
+        tokens=image_tokens(item.width, item.height, spec, config.detail),
         label=time_label(item.time),
     )
 
 
-def capacity(config: PackConfig, tokens_per_image: int) -> int | None:
+def capacity(config: PackConfig, tokens_per_image: int, spec: ModelSpec | None = None) -> int | None:
     """How many images the budget allows (None = unbounded)."""
     caps: list[int] = []
     b = config.budget
@@ -288,7 +288,8 @@ def capacity(config: PackConfig, tokens_per_image: int) -> int | None:
     if b.max_image_tokens is not None:
         caps.append(b.max_image_tokens // max(1, tokens_per_image))
     if b.max_cost is not None:
-        in_price, out_price = tok.prices(config.model)
+        spec = spec or resolve_model(config.model)
+        in_price, out_price = spec.input_price_per_m, spec.output_price_per_m
         if in_price is None:
             raise BudgetError(
                 f"no price is known for model {config.model!r}: register one (--models-file) or budget with "
@@ -422,9 +423,27 @@ def _spread(times: np.ndarray, pool: list[int], keep: int, chosen: list[int]) ->
     return chosen
 
 
-def split_requests(images: Sequence[PackedImage], limits: ProviderLimits, scenes: Sequence[Scene] = ()) -> tuple[tuple[int, ...], ...]:
-    """Split images (time order) into requests that respect the per-request limits,
-    moving each boundary back to a scene change when one lies in the second half of a chunk."""
+def per_request_cap(images: Sequence[PackedImage], config: PackConfig, spec: ModelSpec) -> int | None:
+    """Most images one request may carry besides the provider limits: ``frames_per_request`` and
+    the model's context window (None: no such cap)."""
+    caps = [config.frames_per_request] if config.frames_per_request else []
+    windows = [w for w in (spec.context_window, config.limits.context_tokens) if w]
+    if windows and images:
+        per_image = max(i.tokens for i in images) + LABEL_TEXT_TOKENS
+        room = min(windows) * CONTEXT_SAFETY - config.text_overhead_tokens - config.expected_output_tokens
+        caps.append(max(1, int(room // per_image)))
+    return min(caps) if caps else None
+
+
+def split_requests(images: Sequence[PackedImage], limits: ProviderLimits,
+                   cap: int | None = None) -> tuple[tuple[int, ...], ...]:
+    """Split images (time order) into requests: the provider's per-request limits first (each
+    boundary moved back to a scene change when one lies in the second half of a chunk), then any
+    chunk over ``cap`` images into near-equal parts.
+
+    Returns:
+        Indices into ``images``, one tuple per request.
+    """
     if not images:
         return ()
     chunks: list[tuple[int, ...]] = []
@@ -446,6 +465,8 @@ def split_requests(images: Sequence[PackedImage], limits: ProviderLimits, scenes
                     break
         chunks.append(tuple(range(start, end)))
         start = end
+    if cap:
+        chunks = [tuple(c[i] for i in part) for c in chunks for part in balanced_split(len(c), math.ceil(len(c) / cap))]
     return tuple(chunks)
 
 
@@ -455,13 +476,12 @@ def balanced_split(n: int, parts: int) -> list[tuple[int, ...]]:
     return [tuple(range(bounds[i], bounds[i + 1])) for i in range(parts) if bounds[i + 1] > bounds[i]]
 
 
-def pack(frames: Iterable[Frame], config: PackConfig, scenes: Sequence[Scene] = ()) -> Packing:
+def pack(frames: Iterable[Frame], config: PackConfig) -> Packing:
     """Encode frames for the model and fit them to the budget and the provider's limits.
 
     Args:
         frames: frames in ascending time (streamed; each is encoded then released).
         config: model, detail, format, budget and limits.
-        scenes: the scenes found by sampling (for splitting requests along cuts).
 
     Returns:
         A :class:`Packing`.
@@ -470,8 +490,8 @@ def pack(frames: Iterable[Frame], config: PackConfig, scenes: Sequence[Scene] = 
         BudgetError: the budget or limits cannot fit even one image.
         ConfigError: invalid options.
     """
-    spec = tok.resolve_model(config.model)
-    prepared, cell = _prepare(frames, config)
+    spec = resolve_model(config.model)
+    prepared, cell = _prepare(frames, config, spec)
     if not prepared:
         raise BudgetError("no frames to pack")
     per = config.grid[0] * config.grid[1] if config.grid else 1
@@ -479,8 +499,8 @@ def pack(frames: Iterable[Frame], config: PackConfig, scenes: Sequence[Scene] = 
         probe_w, probe_h = cell[0] * config.grid[1], cell[1] * config.grid[0]
     else:
         probe_w, probe_h = prepared[0].width, prepared[0].height
-    tokens_each = tok.image_tokens(probe_w, probe_h, config.model, config.detail)
-    cap_images = capacity(config, tokens_each)
+    tokens_each = image_tokens(probe_w, probe_h, spec, config.detail)
+    cap_images = capacity(config, tokens_each, spec)
     biggest = max(base64_size(len(p.data)) for p in prepared)
     if len(prepared[0].data) > config.limits.max_image_bytes and config.grid is None:
         raise BudgetError(
@@ -496,10 +516,10 @@ def pack(frames: Iterable[Frame], config: PackConfig, scenes: Sequence[Scene] = 
     dropped = tuple(DroppedFrame(prepared[i].time, r) for i, r in sorted(reasons.items(), key=lambda kv: prepared[kv[0]].time))
     kept_items = [prepared[i] for i in kept]
     if config.grid is None:
-        images = tuple(_to_packed(p, config) for p in kept_items)
+        images = tuple(_to_packed(p, config, spec) for p in kept_items)
     else:
-        images = tuple(_compose_grid(kept_items[i : i + per], config.grid, cell, config) for i in range(0, len(kept_items), per))
-    requests = split_requests(images, config.limits, scenes)
+        images = tuple(_compose_grid(kept_items[i : i + per], config.grid, cell, config, spec) for i in range(0, len(kept_items), per))
+    requests = split_requests(images, config.limits, per_request_cap(images, config, spec))
     return Packing(
         model=config.model, detail=config.detail, images=images, dropped=dropped, requests=requests,
         frames_considered=len(prepared), model_known=spec.known,

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .timecode import time_label
+from . import defaults
+from .errors import ConfigError
+from .timecode import parse_time, time_label
 from .types import Answer, Chapter, Chapters, Moment, Scene, Summary
 
-DEFAULT_TOLERANCE = 1.0
-"""Seconds between a cited time and the nearest frame sent within which the citation counts as supported."""
 SNAP_TO_CUT = 2.0
 """Seconds within which a chapter start moves to a scene cut."""
 END_SLACK = 0.5
@@ -35,29 +35,19 @@ _CITE = re.compile(
     r"|(?<![\w:.\[])(?P<bare>" + _TS + r")(?![\w:])"
 )
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
-_BARE = re.compile(r"^\s*\[?\s*(" + _TS + r")\s*\]?\s*$")
 
 
 def parse_timestamp(text: str | float | int | None) -> float | None:
-    """Seconds from ``HH:MM:SS.s``, ``MM:SS``, ``[00:01:05.2]`` or a number; None if not a time."""
+    """Seconds from a time a model wrote (``HH:MM:SS.s``, ``MM:SS``, ``[00:01:05.2]``, ``00:01:05,2``
+    or a number); None if it is not a time."""
     if text is None:
         return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text) if text >= 0 else None
-    match = _BARE.match(str(text))
-    if not match:
-        try:
-            value = float(str(text).strip().rstrip("s"))
-            return value if value >= 0 else None
-        except ValueError:
-            return None
-    fields = match.group(1).replace(",", ".").split(":")
-    seconds = float(fields[-1])
-    minutes = int(fields[-2])
-    hours = int(fields[-3]) if len(fields) == 3 else 0
-    if seconds >= 60 or (len(fields) == 3 and minutes >= 60):
+    if not isinstance(text, (int, float)) or isinstance(text, bool):
+        text = str(text).strip().strip("[]").strip().replace(",", ".")
+    try:
+        return parse_time(text)
+    except ConfigError:
         return None
-    return hours * 3600 + minutes * 60 + seconds
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,7 @@ class TimeCheck:
 
     sent_times: tuple[float, ...]
     duration: float
-    tolerance: float = DEFAULT_TOLERANCE
+    tolerance: float = defaults.TOLERANCE
 
     def __post_init__(self):
         object.__setattr__(self, "sent_times", tuple(sorted(self.sent_times)))

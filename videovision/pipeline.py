@@ -19,21 +19,23 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
-from . import __version__
-from . import tokens as tok
-from .cache import NullCache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
+from . import __version__, defaults
 from .client import ChatClient
-from .errors import ConfigError, RequestError, VideovisionError
+from .errors import AuthenticationError, ConfigError, RequestError, VideovisionError
 from .export import ExportResult, export_frames
-from .packing import LABEL_TEXT_TOKENS, Budget, PackConfig, Packing, balanced_split, pack
-from .parsing import DEFAULT_TOLERANCE, TimeCheck, parse_answers, parse_chapters, parse_summary
+from .models import ModelSpec, chat_tokens, estimate_cost, resolve_model
+from .packing import Budget, PackConfig, Packing, pack
+from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
 from .prompts import PromptOptions, build_reduce_request, build_request
+from .redact import scrub_secrets
 from .sampling import sample
 from .source import open_video
+from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
 from .types import (
+    SCHEMA_VERSION,
     Answer,
     ChatResult,
     Chapters,
@@ -50,13 +52,11 @@ log = logging.getLogger("videovision")
 
 Progress = Callable[[float, float], None]
 
-DEFAULT_MAX_FRAMES = 32
-"""Default frame budget for summarize/ask/chapters: a 10-minute video in one request at low
-detail (32 x 2833 tokens = 91k on gpt-4o-mini, within its 128k context)."""
-DEFAULT_CONCURRENCY = 4
 MIN_AUTO_GAP = 3.0
 """Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
 REDUCE_OVERHEAD_TOKENS = 250
+CACHE_FORMAT = 3
+"""Version of what a cached frame set holds; part of its key."""
 
 
 def extract_frames(
@@ -88,23 +88,38 @@ def extract_frames(
 
 
 def _sampling_params(config: SamplingConfig) -> dict:
-    return {
-        "strategy": config.strategy,
-        "every": config.every if config.strategy == "interval" else None,
-        "count": config.count if config.strategy == "uniform" else None,
-        "max_gap": config.max_gap if config.strategy == "hybrid" else None,
-        "start": config.start,
-        "end": config.end,
-        "max_side": config.max_side,
-        "dedup": config.dedup,
-        "dedup_threshold": config.dedup_threshold if config.dedup else None,
-        "detector": config.detector if config.strategy in ("scenes", "hybrid") else None,
-        "threshold": config.threshold if config.strategy in ("scenes", "hybrid") else None,
-        "min_scene_len": config.min_scene_len if config.strategy in ("scenes", "hybrid") else None,
-    }
+    """Every sampling option, with the ones the strategy does not use set to None (the frames.json
+    record and part of the frames cache key: a new option enters both by itself)."""
+    params = asdict(config)
+    scene_aware = config.strategy in ("scenes", "hybrid")
+    unused = {"every": config.strategy != "interval", "count": config.strategy != "uniform",
+              "max_gap": config.strategy != "hybrid", "dedup_threshold": not config.dedup,
+              "detector": not scene_aware, "threshold": not scene_aware, "min_scene_len": not scene_aware}
+    return {k: (None if unused.get(k) else v) for k, v in params.items()}
 
 
 # --------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class TaskConfig:
+    """Everything a summarize / ask / chapters run needs besides the video and the endpoint."""
+
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(strategy=defaults.TASK_STRATEGY))
+    pack: PackConfig = field(default_factory=lambda: PackConfig(budget=Budget(max_frames=defaults.MAX_FRAMES)))
+    prompt: PromptOptions = field(default_factory=PromptOptions)
+    concurrency: int = defaults.CONCURRENCY
+    """Map-reduce chunk requests in flight at once."""
+    tolerance: float = defaults.TOLERANCE
+    """Seconds within which a cited time counts as supported by a frame sent."""
+    auto_gap: bool = True
+    """Hybrid sampling: choose ``max_gap`` from the frame budget and the duration."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ConfigError("concurrency must be a whole number >= 1", field="concurrency")
+        if not (isinstance(self.tolerance, (int, float)) and math.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise ConfigError("tolerance must be a finite number of seconds >= 0", field="tolerance")
+
+
 @dataclass(frozen=True)
 class RequestPlan:
     """One request of a plan."""
@@ -125,18 +140,31 @@ class Plan:
     """Everything that will be sent, and what it will cost, known before sending."""
 
     video: VideoInfo
-    model: str
-    detail: str
+    config: TaskConfig
+    """The task's config as planned: defaults settled (output-token limit, automatic hybrid gap)."""
+    spec: ModelSpec
+    """The model's parameters, resolved once."""
     packing: Packing
     scenes: tuple[Scene, ...]
     requests: tuple[RequestPlan, ...]
     text_tokens_exact: bool
-    model_known: bool
     duplicates_dropped: int
-    prompt: PromptOptions
-    pack_config: PackConfig
-    input_price: float | None
-    output_price: float | None
+
+    @property
+    def model(self) -> str:
+        return self.config.pack.model
+
+    @property
+    def detail(self) -> str:
+        return self.config.pack.detail
+
+    @property
+    def prompt(self) -> PromptOptions:
+        return self.config.prompt
+
+    @property
+    def model_known(self) -> bool:
+        return self.spec.known
 
     @property
     def images(self) -> tuple[PackedImage, ...]:
@@ -156,20 +184,16 @@ class Plan:
 
     @property
     def expected_output_tokens(self) -> int:
-        return self.prompt.max_output_tokens * len(self.requests)
+        return self.prompt.output_tokens(self.spec) * len(self.requests)
 
     @property
     def estimated_input_cost_usd(self) -> float | None:
-        if self.input_price is None:
-            return None
-        return (self.image_tokens + self.text_tokens) * self.input_price / 1e6
+        return estimate_cost(self.spec, self.image_tokens + self.text_tokens)
 
     @property
     def estimated_cost_usd(self) -> float | None:
         """Input cost (exact tokens) plus output at the output-token limit of every request (an upper bound)."""
-        if self.input_price is None:
-            return None
-        return self.estimated_input_cost_usd + self.expected_output_tokens * (self.output_price or 0.0) / 1e6
+        return estimate_cost(self.spec, self.image_tokens + self.text_tokens, self.expected_output_tokens)
 
     @property
     def sent_times(self) -> tuple[float, ...]:
@@ -177,6 +201,7 @@ class Plan:
 
     def to_json(self) -> dict:
         return {
+            "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "model_known": self.model_known,
             "detail": self.detail,
@@ -208,29 +233,6 @@ def _round_cost(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-@dataclass(frozen=True)
-class TaskConfig:
-    """Everything a summarize / ask / chapters run needs besides the video."""
-
-    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(strategy="hybrid"))
-    pack: PackConfig = field(default_factory=lambda: PackConfig(budget=Budget(max_frames=DEFAULT_MAX_FRAMES)))
-    prompt: PromptOptions = field(default_factory=PromptOptions)
-    frames_per_request: int | None = None
-    """Split into map-reduce chunks of at most this many images (besides provider limits)."""
-    concurrency: int = DEFAULT_CONCURRENCY
-    tolerance: float = DEFAULT_TOLERANCE
-    auto_gap: bool = True
-    """Hybrid sampling: choose ``max_gap`` from the frame budget and the duration."""
-
-    def __post_init__(self):
-        if self.concurrency < 1:
-            raise ConfigError("--concurrency must be at least 1")
-        if self.frames_per_request is not None and self.frames_per_request < 1:
-            raise ConfigError("--frames-per-request must be at least 1")
-        if self.tolerance < 0:
-            raise ConfigError("--tolerance must be >= 0")
-
-
 def auto_max_gap(duration: float, max_frames: int | None, start: float | None, end: float | None) -> float | None:
     """The hybrid gap that makes interval fill alone fit the frame budget (None: keep the default)."""
     if not max_frames:
@@ -239,47 +241,61 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
     return max(MIN_AUTO_GAP, span / max(1, max_frames - 2))
 
 
-def _pack_params(config: TaskConfig, sampling: SamplingConfig) -> dict:
+def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
+    """The config with every "model default" and automatic choice made explicit."""
+    prompt = replace(config.prompt, max_output_tokens=config.prompt.output_tokens(spec))
+    pack_config = replace(config.pack, expected_output_tokens=prompt.max_output_tokens)
+    sampling = config.sampling
+    if sampling.strategy == "hybrid" and config.auto_gap:
+        gap = auto_max_gap(info.duration, pack_config.budget.max_frames, sampling.start, sampling.end)
+        if gap is not None:
+            sampling = replace(sampling, max_gap=gap)
+    return replace(config, prompt=prompt, pack=pack_config, sampling=sampling)
+
+
+def _frames_key(cache: Cache, video: str | os.PathLike, config: TaskConfig, spec: ModelSpec) -> str:
     p = config.pack
-    return {
-        "version": __version__, "cache_format": 2, "sampling": _sampling_params(sampling), "model": p.model, "model_spec": tok.resolve_model(p.model).to_dict(), "detail": p.detail,
-        "format": p.image_format, "quality": p.quality, "burn": p.burn_timestamps, "grid": p.grid,
-        "budget": [p.budget.max_frames, p.budget.max_image_tokens, p.budget.max_cost],
-        "limits": [p.limits.max_images_per_request, p.limits.max_image_bytes, p.limits.max_payload_bytes],
-        "overhead": [p.text_overhead_tokens, p.expected_output_tokens],
+    params = {
+        "version": __version__, "format": CACHE_FORMAT, "sampling": _sampling_params(config.sampling),
+        "model": p.model, "model_spec": spec.to_dict(), "detail": p.detail, "image_format": p.image_format,
+        "quality": p.quality, "burn": p.burn_timestamps, "grid": p.grid, "budget": asdict(p.budget),
+        "limits": asdict(p.limits), "overhead": [p.text_overhead_tokens, p.expected_output_tokens],
+        "frames_per_request": p.frames_per_request,
     }
+    return frames_key(cache.frames.file_digest(video), params)
 
 
-def _packing_from_cache(items, model: str, detail: str):
-    """(packing, scenes, duplicates dropped) from a cached frame set; the VideoInfo is always probed anew."""
-    head, *rest = items
-    meta = head[0]
-    images = tuple(item_to_packed(m, d) for m, d in rest)
+def _cached_packing(cache: Cache, key: str, config: TaskConfig) -> tuple[Packing, tuple[Scene, ...], int] | None:
+    """(packing, scenes, duplicates dropped) from a cached frame set, or None."""
+    stored = cache.frames.get(key)
+    if stored is None:
+        return None
+    meta = stored.meta
     packing = Packing(
-        model=model, detail=detail, images=images,
+        model=config.pack.model, detail=config.pack.detail,
+        images=tuple(item_to_packed(m, d) for m, d in stored.items),
         dropped=tuple(DroppedFrame(t, r) for t, r in meta["dropped"]),
         requests=tuple(tuple(r) for r in meta["requests"]),
         frames_considered=meta["frames_considered"], model_known=meta["model_known"],
     )
-    scenes = tuple(Scene(*s) for s in meta["scenes"])
-    return packing, scenes, meta["duplicates_dropped"]
+    return packing, tuple(Scene(*s) for s in meta["scenes"]), int(meta["duplicates_dropped"])
 
 
-def _packing_to_cache(packing: Packing, scenes, duplicates: int) -> list:
-    head = {
-        "kind": "plan-head", "scenes": [[s.index, s.start, s.end] for s in scenes],
+def _store_packing(cache: Cache, key: str, packing: Packing, scenes: tuple[Scene, ...], duplicates: int) -> None:
+    meta = {
+        "scenes": [[s.index, s.start, s.end] for s in scenes],
         "dropped": [[d.time, d.reason] for d in packing.dropped], "requests": [list(r) for r in packing.requests],
         "frames_considered": packing.frames_considered, "model_known": packing.model_known,
-        "duplicates_dropped": duplicates, "mime": "application/json",
+        "duplicates_dropped": duplicates,
     }
-    return [(head, b"")] + [packed_to_item(i) for i in packing.images]
+    cache.frames.put(key, meta, [packed_to_item(i) for i in packing.images])
 
 
 def make_plan(
     video: str | os.PathLike,
     config: TaskConfig,
     *,
-    cache=None,
+    cache: Cache | None = None,
     progress: Progress | None = None,
 ) -> Plan:
     """Sample and pack a video and build the exact requests, offline.
@@ -287,105 +303,68 @@ def make_plan(
     Args:
         video: path of the video.
         config: sampling, packing and prompt options.
-        cache: a :class:`~videovision.cache.Cache` to reuse packed frames (None: no cache).
+        cache: a :class:`~videovision.store.Cache` to reuse packed frames (None: no cache).
         progress: optional ``progress(done_seconds, total_seconds)`` callback.
 
     Returns:
         The :class:`Plan`.
 
     Raises:
-        VideoOpenError, ConfigError, SamplingError, BudgetError.
+        VideoOpenError, ConfigError, SamplingError, BudgetError, CacheError.
     """
-    cache = cache or NullCache()
-    spec = tok.resolve_model(config.pack.model)
-    sampling = config.sampling
-    # Always open: probing validates the file and gives the duration the auto gap needs; it
-    # reads the packet index only, which is cheap next to decoding.
+    spec = resolve_model(config.pack.model)
+    # Always open: probing validates the file and gives the duration the auto gap needs; it reads
+    # the packet index only, which is cheap next to decoding.
     with open_video(video) as source:
         info = source.info
-        if sampling.strategy == "hybrid" and config.auto_gap:
-            gap = auto_max_gap(info.duration, config.pack.budget.max_frames, sampling.start, sampling.end)
-            if gap is not None:
-                sampling = replace(sampling, max_gap=gap)
-        key = None
-        cached = None
-        if getattr(cache, "enabled", False):
-            key = frames_key(cache.file_digest(video), _pack_params(config, sampling))
-            cached = cache.get_frames(key)
-        if cached:  # the info stays the freshly probed one (the same content may have moved)
-            packing, scenes, duplicates = _packing_from_cache(cached, config.pack.model, config.pack.detail)
+        config = _settle(config, info, spec)
+        key = _frames_key(cache, video, config, spec) if cache is not None else None
+        cached = _cached_packing(cache, key, config) if cache is not None and key is not None else None
+        if cached is not None:  # the info stays the freshly probed one (the same content may have moved)
+            packing, scenes, duplicates = cached
         else:
-            stream = sample(source, sampling, progress=progress)
-            packing = pack(stream, config.pack, scenes=())
+            stream = sample(source, config.sampling, progress=progress)
+            packing = pack(stream, config.pack)
             scenes = tuple(stream.scenes)
             duplicates = stream.duplicates_dropped
-            if key is not None:
-                cache.put_frames(key, _packing_to_cache(packing, scenes, duplicates))
+            if cache is not None and key is not None:
+                _store_packing(cache, key, packing, scenes, duplicates)
     return _assemble(info, packing, scenes, duplicates, config, spec)
 
 
-CONTEXT_SAFETY = 0.9
-"""Share of the model's context window a request may fill (the rest absorbs estimate error)."""
-
-
-def _per_request_cap(packing: Packing, config: TaskConfig) -> int | None:
-    """Most images one request may carry: --frames-per-request and the model's context window."""
-    caps = [config.frames_per_request] if config.frames_per_request else []
-    windows = [w for w in (tok.resolve_model(config.pack.model).context_window, config.pack.limits.context_tokens) if w]
-    if windows and packing.images:
-        per_image = max(i.tokens for i in packing.images) + LABEL_TEXT_TOKENS
-        room = min(windows) * CONTEXT_SAFETY - config.pack.text_overhead_tokens - config.prompt.max_output_tokens
-        caps.append(max(1, int(room // per_image)))
-    return min(caps) if caps else None
-
-
-def _chunks(packing: Packing, config: TaskConfig) -> list[tuple[int, ...]]:
-    chunks = [tuple(c) for c in packing.requests]
-    cap = _per_request_cap(packing, config)
-    if cap:
-        out = []
-        for c in chunks:
-            parts = math.ceil(len(c) / cap)
-            out += [tuple(c[i] for i in part) for part in balanced_split(len(c), parts)] if parts > 1 else [c]
-        chunks = out
-    return chunks
-
-
-def _assemble(info, packing: Packing, scenes, duplicates, config: TaskConfig, spec) -> Plan:
+def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], duplicates: int, config: TaskConfig,
+              spec: ModelSpec) -> Plan:
     pc = config.pack
-    chunks = _chunks(packing, config)
+    chunks = packing.requests
     images = packing.images
     requests: list[RequestPlan] = []
     exact = True
     first = config.sampling.start or 0.0
     last = min(config.sampling.end, info.duration) if config.sampling.end else info.duration
     clipped = (first, last) if first > 0 or last < info.duration else None
+
+    def add(kind: str, chunk: tuple[int, ...], time_range: tuple[float, float], body: dict) -> None:
+        nonlocal exact
+        count = chat_tokens(body["messages"], spec)
+        exact = exact and count.exact
+        requests.append(RequestPlan(kind, time_range, chunk, count.image_tokens, count.text_tokens, body))
+
     if len(chunks) <= 1:
         body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
-                             time_range=clipped)
-        count = tok.chat_tokens(body["messages"], pc.model)
-        exact = exact and count.exact
-        requests.append(RequestPlan("single", (first, last), tuple(range(len(images))), count.image_tokens,
-                                    count.text_tokens, body))
+                             time_range=clipped, spec=spec)
+        add("single", tuple(range(len(images))), (first, last), body)
     else:
         for n, chunk in enumerate(chunks):
             start = first if n == 0 else images[chunk[0]].time
             end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else last
             body = build_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
-                                 limits=pc.limits, time_range=(start, end), partial=True)
-            count = tok.chat_tokens(body["messages"], pc.model)
-            exact = exact and count.exact
-            requests.append(RequestPlan("map", (start, end), chunk, count.image_tokens, count.text_tokens, body))
-        reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.max_output_tokens
+                                 limits=pc.limits, time_range=(start, end), partial=True, spec=spec)
+            add("map", chunk, (start, end), body)
+        reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.output_tokens(spec)
         requests.append(RequestPlan("reduce", (first, last), (), 0, reduce_text, None))
         exact = False
-    in_price, out_price = tok.prices(pc.model)
-    return Plan(
-        video=info, model=pc.model, detail=pc.detail, packing=packing, scenes=tuple(scenes),
-        requests=tuple(requests), text_tokens_exact=exact, model_known=spec.known,
-        duplicates_dropped=duplicates, prompt=config.prompt, pack_config=pc,
-        input_price=in_price, output_price=out_price,
-    )
+    return Plan(video=info, config=config, spec=spec, packing=packing, scenes=scenes, requests=tuple(requests),
+                text_tokens_exact=exact, duplicates_dropped=duplicates)
 
 
 # --------------------------------------------------------------------------- run
@@ -409,7 +388,8 @@ class TaskResult:
     def to_json(self) -> dict:
         from .render import chapters_json, moment_json
 
-        data: dict = {"model": self.plan.model, "frames_sent": len(self.plan.sent_times)}
+        data: dict = {"schema_version": SCHEMA_VERSION, "model": self.plan.model,
+                      "frames_sent": len(self.plan.sent_times)}
         if self.summary is not None:
             data["summary"] = self.summary.text
             data["moments"] = [moment_json(m) for m in self.summary.moments]
@@ -439,22 +419,31 @@ class TaskResult:
 
 @dataclass
 class _Asker:
+    """Sends requests (or finds them in the cache), counts, logs, and stops the run after an
+    authentication failure."""
+
     client: ChatClient | None
-    cache: object
+    cache: Cache | None
     plan: Plan
     run_id: str
-    video: str
-    base_url: str | None
     requests_made: int = 0
     cache_hits: int = 0
     usage: Usage = Usage()
     cost: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: BaseException | None = None
+    """Set by an authentication failure: no new request is sent after it."""
 
-    def ask(self, body: dict, on_text=None) -> ChatResult:
-        key = request_key(body, endpoint=self.base_url)
+    @property
+    def endpoint(self) -> str:
+        if self.client is None:
+            raise ConfigError("no client to send the request with")
+        return self.client.endpoint
+
+    def ask(self, body: dict, on_text: Callable[[str], None] | None = None) -> ChatResult:
+        key = request_key(body, endpoint=self.endpoint)
         started = time.monotonic()
-        hit = self.cache.get_response(key)
+        hit = self.cache.responses.get(key) if self.cache is not None else None
         model = body["model"]
         if hit is not None:
             with self.lock:
@@ -462,89 +451,120 @@ class _Asker:
                 self.usage = self.usage + hit.usage  # tokens of the answer, though not paid again
             self._log(model, hit, key, started, cached=True)
             return hit
-        if self.client is None:
-            raise ConfigError("no client to send the request with")
+        assert self.client is not None  # self.endpoint raised otherwise
+        if self.stopped is not None:
+            raise self.stopped
         try:
             result = self.client.complete(body, on_text=on_text)
         except RequestError as err:
-            self._log(model, None, key, started, cached=False, status=type(err).__name__)
+            if isinstance(err, AuthenticationError):
+                self.stopped = err
+            billed = getattr(err, "usage", None)
+            self._log(model, ChatResult("", billed, model) if isinstance(billed, Usage) else None, key, started,
+                      cached=False, status=type(err).__name__)
             raise
-        cost = tok.estimate_cost(model, result.usage.prompt_tokens, result.usage.completion_tokens)
+        cost = estimate_cost(self.plan.spec, result.usage.prompt_tokens, result.usage.completion_tokens)
         with self.lock:
             self.requests_made += 1
             self.usage = self.usage + result.usage
             self.cost += cost or 0.0
-        self.cache.put_response(key, result, body=body)
+        if self.cache is not None:
+            secrets = tuple(getattr(self.client, "secrets", ()))
+            self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
         self._log(model, result, key, started, cached=False, cost=cost)
         return result
 
-    def _log(self, model, result, key, started, *, cached, status="ok", cost=None):
+    def _log(self, model: str, result: ChatResult | None, key: str, started: float, *, cached: bool,
+             status: str = "ok", cost: float | None = None) -> None:
+        if self.cache is None:
+            return
         usage = result.usage if result is not None else Usage()
-        self.cache.log_request(
+        if cost is None and not cached and result is not None:
+            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens)
+        self.cache.log.add(
             run_id=self.run_id, model=model, prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens, estimated_cost_usd=0.0 if cached else cost,
             duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.plan.prompt.task,
-            video=self.video, base_url_host=self.base_url, status=status,
+            video=self.plan.video.path, endpoint=self.endpoint, status=status,
         )
+
+
+def _ask_all(asker: _Asker, bodies: list[dict], concurrency: int) -> list[ChatResult]:
+    """Send map requests, ``concurrency`` at a time. Every finished reply is cached even when another
+    fails or the run is interrupted: on Ctrl-C no new request starts, the ones in flight finish and
+    are stored, then the interruption goes on."""
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    futures = [pool.submit(asker.ask, body) for body in bodies]
+    results: list[ChatResult] = []
+    first_error: BaseException | None = None
+    try:
+        for f in futures:
+            try:
+                results.append(f.result())
+            except VideovisionError as err:
+                first_error = first_error or err
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _drain(futures)
+        raise
+    pool.shutdown(wait=True)
+    if first_error is not None:
+        raise first_error
+    return results
+
+
+def _drain(futures: list) -> None:
+    """Wait for the requests already in flight (their replies are paid for: let them be cached).
+    A second Ctrl-C stops waiting."""
+    try:
+        for f in futures:
+            if not f.cancelled():
+                try:
+                    f.result()
+                except BaseException:  # their errors do not matter any more
+                    pass
+    except KeyboardInterrupt:
+        pass
 
 
 def run_plan(
     plan: Plan,
     client: ChatClient | None,
     *,
-    cache=None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    tolerance: float = DEFAULT_TOLERANCE,
-    base_url: str | None = None,
+    cache: Cache | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> TaskResult:
     """Send a plan's requests (map chunks concurrently, then reduce) and parse the answer.
 
+    Concurrency and the tolerance for checking cited times come from ``plan.config``; the endpoint
+    (part of every reply's cache key) from the client.
+
     Args:
         plan: from :func:`make_plan`.
-        client: a :class:`~videovision.client.ChatClient` (may be None when every reply is cached).
+        client: a :class:`~videovision.client.ChatClient`.
         cache: response cache and run log (None: nothing cached or logged).
-        concurrency: map requests in flight at once.
-        tolerance: seconds within which a cited time counts as supported by a frame sent.
-        base_url: the endpoint (part of the cache key, logged as host only).
         on_text: streaming callback for a single-request summary.
 
     Returns:
         A :class:`TaskResult`.
 
     Raises:
-        RequestError (and subclasses), ResponseFormatError, CacheError.
+        RequestError (and subclasses), ResponseFormatError, CacheError, ConfigError (no client).
     """
-    cache = cache or NullCache()
-    asker = _Asker(client, cache, plan, new_run_id(), plan.video.path, base_url)
+    asker = _Asker(client, cache, plan, new_run_id())
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
+        assert maps[0].body is not None
         final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None)
     else:
-        pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-        try:
-            futures = [pool.submit(asker.ask, r.body) for r in maps]
-            results = []
-            first_error: BaseException | None = None
-            for f in futures:  # wait for all, so finished chunks are cached even if one fails
-                try:
-                    results.append(f.result())
-                except VideovisionError as err:
-                    first_error = first_error or err
-        except BaseException:
-            # interrupted (Ctrl-C): send nothing more; requests in flight finish and are cached
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-        if first_error is not None:
-            raise first_error
+        results = _ask_all(asker, [r.body for r in maps if r.body is not None], plan.config.concurrency)
         partials = [(r.time_range, res.text) for r, res in zip(maps, results)]
         reduce_range = plan.requests[-1].time_range
         clipped = reduce_range if reduce_range != (0.0, plan.video.duration) else None
-        body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.pack_config.limits,
-                                    time_range=clipped)
+        body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
+                                    time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.sent_times, plan.video.duration, tolerance)
+    check = TimeCheck(plan.sent_times, plan.video.duration, plan.config.tolerance)
     result = TaskResult(
         task=plan.prompt.task, plan=plan, text=final.text, usage=asker.usage, requests_made=asker.requests_made,
         cache_hits=asker.cache_hits, estimated_cost_usd=asker.cost if asker.requests_made else 0.0,

@@ -10,23 +10,15 @@ wire format). Long videos use :func:`build_reduce_request` over the per-chunk re
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Sequence, get_args
 
+from . import defaults
 from .errors import ConfigError
-from .packing import ProviderLimits, data_url
+from .models import ModelSpec, data_url, resolve_model
+from .packing import ProviderLimits
 from .timecode import format_time, time_label
-from .types import PackedImage, VideoInfo
-
-Task = Literal["summarize", "ask", "chapters"]
-Style = Literal["brief", "detailed", "bullet"]
-
-DEFAULT_MAX_OUTPUT_TOKENS = 1200
-REASONING_MAX_OUTPUT_TOKENS = 4000
-"""Reasoning models spend output tokens on hidden reasoning before the answer: a larger limit."""
-DEFAULT_REASONING_EFFORT = "low"
-DEFAULT_TEMPERATURE = 0.2
+from .types import PackedImage, Style, Task, VideoInfo
 
 SYSTEM = (
     "You are a careful video analyst. You are shown frames sampled from a video, in time order. "
@@ -105,28 +97,33 @@ class PromptOptions:
     """What to ask and how."""
 
     task: Task = "summarize"
-    style: Style = "brief"
+    style: Style = defaults.STYLE
     language: str | None = None
     instruction: str | None = None
     """Replaces the task's instruction text (summaries)."""
     questions: tuple[str, ...] = ()
-    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
-    temperature: float | None = DEFAULT_TEMPERATURE
+    max_output_tokens: int | None = None
+    """Output-token limit per request; None: the model's default (:func:`default_output_tokens`)."""
+    temperature: float | None = defaults.TEMPERATURE
     structured: bool = True
     """Ask for JSON-schema output (ask/chapters) where the provider supports it."""
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.task not in ("summarize", "ask", "chapters"):
-            raise ConfigError(f"unknown task {self.task!r}")
-        if self.style not in STYLES:
-            raise ConfigError(f"--style must be one of {', '.join(STYLES)}")
+        if self.task not in get_args(Task):
+            raise ConfigError(f"task must be one of {', '.join(get_args(Task))} (got {self.task!r})", field="task")
+        if self.style not in get_args(Style):
+            raise ConfigError(f"style must be one of {', '.join(get_args(Style))}", field="style")
         if self.task == "ask" and not self.questions:
             raise ConfigError("ask needs at least one question")
         if any(not q.strip() for q in self.questions):
             raise ConfigError("a question is empty")
-        if self.max_output_tokens < 1:
-            raise ConfigError("--max-output-tokens must be at least 1")
+        if self.max_output_tokens is not None and self.max_output_tokens < 1:
+            raise ConfigError("max_output_tokens must be at least 1", field="max_output_tokens")
+
+    def output_tokens(self, spec: ModelSpec) -> int:
+        """The output-token limit per request for this model."""
+        return self.max_output_tokens or default_output_tokens(spec)
 
 
 def _language(options: PromptOptions) -> str:
@@ -186,7 +183,7 @@ def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimi
     parts: list[dict] = []
     for image in images:
         parts.append({"type": "text", "text": image.label or time_label(image.time)})
-        url: dict = {"url": data_url(image)}
+        url: dict = {"url": data_url(image.mime, image.data)}
         if limits.supports_detail:
             url["detail"] = detail
         parts.append({"type": "image_url", "image_url": url})
@@ -201,28 +198,21 @@ def _response_format(options: PromptOptions) -> dict | None:
     return None
 
 
-REASONING_MODELS = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5(?!(?:\.\d+)?-chat))|codex", re.IGNORECASE)
-"""Models that accept only the default temperature (OpenAI's reasoning models: o1/o3/o4, gpt-5 family)."""
-
-
-def supports_temperature(model: str) -> bool:
-    """False for reasoning models, which reject any temperature but the default."""
-    return not REASONING_MODELS.search(model)
-
-
-def default_output_tokens(model: str) -> int:
+def default_output_tokens(model: str | ModelSpec) -> int:
     """The default output-token limit for a model (larger for reasoning models)."""
-    return DEFAULT_MAX_OUTPUT_TOKENS if supports_temperature(model) else REASONING_MAX_OUTPUT_TOKENS
+    reasoning = resolve_model(model).reasoning
+    return defaults.REASONING_MAX_OUTPUT_TOKENS if reasoning else defaults.MAX_OUTPUT_TOKENS
 
 
 def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None,
-          limits: ProviderLimits) -> dict:
-    body: dict = {"model": model, "messages": messages, limits.token_parameter: options.max_output_tokens}
-    if supports_temperature(model):
+          limits: ProviderLimits, spec: ModelSpec | None) -> dict:
+    spec = spec or resolve_model(model)
+    body: dict = {"model": model, "messages": messages, limits.token_parameter: options.output_tokens(spec)}
+    if not spec.reasoning:  # reasoning models reject any temperature but the default
         if options.temperature is not None:
             body["temperature"] = options.temperature
     elif limits.name == "openai":
-        body["reasoning_effort"] = DEFAULT_REASONING_EFFORT  # describing frames needs little reasoning
+        body["reasoning_effort"] = defaults.REASONING_EFFORT  # describing frames needs little reasoning
     if response_format is not None:
         body["response_format"] = response_format
     body.update(options.extra)
@@ -243,6 +233,7 @@ def build_request(
     limits: ProviderLimits | None = None,
     time_range: tuple[float, float] | None = None,
     partial: bool = False,
+    spec: ModelSpec | None = None,
 ) -> dict:
     """The Chat Completions request body for one request.
 
@@ -255,6 +246,7 @@ def build_request(
         limits: provider profile (whether to send ``detail`` and ``response_format``).
         time_range: the part of the video these images cover, when not all of it.
         partial: one chunk of a map-reduce: ask for notes to be merged.
+        spec: the model's resolved spec (resolved from ``model`` when None).
 
     Returns:
         The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
@@ -264,7 +256,7 @@ def build_request(
     content = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
     content += image_parts(images, detail, limits)
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
-    return _body(model, messages, options, _response_format(options) if structured else None, limits)
+    return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
 
 
 def build_reduce_request(
@@ -275,6 +267,7 @@ def build_reduce_request(
     *,
     limits: ProviderLimits | None = None,
     time_range: tuple[float, float] | None = None,
+    spec: ModelSpec | None = None,
 ) -> dict:
     """A text-only request that merges per-chunk results into one (map-reduce's reduce step).
 
@@ -302,4 +295,4 @@ def build_reduce_request(
     )
     system = SYSTEM.replace("You are shown frames sampled from a video", "You are given notes on frames sampled from a video")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
-    return _body(model, messages, options, _response_format(options) if structured else None, limits)
+    return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)

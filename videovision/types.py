@@ -12,21 +12,28 @@ Times are seconds (float) from the video's first frame, from presentation timest
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
+from . import defaults
+
+if TYPE_CHECKING:  # annotations only: importing videovision must not load NumPy
+    import numpy as np
 
 Strategy = Literal["interval", "uniform", "scenes", "hybrid"]
 Detail = Literal["low", "high", "auto"]
 ImageFormat = Literal["jpeg", "png", "webp"]
 DetectorName = Literal["adaptive", "content", "threshold", "hash", "histogram"]
+Preset = Literal["auto", "screen", "film"]
+"""Scene detection for screen recordings (slides, documents, IDEs), for film/camera footage, or
+chosen from the measured motion (``auto``)."""
 
-DEFAULT_EVERY = 5.0
-"""Seconds between frames for the ``interval`` strategy."""
-DEFAULT_COUNT = 16
-"""Frames for the ``uniform`` strategy."""
-DEFAULT_MAX_GAP = 10.0
-"""Longest gap in seconds between chosen frames for the ``hybrid`` strategy."""
+SCHEMA_VERSION = 1
+"""Version of every JSON document videovision writes (``--json`` output, ``frames.json``, transcripts):
+raised only on an incompatible change; see docs/json.md."""
+
+Task = Literal["summarize", "ask", "chapters"]
+Style = Literal["brief", "detailed", "bullet"]
+ChapterFormat = Literal["text", "youtube", "vtt", "json"]
 
 
 @dataclass(frozen=True)
@@ -120,22 +127,47 @@ class Scene:
 class SamplingConfig:
     """How to choose frames. Validated by ``sampling.validate_config``."""
 
-    strategy: Strategy = "interval"
-    every: float = DEFAULT_EVERY
-    count: int = DEFAULT_COUNT
-    max_gap: float = DEFAULT_MAX_GAP
+    strategy: Strategy = defaults.STRATEGY
+    every: float = defaults.EVERY
+    count: int = defaults.COUNT
+    max_gap: float = defaults.MAX_GAP
     start: float | None = None
     end: float | None = None
     max_side: int | None = None
     """Downscale chosen frames so their long side is at most this (never upscale)."""
     dedup: bool = False
-    dedup_threshold: int = 6
-    """Hamming distance (of 64 bits) at or below which two frames are near-duplicates."""
-    detector: DetectorName = "adaptive"
+    dedup_threshold: float | None = None
+    """Percent (0-100) of a small grey copy's pixels that must differ for two frames to show
+    different pictures; at or below it a frame duplicates one already kept (None: the measured
+    default, ``sampling.DEFAULT_DEDUP_CHANGE``)."""
+    preset: Preset = "auto"
+    """Scene detection for ``scenes``/``hybrid`` when no ``detector`` or ``threshold`` is given."""
+    detector: DetectorName | None = None
+    """A PySceneDetect detector, used exactly as ``scenedetect.detect`` would (None: the preset's)."""
     threshold: float | None = None
-    """Detector threshold (detector's own default when None)."""
-    min_scene_len: float = 0.6
+    """Detector threshold (detector's own default when None); alone it selects the adaptive detector."""
+    min_scene_len: float = defaults.MIN_SCENE_LEN
     """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
+
+
+@dataclass(frozen=True)
+class RepeatNote:
+    """A picked frame that showed practically the same picture as the frame sent before it:
+    sent as text (``[00:05.5] same picture as [00:02.6]``), not as an image."""
+
+    time: float
+    same_as: float
+    """Time of the earlier frame it repeats."""
+
+
+@dataclass(frozen=True)
+class DuplicateDrop:
+    """A frame ``dedup`` dropped: it shows the same picture as the kept frame at ``same_as``."""
+
+    time: float
+    same_as: float
+    change: float
+    """Percent of the small grey copy's pixels that differ (at or below the dedup threshold)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""Every user-facing default, named once.
+
+The library's config objects take their defaults from here; the CLI shows them in ``--help`` and
+passes ``None`` for an option not given, which means "the library default". Allowed values are the
+``Literal`` types in :mod:`videovision.types` (the CLI derives its ``choices`` from them).
+Stage-internal tuning constants (candidate counts, detection width ...) stay in their modules.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ---- sampling (SamplingConfig)
+STRATEGY: Final = "interval"
+"""Strategy of ``frames`` and of a bare ``SamplingConfig()``."""
+TASK_STRATEGY: Final = "hybrid"
+"""Strategy of ``plan`` / ``summarize`` / ``ask`` / ``chapters`` (TaskConfig)."""
+EVERY: Final = 5.0
+"""``interval``: seconds between frames."""
+COUNT: Final = 16
+"""``uniform``: number of frames."""
+MAX_GAP: Final = 10.0
+"""``hybrid``: longest gap in seconds between chosen frames (before the automatic gap)."""
+DEDUP_THRESHOLD: Final = 6
+"""Hamming distance (of 64 bits) at or below which two frames are near-duplicates."""
+DETECTOR: Final = "adaptive"
+"""PySceneDetect detector for ``scenes`` / ``hybrid``."""
+MIN_SCENE_LEN: Final = 0.6
+"""Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
+
+# ---- packing (PackConfig, Budget)
+MAX_FRAMES: Final = 32
+"""Frame budget of summarize/ask/chapters: a 10-minute video in one request at low detail
+(32 x 2833 tokens = 91k on gpt-4o-mini, within its 128k context)."""
+DETAIL: Final = "low"
+IMAGE_FORMAT: Final = "jpeg"
+QUALITY: Final = 80
+"""JPEG/WEBP quality of packed frames."""
+
+# ---- prompt (PromptOptions)
+STYLE: Final = "brief"
+MAX_OUTPUT_TOKENS: Final = 1200
+REASONING_MAX_OUTPUT_TOKENS: Final = 4000
+"""Reasoning models spend output tokens on hidden reasoning before the answer: a larger limit."""
+TEMPERATURE: Final = 0.2
+REASONING_EFFORT: Final = "low"
+
+# ---- run (TaskConfig) and checking answers
+CONCURRENCY: Final = 4
+"""Map-reduce chunk requests in flight at once."""
+TOLERANCE: Final = 1.0
+"""Seconds within which a cited time counts as supported by a frame sent."""
+
+# ---- endpoint (ClientConfig)
+TIMEOUT: Final = 120.0
+"""Seconds one request attempt may take."""
+MAX_RETRIES: Final = 2
+"""The openai SDK's retries with exponential backoff (honouring Retry-After)."""
+
+# ---- cache
+CACHE_MAX_BYTES: Final = 2 * 1024**3
+"""Cap on stored image bytes; least recently used images are pruned past it (2 GiB)."""
+LOG_LIMIT: Final = 20
+"""Entries ``videovision log`` lists."""

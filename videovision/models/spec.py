@@ -1,0 +1,535 @@
+"""The model table: every fact videovision knows about a model, in one place.
+
+One :class:`ModelSpec` row per model or family (matched by name prefix): how it counts image tokens
+(``scheme``: tile or patch, see ``docs/tokens.md``), its prices, its context window, whether it is a
+reasoning model, its text encoding. Resolve a name once with :func:`resolve_model` and pass the spec
+down; every other function here and in :mod:`videovision.models.images` / ``.text`` takes a spec or a name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from ..errors import ConfigError
+
+logger = logging.getLogger("videovision")
+
+Scheme = Literal["tile", "patch"]
+ImageDetail = Literal["low", "high", "auto", "original"]
+AutoMeans = Literal["high", "original", "unknown"]
+
+DEFAULT_MODEL = "gpt-4o-mini"
+"""Model assumed when none is given."""
+PRICES_CHECKED = "2026-11-25"
+"""When the prices in the model table were last checked (USD per 1M tokens, standard tier, short
+context). gpt-5.2 ... gpt-5.5 were checked against OpenAI's Codex rate card (May 2026) and the
+gpt-5.4 mini/nano launch post; older models are the long-standing list prices."""
+
+DEFAULT_TILE_SIZE = 512
+"""Tile edge of tile models, pixels."""
+DEFAULT_SHORT_SIDE = 768
+"""Tile models, ``high``: the short side is scaled down to this."""
+DEFAULT_FIT_BOX = 2048
+"""Tile models, ``high``: the image is first scaled to fit in this square."""
+DEFAULT_LOW_RES_BOX = 512
+"""``low`` detail: the model sees a version that fits in this square."""
+DEFAULT_PATCH_SIZE = 32
+"""Patch edge of patch models, pixels."""
+DEFAULT_PATCH_BUDGET = 1536
+"""Patch models, ``high``: the documented patch budget of most models."""
+DEFAULT_MAX_DIM = 2048
+"""Patch models, ``high``: the longest side the server keeps."""
+UNKNOWN_MODEL_MULTIPLIER = 2.46
+"""Patch multiplier of the unknown-model default: the largest of any OpenAI patch model (the nanos)."""
+
+DETAILS: tuple[str, ...] = ("low", "high", "auto", "original")
+
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How one model (or family, matched by name prefix) counts image tokens, and what it costs.
+
+    Tile fields (``base``, ``tile``, ``tile_size``, ``short_side``, ``fit_box``) apply to
+    ``scheme="tile"``; patch fields to ``scheme="patch"``. Both kinds use ``low_res_box`` only for
+    ``target_size(..., "low")`` on tile models.
+    """
+
+    name: str
+    scheme: Scheme
+    base: int = 0
+    """Tile models: tokens of a ``low`` image, and the fixed part of a ``high`` one."""
+    tile: int = 0
+    """Tile models: tokens per tile at ``high``. 0 makes every image cost ``base`` (fixed-cost models)."""
+    tile_size: int = DEFAULT_TILE_SIZE
+    short_side: int = DEFAULT_SHORT_SIDE
+    fit_box: int = DEFAULT_FIT_BOX
+    low_res_box: int = DEFAULT_LOW_RES_BOX
+    patch_size: int = DEFAULT_PATCH_SIZE
+    patch_budget_high: int = DEFAULT_PATCH_BUDGET
+    max_dim_high: int = DEFAULT_MAX_DIM
+    patch_budget_original: int | None = None
+    """Patch models with a ``detail="original"`` mode (gpt-5.4, gpt-5.5); None when there is none."""
+    max_dim_original: int | None = None
+    multiplier_doc: float | None = None
+    """Patch multiplier in OpenAI's docs; None when the docs list none (which means 1.0)."""
+    multiplier_observed: float | None = None
+    """Patch multiplier measured against real billing; None when not measured."""
+    auto_means: AutoMeans = "high"
+    """What ``detail="auto"`` (or no detail) does: ``high``, ``original``, or ``unknown`` (budget the costlier)."""
+    supports_detail: bool = True
+    """False when the server ignores ``detail``: every request is then budgeted as ``auto``."""
+    input_price_per_m: float | None = None
+    """USD per 1M input tokens; None when unknown."""
+    output_price_per_m: float | None = None
+    """USD per 1M output tokens; None when unknown."""
+    encoding: str | None = "o200k_base"
+    """tiktoken encoding of the model's text; None when the tokenizer is unknown (estimate only)."""
+    known: bool = True
+    """False for the conservative default returned for a model not in the table: counts are estimates."""
+    notes: str = ""
+    context_window: int | None = None
+    """Input + output tokens the model accepts in one request; None when unknown."""
+    reasoning: bool = False
+    """A reasoning model: accepts only the default temperature, spends output tokens on hidden
+    reasoning (so it gets a larger default output limit), takes ``reasoning_effort``."""
+    transcribe_price_per_minute: float | None = None
+    """Speech-to-text models: USD per audio minute; None when unknown or not a transcription model."""
+
+    @property
+    def multiplier(self) -> float:
+        """The patch multiplier used for budgets: ``max(doc, observed)`` (1.0 when neither is known)."""
+        values = [m for m in (self.multiplier_doc, self.multiplier_observed) if m is not None]
+        return max(values) if values else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a plain dict (the form ``register_model_from_dict`` and model files take)."""
+        return dataclasses.asdict(self)
+
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model table. One row per model or family; names are matched by longest prefix (see resolve_model).
+# Sources are in docs/tokens.md (section 1); prices are as of PRICES_CHECKED.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _tile(name: str, base: int, tile: int, price_in: float | None, price_out: float | None, context: int | None, *,
+          short_side: int = DEFAULT_SHORT_SIDE, encoding: str = "o200k_base", reasoning: bool = False,
+          notes: str = "") -> ModelSpec:
+    return ModelSpec(name=name, scheme="tile", base=base, tile=tile, short_side=short_side,
+                     input_price_per_m=price_in, output_price_per_m=price_out, encoding=encoding, notes=notes,
+                     context_window=context, reasoning=reasoning)
+
+
+def _patch(name: str, doc: float | None, observed: float | None, price_in: float | None, price_out: float | None,
+           context: int | None, *, budget: int = DEFAULT_PATCH_BUDGET, budget_original: int | None = None,
+           max_dim_original: int | None = None, auto_means: AutoMeans = "high", reasoning: bool = True,
+           notes: str = "") -> ModelSpec:
+    return ModelSpec(name=name, scheme="patch", patch_budget_high=budget, max_dim_high=DEFAULT_MAX_DIM,
+                     patch_budget_original=budget_original, max_dim_original=max_dim_original,
+                     multiplier_doc=doc, multiplier_observed=observed, auto_means=auto_means,
+                     input_price_per_m=price_in, output_price_per_m=price_out, notes=notes,
+                     context_window=context, reasoning=reasoning)
+
+
+def _speech(name: str, per_minute: float | None, price_in: float | None = None,
+            price_out: float | None = None) -> ModelSpec:
+    return ModelSpec(name=name, scheme="patch", input_price_per_m=price_in, output_price_per_m=price_out,
+                     transcribe_price_per_minute=per_minute, notes="speech to text (audio/transcriptions)")
+
+
+_K128, _K200, _K400, _M1 = 128_000, 200_000, 400_000, 1_047_576
+
+DEFAULT_MODELS: tuple[ModelSpec, ...] = (
+    # name, image tokens (tile: base, per tile | patch: multiplier doc, observed), USD per 1M in/out,
+    # context window (input + output tokens, from OpenAI's model pages as of PRICES_CHECKED; None = unknown)
+    # ---- tile models (512 px tiles) -----------------------------------------------------------
+    _tile("gpt-4o", 85, 170, 2.50, 10.00, _K128),
+    _tile("chatgpt-4o-latest", 85, 170, 5.00, 15.00, _K128),
+    _tile("gpt-4o-mini", 2833, 5667, 0.15, 0.60, _K128,
+          notes="tokens are ~33x gpt-4o's; the price makes the cost equal"),
+    _tile("gpt-4.1", 85, 170, 2.00, 8.00, _M1),
+    _tile("gpt-4.5", 85, 170, 75.00, 150.00, _K128),
+    _tile("gpt-4-turbo", 85, 170, 10.00, 30.00, _K128, encoding="cl100k_base",
+          notes="OBS: same as gpt-4o; no longer in the docs"),
+    _tile("gpt-4-vision-preview", 85, 170, 10.00, 30.00, _K128, encoding="cl100k_base"),
+    _tile("o1", 75, 150, 15.00, 60.00, _K200, reasoning=True,
+          notes="o1-2024-12-17 was measured far below 75/150; the docs are kept"),
+    _tile("o1-pro", 75, 150, 150.00, 600.00, _K200, reasoning=True),
+    _tile("o3", 75, 150, 2.00, 8.00, _K200, reasoning=True),
+    _tile("gpt-5", 70, 140, 1.25, 10.00, _K400, reasoning=True),
+    _tile("gpt-5-chat-latest", 70, 140, 1.25, 10.00, _K128),
+    _tile("computer-use-preview", 65, 129, 3.00, 12.00, 8_192),
+    _tile("gpt-image-1", 65, 129, None, None, None, short_side=512, notes="image input to image generation"),
+    # ---- patch models (32 px patches); reasoning unless said otherwise ----------------------------
+    _patch("gpt-4.1-mini", 1.62, 1.62, 0.40, 1.60, _M1, reasoning=False),
+    _patch("gpt-4.1-nano", 2.46, 2.46, 0.10, 0.40, _M1, reasoning=False),
+    _patch("o4-mini", 1.72, 1.72, 1.10, 4.40, _K200),
+    _patch("codex-mini-latest", 1.72, 1.72, 1.50, 6.00, _K200),
+    _patch("gpt-5-mini", 1.62, 1.2, 0.25, 2.00, _K400, notes="billing observed at 1.2x; the docs say 1.62x"),
+    _patch("gpt-5-nano", 2.46, 1.5, 0.05, 0.40, _K400, notes="billing observed at 1.5x; the docs say 2.46x"),
+    _patch("gpt-5-codex-mini", None, 1.2, None, None, None, notes="1.2x assumed (Codex estimates ceil(1536 x 1.2))"),
+    _patch("gpt-5.1-codex-mini", None, 1.2, None, None, None,
+           notes="1.2x assumed (Codex estimates ceil(1536 x 1.2))"),
+    _patch("gpt-5.2", None, 1.2, 1.75, 14.00, None),
+    _patch("gpt-5.2-chat-latest", None, 1.2, None, None, None, reasoning=False),
+    _patch("gpt-5.2-codex", None, 1.2, None, None, None),
+    _patch("gpt-5.3-codex", None, 1.2, 1.75, 14.00, None),
+    _patch("gpt-5.4", None, 1.2, 2.50, 15.00, None, budget=2500, budget_original=10_000, max_dim_original=6000,
+           notes="prices up to 272K input tokens"),
+    _patch("gpt-5.4-mini", 1.62, 1.2, 0.75, 4.50, None, budget=2500,
+           notes="docs say a 1536-patch budget; 2500 was billed for 1600x1600"),
+    _patch("gpt-5.4-nano", 2.46, 1.2, 0.20, 1.25, None, budget=2500,
+           notes="docs say a 1536-patch budget; 2500 was billed for 1600x1600"),
+    _patch("gpt-5.5", None, 1.2, 5.00, 30.00, None, budget=2500, budget_original=10_000, max_dim_original=6000,
+           auto_means="original", notes="auto or no detail means original; 1.2x assumed by others"),
+    # ---- speech to text (USD per audio minute; gpt-4o-transcribe also bills tokens, approximated per minute)
+    _speech("whisper-1", 0.006),
+    _speech("gpt-4o-transcribe", 0.006),
+    _speech("gpt-4o-mini-transcribe", 0.003),
+    _speech("gpt-4o-transcribe-diarize", 0.006),
+)
+
+_REASONING_NAME = re.compile(r"^(?:o\d|gpt-5(?!(?:\.\d+)?-chat))|codex", re.IGNORECASE)
+"""Names of reasoning models not in the table (a newer o-series or gpt-5.x): a guess for unknown models only."""
+
+UNKNOWN_MODEL_SPEC = ModelSpec(
+    name="unknown",
+    scheme="patch",
+    patch_budget_high=DEFAULT_PATCH_BUDGET,
+    max_dim_high=DEFAULT_MAX_DIM,
+    multiplier_observed=UNKNOWN_MODEL_MULTIPLIER,
+    supports_detail=False,
+    encoding=None,
+    known=False,
+    notes="conservative default for a model not in the table: 32 px patches, 1536-patch budget, "
+    "2048 px max side, x2.46, detail ignored, text estimated",
+)
+"""What ``resolve_model`` returns (renamed) for a model it does not know.
+
+Why patch-like: open VLMs served behind OpenAI-compatible APIs (Qwen-VL, InternVL, Gemma, Llama
+vision ...) cost roughly in proportion to pixel area, like patch models; a fixed tile price would
+badly under-count them. ``x2.46`` is the largest multiplier of any OpenAI patch model, so a frame
+costs at least as much as on every OpenAI model except gpt-4o-mini (whose token counts are inflated
+on purpose); e.g. 1280x720 -> 920 patches -> 2264 tokens (gpt-4o high: 1105; Qwen2-VL: ~1200).
+The server is assumed to ignore ``detail``. Fixed-cost models can exceed it for small images
+(LLaVA-1.6: up to 2880 per image): register such models (``register_model_from_dict``)."""
+
+_REGISTRY: dict[str, ModelSpec] = {}
+_REGISTRY_LOCK = threading.Lock()
+_WARNED: set[str] = set()
+
+
+def reset_models() -> None:
+    """Restore the built-in model table (drops every registered model) and forget past warnings."""
+    with _REGISTRY_LOCK:
+        _REGISTRY.clear()
+        _REGISTRY.update({spec.name: spec for spec in DEFAULT_MODELS})
+        _WARNED.clear()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Name resolution
+# ---------------------------------------------------------------------------------------------------
+
+def normalize_name(name: str) -> str:
+    """``openai/GPT-4o-2024-08-06`` -> ``gpt-4o-2024-08-06``; ``ft:gpt-4o-mini-2024-07-18:org::id`` -> ``gpt-4o-mini-2024-07-18``."""
+    n = name.strip().lower()
+    if n.startswith("ft:"):
+        n = n[3:]
+    n = n.split(":", 1)[0]          # fine-tune ids, Ollama tags (llava:13b), OpenRouter :free
+    return n.rsplit("/", 1)[-1]     # provider prefixes: openai/gpt-4o, azure/...
+
+
+def lookup(normalized: str) -> ModelSpec | None:
+    """Longest registered name equal to ``normalized`` or followed in it by ``-``."""
+    with _REGISTRY_LOCK:
+        best: ModelSpec | None = None
+        for key, spec in _REGISTRY.items():
+            if normalized == key or normalized.startswith(key + "-"):
+                if best is None or len(key) > len(best.name):
+                    best = spec
+        return best
+
+
+def resolve_model(model: str | ModelSpec) -> ModelSpec:
+    """Find the parameters of a model by name.
+
+    Matching is case-insensitive, ignores a provider prefix (``openai/``), a fine-tune wrapper
+    (``ft:...:org::id``) and a tag after ``:``, then takes the longest table name that equals the rest
+    or is followed in it by ``-``. So date suffixes fall away (``gpt-4o-mini-2024-07-18`` is
+    gpt-4o-mini, not gpt-4o), ``gpt-4-turbo-preview`` is gpt-4-turbo, ``gpt-5.1`` is *not* gpt-5, and
+    a registered snapshot (``gpt-4o-2024-05-13``) wins over its family.
+
+    An unknown model gets ``UNKNOWN_MODEL_SPEC`` under its own name, with ``known=False``, and one
+    warning per name on the ``videovision`` logger.
+
+    Args:
+        model: a model name, or a ``ModelSpec`` (returned as is).
+
+    Returns:
+        The model's ``ModelSpec``.
+
+    Raises:
+        ConfigError: ``model`` is empty.
+    """
+    if isinstance(model, ModelSpec):
+        return model
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigError("No model name given: pass a model such as 'gpt-4o-mini'.")
+    spec = lookup(normalize_name(model))
+    if spec is not None:
+        return spec
+    with _REGISTRY_LOCK:
+        first = model not in _WARNED
+        _WARNED.add(model)
+    if first:
+        logger.warning(
+            "Unknown model %r: image tokens are estimated with a conservative default "
+            "(32 px patches, up to 1536 per image, x%s), and chat counts are not exact. "
+            "Describe the model in a models file (--models-file) for exact budgets.",
+            model, UNKNOWN_MODEL_MULTIPLIER,
+        )
+    return dataclasses.replace(UNKNOWN_MODEL_SPEC, name=model,
+                               reasoning=bool(_REASONING_NAME.search(normalize_name(model))))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Registering models (code or a JSON / TOML file)
+# ---------------------------------------------------------------------------------------------------
+
+_FIELDS = {f.name for f in dataclasses.fields(ModelSpec)}
+
+
+def _check(cond: bool, spec_name: str, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"Model {spec_name!r}: {message}")
+
+
+def is_whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _validate(spec: ModelSpec) -> None:
+    n = spec.name
+    _check(isinstance(n, str) and bool(n.strip()), repr(n), "the name must be a non-empty string.")
+    _check(spec.scheme in ("tile", "patch"), n, f"scheme must be 'tile' or 'patch', not {spec.scheme!r}.")
+    for field_name in ("tile_size", "short_side", "fit_box", "low_res_box", "patch_size",
+                       "patch_budget_high", "max_dim_high"):
+        v = getattr(spec, field_name)
+        _check(is_whole(v) and v >= 1, n, f"{field_name} must be a whole number >= 1, not {v!r}.")
+    for field_name in ("base", "tile"):
+        v = getattr(spec, field_name)
+        _check(is_whole(v) and v >= 0, n, f"{field_name} must be a whole number >= 0, not {v!r}.")
+    if spec.scheme == "tile":
+        _check(spec.base + spec.tile >= 1, n, "a tile model needs base or tile > 0.")
+        _check(spec.auto_means == "high", n, "tile models have no 'original' detail: auto_means must be 'high'.")
+    for field_name in ("patch_budget_original", "max_dim_original"):
+        v = getattr(spec, field_name)
+        _check(v is None or (is_whole(v) and v >= 1), n, f"{field_name} must be a whole number >= 1 or null, not {v!r}.")
+    _check((spec.patch_budget_original is None) == (spec.max_dim_original is None), n,
+           "set both patch_budget_original and max_dim_original, or neither.")
+    _check(spec.auto_means in ("high", "original", "unknown"), n,
+           f"auto_means must be 'high', 'original' or 'unknown', not {spec.auto_means!r}.")
+    if spec.auto_means == "original":
+        _check(spec.patch_budget_original is not None, n, "auto_means 'original' needs patch_budget_original.")
+    for field_name in ("multiplier_doc", "multiplier_observed"):
+        v = getattr(spec, field_name)
+        _check(v is None or (_is_num(v) and v > 0), n, f"{field_name} must be a number > 0 or null, not {v!r}.")
+    for field_name in ("input_price_per_m", "output_price_per_m"):
+        v = getattr(spec, field_name)
+        _check(v is None or (_is_num(v) and v >= 0), n, f"{field_name} must be a number >= 0 or null, not {v!r}.")
+    for field_name in ("supports_detail", "known"):
+        v = getattr(spec, field_name)
+        _check(isinstance(v, bool), n, f"{field_name} must be true or false, not {v!r}.")
+    _check(spec.encoding is None or spec.encoding in ENCODINGS, n,
+           f"encoding must be one of {sorted(ENCODINGS)} or null, not {spec.encoding!r}.")
+    _check(isinstance(spec.notes, str), n, "notes must be a string.")
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add a model to the table, or replace the one with the same name.
+
+    The name takes part in prefix matching like the built-in names: registering ``my-vlm`` also
+    covers ``my-vlm-2025-01-01`` and ``my-vlm-large``.
+
+    Args:
+        spec: the model's parameters. Its name is stored lower-case; ``known`` is forced to True.
+
+    Returns:
+        The spec as stored.
+
+    Raises:
+        ConfigError: a value is out of range or inconsistent.
+    """
+    if not isinstance(spec, ModelSpec):
+        raise ConfigError(f"register_model() takes a ModelSpec, not {type(spec).__name__}.")
+    _validate(spec)
+    spec = dataclasses.replace(spec, name=spec.name.strip().lower(), known=True)
+    with _REGISTRY_LOCK:
+        _REGISTRY[spec.name] = spec
+    return spec
+
+
+def register_model_from_dict(data: Mapping[str, Any], name: str | None = None) -> ModelSpec:
+    """Register a model described by a mapping (what a JSON or TOML models file holds).
+
+    Keys are ``ModelSpec`` field names. ``like`` names an existing model to start from, so an
+    override can be one line: ``{"name": "gpt-5-mini", "like": "gpt-5-mini", "multiplier_observed": 1.3}``
+    or ``{"name": "qwen2-vl-7b", "like": "gpt-4.1-mini", "patch_size": 28, "multiplier_doc": 1.0}``.
+
+    Args:
+        data: the fields. ``name`` is required unless given as the ``name`` argument.
+        name: the model name, when the mapping is keyed by name (``[models.NAME]`` in TOML).
+
+    Returns:
+        The spec as stored.
+
+    Raises:
+        ConfigError: unknown keys, a missing name or scheme, a ``like`` that is not in the table,
+            or a value out of range.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"A model must be a table of fields, not {type(data).__name__}.")
+    fields = dict(data)
+    like = fields.pop("like", None)
+    if name is not None:
+        fields.setdefault("name", name)
+    label = fields.get("name", "<no name>")
+    unknown = sorted(set(fields) - _FIELDS - {"known"})
+    if unknown:
+        raise ConfigError(f"Model {label!r}: unknown field(s) {', '.join(unknown)}. "
+                          f"Valid fields: like, {', '.join(sorted(_FIELDS - {'known'}))}.")
+    fields.pop("known", None)
+    if "name" not in fields:
+        raise ConfigError("A model entry has no 'name'.")
+    if like is not None:
+        if not isinstance(like, str):
+            raise ConfigError(f"Model {label!r}: 'like' must be a model name.")
+        base = lookup(normalize_name(like))
+        if base is None:
+            raise ConfigError(f"Model {label!r}: 'like' names {like!r}, which is not in the model table.")
+        merged = base.to_dict()
+        merged.update(fields)
+    else:
+        if "scheme" not in fields:
+            raise ConfigError(f"Model {label!r}: give 'scheme' ('tile' or 'patch') or 'like' (a known model).")
+        merged = fields
+    try:
+        spec = ModelSpec(**merged)
+    except TypeError as err:
+        raise ConfigError(f"Model {label!r}: {err}") from err
+    return register_model(spec)
+
+
+def load_models_file(path: str | os.PathLike[str]) -> tuple[ModelSpec, ...]:
+    """Register every model described in a JSON or TOML file (by extension; ``.toml`` is TOML).
+
+    Accepted shapes: a list of model tables; ``{"models": [ {...}, ... ]}`` (TOML ``[[models]]``);
+    or ``{"models": {"NAME": {...}}}`` (TOML ``[models.NAME]``). Each table is what
+    ``register_model_from_dict`` takes. Example (TOML)::
+
+        [models.my-vllm-qwen]
+        like = "gpt-4.1-mini"
+        patch_size = 28
+        multiplier_doc = 1.0
+        multiplier_observed = 1.0
+        input_price_per_m = 0
+
+    Args:
+        path: the file.
+
+    Returns:
+        The specs registered, in file order.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or an entry is invalid.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"Cannot read the models file {str(p)!r}: {err.strerror or err}.") from err
+    try:
+        if p.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError as err:  # Python 3.10
+                raise ConfigError("TOML models files need Python 3.11+; use JSON instead.") from err
+            doc: Any = tomllib.loads(raw.decode("utf-8"))
+        else:
+            doc = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ConfigError(f"The models file {str(p)!r} is not valid {'TOML' if p.suffix.lower() == '.toml' else 'JSON'}: {err}") from err
+    entries = doc.get("models") if isinstance(doc, Mapping) else doc
+    specs: list[ModelSpec] = []
+    if isinstance(entries, Mapping):
+        for key, value in entries.items():
+            specs.append(register_model_from_dict(value, name=str(key)))
+    elif isinstance(entries, list):
+        for value in entries:
+            specs.append(register_model_from_dict(value))
+    else:
+        raise ConfigError(f"The models file {str(p)!r} must hold a list of models or a 'models' table.")
+    return tuple(specs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Prices
+# ---------------------------------------------------------------------------------------------------
+
+
+def prices(model: str | ModelSpec = DEFAULT_MODEL) -> tuple[float | None, float | None]:
+    """The model's (input, output) price in USD per 1M tokens; None where unknown.
+
+    Args:
+        model: model name or spec.
+
+    Returns:
+        (input_price_per_m, output_price_per_m).
+    """
+    spec = resolve_model(model)
+    return spec.input_price_per_m, spec.output_price_per_m
+
+
+def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0) -> float | None:
+    """Estimated USD cost of a request at the table's list prices (no cache or batch discounts).
+
+    Args:
+        model: model name or spec.
+        input_tokens: prompt tokens.
+        output_tokens: completion tokens (reasoning tokens included).
+
+    Returns:
+        USD, or None when a needed price is unknown.
+
+    Raises:
+        ValueError: a token count is negative.
+    """
+    if input_tokens < 0 or output_tokens < 0:
+        raise ValueError("Token counts must be >= 0.")
+    price_in, price_out = prices(model)
+    if price_in is None or (output_tokens and price_out is None):
+        return None
+    return (input_tokens * price_in + output_tokens * (price_out or 0.0)) / 1_000_000
+
+
+
+ENCODINGS = ("o200k_base", "cl100k_base")
+"""Text encodings videovision can count exactly (the files' hashes are in :mod:`videovision.models.text`)."""
+
+reset_models()

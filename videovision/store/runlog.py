@@ -1,0 +1,119 @@
+"""The run log: one row per model call (cached or not), like ``llm logs``.
+
+Time (UTC ISO 8601), run id, task, model, tokens (cached prompt tokens too), estimated cost,
+duration, status. The endpoint's host is logged; an API key never is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .. import defaults
+from ..paths import path_text
+from .db import Database
+from .keys import now_iso
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One logged model call (newest first from :meth:`RunLog.recent`)."""
+
+    id: int
+    time: str
+    """UTC, ISO 8601 with milliseconds, e.g. ``2024-05-01T12:00:00.123+00:00``."""
+    run_id: str
+    task: str
+    model: str
+    video: str | None
+    base_url_host: str | None
+    request_key: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    estimated_cost_usd: float | None
+    duration_s: float
+    cached: bool
+    status: str
+    """``"ok"`` or the name of the error class."""
+    cached_tokens: int = 0
+    """Prompt tokens the provider served from its prompt cache."""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def host_only(value: str | None) -> str | None:
+    """Keep only ``host[:port]`` of a base URL (never user info, path or query)."""
+    if not value:
+        return None
+    text = value if "://" in value else "//" + value
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return f"{host}:{port}" if port else host
+
+
+_COLUMNS = ("id, time, run_id, task, model, video, base_url_host, request_key, prompt_tokens, completion_tokens, "
+            "estimated_cost_usd, duration_s, cached, status, cached_tokens")
+
+
+class RunLog:
+    """The ``log`` table."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, *, run_id: str, model: str, prompt_tokens: int, completion_tokens: int,
+            estimated_cost_usd: float | None, duration_s: float, cached: bool, request_key: str | None,
+            task: str, video: str | Path | None, endpoint: str | None, status: str = "ok",
+            cached_tokens: int = 0) -> int:
+        """Append one model call.
+
+        Args:
+            run_id: the run's id (one run may make several calls).
+            model: the model name.
+            prompt_tokens: input tokens (as billed, or the stored reply's for a cache hit).
+            completion_tokens: output tokens.
+            estimated_cost_usd: the estimated cost, or None when the price is unknown.
+            duration_s: wall time of the call, seconds.
+            cached: the reply came from our cache (nothing was paid).
+            request_key: the request's cache key.
+            task: ``"summarize"``, ``"ask"``, ``"chapters"`` ...
+            video: the video's path.
+            endpoint: the endpoint's base URL (logged as ``host[:port]`` only).
+            status: ``"ok"`` or the error class name.
+            cached_tokens: prompt tokens the provider's prompt cache served.
+
+        Returns:
+            The log row id.
+
+        Raises:
+            CacheError: the cache database failed.
+        """
+        values = (now_iso(), str(run_id), str(task), str(model), None if video is None else path_text(video),
+                  host_only(endpoint), request_key, int(prompt_tokens), int(completion_tokens),
+                  None if estimated_cost_usd is None else float(estimated_cost_usd), float(duration_s),
+                  1 if cached else 0, str(status), int(cached_tokens))
+        with self.db.write("logging a request") as conn:
+            cursor = conn.execute(f"INSERT INTO log ({_COLUMNS.removeprefix('id, ')})"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            return int(cursor.lastrowid or 0)
+
+    def recent(self, limit: int = defaults.LOG_LIMIT, *, run_id: str | None = None) -> list[LogEntry]:
+        """The latest logged calls, newest first (at most ``limit``; only ``run_id``'s when given).
+
+        Raises:
+            CacheError: the cache database failed.
+        """
+        if limit <= 0:
+            return []
+        where, params = ("WHERE run_id = ?", (run_id, limit)) if run_id is not None else ("", (limit,))
+        with self.db.read("reading the log") as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM log {where} ORDER BY id DESC LIMIT ?", params).fetchall()
+        return [LogEntry(*r[:12], bool(r[12]), r[13], r[14]) for r in rows]
