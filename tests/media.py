@@ -87,3 +87,41 @@ def upright(frame) -> np.ndarray:
 def frame_numbers(images) -> list[int | None]:
     """``read_frame_number`` over RGB arrays (or anything with an ``.image`` attribute)."""
     return [read_frame_number(getattr(im, "image", im)) for im in images]
+
+
+def remux_faststart(src: str | Path, dst: str | Path) -> Path:
+    """Copy an MP4's packets into ``dst`` with the index (``moov``) before the data, as web
+    servers and ``ffmpeg -movflags faststart`` write them."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w", options={"movflags": "faststart"}) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    return Path(dst)
+
+
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
+
+
+def mp4_boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, int, int]]:
+    """Every MP4 box as (type, offset, end), descending into the index's container boxes."""
+    end = len(data) if end is None else end
+    boxes: list[tuple[bytes, int, int]] = []
+    i = start
+    while i + 8 <= end:
+        size, kind = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8]
+        if size < 8:
+            break
+        boxes.append((kind, i, min(i + size, end)))
+        if kind in _MP4_CONTAINERS:
+            boxes.extend(mp4_boxes(data, i + 8, min(i + size, end)))
+        i += size
+    return boxes
+
+
+def mp4_box(data: bytes, kind: bytes) -> tuple[int, int]:
+    """(offset, end) of the first box of ``kind`` (e.g. ``b"moov"``, ``b"stco"``)."""
+    return next((a, b) for k, a, b in mp4_boxes(data) if k == kind)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from media import make_audio_only, make_clip, make_not_a_video, make_single_frame, read_frame_number
+from media import (
+    make_audio_only,
+    make_clip,
+    make_not_a_video,
+    make_single_frame,
+    mp4_box,
+    read_frame_number,
+    remux_faststart,
+)
 from videovision import VideoOpenError, open_video, probe
 
 
@@ -166,3 +178,97 @@ def test_corrupt_packets_mid_stream_are_skipped(tmp_path):
     assert frames[-1].time >= 3.5 - 1e-6  # decoding carried on past the damage
     for f in frames:  # the time is still that frame's own (indices past the damage count surviving frames)
         assert gt["frame_times"][read_frame_number(f.image)] == pytest.approx(f.time, abs=1e-6)
+
+
+# ------------------------------------------------------------------ decode-time downscaling
+@pytest.mark.parametrize("name, spec", [
+    ("plain", {"size": (320, 240)}),
+    ("rotated", {"size": (320, 176), "rotation": -90}),
+    ("anamorphic", {"size": (320, 180), "sar": (16, 11)}),
+])
+def test_iter_raw_scales_frames_down_at_decode_time(clips, name, spec):
+    path, gt = clips(f"raw_{name}", duration=1.0, cuts=[], **spec)
+    with open_video(path) as video:
+        full = list(video.iter_raw(0.2, 0.6))
+        small = list(video.iter_raw(0.2, 0.6, max_side=120))
+        expected = [video.to_image(raw.frame, 120) for raw in full]
+        got = [video.to_image(raw, 120) for raw in small]
+        exact = list(video.frames_at([raw.time for raw in full], max_side=120))
+    assert [(r.time, r.index) for r in small] == [(r.time, r.index) for r in full]  # same frames, same times
+    assert all(max(r.frame.width, r.frame.height) <= 120 for r in small)  # held small, not at full size
+    assert [im.shape for im in got] == [im.shape for im in expected] == [f.image.shape for f in exact]
+    assert max(got[0].shape[:2]) == 120
+    assert [read_frame_number(im) for im in got] == [r.index for r in small]  # upright, the right frames
+
+
+def test_iter_raw_keeps_frames_that_already_fit(cut_clip):
+    path, _ = cut_clip
+    with open_video(path) as video:
+        (raw,) = list(video.iter_raw(1.0, 1.01, max_side=4000))
+        image = video.to_image(raw)
+    assert (raw.frame.width, raw.frame.height) == (160, 120) and not raw.display_ready
+    assert image.shape == (120, 160, 3)
+
+
+# ------------------------------------------------------------------ files that are not regular files
+def test_named_pipe_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "live.mp4"
+    os.mkfifo(fifo)
+    errors: list[Exception] = []
+
+    def attempt() -> None:
+        try:
+            open_video(fifo)
+        except Exception as err:  # noqa: BLE001 - the test inspects whatever was raised
+            errors.append(err)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(5)
+    blocked = thread.is_alive()
+    if blocked:  # a reader waits in open(): a writer releases it so the thread can end
+        with open(fifo, "wb"):
+            pass
+        thread.join(5)
+    assert not blocked, "opening a named pipe blocked"
+    assert len(errors) == 1 and isinstance(errors[0], VideoOpenError)
+    assert "named pipe" in str(errors[0])
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_character_device_is_refused():
+    with pytest.raises(VideoOpenError, match="character device"):
+        open_video("/dev/null")
+
+
+# ------------------------------------------------------------------ damaged indexes
+@pytest.fixture(scope="module")
+def faststart_mp4(tmp_path_factory) -> bytes:
+    """A 2 s MP4 with audio whose index (moov) comes before its data."""
+    root = tmp_path_factory.mktemp("faststart")
+    make_clip(root / "plain.mp4", duration=2.0, audio=True)
+    return remux_faststart(root / "plain.mp4", root / "fast.mp4").read_bytes()
+
+
+def _write_damaged(data: bytes, at: int, new: bytes, path: Path) -> Path:
+    damaged = bytearray(data)
+    damaged[at : at + len(new)] = new
+    path.write_bytes(bytes(damaged))
+    return path
+
+
+def test_faststart_index_without_chunk_offsets_is_an_open_error(faststart_mp4, tmp_path):
+    # a flipped bit in a box name: the video's chunk offset table (stco) is gone
+    start, _ = mp4_box(faststart_mp4, b"stco")
+    path = _write_damaged(faststart_mp4, start + 4, b"stcx", tmp_path / "nostco.mp4")
+    with pytest.raises(VideoOpenError, match="damaged index"):
+        open_video(path)
+
+
+def test_damaged_sample_description_is_an_open_error(faststart_mp4, tmp_path):
+    # a flipped bit in the codec tag (avc1 -> a6c1): FFmpeg gives the stream no decoder
+    start, end = mp4_box(faststart_mp4, b"moov")
+    at = faststart_mp4.index(b"avc1", start, end)
+    path = _write_damaged(faststart_mp4, at, b"a6c1", tmp_path / "nocodec.mp4")
+    with pytest.raises(VideoOpenError, match="codec"):
+        open_video(path)
