@@ -23,6 +23,7 @@ from videovision.client import (
     QuotaExceededError,
     billed_usage,
     redact_body,
+    scrub_secrets,
     stops_run,
 )
 from videovision.errors import (
@@ -508,3 +509,235 @@ def test_redact_body_elides_every_data_url_and_keeps_the_rest():
     assert redacted["model"] == MODEL and redacted["max_completion_tokens"] == 200
     assert "base64,/9j" not in json.dumps(redacted)
     assert body["messages"][1]["content"][2]["image_url"]["url"] == url  # the original is untouched
+
+
+# --------------------------------------------------------------------------- hardening: only finished replies
+
+
+FULL_TEXT = "Frames at [00:00:00.0], [00:00:05.0] show a test pattern."
+
+
+@pytest.mark.parametrize("fault", ["truncate", "truncate_done", "cut"])
+def test_a_stream_that_ends_before_its_finish_reason_is_asked_again(server, fault):
+    server.enqueue_fault(fault)
+    deltas: list[str] = []
+    with make_client(server, max_retries=1) as client:
+        result = client.complete(chat_body(), on_text=deltas.append)
+    assert result.text == FULL_TEXT and result.finish_reason == "stop"
+    assert result.usage.completion_tokens > 0
+    assert "".join(deltas) == FULL_TEXT  # what was already shown is not shown twice
+    assert len(server.chat_requests) == 2
+
+
+@pytest.mark.parametrize("fault", ["truncate", "truncate_done", "cut"])
+def test_a_stream_cut_off_on_every_attempt_is_an_incomplete_reply_error(server, fault):
+    server.enqueue_fault(fault, times=2)
+    with make_client(server, max_retries=1) as client, pytest.raises(IncompleteReplyError) as info:
+        client.complete(chat_body(), on_text=lambda text: None)
+    err = info.value
+    assert isinstance(err, ResponseFormatError) and err.exit_code == 7
+    assert "before the answer was finished" in str(err) and "after 1 retry" in str(err)
+    assert err.request_id == server.chat_requests[-1].request_id
+    assert len(server.chat_requests) == 2
+
+
+def test_a_plain_reply_without_finish_reason_is_asked_again_then_refused(server):
+    server.enqueue_fault("truncate")
+    with make_client(server, max_retries=1) as client:
+        assert client.complete(chat_body()).text == FULL_TEXT
+    server.enqueue_fault("truncate")
+    with make_client(server, max_retries=0) as client, pytest.raises(IncompleteReplyError) as info:
+        client.complete(chat_body())
+    assert "no finish_reason; with retries disabled" in str(info.value)
+    assert billed_usage(info.value).completion_tokens > 0  # the half answer was billed
+
+
+def test_a_plain_reply_cut_mid_body_is_retried(server):
+    server.enqueue_fault("cut")
+    with make_client(server, max_retries=1) as client:
+        assert client.complete(chat_body()).text == FULL_TEXT
+    assert len(server.chat_requests) == 2
+
+
+def test_a_reply_with_no_choices_is_asked_again(server):
+    server.enqueue_fault("empty")
+    with make_client(server, max_retries=1) as client:
+        assert client.complete(chat_body()).text == FULL_TEXT
+    assert [r.status for r in server.chat_requests] == [200, 200]
+
+
+def test_the_sdks_retries_and_ours_share_one_budget(server):
+    server.enqueue_fault("429", retry_after=0.01)
+    server.enqueue_fault("truncate")
+    with make_client(server, max_retries=1) as client, pytest.raises(IncompleteReplyError, match="after 1 retry"):
+        client.complete(chat_body(), on_text=lambda text: None)
+    assert len(server.chat_requests) == 2
+
+
+def test_a_retried_answer_that_differs_starts_again_on_a_new_line():
+    answers = iter(["first words of one answer " * 3, "a different answer"])
+
+    with FakeOpenAIServer(responder=lambda body: next(answers)) as srv, make_client(srv, max_retries=1) as client:
+        srv.enqueue_fault("truncate")
+        deltas: list[str] = []
+        result = client.complete(chat_body(), on_text=deltas.append)
+    shown = "".join(deltas)
+    assert result.text == "a different answer"
+    assert shown.endswith("\na different answer") and shown.startswith("first words")
+
+
+# --------------------------------------------------------------------------- hardening: an overall deadline
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streaming"])
+def test_a_trickling_reply_is_stopped_at_the_timeout(server, streaming):
+    # 8 bytes every 50 ms: each read comes quickly, the whole reply takes seconds
+    server.enqueue_fault("trickle", delay=0.05, trickle_bytes=8 if not streaming else 64)
+    started = time.monotonic()
+    with make_client(server, timeout=0.6) as client, pytest.raises(RequestTimeoutError) as info:
+        client.complete(chat_body(), on_text=(lambda text: None) if streaming else None)
+    assert time.monotonic() - started < 1.4
+    assert str(info.value).startswith(f"no complete reply from 127.0.0.1:{server.port} within 0.6 s")
+    assert info.value.exit_code == 7
+
+
+def test_a_read_blocked_at_the_deadline_is_woken_by_the_watchdog(server):
+    # gaps of 0.7 s: under the 1 s read timeout, so only the deadline's watchdog ends the wait at 1 s
+    server.enqueue_fault("trickle", delay=0.7, trickle_bytes=4096)
+    started = time.monotonic()
+    with make_client(server, timeout=1.0) as client, pytest.raises(RequestTimeoutError):
+        client.complete(chat_body(), on_text=lambda text: None)
+    assert time.monotonic() - started < 1.3
+
+
+def test_the_deadline_is_per_attempt(server):
+    server.enqueue_fault("trickle", delay=0.05, trickle_bytes=8, times=2)
+    with make_client(server, timeout=0.5, max_retries=1) as client, pytest.raises(RequestTimeoutError) as info:
+        client.complete(chat_body())
+    assert "after 1 retry" in str(info.value)
+    assert len(server.chat_requests) == 2
+    with make_client(server, timeout=0.5, max_retries=1) as client:  # the connection pool still works
+        assert client.complete(chat_body()).text == FULL_TEXT
+
+
+# --------------------------------------------------------------------------- hardening: no key in any output
+
+
+ECHO_KEY = "sk-proj-Echo0123456789abcdefXYZ"
+
+
+def test_a_401_that_echoes_the_key_leaves_it_nowhere_not_even_in_the_traceback():
+    import traceback
+
+    with FakeOpenAIServer(api_key="sk-the-right-key-0000") as srv:
+        srv.enqueue_fault("401_echo")
+        with make_client(srv, api_key=ECHO_KEY) as client, pytest.raises(AuthenticationError) as info:
+            client.complete(chat_body())
+    err = info.value
+    printed = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    assert "Incorrect API key provided" in printed  # the server's message is in the chained SDK error
+    for text in (str(err), repr(err), printed):
+        assert ECHO_KEY not in text and "Echo0123456789" not in text
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streaming"])
+def test_a_key_echoed_in_the_answer_is_scrubbed_from_the_result_and_the_stream(server, streaming):
+    server.enqueue_fault("echo_key")
+    deltas: list[str] = []
+    with make_client(server) as client:
+        result = client.complete(chat_body(), on_text=deltas.append if streaming else None)
+    assert result.text.startswith(FULL_TEXT)
+    assert "authorised with Bearer *** (key ***)" in result.text
+    for text in (result.text, "".join(deltas)):
+        assert KEY not in text and "SENTINEL" not in text
+    if streaming:
+        assert "".join(deltas) == result.text
+
+
+def test_scrub_secrets_masks_the_keys_and_key_like_tokens_only():
+    text = (
+        "key sk-test-SENTINEL-123 again sk-proj-Abc123def456ghi789, "
+        "header Authorization: Bearer abc.def-ghi_jkl, masked sk-ab*********wxyz, "
+        "ordinary: sk-learn, risk-free, Bearer of bad news"
+    )
+    scrubbed = scrub_secrets(text, [KEY, None, "", "short"])
+    assert scrubbed == (
+        "key *** again sk-***, header Authorization: Bearer ***, masked sk-***, "
+        "ordinary: sk-learn, risk-free, Bearer of bad news"
+    )
+    assert scrub_secrets("a short key abc1", ["abc1"]) == "a short key abc1"  # too short to replace verbatim
+
+
+# --------------------------------------------------------------------------- hardening: billed usage, run-stopping errors
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "streaming"])
+def test_an_answer_cut_off_at_the_output_limit_keeps_its_billed_usage(server, streaming):
+    server.enqueue_fault("length")
+    with make_client(server) as client, pytest.raises(ResponseFormatError) as info:
+        client.complete(chat_body(), on_text=(lambda text: None) if streaming else None)
+    usage = billed_usage(info.value)
+    assert usage.prompt_tokens > 2 * 85 and usage.completion_tokens > 0
+
+
+def test_every_request_error_carries_usage(server):
+    server.enqueue_fault("500")
+    with make_client(server) as client, pytest.raises(ServerError) as info:
+        client.complete(chat_body())
+    assert info.value.usage == Usage() == billed_usage(info.value)
+    assert billed_usage(ValueError("not ours")) == Usage()
+
+
+@pytest.mark.parametrize(
+    "fault, stops",
+    [("401", True), ("403", True), ("404", True), ("quota", True), ("429", False), ("500", False),
+     ("context", False), ("length", False)],
+)
+def test_stops_run_after_errors_every_other_request_would_get(server, fault, stops):
+    server.enqueue_fault(fault, retry_after=0.01)
+    with make_client(server) as client, pytest.raises(RequestError) as info:
+        client.complete(chat_body())
+    assert stops_run(info.value) is stops
+    if fault == "403":
+        assert isinstance(info.value, AuthenticationError) and info.value.status_code == 403
+
+
+def test_a_wrong_endpoint_path_stops_the_run(server):
+    config = ClientConfig(api_key=KEY, base_url=server.url, max_retries=0)
+    with OpenAIChatClient(config) as client, pytest.raises(RequestError) as info:
+        client.complete(chat_body())
+    assert stops_run(info.value)
+
+
+# --------------------------------------------------------------------------- the fake server's hooks
+
+
+def test_routes_are_a_table_a_new_endpoint_is_one_function(server):
+    import openai
+
+    def transcriptions(handler, rec):
+        handler.check_auth()
+        handler.read_body(rec)
+        handler.send_json(rec, 200, {"text": "hello"})
+
+    server.add_route("POST", "/v1/audio/transcriptions", transcriptions)
+    sdk = openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0)
+    result = sdk.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"RIFF0000WAVE"))
+    sdk.close()
+    assert result.text == "hello"
+    assert server.requests[-1].path == "/v1/audio/transcriptions" and server.requests[-1].status == 200
+
+
+def test_held_requests_are_counted_on_arrival_and_answer_on_release(server):
+    import threading
+
+    server.enqueue_fault("hold")
+    results: list[ChatResult] = []
+    with make_client(server) as client:
+        worker = threading.Thread(target=lambda: results.append(client.complete(chat_body())))
+        worker.start()
+        assert server.wait_for_received(1, timeout=5)
+        assert server.received_count == 1 and server.request_count == 0  # arrived, not answered
+        server.release()
+        worker.join(5)
+    assert results[0].text == FULL_TEXT and server.request_count == 1

@@ -521,12 +521,12 @@ class OpenAIChatClient:
                             RequestTimeoutError, self._timeout_message, request_id=request_id,
                             usage=_usage(state.usage), retries_taken=retries,
                         )
-        except httpx2.TimeoutException as err:
+        except (httpx2.TimeoutException, openai.APITimeoutError) as err:  # the SDK wraps httpx2's errors
             raise _Unfinished(
                 RequestTimeoutError, self._timeout_message, request_id=request_id,
                 usage=_usage(state.usage), retries_taken=retries,
             ) from err
-        except httpx2.TransportError as err:  # the connection closed mid-answer
+        except (httpx2.TransportError, openai.APIConnectionError) as err:  # the connection closed mid-answer
             if state.finish_reason is None:
                 host = self._host
                 raise _Unfinished(
