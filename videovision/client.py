@@ -334,6 +334,11 @@ class OpenAIChatClient:
         return f"OpenAIChatClient({self.config!r})"
 
     @property
+    def endpoint(self) -> str:
+        """The base URL requests go to: part of every reply's cache key."""
+        return self.config.endpoint
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """The secrets this client scrubs from everything it returns (for ``scrub_secrets``)."""
         return self._secrets
