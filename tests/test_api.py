@@ -6,13 +6,13 @@ from media import DEMO
 EXPECTED = {
     "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",
     "ChatClient", "ChatResult", "ClientConfig", "ConfigError", "ContentRefusedError", "ContextLengthError",
-    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "ModelNotFoundError", "Moment",
-    "NullCache", "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
+    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "ModelNotFoundError", "ModelSpec", "Moment",
+    "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
     "ProviderLimits", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
     "SamplingConfig", "SamplingError", "Scene", "ServerError", "Summary", "TaskConfig", "TaskResult",
     "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
     "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
-    "open_video", "pack", "probe", "register_model", "run_plan", "sample", "target_size",
+    "open_video", "pack", "probe", "register_model", "resolve_model", "run_plan", "sample", "target_size",
 }
 
 
@@ -34,3 +34,13 @@ def test_readme_library_example():
     assert len(frames) == 7 and all(f.image.shape == (360, 640, 3) for f in frames)
     plan = vv.make_plan(DEMO, vv.TaskConfig())
     assert 1 <= len(plan.images) <= 32 and plan.requests[0].body["messages"][0]["role"] == "system"
+
+
+def test_import_and_version_load_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, videovision; from videovision import cli; "
+            "print(sorted(m for m in ('av', 'cv2', 'numpy', 'openai', 'scenedetect') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
