@@ -38,7 +38,7 @@ def stride_times(frame_times, budget):
 def main() -> int:
     from media import generate
     from videovision import Budget, PackConfig, SamplingConfig, TaskConfig, make_plan, open_video
-    from videovision.tokens import image_tokens
+    from videovision.models import image_tokens
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)

@@ -16,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +51,7 @@ def main() -> int:
     frames = args.chunks * 3
     config = TaskConfig(
         sampling=SamplingConfig(strategy="uniform", count=frames),
-        pack=PackConfig(model="gpt-4o"),
-        frames_per_request=3,
+        pack=PackConfig(model="gpt-4o", frames_per_request=3),
     )
     plan = make_plan(args.video, config)
     maps = sum(1 for r in plan.requests if r.kind == "map")
@@ -62,7 +62,7 @@ def main() -> int:
         def run(concurrency, cache):
             start = time.perf_counter()
             before = server.request_count
-            run_plan(plan, client, cache=cache, concurrency=concurrency, base_url=server.base_url)
+            run_plan(replace(plan, config=replace(plan.config, concurrency=concurrency)), client, cache=cache)
             return time.perf_counter() - start, server.request_count - before
 
         serial, n_serial = run(1, None)
