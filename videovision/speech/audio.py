@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Literal, get_args
+from typing import Literal, get_args
 
 import av
 import numpy as np
@@ -32,19 +33,19 @@ from ..errors import ConfigError, VideoOpenError
 from .timeline import open_media, stream_start, timeline_origin
 
 __all__ = [
-    "SAMPLE_RATE",
-    "DEFAULT_CHUNK_SECONDS",
-    "MAX_UPLOAD_BYTES",
-    "AudioFormat",
     "AUDIO_FORMATS",
     "DEFAULT_AUDIO_FORMAT",
     "DEFAULT_BITRATES",
-    "AudioInfo",
+    "DEFAULT_CHUNK_SECONDS",
+    "MAX_UPLOAD_BYTES",
+    "SAMPLE_RATE",
     "AudioChunk",
-    "probe_audio",
-    "iter_audio_chunks",
+    "AudioFormat",
+    "AudioInfo",
     "audio_digest",
+    "iter_audio_chunks",
     "max_chunk_seconds",
+    "probe_audio",
 ]
 
 log = logging.getLogger("videovision.speech")
@@ -195,8 +196,10 @@ def probe_audio(
 
 
 def audio_digest(path: str | os.PathLike[str], *, stream: int | None = None) -> str:
-    """A content digest of a file's audio stream: SHA-256 of its compressed packets and their
-    timestamps (demuxed, not decoded). The same audio remuxed into another container digests the same.
+    """A content digest of a file's audio stream: SHA-256 of its compressed packets and their times
+    (milliseconds from the stream's first packet), demuxed, not decoded. The same audio remuxed
+    into another container digests the same; where it sits relative to the video is not part of
+    it (``AudioInfo.start`` is).
 
     Args:
         path: the media file.
@@ -213,12 +216,16 @@ def audio_digest(path: str | os.PathLike[str], *, stream: int | None = None) -> 
         chosen = _pick_stream(container, stream)
         if chosen is None:
             raise VideoOpenError(f"{Path(path).name}: has no audio stream")
-        digest.update(f"{chosen.codec_context.name}|{chosen.time_base}|".encode())
+        digest.update(f"{chosen.codec_context.name}|".encode())
+        first: int | None = None
         try:
             for packet in container.demux(chosen):
                 if packet.size == 0:
                     continue
-                digest.update(f"{packet.pts}|{packet.size}|".encode())
+                if first is None and packet.pts is not None:
+                    first = packet.pts
+                at = round(float((packet.pts - first) * packet.time_base) * 1000) if packet.pts is not None and first is not None else None
+                digest.update(f"{at}|{packet.size}|".encode())
                 digest.update(bytes(packet))
         except av.error.FFmpegError as err:
             raise VideoOpenError(f"{Path(path).name}: the audio cannot be read ({err})") from err
@@ -317,8 +324,8 @@ class _Chunker:
 
     def __init__(self, directory: Path, limit_seconds: float, audio_format: str, bitrate: int):
         self.directory = directory
-        self.limit = int(round(limit_seconds * SAMPLE_RATE))
-        self.search = int(round(min(QUIET_SEARCH_SECONDS, limit_seconds / 4) * SAMPLE_RATE))
+        self.limit = round(limit_seconds * SAMPLE_RATE)
+        self.search = round(min(QUIET_SEARCH_SECONDS, limit_seconds / 4) * SAMPLE_RATE)
         self.audio_format = audio_format
         self.bitrate = bitrate
         self.index = 0

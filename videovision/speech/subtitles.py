@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import av
 import pysubs2
@@ -31,13 +31,13 @@ from .timeline import container_start, open_media, timeline_origin
 from .transcript import Segment, SpeechSource, Transcript, place_on_timeline
 
 __all__ = [
-    "TEXT_SUBTITLE_CODECS",
     "SUBTITLE_FILE_EXTENSIONS",
+    "TEXT_SUBTITLE_CODECS",
     "SubtitleTrack",
+    "find_sidecar",
     "list_subtitle_tracks",
     "pick_track",
     "read_embedded_subtitles",
-    "find_sidecar",
     "read_speech_file",
     "read_subtitles",
     "same_language",

@@ -15,7 +15,7 @@ import av
 
 from ..errors import VideoOpenError
 
-__all__ = ["open_media", "timeline_origin", "container_start", "stream_start"]
+__all__ = ["container_start", "open_media", "stream_start", "timeline_origin"]
 
 _ORIGIN_PROBE_PACKETS = 64
 """Video packets read to find the smallest timestamp when the stream declares no start time."""

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence, get_args
+from typing import Any, Literal, get_args
 
 from ..errors import ConfigError
 
-__all__ = ["SCHEMA_VERSION", "SpeechSource", "SPEECH_SOURCES", "Segment", "Transcript", "place_on_timeline"]
+__all__ = ["SCHEMA_VERSION", "SPEECH_SOURCES", "Segment", "SpeechSource", "Transcript", "place_on_timeline"]
 
 SCHEMA_VERSION = 1
 """Version of the transcript JSON format."""
@@ -76,7 +77,7 @@ class Segment:
         return data
 
     @classmethod
-    def from_json(cls, data: Any) -> "Segment":
+    def from_json(cls, data: Any) -> Segment:
         """Read a segment written by ``to_json``.
 
         Raises:
@@ -147,7 +148,7 @@ class Transcript:
         return data
 
     @classmethod
-    def from_json(cls, data: Any) -> "Transcript":
+    def from_json(cls, data: Any) -> Transcript:
         """Read a transcript written by ``to_json``.
 
         Raises:
@@ -180,7 +181,7 @@ class Transcript:
         return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def loads(cls, text: str | bytes) -> "Transcript":
+    def loads(cls, text: str | bytes) -> Transcript:
         """Parse the JSON text written by ``dumps`` (or any ``to_json`` output).
 
         Raises:

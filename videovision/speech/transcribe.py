@@ -1,0 +1,628 @@
+"""Transcription: audio chunks sent to ``POST /v1/audio/transcriptions`` with the openai SDK.
+
+    transcribe_media(video, Transcriber(config, TranscribeOptions(...)))
+        ──▶ TranscriptionResult(transcript, failures, ...)
+
+Chunks are extracted while earlier ones upload, and transcribed ``concurrency`` at a time (a thread
+pool; the SDK client is thread-safe and does the retries). Each chunk's segment times are shifted
+by the chunk's start onto the video timeline. Models that return timestamps (``whisper-1`` with
+``response_format="verbose_json"``, diarizing models with ``diarized_json``) give exact segments;
+models that return only text (``gpt-4o-transcribe`` with ``json``) get their sentences spread over
+the chunk in proportion to their length, marked ``approximate``.
+
+A failed chunk does not lose the others: ``TranscriptionResult`` holds every finished chunk and
+the failures (``raise_for_failures`` raises the first); with a ``SegmentStore`` each finished chunk
+is stored as soon as it arrives, so a re-run sends only the missing ones. Errors are the SDK's,
+mapped once by videovision's chat client mapping into ``RequestError`` subclasses.
+See docs/speech.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, get_args
+
+import openai
+
+from ..client import DEFAULT_CONNECT_TIMEOUT, ClientConfig, OpenAIChatClient, stops_run
+from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
+from ..timecode import format_time
+from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
+from .transcript import Segment, Transcript, place_on_timeline
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_TRANSCRIBE_MODEL",
+    "RESPONSE_FORMATS",
+    "ChunkFailure",
+    "ResponseFormat",
+    "SegmentStore",
+    "TranscribeOptions",
+    "Transcriber",
+    "TranscriptionResult",
+    "chunk_cache_key",
+    "default_response_format",
+    "dump_segments",
+    "load_segments",
+    "transcribe_media",
+    "transcript_cache_key",
+]
+
+log = logging.getLogger("videovision.speech")
+
+DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
+"""The transcription model used when none is given."""
+DEFAULT_CONCURRENCY = 4
+"""Chunks transcribed at once."""
+ResponseFormat = Literal["verbose_json", "json", "text", "diarized_json"]
+"""Reply formats understood: segments with times (verbose_json, diarized_json) or text only."""
+RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
+TIMED_FORMATS = frozenset({"verbose_json", "diarized_json"})
+TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+"""Model name prefixes that answer json or text only, without segment timestamps (docs/speech.md)."""
+DIARIZE_MARK = "diarize"
+"""Models whose name contains this return speakers (``diarized_json``)."""
+CHUNKS_AHEAD_PER_WORKER = 2
+"""Chunks extracted ahead of the uploads, per worker (bounds the temporary files)."""
+CACHE_KEY_VERSION = 1
+_SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+")
+
+
+def default_response_format(model: str) -> ResponseFormat:
+    """The reply format to ask a model for: ``diarized_json`` for diarizing models, ``json`` for the
+    text-only ``gpt-4o(-mini)-transcribe`` family, ``verbose_json`` (segment times) otherwise.
+
+    Args:
+        model: the transcription model name (a local server's name counts as whisper-like).
+
+    Returns:
+        The format.
+    """
+    name = model.lower().rsplit("/", 1)[-1]
+    if DIARIZE_MARK in name:
+        return "diarized_json"
+    if name.startswith(TEXT_ONLY_MODELS):
+        return "json"
+    return "verbose_json"
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How to transcribe.
+
+    Attributes:
+        model: the transcription model (``whisper-1``; a local server's model name).
+        language: ISO 639-1 hint (``"en"``), or None to let the model detect it.
+        response_format: reply format; None picks ``default_response_format(model)``.
+        prompt: text to guide the model (names, terms), or None.
+        concurrency: chunks transcribed at once (>= 1).
+    """
+
+    model: str = DEFAULT_TRANSCRIBE_MODEL
+    language: str | None = None
+    response_format: ResponseFormat | None = None
+    prompt: str | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError("transcribe model must be a non-empty name", field="transcribe_model")
+        if self.response_format is not None and self.response_format not in RESPONSE_FORMATS:
+            raise ConfigError(
+                f"response_format must be one of {', '.join(RESPONSE_FORMATS)}, not {self.response_format!r}",
+                field="response_format",
+            )
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ConfigError(f"concurrency must be an integer >= 1, not {self.concurrency!r}", field="concurrency")
+        if self.language is not None and (not isinstance(self.language, str) or not self.language.strip()):
+            raise ConfigError(f"language must be a language code such as 'en', not {self.language!r}", field="language")
+
+    @property
+    def format(self) -> ResponseFormat:
+        """The reply format actually requested."""
+        return self.response_format or default_response_format(self.model)
+
+    def request_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``client.audio.transcriptions.create`` (without ``file``).
+
+        ``timestamp_granularities`` is sent only with ``verbose_json`` (other formats refuse it);
+        diarizing models get ``chunking_strategy="auto"`` (required above 30 s of audio).
+        """
+        kwargs: dict[str, Any] = {"model": self.model, "response_format": self.format}
+        if self.format == "verbose_json":
+            kwargs["timestamp_granularities"] = ["segment"]
+        if self.format == "diarized_json":
+            kwargs["chunking_strategy"] = "auto"
+        if self.language:
+            kwargs["language"] = self.language
+        if self.prompt:
+            kwargs["prompt"] = self.prompt
+        return kwargs
+
+    def cache_fields(self) -> dict[str, Any]:
+        """What changes the transcript (concurrency does not)."""
+        return {"model": self.model, "language": self.language, "response_format": self.format, "prompt": self.prompt}
+
+
+class SegmentStore(Protocol):
+    """Where finished chunks are kept (the lead's cache implements it; keys from ``chunk_cache_key``)."""
+
+    def get(self, key: str) -> Sequence[Segment] | None:
+        """The segments stored under ``key``, or None."""
+        ...
+
+    def put(self, key: str, segments: Sequence[Segment]) -> None:
+        """Store a finished chunk's segments."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChunkFailure:
+    """A chunk that could not be transcribed.
+
+    Attributes:
+        index: the chunk's position.
+        start, end: its time range on the video timeline.
+        error: what went wrong.
+    """
+
+    index: int
+    start: float
+    end: float
+    error: RequestError
+
+
+@dataclass(frozen=True)
+class TranscriptionResult:
+    """What a transcription run produced.
+
+    Attributes:
+        transcript: the segments of every finished chunk (all of them when ``complete``).
+        failures: the chunks that failed, in time order.
+        chunks: chunks produced from the audio (fewer than the whole file when a run-stopping
+            error, such as a refused key, ended the run early).
+        cached: chunks answered from the store without a request.
+        uploaded_seconds: seconds of audio sent and transcribed (what a per-minute price bills).
+    """
+
+    transcript: Transcript
+    failures: tuple[ChunkFailure, ...] = ()
+    chunks: int = 0
+    cached: int = 0
+    uploaded_seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """True when every chunk was transcribed."""
+        return not self.failures
+
+    def raise_for_failures(self) -> Transcript:
+        """The transcript when complete; otherwise raise the first failure's error.
+
+        Raises:
+            RequestError: (the first failure's subclass) naming how many chunks failed.
+        """
+        if not self.failures:
+            return self.transcript
+        first = self.failures[0].error
+        done = self.chunks - len(self.failures)
+        message = f"{first} ({len(self.failures)} of {self.chunks} audio chunks failed; {done} finished)"
+        raise _same_kind(first, message) from first
+
+
+def _same_kind(err: RequestError, message: str) -> RequestError:
+    """A copy of ``err`` (same class, status and request id) with another message."""
+    try:
+        copy = type(err)(message, status_code=err.status_code, request_id=err.request_id)
+    except TypeError:
+        copy = RequestError(message, status_code=err.status_code, request_id=err.request_id)
+    return copy
+
+
+class Transcriber:
+    """Sends audio chunks to an OpenAI-compatible transcription endpoint.
+
+    Args:
+        config: endpoint, key, timeout and retries (``ClientConfig.from_env()`` if None); the
+            transcription endpoint may differ from the chat endpoint.
+        options: model, format, language, concurrency.
+        sdk_client: an ``openai.OpenAI`` to use instead of building one.
+
+    Raises:
+        AuthenticationError: no key and no local base URL.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        options: TranscribeOptions | None = None,
+        *,
+        sdk_client: openai.OpenAI | None = None,
+    ):
+        self.config = config if config is not None else ClientConfig.from_env()
+        self.options = options if options is not None else TranscribeOptions()
+        if sdk_client is None:
+            timeout = float(self.config.timeout)
+            sdk_client = openai.OpenAI(
+                api_key=self.config.resolved_api_key(),
+                base_url=self.config.endpoint,
+                timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
+                max_retries=self.config.max_retries,
+            )
+        self._sdk = sdk_client
+        # The chat client's SDK-error mapping is videovision's one mapping; reuse it.
+        self._errors = OpenAIChatClient(self.config, sdk_client=sdk_client)
+
+    def __repr__(self) -> str:
+        return f"Transcriber({self.config!r}, {self.options!r})"
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._sdk.close()
+
+    def __enter__(self) -> Transcriber:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- one chunk
+
+    def transcribe_chunk(self, chunk: AudioChunk) -> tuple[Segment, ...]:
+        """Transcribe one chunk.
+
+        Args:
+            chunk: the encoded audio and its place on the video timeline.
+
+        Returns:
+            Its segments on the video timeline, in time order.
+
+        Raises:
+            RequestError: (or a subclass) the endpoint failed or the reply cannot be used.
+        """
+        options = self.options
+        try:
+            data = chunk.path.read_bytes()
+        except OSError as err:
+            raise RequestError(f"cannot read audio chunk {chunk.path}: {err.strerror or err}") from err
+        try:
+            reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
+        except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
+            raise self._chunk_error(err, chunk) from err
+        return _segments_from_reply(reply, chunk, options.format, self._host)
+
+    @property
+    def _host(self) -> str:
+        return self.config.endpoint.split("://", 1)[-1].split("/", 1)[0]
+
+    def _chunk_error(self, err: BaseException, chunk: AudioChunk) -> RequestError:
+        model = self.options.model
+        mapped = self._errors._map_error(err, model)
+        where = f"transcribing audio {_span(chunk)}"
+        if isinstance(mapped, ModelNotFoundError):
+            return _same_kind(
+                mapped, f"{where}: transcription model '{model}' not found at {self._host}: check the transcribe model"
+            )
+        return _same_kind(mapped, f"{where}: {mapped}")
+
+    # ---- many chunks
+
+    def transcribe_chunks(
+        self,
+        chunks: Iterable[AudioChunk],
+        *,
+        store: SegmentStore | None = None,
+        on_chunk: Callable[[AudioChunk, tuple[Segment, ...]], None] | None = None,
+        language: str | None = None,
+    ) -> TranscriptionResult:
+        """Transcribe chunks concurrently as they arrive (an iterator may still be extracting them).
+
+        Args:
+            chunks: the chunks, in time order.
+            store: finished chunks are looked up here first and stored as soon as they arrive.
+            on_chunk: called (in the calling thread) with each finished chunk and its segments,
+                after it was stored; the chunk file may be deleted from there.
+            language: the transcript's language (default: the options' hint).
+
+        Returns:
+            Every finished chunk's segments and the failures. After a run-stopping error (key
+            refused, model unknown, quota spent) no further chunk is sent.
+
+        Raises:
+            KeyboardInterrupt and errors from ``chunks`` or the callbacks; queued requests are cancelled.
+        """
+        run = _Run(self, store, on_chunk)
+        limit = self.options.concurrency * CHUNKS_AHEAD_PER_WORKER
+        with ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="videovision-transcribe") as pool:
+            try:
+                for chunk in chunks:
+                    run.count += 1
+                    if run.answer_from_store(chunk):
+                        continue
+                    while len(run.inflight) >= limit:
+                        run.collect(wait(run.inflight, return_when=FIRST_COMPLETED).done)
+                    if run.stopped:
+                        break
+                    run.inflight[pool.submit(self.transcribe_chunk, chunk)] = chunk
+                while run.inflight:
+                    run.collect(wait(run.inflight, return_when=FIRST_COMPLETED).done)
+            except BaseException:
+                for future in run.inflight:
+                    future.cancel()
+                raise
+        transcript = Transcript(
+            segments=tuple(s for index in sorted(run.results) for s in run.results[index]),
+            source="transcription",
+            model=self.options.model,
+            language=language or self.options.language,
+            track=f"audio transcribed by {self.options.model}",
+        )
+        return TranscriptionResult(
+            transcript=transcript,
+            failures=tuple(sorted(run.failures, key=lambda f: f.index)),
+            chunks=run.count,
+            cached=run.cached,
+            uploaded_seconds=run.uploaded,
+        )
+
+
+class _Run:
+    """The bookkeeping of one ``transcribe_chunks`` call (touched only by the calling thread)."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        store: SegmentStore | None,
+        on_chunk: Callable[[AudioChunk, tuple[Segment, ...]], None] | None,
+    ):
+        self.options = transcriber.options
+        self.store = store
+        self.on_chunk = on_chunk
+        self.inflight: dict[Future[tuple[Segment, ...]], AudioChunk] = {}
+        self.results: dict[int, tuple[Segment, ...]] = {}
+        self.failures: list[ChunkFailure] = []
+        self.count = 0
+        self.cached = 0
+        self.uploaded = 0.0
+        self.stopped = False
+
+    def answer_from_store(self, chunk: AudioChunk) -> bool:
+        if self.store is None:
+            return False
+        found = self.store.get(chunk_cache_key(chunk, self.options))
+        if found is None:
+            return False
+        self.cached += 1
+        self._finish(chunk, tuple(found), store=False)
+        return True
+
+    def collect(self, done: Iterable[Future[tuple[Segment, ...]]]) -> None:
+        for future in sorted(done, key=lambda f: self.inflight[f].index):
+            chunk = self.inflight.pop(future)
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is None:
+                self.uploaded += chunk.duration
+                self._finish(chunk, future.result(), store=True)
+            elif isinstance(error, RequestError):
+                log.warning("%s", error)
+                self.failures.append(ChunkFailure(chunk.index, chunk.start, chunk.end, error))
+                if stops_run(error) and not self.stopped:
+                    self.stopped = True
+                    for queued in self.inflight:
+                        queued.cancel()
+            else:
+                raise error
+
+    def _finish(self, chunk: AudioChunk, segments: tuple[Segment, ...], *, store: bool) -> None:
+        self.results[chunk.index] = segments
+        if store and self.store is not None:
+            self.store.put(chunk_cache_key(chunk, self.options), segments)
+        if self.on_chunk is not None:
+            self.on_chunk(chunk, segments)
+
+
+def transcribe_media(
+    path: str | os.PathLike[str],
+    transcriber: Transcriber,
+    *,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT,
+    origin: float | None = None,
+    store: SegmentStore | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    on_chunk: Callable[[AudioChunk, tuple[Segment, ...]], None] | None = None,
+) -> TranscriptionResult:
+    """Extract a file's audio in chunks and transcribe them concurrently while extraction goes on.
+
+    Chunk files live in a temporary directory (under ``workdir`` if given), each deleted once
+    transcribed; nothing is left behind.
+
+    Args:
+        path: the video or audio file.
+        transcriber: the endpoint and options.
+        chunk_seconds: longest chunk (see ``iter_audio_chunks``).
+        audio_format: ``"mp3"`` or ``"ogg"``.
+        origin: container time of the first video frame (``VideoInfo.start_time``); read when None.
+        store: finished chunks are looked up and stored here (see ``SegmentStore``).
+        workdir: where the temporary directory goes (the system's default when None).
+        on_chunk: called with each finished chunk and its segments.
+
+    Returns:
+        The result; a file without audio gives an empty, complete transcript.
+
+    Raises:
+        VideoOpenError: the file cannot be opened or decoded.
+        ConfigError: bad chunking options.
+    """
+    def finished(chunk: AudioChunk, segments: tuple[Segment, ...]) -> None:
+        chunk.path.unlink(missing_ok=True)
+        if on_chunk is not None:
+            on_chunk(chunk, segments)
+
+    with tempfile.TemporaryDirectory(prefix="videovision-audio-", dir=workdir) as tmp:
+        chunks = iter_audio_chunks(path, tmp, chunk_seconds=chunk_seconds, audio_format=audio_format, origin=origin)
+        with closing(chunks):  # an early stop closes the decoder before the directory goes
+            return transcriber.transcribe_chunks(chunks, store=store, on_chunk=finished)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def _span(chunk: AudioChunk) -> str:
+    return f"{format_time(max(0.0, chunk.start), precision=0)}-{format_time(max(0.0, chunk.end), precision=0)}"
+
+
+def _as_data(reply: Any) -> tuple[Mapping[str, Any] | None, str | None]:
+    """(the JSON object of a reply, or the text of a plain-text reply)."""
+    if isinstance(reply, str):
+        return None, reply
+    if isinstance(reply, Mapping):
+        return reply, None
+    dump = getattr(reply, "model_dump", None)
+    if callable(dump):
+        data = dump()
+        return (data, None) if isinstance(data, Mapping) else (None, None)
+    return None, None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _segments_from_reply(reply: Any, chunk: AudioChunk, fmt: str, host: str) -> tuple[Segment, ...]:
+    data, text = _as_data(reply)
+    raw = data.get("segments") if data is not None else None
+    if fmt in TIMED_FORMATS and isinstance(raw, list) and raw:
+        return _timed_segments(raw, chunk)
+    if data is not None:
+        text = data.get("text") if isinstance(data.get("text"), str) else None
+    if text is None:
+        raise ResponseFormatError(
+            f"transcribing audio {_span(chunk)}: the reply from {host} has neither segments nor text: "
+            "check that the transcription endpoint is OpenAI-compatible"
+        )
+    return _approximate_segments(text, chunk)
+
+
+def _timed_segments(raw: list[Any], chunk: AudioChunk) -> tuple[Segment, ...]:
+    segments = []
+    length = chunk.duration
+    for item in raw:
+        if not isinstance(item, Mapping):
+            continue
+        start, end = _number(item.get("start")), _number(item.get("end"))
+        if start is None or end is None or not isinstance(item.get("text"), str):
+            continue
+        start = min(max(0.0, start), length)
+        end = min(max(start, end), length)  # models sometimes run the last segment past the audio
+        speaker = item.get("speaker")
+        segment = place_on_timeline(
+            start, end, item["text"], shift=chunk.start, speaker=speaker if isinstance(speaker, str) else None
+        )
+        if segment is not None:
+            segments.append(segment)
+    return tuple(segments)
+
+
+def _approximate_segments(text: str, chunk: AudioChunk) -> tuple[Segment, ...]:
+    """Sentences spread over the chunk in proportion to their length, marked approximate."""
+    sentences = [s for s in (" ".join(part.split()) for part in _SENTENCE_END.split(text)) if s]
+    total = sum(len(s) for s in sentences)
+    segments = []
+    done = 0
+    for sentence in sentences:
+        begin = chunk.duration * done / total
+        done += len(sentence)
+        end = chunk.duration * done / total
+        segment = place_on_timeline(begin, end, sentence, shift=chunk.start, approximate=True)
+        if segment is not None:
+            segments.append(segment)
+    return tuple(segments)
+
+
+# --------------------------------------------------------------------------- cache keys
+
+
+def _key(fields: Mapping[str, Any]) -> str:
+    text = json.dumps({"v": CACHE_KEY_VERSION, **fields}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chunk_cache_key(chunk: AudioChunk, options: TranscribeOptions) -> str:
+    """The key of one chunk's segments: the chunk's bytes, its place on the timeline, the options.
+
+    Args:
+        chunk: the encoded chunk.
+        options: the transcription options.
+
+    Returns:
+        Hex digest.
+    """
+    return _key({"kind": "transcription-chunk", "audio": chunk.sha256, "start": round(chunk.start, 6), **options.cache_fields()})
+
+
+def transcript_cache_key(
+    audio_digest: str,
+    options: TranscribeOptions,
+    *,
+    audio_start: float,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT,
+) -> str:
+    """The key of a whole transcript: the audio's content digest, where the audio starts on the
+    video timeline, how it is chunked and encoded, and the transcription options.
+
+    Args:
+        audio_digest: ``audio_digest(path)``.
+        options: the transcription options.
+        audio_start: ``probe_audio(path).start`` (seconds from the first video frame).
+        chunk_seconds: the chunk length used.
+        audio_format: the chunk format used.
+
+    Returns:
+        Hex digest. Store ``Transcript.dumps()`` under it; read with ``Transcript.loads``.
+    """
+    return _key(
+        {
+            "kind": "transcript",
+            "audio": audio_digest,
+            "audio_start": round(audio_start, 6),
+            "chunk_seconds": float(chunk_seconds),
+            "audio_format": audio_format,
+            **options.cache_fields(),
+        }
+    )
+
+
+def dump_segments(segments: Sequence[Segment]) -> str:
+    """Segments as compact JSON text (a list of ``Segment.to_json()``)."""
+    return json.dumps([s.to_json() for s in segments], ensure_ascii=False, separators=(",", ":"))
+
+
+def load_segments(text: str | bytes) -> tuple[Segment, ...]:
+    """Parse ``dump_segments`` output.
+
+    Raises:
+        ConfigError: not a list of segments.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise ConfigError(f"stored segments are not JSON ({err})") from err
+    if not isinstance(data, list):
+        raise ConfigError("stored segments must be a JSON list")
+    return tuple(Segment.from_json(item) for item in data)
+
