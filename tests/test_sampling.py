@@ -95,8 +95,10 @@ def test_hybrid_bounds_gaps_and_keeps_opening_and_closing(cut_clip):
 def test_flash_shorter_than_min_scene_len_is_merged(tmp_path):
     path = tmp_path / "flash.mp4"
     make_clip(path, duration=4.0, cuts=[2.0, 2.12], size=(160, 120))  # a 3-frame flash
-    _, stream = run(path, strategy="scenes", min_scene_len=0.6)
-    assert len(stream.scenes) == 2
+    _, stream = run(path, strategy="scenes", detector="content", min_scene_len=0.6)
+    assert [s.start for s in stream.scenes] == [0.0, 2.0]
+    _, stream = run(path, strategy="scenes", detector="content", min_scene_len=0.0)
+    assert [s.start for s in stream.scenes] == [0.0, 2.0, 2.12]  # min_scene_len reaches the detector
 
 
 def test_scene_frames_avoid_fades(tmp_path):
@@ -119,7 +121,7 @@ def test_bad_options_and_empty_ranges(cut_clip):
     path, _ = cut_clip
     with pytest.raises(ConfigError, match="past the end"):
         run(path, start=100.0)
-    with pytest.raises(ConfigError, match="after --start"):
+    with pytest.raises(ConfigError, match="after start"):
         run(path, start=3.0, end=2.0)
     with pytest.raises(ConfigError):
         run(path, every=0)

@@ -1,0 +1,234 @@
+"""Choose frames (stage 2: sample).
+
+One entry point, :func:`sample`, returns a :class:`FrameStream`: an iterator of
+:class:`~videovision.types.Frame` in ascending time that also reports, once consumed, the scenes
+found, the detection preset used and why, the repeats turned into notes, and the duplicates
+dropped. Frames stream; only the frames chosen (plus, for scene strategies, a small bounded set of
+candidates of the current scene) are held.
+
+Strategies:
+
+``interval``  one frame every ``every`` seconds from ``start``: for each target time t the
+              frame returned is the first frame whose presentation time is >= t (exact on
+              constant and variable frame rate; seeks when targets are sparse, decodes
+              forward when they are dense).
+``uniform``   ``count`` frames at the centres of ``count`` equal slices of [start, end).
+``scenes``    scene cuts -> one clean representative per scene (:mod:`.scenes`).
+``hybrid``    scene cuts plus fill so that no gap between chosen frames exceeds ``max_gap``
+              (:mod:`.scenes`).
+
+Scene detection (:mod:`.detectors`): an explicit PySceneDetect ``detector``/``threshold`` is used
+exactly as ``scenedetect.detect`` uses it; otherwise ``preset`` picks the screen/slide detector or
+PySceneDetect's adaptive detector, ``auto`` deciding from the measured motion.
+
+The package's parts: :mod:`.scenes` (scene strategies), :mod:`.detectors` (detectors and the
+preset), :mod:`.pictures` (small grey copies: blank/fade checks, repeats, duplicates).
+
+Optional near-duplicate removal (``dedup``) compares each frame with every kept frame (the most
+recent ``DEDUP_MEMORY``) and drops it when at most ``dedup_threshold`` percent of a small grey
+copy's pixels differ from one of them (:class:`.pictures.Dedup`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, get_args
+
+import numpy as np
+
+from ..errors import ConfigError, SamplingError
+from ..source import VideoSource
+from ..types import DetectorName, DuplicateDrop, Frame, Preset, RepeatNote, SamplingConfig, Scene, Strategy
+from .detectors import DETECTOR_CLASSES, ScreenDetector, make_detector, measure_motion, pyscenedetect_defaults
+from .pictures import DEFAULT_DEDUP_CHANGE, Dedup, dhash, hamming
+from .scenes import CANDIDATE_WINDOW, CANDIDATES_PER_SCENE, DETECT_WIDTH, scene_pass
+
+__all__ = [
+    "CANDIDATES_PER_SCENE", "CANDIDATE_WINDOW", "DEFAULT_DEDUP_CHANGE", "DETECTORS", "DETECT_WIDTH", "PRESETS",
+    "STRATEGIES", "FrameStream", "ScreenDetector", "dhash", "hamming", "make_detector", "measure_motion",
+    "pyscenedetect_defaults", "sample", "validate_config",
+]
+
+log = logging.getLogger("videovision")
+
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+DETECTORS: tuple[str, ...] = get_args(DetectorName)
+PRESETS: tuple[str, ...] = get_args(Preset)
+assert set(DETECTORS) == set(DETECTOR_CLASSES)
+
+Progress = Callable[[float, float], None]
+"""progress(done_seconds, total_seconds)."""
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
+
+
+def validate_config(config: SamplingConfig, duration: float | None = None) -> tuple[float, float]:
+    """Check a sampling config and return the clipped time range [start, end).
+
+    Args:
+        config: the options.
+        duration: the video's duration in seconds, when known.
+
+    Returns:
+        (start, end) in seconds.
+
+    Raises:
+        ConfigError: an option is out of range (the message names the field).
+    """
+    if config.strategy not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if config.detector is not None and config.detector not in DETECTORS:
+        raise ConfigError(f"unknown detector {config.detector!r}: choose one of {', '.join(DETECTORS)}")
+    if config.preset not in PRESETS:
+        raise ConfigError(f"unknown preset {config.preset!r}: choose one of {', '.join(PRESETS)}")
+    if not (config.every > 0 and math.isfinite(config.every)):
+        raise ConfigError(f"every must be a positive number of seconds (got {config.every})")
+    if config.count < 1:
+        raise ConfigError(f"count must be at least 1 (got {config.count})")
+    if not (config.max_gap > 0 and math.isfinite(config.max_gap)):
+        raise ConfigError(f"max_gap must be a positive number of seconds (got {config.max_gap})")
+    if config.max_side is not None and config.max_side < 16:
+        raise ConfigError(f"max_side must be at least 16 pixels (got {config.max_side})")
+    if not (math.isfinite(config.min_scene_len) and config.min_scene_len >= 0):
+        raise ConfigError(f"min_scene_len must be a finite number of seconds >= 0 (got {config.min_scene_len})")
+    if config.threshold is not None and not (math.isfinite(config.threshold) and config.threshold >= 0):
+        raise ConfigError(f"threshold must be a finite number >= 0 (got {config.threshold})")
+    dedup = config.dedup_threshold
+    if dedup is not None and not (math.isfinite(dedup) and 0 <= dedup <= 100):
+        raise ConfigError(f"dedup_threshold must be a percentage between 0 and 100 (got {dedup})")
+    for name in ("start", "end"):
+        value = getattr(config, name)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"{name} must be a finite time >= 0 seconds (got {value})")
+    start = config.start or 0.0
+    end = config.end
+    if end is not None and end <= start:
+        raise ConfigError(f"end ({end:g} s) must be after start ({start:g} s)")
+    if duration is not None:
+        if start >= duration:
+            raise ConfigError(f"start ({start:g} s) is at or past the end of the video ({duration:.3f} s)")
+        end = duration if end is None else min(end, duration)
+    return start, end if end is not None else math.inf
+
+
+@dataclass
+class FrameStream:
+    """Frames in ascending time. Filled in while iterating (complete once consumed):
+
+    ``scenes``           scenes found (scene strategies)
+    ``preset_used``      ``screen``, ``film`` or ``detector`` (scene strategies; None otherwise)
+    ``preset_reason``    why, e.g. ``auto: 0.4 % of the picture changes within 0.5 s ...``
+    ``repeats``          :class:`RepeatNote`\\ s: picked frames not emitted because they showed the
+                         picture sent just before (send as text: ``[t] same picture as [same_as]``)
+    ``duplicates``       :class:`DuplicateDrop`\\ s from ``dedup`` (time, the kept frame, % changed)
+    ``notes``            adjustments made to the options (e.g. more targets than frames)
+    """
+
+    _frames: Iterator[Frame]
+    scenes: list[Scene] = field(default_factory=list)
+    preset_used: str | None = None
+    preset_reason: str = ""
+    repeats: list[RepeatNote] = field(default_factory=list)
+    duplicates: list[DuplicateDrop] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duplicates_dropped(self) -> int:
+        return len(self.duplicates)
+
+    @property
+    def dropped_times(self) -> list[float]:
+        return [d.time for d in self.duplicates]
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self._frames
+
+
+def sample(source: VideoSource, config: SamplingConfig, progress: Progress | None = None) -> FrameStream:
+    """Choose frames from an opened video.
+
+    Args:
+        source: from :func:`videovision.open_video`.
+        config: strategy and options.
+        progress: optional callback ``progress(done_seconds, total_seconds)``.
+
+    Returns:
+        A :class:`FrameStream` (iterate it once).
+
+    Raises:
+        ConfigError: invalid options.
+        SamplingError: no frame lies in the requested range.
+    """
+    start, end = validate_config(config, source.info.duration)
+    stream = FrameStream(iter(()))
+    if config.strategy in ("interval", "uniform"):
+        targets = _targets(source, config, start, end, stream)
+        frames = _exact(source, targets, config, progress, end)
+    else:
+        frames = scene_pass(source, config, start, end, stream, progress)
+    if config.dedup:
+        threshold = DEFAULT_DEDUP_CHANGE if config.dedup_threshold is None else config.dedup_threshold
+        frames = _dedup(frames, Dedup(threshold), stream)
+    stream._frames = _require_some(frames, start, end)
+    return stream
+
+
+def _targets(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream) -> list[float]:
+    """Target times for ``interval``/``uniform``, never more than the frames in [start, end).
+
+    More targets than frames cannot give more frames (two targets on one frame give it once), so
+    ``every`` finer than the frames gives every frame (the same result, without the huge list),
+    and ``count`` above the frame count is lowered to it (noted on the stream).
+    """
+    times = source.frame_times
+    lo = int(np.searchsorted(times, start - 1e-6, side="left"))
+    hi = int(np.searchsorted(times, end - 1e-6, side="left")) if math.isfinite(end) else len(times)
+    available = max(0, hi - lo)
+    span = (min(end, source.info.duration) if math.isfinite(end) else source.info.duration) - start
+    if config.strategy == "interval":
+        wanted = math.floor(span / config.every - 1e-9) + 1
+        if wanted > available:
+            stream.notes.append(f"every={config.every:g} s asks for more frames ({wanted:.3g}) than the "
+                                f"{available} between {start:g} s and {start + span:g} s: taking every frame")
+            return [float(t) for t in times[lo:hi]]
+        return [t for t in (start + i * config.every for i in range(max(wanted, 1))) if t < end]
+    count = config.count
+    if count > available:
+        stream.notes.append(f"count={count} is more than the {available} frames between {start:g} s and "
+                            f"{start + span:g} s: taking {available}")
+        count = max(1, available)
+    return [start + (i + 0.5) * span / count for i in range(count)]
+
+
+def _exact(source: VideoSource, targets: list[float], config: SamplingConfig, progress: Progress | None,
+           end: float) -> Iterator[Frame]:
+    total = targets[-1] if targets else 0.0
+    for frame in source.frames_at(targets, max_side=config.max_side):
+        if frame.time >= end:
+            return
+        if progress:
+            progress(frame.time, total)
+        yield frame
+
+
+def _require_some(frames: Iterator[Frame], start: float, end: float) -> Iterator[Frame]:
+    count = 0
+    for frame in frames:
+        count += 1
+        yield frame
+    if count == 0:
+        stop = "the end" if math.isinf(end) else f"{end:g} s"
+        raise SamplingError(f"no frame could be taken between {start:g} s and {stop}: widen start/end")
+
+
+def _dedup(frames: Iterator[Frame], dedup: Dedup, stream: FrameStream) -> Iterator[Frame]:
+    for frame in frames:
+        dropped = dedup.check(frame.time, frame.image)
+        if dropped is not None:
+            stream.duplicates.append(dropped)
+            continue
+        yield frame

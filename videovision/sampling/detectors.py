@@ -1,0 +1,291 @@
+"""Scene detectors: PySceneDetect's own (used exactly as ``scenedetect.detect`` uses them) and a
+screen/slide change detector that plugs into the same ``SceneDetector`` interface.
+
+Which detector runs (:func:`choose_detection`):
+
+* an explicit ``detector`` or ``threshold`` -> that PySceneDetect detector with PySceneDetect's
+  own defaults for anything not given, fed the frames ``SceneManager`` would feed it (its
+  automatic downscale, see :func:`pyscenedetect_frame`): the same cuts as
+  ``scenedetect.detect(path, XDetector(...))`` on constant-frame-rate files;
+* ``preset="film"`` -> ``AdaptiveDetector()`` the same way;
+* ``preset="screen"`` -> :class:`ScreenDetector`;
+* ``preset="auto"`` -> screen when the measured motion (:func:`measure_motion`) is low, else film.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from scenedetect import (
+    AdaptiveDetector,
+    ContentDetector,
+    FrameTimecode,
+    HashDetector,
+    HistogramDetector,
+    SceneDetector,
+    ThresholdDetector,
+)
+
+from ..errors import ConfigError
+from ..types import DetectorName, SamplingConfig
+
+if TYPE_CHECKING:
+    from ..source import VideoSource
+
+DETECTOR_CLASSES: dict[str, type[SceneDetector]] = {
+    "adaptive": AdaptiveDetector,
+    "content": ContentDetector,
+    "threshold": ThresholdDetector,
+    "hash": HashDetector,
+    "histogram": HistogramDetector,
+}
+THRESHOLD_ARGUMENT = {"adaptive": "adaptive_threshold"}
+"""Constructor argument that takes ``threshold`` (``threshold`` unless listed)."""
+FILM_DETECTOR: DetectorName = "adaptive"
+"""The PySceneDetect detector of the film preset (and of a bare ``threshold``)."""
+PYSCENEDETECT_MIN_WIDTH = 256
+"""``scenedetect.scene_manager.DEFAULT_MIN_WIDTH``: frames are downscaled towards this width."""
+
+# ---- the screen detector (measured on generate_screen_clip: see tests/test_screen.py)
+SCREEN_WIDTH = 160
+"""Width of the grey copy the screen detector compares."""
+SCREEN_TRIGGER = 0.4
+"""Percent of steady pixels that must differ from the reference picture to look for a change."""
+SCREEN_CUT = 0.6
+"""Percent of steady pixels that must differ once the picture has settled for a cut (with some
+ink removed, i.e. not a pure addition: see ``SCREEN_ADDITIVE``)."""
+SCREEN_BIG = 10.0
+"""Percent above which a change is a cut even when it only adds (switching to another window)."""
+SCREEN_ADDITIVE = 0.3
+"""A change whose share of pixels that had ink (differed from the background) is below this only
+adds content (a bullet revealed): the slide goes on, its last state is picked. Measured on
+generate_screen_clip: reveals 0.07-0.16, slide changes 0.40-0.85."""
+SCREEN_SETTLE = 0.25
+"""Seconds the picture must stay still (frame to frame) before a change is judged."""
+SCREEN_MAX_SETTLE = 2.0
+"""Seconds after which a change is judged even if the picture has not settled."""
+SCREEN_STILL = 0.3
+"""Percent of steady pixels changing frame to frame below which the picture counts as still."""
+VOLATILE_SECONDS = 3.0
+"""Time constant of the per-pixel change memory (webcam thumbnails, video players, clocks)."""
+VOLATILE_LEVEL = 2.5
+"""Changes per time constant above which a pixel is volatile and ignored."""
+
+# ---- automatic preset
+MOTION_PROBES = 8
+"""Places where motion is measured (pairs of frames ``MOTION_SPAN`` apart)."""
+MOTION_SPAN = 0.5
+"""Seconds between the two frames of a motion probe."""
+MOTION_WIDTH = 160
+SCREEN_MOTION = 5.0
+"""Median percent of pixels changing over ``MOTION_SPAN`` below which footage is a screen recording
+(measured: slide talks with pointer, clock and webcam 0.3-2.5 %; film and camera clips 20-90 %)."""
+
+
+def pyscenedetect_defaults(name: DetectorName) -> dict[str, object]:
+    """The constructor defaults of a PySceneDetect detector (read from PySceneDetect, not copied)."""
+    params = inspect.signature(DETECTOR_CLASSES[name].__init__).parameters
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+def min_scene_frames(seconds: float, fps: float) -> int:
+    """``min_scene_len`` in frames: seconds x frame rate rounded to the nearest frame (halves up)."""
+    return int(math.floor(seconds * fps + 0.5))
+
+
+def frame_rate(fps: float) -> Fraction:
+    """The nominal frame rate as PySceneDetect's OpenCV backend reports it (25, 30000/1001 ...)."""
+    return Fraction(fps).limit_denominator(1001)
+
+
+def make_detector(config: SamplingConfig, fps: float) -> SceneDetector:
+    """The PySceneDetect detector ``config`` names (``detector``, else the film detector), with
+    ``threshold`` and ``min_scene_len`` (in frames) passed through; PySceneDetect's defaults for
+    anything not given.
+
+    Raises:
+        ConfigError: unknown detector.
+    """
+    name = config.detector or FILM_DETECTOR
+    if name not in DETECTOR_CLASSES:
+        raise ConfigError(f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CLASSES)}")
+    kwargs: dict[str, object] = {"min_scene_len": min_scene_frames(config.min_scene_len, fps)}
+    if config.threshold is not None:
+        kwargs[THRESHOLD_ARGUMENT.get(name, "threshold")] = float(config.threshold)
+    return DETECTOR_CLASSES[name](**kwargs)
+
+
+def pyscenedetect_size(width: int, height: int) -> tuple[int, int]:
+    """The size ``SceneManager`` (auto downscale, PySceneDetect 0.7) gives detectors for a frame."""
+    longest = max(width, height)
+    if longest < PYSCENEDETECT_MIN_WIDTH:
+        return width, height
+    factor = longest / float(PYSCENEDETECT_MIN_WIDTH)
+    return max(1, round(width / factor)), max(1, round(height / factor))
+
+
+def pyscenedetect_frame(bgr: np.ndarray) -> np.ndarray:
+    """Downscale a full-size BGR frame as ``SceneManager`` does (``cv2.resize``, linear)."""
+    w, h = pyscenedetect_size(bgr.shape[1], bgr.shape[0])
+    if (w, h) == (bgr.shape[1], bgr.shape[0]):
+        return bgr
+    return cv2.resize(bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+# --------------------------------------------------------------------------- screen detector
+class ScreenDetector(SceneDetector):
+    """Slide and screen changes in low-motion footage, as a PySceneDetect ``SceneDetector``.
+
+    Keeps a reference picture (the last settled state) as a ``SCREEN_WIDTH``-wide grey copy and a
+    per-pixel memory of recent frame-to-frame changes. Pixels that keep changing (a webcam
+    thumbnail, a video playing in a window, a ticking clock) are volatile and ignored. When enough
+    steady pixels differ from the reference, it waits for the picture to settle, then judges the
+    change against the reference: a cut (reported at the first frame that changed) when enough
+    pixels changed and some ink was removed or replaced, or when most of the picture changed; a
+    reveal (content only added) otherwise; nothing when it was only a pointer or a transient.
+    The reference then becomes the settled picture. A moving pointer changes too few pixels.
+    """
+
+    def __init__(self, min_scene_len: float = 0.6, fps: float = 30.0):
+        super().__init__()
+        self.min_scene_len = min_scene_len
+        self._fps = fps
+        self._ref: np.ndarray | None = None
+        self._prev: np.ndarray | None = None
+        self._prev_time = 0.0
+        self._volatile: np.ndarray | None = None
+        self._change_at: FrameTimecode | None = None
+        self._change_time = 0.0
+        self._still_since: float | None = None
+        self._last_cut = -math.inf
+        self.reveals: list[float] = []
+        """Times where content was only added to the picture (bullets revealed)."""
+
+    @property
+    def event_buffer_length(self) -> int:
+        return int(math.ceil((SCREEN_MAX_SETTLE + SCREEN_SETTLE) * self._fps)) + 2
+
+    def process_frame(self, timecode: FrameTimecode, frame_img: np.ndarray) -> list[FrameTimecode]:
+        cur = _grey_copy(frame_img, SCREEN_WIDTH)
+        t = float(timecode.seconds)
+        if self._ref is None or self._prev is None or self._volatile is None or cur.shape != self._ref.shape:
+            self._ref, self._prev = cur, cur
+            self._volatile = np.zeros(cur.shape, np.float32)
+            self._prev_time = t
+            return []
+        steady = self._volatile < VOLATILE_LEVEL
+        moving = _changed(cur, self._prev) & steady
+        self._volatile *= math.exp(-max(t - self._prev_time, 0.0) / VOLATILE_SECONDS)
+        self._volatile += moving
+        still = 100.0 * np.count_nonzero(moving) / cur.size < SCREEN_STILL
+        self._prev, self._prev_time = cur, t
+        cuts: list[FrameTimecode] = []
+        if self._change_at is None:
+            if _percent(_changed(cur, self._ref) & steady) >= SCREEN_TRIGGER:
+                self._change_at, self._change_time = timecode, t
+                self._still_since = t if still else None
+            return cuts
+        if not still:
+            self._still_since = None
+        elif self._still_since is None:
+            self._still_since = t
+        settled = self._still_since is not None and t - self._still_since >= SCREEN_SETTLE - 1e-9
+        if settled or t - self._change_time >= SCREEN_MAX_SETTLE:
+            cut = self._judge(cur, steady)
+            if cut and self._change_time - self._last_cut >= self.min_scene_len - 1e-9:
+                cuts.append(self._change_at)
+                self._last_cut = self._change_time
+            self._ref, self._change_at = cur, None
+        return cuts
+
+    def _judge(self, cur: np.ndarray, steady: np.ndarray) -> bool:
+        """Whether the settled picture ``cur`` is a new slide/screen (True) or the same one."""
+        assert self._ref is not None
+        changed = _changed(cur, self._ref) & steady
+        percent = _percent(changed)
+        if percent >= SCREEN_BIG:
+            return True
+        if percent < SCREEN_CUT:
+            return False
+        background = int(np.argmax(np.bincount(self._ref.ravel(), minlength=256)))
+        ink = cv2.absdiff(self._ref, np.full_like(self._ref, background)) > 2 * 16
+        removed = np.count_nonzero(changed & ink) / max(1, np.count_nonzero(changed))
+        if removed < SCREEN_ADDITIVE:
+            self.reveals.append(self._change_time)
+            return False
+        return True
+
+
+def _grey_copy(bgr: np.ndarray, width: int) -> np.ndarray:
+    g = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+    h = max(1, int(round(g.shape[0] * width / max(1, g.shape[1]))))
+    return cv2.resize(g, (width, h), interpolation=cv2.INTER_AREA)
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return cv2.absdiff(a, b) > 16
+
+
+def _percent(mask: np.ndarray) -> float:
+    return 100.0 * float(np.count_nonzero(mask)) / mask.size
+
+
+# --------------------------------------------------------------------------- choosing
+@dataclass(frozen=True)
+class Detection:
+    """The detector chosen for a run, and why."""
+
+    detector: SceneDetector
+    preset: str
+    """``screen``, ``film`` or ``detector`` (an explicit PySceneDetect detector/threshold)."""
+    reason: str
+    pyscenedetect_input: bool
+    """Feed full-size frames downscaled as PySceneDetect does (parity) rather than the fast copy."""
+
+
+def measure_motion(source: "VideoSource", start: float, end: float) -> float:
+    """Median percent of pixels that change over ``MOTION_SPAN`` seconds at ``MOTION_PROBES`` places."""
+    span = end - start
+    pairs = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
+    targets = sorted({t for p in pairs for t in (p, min(p + MOTION_SPAN, end - 1e-6))})
+    thumbs = {f.time: _grey_copy(f.image[:, :, ::-1], MOTION_WIDTH)
+              for f in source.frames_at(targets, max_side=2 * MOTION_WIDTH)}
+    times = sorted(thumbs)
+    values = []
+    for p in pairs:
+        a = next((t for t in times if t >= p - 1e-6), None)
+        b = next((t for t in times if t >= min(p + MOTION_SPAN, end - 1e-6) - 1e-6 and t > (a or -1)), None)
+        if a is not None and b is not None:
+            values.append(_percent(_changed(thumbs[a], thumbs[b])))
+    return float(np.median(values)) if values else 0.0
+
+
+def choose_detection(config: SamplingConfig, source: "VideoSource", start: float, end: float) -> Detection:
+    """Pick the detector for ``config`` (see the module docstring).
+
+    Raises:
+        ConfigError: ``preset="screen"`` together with a PySceneDetect detector or threshold.
+    """
+    fps = source.info.fps
+    if config.detector is not None or config.threshold is not None:
+        if config.preset == "screen":
+            raise ConfigError("preset 'screen' and a PySceneDetect detector/threshold were both given: choose one")
+        name = config.detector or FILM_DETECTOR
+        return Detection(make_detector(config, fps), "detector", f"detector {name} given", True)
+    preset = config.preset
+    reason = f"preset {preset} given"
+    if preset == "auto":
+        motion = measure_motion(source, start, min(end, source.info.duration))
+        preset = "screen" if motion < SCREEN_MOTION else "film"
+        reason = (f"auto: {motion:.1f} % of the picture changes within {MOTION_SPAN:g} s "
+                  f"({'below' if preset == 'screen' else 'at or above'} {SCREEN_MOTION:g} %: "
+                  f"{'screen recording' if preset == 'screen' else 'film/camera footage'})")
+    if preset == "screen":
+        return Detection(ScreenDetector(config.min_scene_len, fps), "screen", reason, False)
+    return Detection(make_detector(config, fps), "film", reason, True)

@@ -1,0 +1,311 @@
+"""The ``scenes`` and ``hybrid`` strategies: one decoding pass that detects cuts, keeps a bounded
+set of candidate frames, and picks clean frames (never blank, never mid-fade) from them.
+
+``scenes``  one frame per scene: among the candidates nearest the scene's target, the sharpest
+            clean one; the target is the middle of the scene (film) or its end (screen preset:
+            the last state of a slide, with every reveal), never within its first or last quarter
+            for film, nor in its first half for screens.
+``hybrid``  the opening frame (the first clean one); whenever the next frame would leave a gap
+            longer than ``max_gap`` since the last frame chosen, the sharpest clean candidate of
+            the second half of that gap; each scene without a frame gets its representative; the
+            closing frame (the last clean one).
+
+A chosen frame whose picture is practically the one sent just before it (mean absolute
+difference of small grey copies under 1 % of full scale) is not emitted: it becomes a
+:class:`~videovision.types.RepeatNote` on the stream. Blank or faded candidates are only picked
+when the scene has nothing else; a scene with no clean frame at all (a black hold) gets none.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import numpy as np
+
+from ..source import RawFrame, VideoSource
+from ..types import Frame, RepeatNote, SamplingConfig, Scene
+from .detectors import Detection, choose_detection, frame_rate, pyscenedetect_frame
+from .pictures import FADE_CONTEXT, FADE_MEMORY, Look, is_clean, look, same_picture
+
+if TYPE_CHECKING:
+    from . import FrameStream
+
+DETECT_WIDTH = 320
+"""Width of the small frames candidates are measured on (and the screen detector sees)."""
+CANDIDATES_PER_SCENE = 16
+"""Frames of the current scene kept as candidates (bounded memory), before thinning."""
+CANDIDATE_WINDOW = 5
+"""How many candidates nearest a target time compete on sharpness."""
+OPENING_WINDOW = 1.0
+"""Seconds after the start within which the opening frame is chosen (a fade-in settles)."""
+FADE_SETTLE = 0.3
+"""A gap-filling frame is at least this old (at most a quarter of ``max_gap``) when chosen, so the
+frames after it show whether it was still fading in."""
+
+Progress = Callable[[float, float], None]
+
+
+@dataclass
+class _Candidate:
+    raw: RawFrame
+    look: Look
+    reference: float = 0.0
+    """Brightness reference when it was offered: the scene's decaying peak (fade-outs)."""
+
+    @property
+    def time(self) -> float:
+        return self.raw.time
+
+
+class _SceneBuffer:
+    """Candidates of the current scene (since the last frame emitted), evenly thinned so that
+    memory stays bounded: at most ``CANDIDATES_PER_SCENE`` decoded frames."""
+
+    def __init__(self) -> None:
+        self.items: list[_Candidate] = []
+        self.spacing = 0.0
+        self.peak = 0.0
+        self.peak_time = 0.0
+
+    def wants(self, time: float) -> bool:
+        """Whether a frame at ``time`` would be kept (checked before paying for its measures)."""
+        return not self.items or time - self.items[-1].time >= self.spacing
+
+    def _reference(self, cand: _Candidate) -> float:
+        decayed = self.peak * math.exp(-max(0.0, cand.time - self.peak_time) / FADE_MEMORY)
+        if not cand.look.blank and cand.look.brightness >= decayed:
+            self.peak, self.peak_time = cand.look.brightness, cand.time
+            return cand.look.brightness
+        return decayed
+
+    def offer(self, cand: _Candidate, *, force: bool = False) -> None:
+        cand.reference = self._reference(cand)
+        if not (force or self.wants(cand.time)) or any(c is cand for c in self.items):
+            return
+        self.items.append(cand)
+        if len(self.items) > CANDIDATES_PER_SCENE:
+            keep = self.items[::2]
+            if force and keep[-1] is not cand:
+                keep.append(cand)  # a forced candidate must stay eligible
+            self.items = keep
+            times = [c.time for c in self.items]
+            self.spacing = (times[-1] - times[0]) / max(1, len(times) - 1)
+
+    def split(self, cut: float) -> "_SceneBuffer":
+        """Move candidates at or after ``cut`` into a new buffer for the next scene (whose
+        brightness reference starts afresh)."""
+        nxt = _SceneBuffer()
+        moved = [c for c in self.items if c.time >= cut - 1e-9]
+        self.items = [c for c in self.items if c.time < cut - 1e-9]
+        for c in moved:
+            nxt.offer(c, force=True)
+        return nxt
+
+    def drop_through(self, time: float) -> None:
+        """Forget candidates at or before ``time`` (a frame there was emitted)."""
+        self.items = [c for c in self.items if c.time > time + 1e-9]
+
+    def is_clean(self, cand: _Candidate) -> bool:
+        later = max((c.look.brightness for c in self.items
+                     if cand.time < c.time <= cand.time + FADE_CONTEXT and not c.look.blank), default=0.0)
+        return is_clean(cand.look, max(cand.reference, later))
+
+    def clean(self, lo: float = -math.inf, hi: float = math.inf) -> list[_Candidate]:
+        return [c for c in self.items if lo - 1e-9 <= c.time <= hi + 1e-9 and self.is_clean(c)]
+
+    def pick(self, target: float, lo: float, hi: float) -> _Candidate | None:
+        """The sharpest clean candidate among those nearest ``target`` inside [lo, hi] (nearest
+        clean one anywhere if none inside; None when no candidate is clean)."""
+        pool = self.clean(lo, hi) or self.clean()
+        if not pool:
+            return None
+        near = sorted(pool, key=lambda c: abs(c.time - target))[:CANDIDATE_WINDOW]
+        return max(near, key=lambda c: c.look.sharpness)
+
+
+class _Picker:
+    """State of one pass: scenes found, frames chosen and held back until their scene is known."""
+
+    def __init__(self, source: VideoSource, config: SamplingConfig, stream: "FrameStream",
+                 detection: Detection, start: float):
+        self.source, self.config, self.stream = source, config, stream
+        self.hybrid = config.strategy == "hybrid"
+        self.screen = detection.preset == "screen"
+        self.buffer = _SceneBuffer()
+        self.scene_start = start
+        self.emitted: set[int] = set()
+        self.emitted_times: list[float] = []
+        self.last_emitted: float | None = None
+        self.pending: list[tuple[float, _Candidate]] = []
+        self.sent: _Candidate | None = None
+        """The last frame actually yielded (for the repeat check)."""
+        self.latest: _Candidate | None = None
+        """The latest frame chosen so far."""
+
+    def emit(self, cand: _Candidate) -> None:
+        self.emitted.add(cand.raw.index)
+        bisect.insort(self.emitted_times, cand.time)
+        self.last_emitted = max(self.last_emitted if self.last_emitted is not None else cand.time, cand.time)
+        self.buffer.drop_through(cand.time)
+        if self.latest is None or cand.time > self.latest.time:
+            self.latest = cand
+        bisect.insort(self.pending, (cand.time, cand), key=lambda item: item[0])
+
+    def flush(self, before: float) -> Iterator[Frame]:
+        starts = [sc.start for sc in self.stream.scenes] + [self.scene_start]
+        while self.pending and self.pending[0][0] < before:
+            t, cand = self.pending.pop(0)
+            if self.sent is not None and same_picture(cand.look, self.sent.look):
+                self.stream.repeats.append(RepeatNote(time=t, same_as=self.sent.time))
+                continue
+            self.sent = cand
+            yield Frame(time=t, index=cand.raw.index, image=self.source.to_image(cand.raw.frame, self.config.max_side),
+                        scene=max(0, bisect.bisect_right(starts, t + 1e-9) - 1))
+
+    def has_frame(self, lo: float, hi: float) -> bool:
+        i = bisect.bisect_left(self.emitted_times, lo - 1e-9)
+        return i < len(self.emitted_times) and self.emitted_times[i] < hi - 1e-9
+
+    def finish(self, scene_end: float) -> None:
+        """Close the current scene at ``scene_end``: give it its representative if it needs one."""
+        start = self.scene_start
+        length = max(scene_end - start, 1e-6)
+        if self.screen:  # the last state of a slide: every reveal on it
+            target, lo, hi = scene_end, start + length / 2, scene_end
+        else:
+            target, lo, hi = start + length / 2, start + length / 4, scene_end - length / 4
+        if not (self.hybrid and self.has_frame(start, scene_end)):
+            cand = self.buffer.pick(target, lo, hi)
+            if cand is not None and cand.raw.index not in self.emitted:
+                self.emit(cand)
+        elif self.screen and self.latest is not None:
+            # a slide that already has a frame still gets its last state when that differs
+            cand = self.buffer.pick(target, lo, hi)
+            if (cand is not None and cand.raw.index not in self.emitted and cand.time > self.latest.time
+                    and not same_picture(cand.look, self.latest.look)):
+                self.emit(cand)
+        self.stream.scenes.append(Scene(len(self.stream.scenes), start, scene_end))
+        self.scene_start = scene_end
+
+    def cut(self, cut_time: float) -> None:
+        if cut_time <= self.scene_start + 1e-6:
+            return
+        nxt = self.buffer.split(cut_time)
+        self.finish(cut_time)
+        self.buffer = nxt
+
+
+def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: "FrameStream",
+               progress: Progress | None) -> Iterator[Frame]:
+    """One decoding pass: detect cuts, keep candidates, emit frames (see the module docstring).
+
+    The candidates held are those since the last cut or emission, thinned to a fixed number, so
+    memory does not grow with the length of the video.
+    """
+    from scenedetect import FrameTimecode
+    from scenedetect.common import Timecode
+
+    info = source.info
+    detection = choose_detection(config, source, start, end)
+    stream.preset_used, stream.preset_reason = detection.preset, detection.reason
+    detector = detection.detector
+    picker = _Picker(source, config, stream, detection, start)
+    hybrid = picker.hybrid
+    stop_at = min(end, info.duration) if math.isfinite(end) else info.duration
+    total = stop_at - start
+    tb = source.time_base
+    first_pts = int(round(info.start_time / float(tb))) if tb else 0
+    frame_step = 1.0 / info.fps if info.fps else 0.0
+    times = source.frame_times
+    fps = frame_rate(max(1e-3, info.fps))
+    rotation = info.rotation
+    opening_until = start + min(OPENING_WINDOW, config.max_gap / 2)
+    opening_done = not hybrid
+    settle = min(FADE_SETTLE, config.max_gap / 4)
+    # Frames are held back briefly: a detector may report a cut a few frames late, and a frame's
+    # scene is known only once every cut before it has been reported.
+    lag = (detector.event_buffer_length + 2) * frame_step
+
+    def timecode(raw: RawFrame) -> FrameTimecode:
+        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
+        return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps)
+
+    def detector_input(raw: RawFrame, small: np.ndarray) -> np.ndarray:
+        if not detection.pyscenedetect_input:
+            return small
+        image = pyscenedetect_frame(raw.frame.to_ndarray(format="bgr24"))
+        return np.ascontiguousarray(np.rot90(image, k=-rotation // 90)) if rotation else image
+
+    def open_with(cand: _Candidate | None) -> None:
+        nonlocal opening_done
+        opening_done = True
+        if cand is not None:
+            picker.emit(cand)
+
+    last: _Candidate | None = None
+    last_raw: RawFrame | None = None
+    for raw in source.iter_raw(start, end if math.isfinite(end) else None):
+        small = source.small_bgr(raw.frame, DETECT_WIDTH)
+        for cut in detector.process_frame(timecode(raw), detector_input(raw, small)):
+            if not opening_done:
+                open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
+            picker.cut(float(cut.seconds))
+        due = False
+        if hybrid and opening_done:
+            following = times[raw.index + 1] if raw.index + 1 < len(times) else raw.time + frame_step
+            since = picker.last_emitted if picker.last_emitted is not None else start
+            due = following - since > config.max_gap + 1e-9
+        opening = not opening_done
+        candidate = None
+        if picker.buffer.wants(raw.time) or due or opening:
+            candidate = _Candidate(raw, look(small))
+            picker.buffer.offer(candidate, force=due or opening)
+        if opening and raw.time >= opening_until - 1e-9:
+            # the opening frame: the first clean one, once later frames show it is not fading in
+            first = min(picker.buffer.clean(hi=raw.time - settle), key=lambda c: c.time, default=None)
+            if first is not None or raw.time - start > config.max_gap:
+                open_with(first)
+        elif due:
+            # the next frame would be too far from the last one emitted: emit one now, the
+            # sharpest clean candidate of the second half of the gap
+            lo = (picker.last_emitted if picker.last_emitted is not None else start) + config.max_gap / 2
+            pool = picker.buffer.clean(lo, raw.time - settle)
+            if pool:
+                chosen = max(sorted(pool, key=lambda c: raw.time - c.time)[:CANDIDATE_WINDOW],
+                             key=lambda c: c.look.sharpness)
+                if chosen.raw.index not in picker.emitted:
+                    picker.emit(chosen)
+        last_raw, last = raw, candidate
+        yield from picker.flush(raw.time - lag)
+        if progress:
+            progress(raw.time - start, total)
+
+    if last_raw is None:
+        return
+    if last is None or last.raw is not last_raw:
+        last = _Candidate(last_raw, look(source.small_bgr(last_raw.frame, DETECT_WIDTH)))
+    stop = min(last_raw.time + frame_step, stop_at) if frame_step else stop_at
+    stop = max(stop, stop_at if last_raw.time >= stop_at - 2 * frame_step else stop)
+    for cut in detector.post_process(timecode(last_raw)):
+        cut_time = float(cut.seconds)
+        if picker.scene_start + 1e-6 < cut_time < stop:
+            picker.cut(cut_time)
+    if not opening_done:
+        open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
+    if hybrid:
+        picker.buffer.offer(last, force=True)
+    picker.finish(stop)
+    closing = _closing(picker) if hybrid else None
+    if closing is not None and closing.raw.index not in picker.emitted:
+        picker.emit(closing)  # the closing frame
+    yield from picker.flush(math.inf)
+
+
+def _closing(picker: _Picker) -> _Candidate | None:
+    """The last clean frame after the last one emitted (the final frame unless it is faded)."""
+    after = picker.last_emitted if picker.last_emitted is not None else -math.inf
+    pool = [c for c in picker.buffer.clean() if c.time > after + 1e-9]
+    return max(pool, key=lambda c: c.time, default=None)
