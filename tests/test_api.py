@@ -1,7 +1,8 @@
 """The public API: pinned, importable, and the README's library example works."""
 
-import videovision as vv
 from media import DEMO
+
+import videovision as vv
 
 EXPECTED = {
     "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",

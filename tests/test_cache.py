@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from videovision.defaults import CACHE_MAX_BYTES as DEFAULT_MAX_BYTES
+from videovision.errors import CacheError, VideoOpenError
 from videovision.store import (
     ENV_CACHE_DIR,
     MIGRATIONS,
@@ -30,7 +31,6 @@ from videovision.store import (
 )
 from videovision.store import request_key as _request_key
 from videovision.store.keys import DIGEST_FULL_BELOW, digest_ranges
-from videovision.errors import CacheError, VideoOpenError
 from videovision.types import ChatResult, PackedImage, Usage
 
 MiB = 1024 * 1024
@@ -421,7 +421,7 @@ def test_threads_share_one_cache(cache):
                 put_frames(cache, f"t{t}-{n}", [({"n": n}, IMAGE_A)])
                 log(cache, f"thread-{t}", n)
                 assert get_frames(cache, f"t{t}-{n}") == [({"n": n}, IMAGE_A)]
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]

@@ -7,8 +7,8 @@ import threading
 from dataclasses import replace
 
 import pytest
-
 from media import DEMO
+
 from videovision import defaults
 from videovision.errors import AuthenticationError, ConfigError, ServerError
 from videovision.packing import Budget, PackConfig

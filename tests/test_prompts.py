@@ -3,6 +3,7 @@
 import pytest
 
 from videovision.errors import ConfigError
+from videovision.models import resolve_model
 from videovision.packing import PROVIDERS
 from videovision.prompts import (
     PromptOptions,
@@ -10,7 +11,6 @@ from videovision.prompts import (
     build_request,
     default_output_tokens,
 )
-from videovision.models import resolve_model
 from videovision.types import PackedImage, VideoInfo
 
 INFO = VideoInfo(path="v.mp4", duration=125.0, width=640, height=360, coded_width=640, coded_height=360, rotation=0,

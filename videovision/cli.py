@@ -17,7 +17,8 @@ import threading
 import time
 import traceback
 import warnings
-from typing import Any, Callable, Sequence, get_args
+from collections.abc import Callable, Sequence
+from typing import Any, get_args
 
 from . import __version__, defaults
 from .errors import ConfigError, VideovisionError
@@ -30,7 +31,7 @@ PROG = "videovision"
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit code 2."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -270,8 +271,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
             cache.close()
     _print_plan(plan, args.json)
     if args.request_json:
-        from .export import atomic_write_text
         from pathlib import Path
+
+        from .export import atomic_write_text
 
         bodies = [r.body for r in plan.requests if r.body is not None]
         payload = bodies[0] if len(bodies) == 1 else bodies
@@ -294,7 +296,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
 
     cache = _open_cache(args)
     try:
-        config, plan = _plan(args, task, questions, cache=cache)
+        _, plan = _plan(args, task, questions, cache=cache)
         if args.dry_run:
             _print_plan(plan, args.json)
             return None, False
@@ -303,7 +305,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
         client_config = ClientConfig.from_env(**overrides)
         client = OpenAIChatClient(client_config)
         streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
-        on_text = (lambda text: (sys.stdout.write(text), sys.stdout.flush())) if streaming else None
+        on_text = _write_through if streaming else None
         result = run_plan(plan, client, cache=cache, on_text=on_text)
         streamed = streaming and result.cache_hits == 0
         if streamed:
@@ -312,6 +314,11 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
     finally:
         if cache is not None:
             cache.close()
+
+
+def _write_through(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -377,6 +384,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
         text = chapters_text(result.chapters, markdown=args.markdown)
     if args.output:
         from pathlib import Path
+
         from .export import atomic_write_text
 
         try:
@@ -403,7 +411,6 @@ def _footer(result) -> None:
 
 def cmd_log(args: argparse.Namespace) -> int:
     from .render import dumps
-
     from .types import SCHEMA_VERSION
 
     cache = _open_cache(args)
@@ -478,10 +485,10 @@ def _extend_tasks(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Understand recorded video with vision language models.")
+    parser: argparse.ArgumentParser = _Parser(prog=PROG, description="Understand recorded video with vision language models.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log what happens, requests included (images elided, never the key)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub: Any = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("frames", help="extract keyframes with exact timestamps", parents=[_verbose_parent()],

@@ -17,9 +17,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -73,7 +73,7 @@ def draw_label(image_rgb: np.ndarray, text: str, *, scale: float | None = None) 
     out = image_rgb.copy()
     h, w = out.shape[:2]
     scale = scale or max(0.35, min(w, h) / 400)
-    thick = max(1, int(round(scale * 2)))
+    thick = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     pad = max(2, int(th * 0.3))
     y1 = h - 1
@@ -89,7 +89,7 @@ class ContactSheet:
     def __init__(self, out_dir: Path, aspect: float):
         self.out_dir = out_dir
         self.thumb_w = SHEET_THUMB_WIDTH
-        self.thumb_h = max(16, int(round(SHEET_THUMB_WIDTH / max(aspect, 0.1))))
+        self.thumb_h = max(16, round(SHEET_THUMB_WIDTH / max(aspect, 0.1)))
         self.pending: list[np.ndarray] = []
         self.files: list[str] = []
 
@@ -168,7 +168,7 @@ def export_frames(
     out_dir: str | os.PathLike,
     *,
     scenes: Iterable[Scene] | None = None,
-    extra: "dict | Callable[[], dict] | None" = None,
+    extra: dict | Callable[[], dict] | None = None,
     quality: int = JPEG_QUALITY,
 ) -> ExportResult:
     """Write frames as JPEGs named by timestamp, contact sheets and ``frames.json``.

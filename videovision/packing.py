@@ -18,20 +18,22 @@ Only encoded images (a few tens of KB each) are held, never decoded frames.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence, get_args
+from typing import get_args
 
 import cv2
 import numpy as np
 
 from . import defaults
-from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
 from .errors import BudgetError, ConfigError
 from .export import draw_label, encode_image
+from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
 from .sampling import dhash, hamming
 from .timecode import format_time, time_label
 from .types import Detail, DroppedFrame, Frame, ImageFormat, PackedImage
@@ -256,7 +258,9 @@ def _compose_grid(cells: Sequence[_Prepared], grid: tuple[int, int], cell: tuple
     canvas = np.zeros((used_rows * ch, cols * cw, 3), np.uint8)
     for i, item in enumerate(cells):
         r, c = divmod(i, cols)
-        img = cv2.cvtColor(cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        decoded = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR)
+        assert decoded is not None  # we encoded it a moment ago
+        img = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
         canvas[r * ch : (r + 1) * ch, c * cw : (c + 1) * cw] = img
     data = encode_image(canvas, config.image_format, config.quality)
     w, h = canvas.shape[1], canvas.shape[0]
@@ -314,11 +318,11 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     alive = list(range(n))
     # 1. near-duplicates of their predecessor, closest first
     pairs = []
-    for a, b in zip(alive, alive[1:]):
+    for a, b in itertools.pairwise(alive):
         d = hamming(items[a].hash, items[b].hash)
         if d <= dup_distance:
             pairs.append((d, b, a))
-    for d, b, a in sorted(pairs):
+    for _, b, a in sorted(pairs):
         if len(alive) <= keep:
             break
         if b in alive and a in alive:
@@ -331,10 +335,11 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     chosen: list[int] = []
     scenes: dict[int, list[int]] = {}
     for pos, i in enumerate(alive):
-        if items[i].scene is not None:
-            scenes.setdefault(items[i].scene, []).append(pos)
+        scene = items[i].scene
+        if scene is not None:
+            scenes.setdefault(scene, []).append(pos)
     reps = []
-    for scene, members in scenes.items():
+    for members in scenes.values():
         mid = (times[members[0]] + times[members[-1]]) / 2
         reps.append(min(members, key=lambda p: abs(times[p] - mid)))
     reps = _merge_similar_neighbours(sorted(reps), [items[i] for i in alive], keep)
@@ -382,8 +387,12 @@ def _merge_similar_neighbours(reps: list[int], items: Sequence[_Prepared], keep:
     if len(reps) <= keep or any(items[p].colours is None for p in reps):
         return reps
 
+    colours = [items[p].colours for p in range(len(items))]
+
     def distance(a: int, b: int) -> float:
-        return float(np.mean(np.abs(items[a].colours - items[b].colours)))
+        ca, cb = colours[a], colours[b]
+        assert ca is not None and cb is not None
+        return float(np.mean(np.abs(ca - cb)))
 
     gaps = [distance(reps[i], reps[i + 1]) for i in range(len(reps) - 1)]
     while len(reps) > keep and gaps and min(gaps) < LOOK_ALIKE:
@@ -496,6 +505,7 @@ def pack(frames: Iterable[Frame], config: PackConfig) -> Packing:
         raise BudgetError("no frames to pack")
     per = config.grid[0] * config.grid[1] if config.grid else 1
     if config.grid is not None:
+        assert cell is not None  # set with the first frame of a grid
         probe_w, probe_h = cell[0] * config.grid[1], cell[1] * config.grid[0]
     else:
         probe_w, probe_h = prepared[0].width, prepared[0].height
@@ -515,10 +525,12 @@ def pack(frames: Iterable[Frame], config: PackConfig) -> Packing:
     kept, reasons = choose(prepared, keep_frames)
     dropped = tuple(DroppedFrame(prepared[i].time, r) for i, r in sorted(reasons.items(), key=lambda kv: prepared[kv[0]].time))
     kept_items = [prepared[i] for i in kept]
-    if config.grid is None:
+    if config.grid is None or cell is None:
         images = tuple(_to_packed(p, config, spec) for p in kept_items)
     else:
-        images = tuple(_compose_grid(kept_items[i : i + per], config.grid, cell, config, spec) for i in range(0, len(kept_items), per))
+        grid, size = config.grid, cell
+        images = tuple(_compose_grid(kept_items[i : i + per], grid, size, config, spec)
+                       for i in range(0, len(kept_items), per))
     requests = split_requests(images, config.limits, per_request_cap(images, config, spec))
     return Packing(
         model=config.model, detail=config.detail, images=images, dropped=dropped, requests=requests,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from . import defaults
 from .errors import ConfigError
@@ -243,17 +243,18 @@ def parse_chapters(text: str, check: TimeCheck, scenes: Sequence[Scene] = (), sn
     cuts = sorted(s.start for s in scenes if s.start > 0)
     starts: list[tuple[float, str, str]] = []
     rejected: list[str] = []
-    for t, title, summary in sorted(raw):
-        if not check.in_video(t) or t >= check.duration:
-            rejected.append(time_label(t))
+    for cited, title, summary in sorted(raw):
+        if not check.in_video(cited) or cited >= check.duration:
+            rejected.append(time_label(cited))
             continue
+        start = cited
         if cuts:
-            near = min(cuts, key=lambda c: abs(c - t))
-            if abs(near - t) <= snap:
-                t = near
-        if starts and abs(starts[-1][0] - t) < 1e-6:
+            near = min(cuts, key=lambda c: abs(c - cited))
+            if abs(near - cited) <= snap:
+                start = near
+        if starts and abs(starts[-1][0] - start) < 1e-6:
             continue
-        starts.append((t, title or f"Chapter {len(starts) + 1}", summary))
+        starts.append((start, title or f"Chapter {len(starts) + 1}", summary))
     if starts and starts[0][0] > 0:
         t, title, summary = starts[0]
         starts[0] = (0.0, title, summary)

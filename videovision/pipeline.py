@@ -18,9 +18,9 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
 
 from . import __version__, defaults
 from .client import ChatClient
@@ -37,8 +37,8 @@ from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item
 from .types import (
     SCHEMA_VERSION,
     Answer,
-    ChatResult,
     Chapters,
+    ChatResult,
     DroppedFrame,
     PackedImage,
     SamplingConfig,
@@ -243,8 +243,9 @@ def auto_max_gap(duration: float, max_frames: int | None, start: float | None, e
 
 def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
     """The config with every "model default" and automatic choice made explicit."""
-    prompt = replace(config.prompt, max_output_tokens=config.prompt.output_tokens(spec))
-    pack_config = replace(config.pack, expected_output_tokens=prompt.max_output_tokens)
+    output_tokens = config.prompt.output_tokens(spec)
+    prompt = replace(config.prompt, max_output_tokens=output_tokens)
+    pack_config = replace(config.pack, expected_output_tokens=output_tokens)
     sampling = config.sampling
     if sampling.strategy == "hybrid" and config.auto_gap:
         gap = auto_max_gap(info.duration, pack_config.budget.max_frames, sampling.start, sampling.end)

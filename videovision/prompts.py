@@ -10,8 +10,9 @@ wire format). Long videos use :func:`build_reduce_request` over the per-chunk re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence, get_args
+from typing import get_args
 
 from . import defaults
 from .errors import ConfigError
@@ -253,9 +254,9 @@ def build_request(
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
-    content = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
+    content: list[dict] = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
     content += image_parts(images, detail, limits)
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
+    messages: list[dict] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
 
 

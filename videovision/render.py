@@ -6,7 +6,7 @@ Renderers take typed results and return strings; they never print.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from .timecode import format_time, time_label
 from .types import Answer, Chapters, Moment, Summary

@@ -35,7 +35,7 @@ def parse_time(value: str | float | int) -> float:
             hours = int(match.group("h") or 0)
             minutes = int(match.group("m"))
             secs = float(match.group("s"))
-            if minutes >= 60 and match.group("h") is not None or secs >= 60:
+            if (minutes >= 60 and match.group("h") is not None) or secs >= 60:
                 raise ConfigError(f"invalid time {text!r}: minutes and seconds must be below 60")
             seconds = hours * 3600 + minutes * 60 + secs
         else:

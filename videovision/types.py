@@ -204,7 +204,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
 
 
@@ -223,7 +223,7 @@ class ChatResult:
 @dataclass(frozen=True)
 class Summary:
     text: str
-    moments: tuple["Moment", ...] = ()
+    moments: tuple[Moment, ...] = ()
     """Times the summary cites, checked against the frames sent."""
     rejected: tuple[str, ...] = ()
 

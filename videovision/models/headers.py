@@ -8,6 +8,7 @@ import base64
 import binascii
 import re
 from urllib.parse import unquote_to_bytes
+
 # ---------------------------------------------------------------------------------------------------
 # Image sizes from headers (never decode pixels, never count base64 as text)
 # ---------------------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def data_url_image_size(url: str) -> tuple[int, int] | None:
     for limit in (*_DATA_URL_PREFIXES, None):      # the header is near the start: decode a prefix first
         whole = limit is None or limit >= length
         try:
-            data = binascii.a2b_base64(url[start:] if whole else url[start:start + limit])  # limits: multiples of 4
+            data = binascii.a2b_base64(url[start:] if limit is None or whole else url[start:start + limit])  # limits: multiples of 4
         except binascii.Error:
             return None
         size = image_size(data)

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from ..errors import ConfigError
 from .spec import DEFAULT_MODEL, DETAILS, ModelSpec, is_whole, resolve_model
+
 _FLOAT_GUARD = 1e-9
 
 

@@ -15,9 +15,10 @@ import math
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from ..errors import ConfigError
 
@@ -256,9 +257,9 @@ def lookup(normalized: str) -> ModelSpec | None:
     with _REGISTRY_LOCK:
         best: ModelSpec | None = None
         for key, spec in _REGISTRY.items():
-            if normalized == key or normalized.startswith(key + "-"):
-                if best is None or len(key) > len(best.name):
-                    best = spec
+            matches = normalized == key or normalized.startswith(key + "-")
+            if matches and (best is None or len(key) > len(best.name)):
+                best = spec
         return best
 
 

@@ -15,9 +15,10 @@ import re
 import tempfile
 import threading
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .headers import data_url_image_size
 from .images import image_tokens, max_image_tokens

@@ -124,7 +124,7 @@ class FrameStore:
             conn.executemany("INSERT INTO frame_items (set_key, position, meta_json, sha256) VALUES (?, ?, ?, ?)",
                              rows)
 
-    def file_digest(self, path: str | Path) -> str:
+    def file_digest(self, path: str | os.PathLike) -> str:
         """:func:`~videovision.store.keys.file_digest`, remembered per (path, size, mtime, inode, device).
 
         A file whose mtime is within :data:`DIGEST_RACY_WINDOW_S` of now is hashed but not remembered.

@@ -154,7 +154,7 @@ def digest_ranges(size: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def file_digest(path: str | Path) -> str:
+def file_digest(path: str | os.PathLike) -> str:
     """A SHA-256 content digest of a (video) file, fast for big files.
 
     Files below :data:`DIGEST_FULL_BELOW` (64 MiB): the plain SHA-256 of every byte (same as

@@ -116,4 +116,5 @@ class RunLog:
         where, params = ("WHERE run_id = ?", (run_id, limit)) if run_id is not None else ("", (limit,))
         with self.db.read("reading the log") as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM log {where} ORDER BY id DESC LIMIT ?", params).fetchall()
-        return [LogEntry(*r[:12], bool(r[12]), r[13], r[14]) for r in rows]
+        return [LogEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]), r[13],
+                         r[14]) for r in rows]
