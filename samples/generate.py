@@ -745,6 +745,7 @@ def generate_clip(
         "fades": fades_info,
         "faded_frames": [i for i in range(n) if alpha[i] < 1],
         "black_frames": [i for i in range(n) if alpha[i] < BLACK_ALPHA],
+        "fade_alpha": {str(i): round(float(alpha[i]), 4) for i in range(n) if alpha[i] < 1},
         "truncated": False,
         "truncate_fraction": None,
         "size_bytes": size_full,
