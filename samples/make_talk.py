@@ -9,6 +9,9 @@ track (language ``eng``, default) whose cues match the speech. ``talk.srt`` is t
 sidecar file. ``talk.mp4.json`` records when each line is spoken (voice onset and offset measured
 on the waveform, seconds from the first video frame), who speaks it, and the slide times.
 
+``write_tone_clip`` makes test and benchmark media of any length quickly: a tiny black video and
+1 kHz beeps at known times over faint noise (streamed, so an hour costs no memory).
+
 Making the speech needs Debian's ``espeak-ng`` (``apt-get install -y espeak-ng``); everything else
 is PyAV, numpy, OpenCV and pysubs2. Tests never run espeak-ng: they remux the committed sample's
 audio into variants (other containers, subtitle codecs, delayed streams) with ``write_talk`` and
@@ -18,16 +21,17 @@ audio into variants (other containers, subtitle codecs, delayed streams) with ``
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
 
 import av
 import cv2
@@ -35,15 +39,15 @@ import numpy as np
 import pysubs2
 
 __all__ = [
+    "LINES",
     "SAMPLE_RATE",
     "SUBTITLE_CODECS",
     "Cue",
-    "LINES",
+    "load_ground_truth",
     "read_pcm",
     "synthesize",
-    "write_talk",
     "write_sidecar",
-    "load_ground_truth",
+    "write_talk",
 ]
 
 SAMPLES_DIR = Path(__file__).resolve().parent
@@ -287,6 +291,77 @@ def write_sidecar(path: str | Path, cues: Sequence[Cue], *, speakers: bool = Fal
             )
         )
     subs.save(str(path))
+
+
+def write_tone_clip(
+    path: str | Path,
+    *,
+    duration: float,
+    tones: Sequence[float],
+    tone_seconds: float = 0.3,
+    rate: int = 48000,
+    channels: int = 2,
+    video_start: float = 0.0,
+    audio_start: float = 0.0,
+    video: bool = True,
+    fps: int = 1,
+) -> None:
+    """A clip with beeps at known times: ``tones`` are seconds from the first video frame.
+
+    Args:
+        path: ``.mp4`` / ``.mkv`` / ``.m4a`` ...
+        duration: seconds of audio (and of video).
+        tones: beep start times on the video timeline.
+        tone_seconds: length of each beep.
+        rate: audio sample rate.
+        channels: 1 or 2.
+        video_start: container time of the first video frame.
+        audio_start: container time of the first audio sample.
+        video: False writes audio only.
+        fps: video frame rate (a 64x64 black picture).
+    """
+    layout = "stereo" if channels == 2 else "mono"
+    rng = np.random.default_rng(0)
+    ordered = sorted(tones)
+    with av.open(str(path), "w") as out:
+        vstream = None
+        if video:
+            vstream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+            vstream.width, vstream.height, vstream.pix_fmt = 64, 64, "yuv420p"
+            vstream.codec_context.time_base = Fraction(1, 1000)
+        astream = out.add_stream("aac", rate=rate, layout=layout)
+        if vstream is not None:
+            black = np.zeros((64, 64, 3), np.uint8)
+            for i in range(int(np.ceil(duration * fps))):
+                frame = av.VideoFrame.from_ndarray(black, format="rgb24")
+                frame.pts = round((video_start + i / fps) * 1000)
+                frame.time_base = Fraction(1, 1000)
+                for packet in vstream.encode(frame):
+                    out.mux(packet)
+            for packet in vstream.encode():
+                out.mux(packet)
+        block = 4096
+        total = int(duration * rate)
+        offset = audio_start - video_start  # audio sample 0 on the video timeline
+        for begin in range(0, total, block):
+            count = min(block, total - begin)
+            t = offset + (begin + np.arange(count)) / rate
+            signal = rng.normal(0.0, 0.003, count).astype(np.float32)
+            low = bisect.bisect_left(ordered, t[0] - tone_seconds)
+            for t0 in ordered[low:]:
+                if t0 > t[-1]:
+                    break
+                mask = (t >= t0) & (t < t0 + tone_seconds)
+                signal[mask] += 0.5 * np.sin(2 * np.pi * 1000 * (t[mask] - t0)).astype(np.float32)
+            planes = np.repeat(signal[None, :], channels, axis=0)
+            frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=layout)
+            frame.sample_rate = rate
+            frame.pts = round(audio_start * rate) + begin
+            frame.time_base = Fraction(1, rate)
+            for packet in astream.encode(frame):
+                out.mux(packet)
+        for packet in astream.encode():
+            out.mux(packet)
 
 
 def load_ground_truth(path: str | Path = SAMPLES_DIR / "talk.mp4") -> tuple[dict, list[Cue]]:

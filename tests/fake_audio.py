@@ -34,24 +34,24 @@ import math
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any, Callable
+from typing import Any
 
 import av
 import numpy as np
-
 from fakeserver import ErrorReply, FakeOpenAIServer, RequestHandler
 
 __all__ = [
-    "AUDIO_PATH",
-    "MAX_AUDIO_BYTES",
     "AUDIO_EXTENSIONS",
-    "AUDIO_RESPONSE_FORMATS",
     "AUDIO_FAULTS",
-    "AudioUpload",
+    "AUDIO_PATH",
+    "AUDIO_RESPONSE_FORMATS",
+    "MAX_AUDIO_BYTES",
     "AudioEndpoint",
+    "AudioUpload",
     "install_audio",
     "voiced_segments",
 ]

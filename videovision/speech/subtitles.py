@@ -45,8 +45,9 @@ __all__ = [
 
 log = logging.getLogger("videovision.speech")
 
-TEXT_SUBTITLE_CODECS = frozenset({"subrip", "srt", "mov_text", "webvtt", "ass", "ssa", "text"})
-"""Embedded subtitle codecs that carry text (bitmap tracks such as PGS or DVD are skipped)."""
+TEXT_SUBTITLE_CODECS = frozenset({"subrip", "mov_text", "webvtt", "ass", "ssa", "text"})
+"""Embedded subtitle codecs known to carry text; any codec FFmpeg flags as a text subtitle is read
+too (bitmap tracks such as PGS or DVD subtitles are skipped)."""
 SUBTITLE_FILE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa")
 """Sidecar extensions, in order of preference."""
 TRANSCRIPT_FILE_EXTENSION = ".json"
@@ -125,8 +126,11 @@ class SubtitleTrack:
 def _tracks(container: av.container.InputContainer) -> tuple[SubtitleTrack, ...]:
     tracks = []
     for stream in container.streams.subtitles:
-        codec = stream.codec_context.name if stream.codec_context is not None else ""
-        if codec not in TEXT_SUBTITLE_CODECS:
+        decoder = stream.codec_context.codec if stream.codec_context is not None else None
+        if decoder is None:
+            continue
+        codec = decoder.canonical_name  # "subrip", where the decoder's own name is "srt"
+        if codec not in TEXT_SUBTITLE_CODECS and not decoder.text_sub:
             continue
         metadata = dict(stream.metadata or {})
         language = metadata.get("language")
@@ -246,7 +250,7 @@ def _decode_track(container: av.container.InputContainer, stream: av.stream.Stre
                 cues.append((start, end, bytes(line).decode("utf-8", "replace"), payload))
     events = _ass_events([line for _, _, line, _ in cues])
     segments = []
-    voices = stream.codec_context.name == "webvtt"
+    voices = stream.codec_context.codec.canonical_name == "webvtt"
     for i, ((start, end, _, payload), event) in enumerate(zip(cues, events)):
         if end is None:
             following = cues[i + 1][0] if i + 1 < len(cues) else start + DEFAULT_CUE_SECONDS
