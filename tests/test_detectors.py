@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from media import DEMO, generate
+
 from videovision import ConfigError, SamplingConfig, open_video, sample
 from videovision.sampling import DETECTORS, make_detector, pyscenedetect_defaults
 from videovision.sampling.detectors import DETECTOR_CLASSES, THRESHOLD_ARGUMENT, min_scene_frames

@@ -5,10 +5,11 @@ black or mid-fade frame picked."""
 from __future__ import annotations
 
 import bisect
+import itertools
 
 import pytest
-
 from media import generate
+
 from videovision import SamplingConfig, open_video, sample
 from videovision.sampling import dhash, hamming
 from videovision.sampling.pictures import look, same_picture
@@ -68,7 +69,7 @@ def test_pyscenedetect_defaults_miss_the_slides_the_screen_preset_finds(screen):
 
 def test_one_frame_per_slide_showing_its_last_state(screen):
     path, gt = screen
-    frames, stream = run(path, strategy="scenes")
+    frames, _stream = run(path, strategy="scenes")
     assert [slide_state(gt, f.time)[0] for f in frames] == list(range(len(gt["slides"])))
     for f in frames:
         k, shown = slide_state(gt, f.time)
@@ -89,7 +90,7 @@ def test_hybrid_sends_repeats_as_notes_and_covers_every_state(screen):
     assert {slide_state(gt, f.time)[0] for f in frames} == set(range(len(gt["slides"])))
     with open_video(path) as video:  # consecutive frames sent always differ
         looks = [look(video.small_bgr(raw.frame, 320)) for raw in video.iter_raw() if raw.time in sent]
-    assert not any(same_picture(a, b) for a, b in zip(looks, looks[1:]))
+    assert not any(same_picture(a, b) for a, b in itertools.pairwise(looks))
 
 
 def test_dedup_drops_repeats_only_and_says_of_what(screen):
@@ -105,7 +106,7 @@ def test_dedup_drops_repeats_only_and_says_of_what(screen):
     assert stream.duplicates_dropped == len(stream.duplicates) > 0
     # the old rule (64-bit difference hash against the last kept frame) cannot tell these slides apart
     hashes = [dhash(f.image) for f in frames]
-    assert any(hamming(a, b) <= 6 for a, b in zip(hashes, hashes[1:]))
+    assert any(hamming(a, b) <= 6 for a, b in itertools.pairwise(hashes))
 
 
 def test_dedup_threshold_reaches_the_check(screen):
@@ -118,7 +119,7 @@ def test_dedup_threshold_reaches_the_check(screen):
 @pytest.mark.parametrize("strategy, max_gap", [("scenes", 10.0), ("hybrid", 2.0), ("hybrid", 0.5)])
 def test_no_black_or_mid_fade_frames(fades, strategy, max_gap):
     path, gt = fades
-    frames, stream = run(path, strategy=strategy, max_gap=max_gap)
+    frames, _stream = run(path, strategy=strategy, max_gap=max_gap)
     alpha = {int(k): v for k, v in gt["fade_alpha"].items()}
     assert frames
     for f in frames:

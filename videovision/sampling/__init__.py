@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, get_args
+from typing import get_args
 
 import numpy as np
 

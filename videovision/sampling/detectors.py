@@ -96,7 +96,7 @@ def pyscenedetect_defaults(name: DetectorName) -> dict[str, object]:
 
 def min_scene_frames(seconds: float, fps: float) -> int:
     """``min_scene_len`` in frames: seconds x frame rate rounded to the nearest frame (halves up)."""
-    return int(math.floor(seconds * fps + 0.5))
+    return math.floor(seconds * fps + 0.5)
 
 
 def frame_rate(fps: float) -> Fraction:
@@ -169,7 +169,7 @@ class ScreenDetector(SceneDetector):
 
     @property
     def event_buffer_length(self) -> int:
-        return int(math.ceil((SCREEN_MAX_SETTLE + SCREEN_SETTLE) * self._fps)) + 2
+        return math.ceil((SCREEN_MAX_SETTLE + SCREEN_SETTLE) * self._fps) + 2
 
     def process_frame(self, timecode: FrameTimecode, frame_img: np.ndarray) -> list[FrameTimecode]:
         cur = _grey_copy(frame_img, SCREEN_WIDTH)
@@ -224,7 +224,7 @@ class ScreenDetector(SceneDetector):
 
 def _grey_copy(bgr: np.ndarray, width: int) -> np.ndarray:
     g = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
-    h = max(1, int(round(g.shape[0] * width / max(1, g.shape[1]))))
+    h = max(1, round(g.shape[0] * width / max(1, g.shape[1])))
     return cv2.resize(g, (width, h), interpolation=cv2.INTER_AREA)
 
 
@@ -249,7 +249,7 @@ class Detection:
     """Feed full-size frames downscaled as PySceneDetect does (parity) rather than the fast copy."""
 
 
-def measure_motion(source: "VideoSource", start: float, end: float) -> float:
+def measure_motion(source: VideoSource, start: float, end: float) -> float:
     """Median percent of pixels that change over ``MOTION_SPAN`` seconds at ``MOTION_PROBES`` places."""
     span = end - start
     pairs = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
@@ -266,7 +266,7 @@ def measure_motion(source: "VideoSource", start: float, end: float) -> float:
     return float(np.median(values)) if values else 0.0
 
 
-def choose_detection(config: SamplingConfig, source: "VideoSource", start: float, end: float) -> Detection:
+def choose_detection(config: SamplingConfig, source: VideoSource, start: float, end: float) -> Detection:
     """Pick the detector for ``config`` (see the module docstring).
 
     Raises:

@@ -55,7 +55,7 @@ DEDUP_MEMORY = 256
 def grey(image: np.ndarray, width: int, *, bgr: bool = False) -> np.ndarray:
     """A small grey copy ``width`` wide (aspect kept), uint8."""
     g = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if bgr else cv2.COLOR_RGB2GRAY)
-    h = max(1, int(round(g.shape[0] * width / max(1, g.shape[1]))))
+    h = max(1, round(g.shape[0] * width / max(1, g.shape[1])))
     return cv2.resize(g, (width, h), interpolation=cv2.INTER_AREA)
 
 

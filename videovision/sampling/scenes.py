@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class _SceneBuffer:
             times = [c.time for c in self.items]
             self.spacing = (times[-1] - times[0]) / max(1, len(times) - 1)
 
-    def split(self, cut: float) -> "_SceneBuffer":
+    def split(self, cut: float) -> _SceneBuffer:
         """Move candidates at or after ``cut`` into a new buffer for the next scene (whose
         brightness reference starts afresh)."""
         nxt = _SceneBuffer()
@@ -129,7 +130,7 @@ class _SceneBuffer:
 class _Picker:
     """State of one pass: scenes found, frames chosen and held back until their scene is known."""
 
-    def __init__(self, source: VideoSource, config: SamplingConfig, stream: "FrameStream",
+    def __init__(self, source: VideoSource, config: SamplingConfig, stream: FrameStream,
                  detection: Detection, start: float):
         self.source, self.config, self.stream = source, config, stream
         self.hybrid = config.strategy == "hybrid"
@@ -198,7 +199,7 @@ class _Picker:
         self.buffer = nxt
 
 
-def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: "FrameStream",
+def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream,
                progress: Progress | None) -> Iterator[Frame]:
     """One decoding pass: detect cuts, keep candidates, emit frames (see the module docstring).
 
@@ -217,7 +218,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     stop_at = min(end, info.duration) if math.isfinite(end) else info.duration
     total = stop_at - start
     tb = source.time_base
-    first_pts = int(round(info.start_time / float(tb))) if tb else 0
+    first_pts = round(info.start_time / float(tb)) if tb else 0
     frame_step = 1.0 / info.fps if info.fps else 0.0
     times = source.frame_times
     fps = frame_rate(max(1e-3, info.fps))
@@ -230,7 +231,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     lag = (detector.event_buffer_length + 2) * frame_step
 
     def timecode(raw: RawFrame) -> FrameTimecode:
-        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + int(round(raw.time / float(tb)))
+        pts = raw.frame.pts if raw.frame.pts is not None else first_pts + round(raw.time / float(tb))
         return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps)
 
     def detector_input(raw: RawFrame, small: np.ndarray) -> np.ndarray:
