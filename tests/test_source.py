@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from media import (
     make_audio_only,
     make_clip,
@@ -19,6 +18,7 @@ from media import (
     read_frame_number,
     remux_faststart,
 )
+
 from videovision import VideoOpenError, open_video, probe
 
 
@@ -41,7 +41,7 @@ def test_frame_times_come_from_presentation_timestamps_on_vfr(clips):
 
 @pytest.mark.parametrize("rotation, expected_cw", [(-90, 90), (90, 270), (180, 180)])
 def test_rotated_clips_come_out_upright(clips, rotation, expected_cw):
-    path, gt = clips(f"rot{rotation}", duration=1.0, size=(160, 96), rotation=rotation, cuts=[])
+    path, _ = clips(f"rot{rotation}", duration=1.0, size=(160, 96), rotation=rotation, cuts=[])
     with open_video(path) as video:
         info = video.info
         assert info.rotation == expected_cw
@@ -64,7 +64,7 @@ def test_anamorphic_clip_comes_out_at_display_aspect(clips):
 
 
 def test_stream_with_late_start_is_timed_from_its_first_frame(clips):
-    path, gt = clips("offset", duration=2.0, start_pts_seconds=1.075, cuts=[])
+    path, _ = clips("offset", duration=2.0, start_pts_seconds=1.075, cuts=[])
     with open_video(path) as video:
         assert video.info.start_time == pytest.approx(1.075, abs=1e-3)
         frames = list(video.frames_at([0.0, 1.0]))
@@ -132,7 +132,7 @@ def test_truncated_mp4_says_so(tmp_path):
 
 def test_truncated_mkv_keeps_what_it_can(tmp_path):
     path = tmp_path / "cut.mkv"
-    gt = make_clip(path, duration=4.0, truncate_fraction=0.5, cuts=[])
+    make_clip(path, duration=4.0, truncate_fraction=0.5, cuts=[])
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         with open_video(path) as video:
@@ -158,7 +158,7 @@ def test_zero_frame_video_is_an_error(tmp_path):
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
         out.start_encoding()
-    with pytest.raises(VideoOpenError, match="zero-duration|no video frames"):
+    with pytest.raises(VideoOpenError, match=r"zero.duration|no (readable )?video frames"):
         open_video(path)
 
 
@@ -187,7 +187,7 @@ def test_corrupt_packets_mid_stream_are_skipped(tmp_path):
     ("anamorphic", {"size": (320, 180), "sar": (16, 11)}),
 ])
 def test_iter_raw_scales_frames_down_at_decode_time(clips, name, spec):
-    path, gt = clips(f"raw_{name}", duration=1.0, cuts=[], **spec)
+    path, _ = clips(f"raw_{name}", duration=1.0, cuts=[], **spec)
     with open_video(path) as video:
         full = list(video.iter_raw(0.2, 0.6))
         small = list(video.iter_raw(0.2, 0.6, max_side=120))
@@ -219,7 +219,7 @@ def test_named_pipe_is_refused_without_blocking(tmp_path):
     def attempt() -> None:
         try:
             open_video(fifo)
-        except Exception as err:  # noqa: BLE001 - the test inspects whatever was raised
+        except Exception as err:
             errors.append(err)
 
     thread = threading.Thread(target=attempt, daemon=True)
