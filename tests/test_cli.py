@@ -127,7 +127,7 @@ def test_summarize_json_then_cached_rerun(cut_clip, api_env, capsys):
     assert code == 0 and server.request_count == 1  # second run: nothing reached the server
     assert json.loads(out2)["summary"] == data["summary"]
     code, out, _ = cli(capsys, "log", "--json")
-    entries = json.loads(out)
+    entries = json.loads(out)["entries"]
     assert [e["cached"] for e in entries[:2]] == [True, False]
 
 

@@ -23,7 +23,7 @@ from typing import Any, get_args
 from . import __version__, defaults
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
-from .types import ChapterFormat, Detail, DetectorName, ImageFormat, SamplingConfig, Strategy, Style
+from .types import ChapterFormat, Detail, DetectorName, ImageFormat, Preset, SamplingConfig, Strategy, Style
 
 PROG = "videovision"
 
@@ -121,13 +121,16 @@ def add_sampling_options(p: argparse.ArgumentParser, default_strategy: str = def
     g.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end time (seconds or [HH:]MM:SS[.mmm])")
     g.add_argument("--max-side", type=_positive_int, default=None, metavar="PX", help="downscale frames to this long side")
     g.add_argument("--dedup", action="store_true", help="drop near-duplicate frames")
-    g.add_argument("--dedup-threshold", type=int, default=None, metavar="BITS",
-                   help="with --dedup: Hamming distance (of 64) at or below which frames are duplicates "
-                        f"(default {defaults.DEDUP_THRESHOLD})")
+    g.add_argument("--dedup-threshold", type=_finite_float, default=None, metavar="PERCENT",
+                   help="with --dedup: a frame whose picture differs from a kept one in at most this percent of its "
+                        f"pixels is a duplicate (default {defaults.DEDUP_CHANGE:g})")
+    g.add_argument("--preset", choices=get_args(Preset), default=None,
+                   help="scene detection: screen (slides, screen shares), film (cuts), or auto: chosen from the "
+                        f"measured motion, shown by plan (default {defaults.PRESET})")
     g.add_argument("--detector", choices=get_args(DetectorName), default=None,
-                   help=f"scene detector (default {defaults.DETECTOR})")
+                   help="use exactly this PySceneDetect detector (no preset)")
     g.add_argument("--threshold", type=_finite_float, default=None,
-                   help="scene detector threshold (detector default if omitted)")
+                   help="scene detector threshold (the detector's own default if omitted; alone: the adaptive detector)")
     g.add_argument("--min-scene-len", type=_time_arg, default=None, metavar="SECONDS",
                    help=f"merge scenes shorter than this (default {defaults.MIN_SCENE_LEN:g})")
 
@@ -135,7 +138,8 @@ def add_sampling_options(p: argparse.ArgumentParser, default_strategy: str = def
 def sampling_config(args: argparse.Namespace) -> SamplingConfig:
     return SamplingConfig(strategy=args.strategy, dedup=args.dedup, **_given(
         args, every="every", count="count", max_gap="max_gap", start="start", end="end", max_side="max_side",
-        dedup_threshold="dedup_threshold", detector="detector", threshold="threshold", min_scene_len="min_scene_len"))
+        dedup_threshold="dedup_threshold", preset="preset", detector="detector", threshold="threshold",
+        min_scene_len="min_scene_len"))
 
 
 # --------------------------------------------------------------------------- commands

@@ -21,10 +21,12 @@ COUNT: Final = 16
 """``uniform``: number of frames."""
 MAX_GAP: Final = 10.0
 """``hybrid``: longest gap in seconds between chosen frames (before the automatic gap)."""
-DEDUP_THRESHOLD: Final = 6
-"""Hamming distance (of 64 bits) at or below which two frames are near-duplicates."""
-DETECTOR: Final = "adaptive"
-"""PySceneDetect detector for ``scenes`` / ``hybrid``."""
+DEDUP_CHANGE: Final = 1.0
+"""``dedup``: percent of a small grey copy's pixels that must change for two frames to show different
+pictures (measured on slide samples: a moved pointer changes less, the next slide of one template more)."""
+PRESET: Final = "auto"
+"""Scene detection of ``scenes`` / ``hybrid`` when no PySceneDetect detector is named: ``auto`` picks
+``screen`` (slides, screen shares) or ``film`` (PySceneDetect's adaptive detector) from measured motion."""
 MIN_SCENE_LEN: Final = 0.6
 """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
 

@@ -31,16 +31,19 @@ from .packing import Budget, PackConfig, Packing, pack
 from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
 from .prompts import PromptOptions, build_reduce_request, build_request
 from .redact import scrub_secrets
-from .sampling import sample
+from .sampling import FrameStream, sample
 from .source import open_video
 from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
+from .timecode import time_label
 from .types import (
     SCHEMA_VERSION,
     Answer,
     Chapters,
     ChatResult,
     DroppedFrame,
+    DuplicateDrop,
     PackedImage,
+    RepeatNote,
     SamplingConfig,
     Scene,
     Summary,
@@ -83,7 +86,14 @@ def extract_frames(
     with open_video(video) as source:
         stream = sample(source, config, progress=progress)
         result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra=lambda: {
-            "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped})
+            "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped,
+            "preset": stream.preset_used, "preset_reason": stream.preset_reason,
+            "repeats": [{"time": round(r.time, 6), "same_as": round(r.same_as, 6)} for r in stream.repeats],
+            "duplicates": [{"time": round(d.time, 6), "same_as": round(d.same_as, 6), "change": round(d.change, 2)}
+                           for d in stream.duplicates],
+            "notes": list(stream.notes)})
+    for note in stream.notes:
+        log.warning("%s", note)
     return replace(result, duplicates_dropped=stream.duplicates_dropped)
 
 
@@ -136,6 +146,30 @@ class RequestPlan:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """What frame selection decided besides the frames: the scene preset chosen and why, pictures
+    sent as a "same picture" note instead of an image, frames ``dedup`` dropped, option notes."""
+
+    preset: str | None = None
+    """``screen``, ``film`` or ``detector`` (scene strategies), else None."""
+    preset_reason: str = ""
+    repeats: tuple[RepeatNote, ...] = ()
+    duplicates: tuple[DuplicateDrop, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"preset": self.preset, "preset_reason": self.preset_reason,
+                "repeats": [[r.time, r.same_as] for r in self.repeats],
+                "duplicates": [[d.time, d.same_as, d.change] for d in self.duplicates], "notes": list(self.notes)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Selection:
+        return cls(data.get("preset"), data.get("preset_reason", ""),
+                   tuple(RepeatNote(*r) for r in data.get("repeats", ())),
+                   tuple(DuplicateDrop(*d) for d in data.get("duplicates", ())), tuple(data.get("notes", ())))
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything that will be sent, and what it will cost, known before sending."""
 
@@ -148,7 +182,11 @@ class Plan:
     scenes: tuple[Scene, ...]
     requests: tuple[RequestPlan, ...]
     text_tokens_exact: bool
-    duplicates_dropped: int
+    selection: Selection = Selection()
+
+    @property
+    def duplicates_dropped(self) -> int:
+        return len(self.selection.duplicates)
 
     @property
     def model(self) -> str:
@@ -180,7 +218,10 @@ class Plan:
 
     @property
     def dropped(self) -> tuple[DroppedFrame, ...]:
-        return self.packing.dropped
+        """Every frame picked but not sent, and why (dedup while sampling, then the packer), by time."""
+        dedup = tuple(DroppedFrame(d.time, f"same picture as {time_label(d.same_as)} ({d.change:.1f} % changed)")
+                      for d in self.selection.duplicates)
+        return tuple(sorted(dedup + self.packing.dropped, key=lambda d: d.time))
 
     @property
     def expected_output_tokens(self) -> int:
@@ -198,6 +239,11 @@ class Plan:
     @property
     def sent_times(self) -> tuple[float, ...]:
         return tuple(t for image in self.images for t in image.frame_times)
+
+    @property
+    def seen_times(self) -> tuple[float, ...]:
+        """Times the model was shown a picture for: the frames sent and the "same picture" notes."""
+        return tuple(sorted(self.sent_times + tuple(r.time for r in self.selection.repeats)))
 
     def to_json(self) -> dict:
         return {
@@ -226,6 +272,10 @@ class Plan:
             "frames_considered": self.packing.frames_considered,
             "duplicates_dropped": self.duplicates_dropped,
             "dropped": [{"time": round(d.time, 3), "reason": d.reason} for d in self.dropped],
+            "preset": self.selection.preset,
+            "preset_reason": self.selection.preset_reason,
+            "repeats": [{"time": round(r.time, 3), "same_as": round(r.same_as, 3)} for r in self.selection.repeats],
+            "notes": list(self.selection.notes),
         }
 
 
@@ -266,8 +316,8 @@ def _frames_key(cache: Cache, video: str | os.PathLike, config: TaskConfig, spec
     return frames_key(cache.frames.file_digest(video), params)
 
 
-def _cached_packing(cache: Cache, key: str, config: TaskConfig) -> tuple[Packing, tuple[Scene, ...], int] | None:
-    """(packing, scenes, duplicates dropped) from a cached frame set, or None."""
+def _cached_packing(cache: Cache, key: str, config: TaskConfig) -> tuple[Packing, tuple[Scene, ...], Selection] | None:
+    """(packing, scenes, selection) from a cached frame set, or None."""
     stored = cache.frames.get(key)
     if stored is None:
         return None
@@ -279,15 +329,15 @@ def _cached_packing(cache: Cache, key: str, config: TaskConfig) -> tuple[Packing
         requests=tuple(tuple(r) for r in meta["requests"]),
         frames_considered=meta["frames_considered"], model_known=meta["model_known"],
     )
-    return packing, tuple(Scene(*s) for s in meta["scenes"]), int(meta["duplicates_dropped"])
+    return packing, tuple(Scene(*s) for s in meta["scenes"]), Selection.from_json(meta["selection"])
 
 
-def _store_packing(cache: Cache, key: str, packing: Packing, scenes: tuple[Scene, ...], duplicates: int) -> None:
+def _store_packing(cache: Cache, key: str, packing: Packing, scenes: tuple[Scene, ...], selection: Selection) -> None:
     meta = {
         "scenes": [[s.index, s.start, s.end] for s in scenes],
         "dropped": [[d.time, d.reason] for d in packing.dropped], "requests": [list(r) for r in packing.requests],
         "frames_considered": packing.frames_considered, "model_known": packing.model_known,
-        "duplicates_dropped": duplicates,
+        "selection": selection.to_json(),
     }
     cache.frames.put(key, meta, [packed_to_item(i) for i in packing.images])
 
@@ -322,19 +372,29 @@ def make_plan(
         key = _frames_key(cache, video, config, spec) if cache is not None else None
         cached = _cached_packing(cache, key, config) if cache is not None and key is not None else None
         if cached is not None:  # the info stays the freshly probed one (the same content may have moved)
-            packing, scenes, duplicates = cached
+            packing, scenes, selection = cached
         else:
             stream = sample(source, config.sampling, progress=progress)
             packing = pack(stream, config.pack)
             scenes = tuple(stream.scenes)
-            duplicates = stream.duplicates_dropped
+            selection = _selection(stream, packing)
             if cache is not None and key is not None:
-                _store_packing(cache, key, packing, scenes, duplicates)
-    return _assemble(info, packing, scenes, duplicates, config, spec)
+                _store_packing(cache, key, packing, scenes, selection)
+    for note in selection.notes:
+        log.warning("%s", note)
+    return _assemble(info, packing, scenes, selection, config, spec)
 
 
-def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], duplicates: int, config: TaskConfig,
-              spec: ModelSpec) -> Plan:
+def _selection(stream: FrameStream, packing: Packing) -> Selection:
+    """The stream's report; a repeat note is kept only when the picture it points at was sent."""
+    sent = {round(t, 6) for image in packing.images for t in image.frame_times}
+    repeats = tuple(r for r in stream.repeats if round(r.same_as, 6) in sent)
+    return Selection(stream.preset_used, stream.preset_reason, repeats, tuple(stream.duplicates),
+                     tuple(stream.notes))
+
+
+def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], selection: Selection,
+              config: TaskConfig, spec: ModelSpec) -> Plan:
     pc = config.pack
     chunks = packing.requests
     images = packing.images
@@ -352,20 +412,21 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], dupl
 
     if len(chunks) <= 1:
         body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
-                             time_range=clipped, spec=spec)
+                             time_range=clipped, spec=spec, repeats=selection.repeats)
         add("single", tuple(range(len(images))), (first, last), body)
     else:
         for n, chunk in enumerate(chunks):
             start = first if n == 0 else images[chunk[0]].time
             end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else last
             body = build_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
-                                 limits=pc.limits, time_range=(start, end), partial=True, spec=spec)
+                                 limits=pc.limits, time_range=(start, end), partial=True, spec=spec,
+                                 repeats=[r for r in selection.repeats if start <= r.time < end])
             add("map", chunk, (start, end), body)
         reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.output_tokens(spec)
         requests.append(RequestPlan("reduce", (first, last), (), 0, reduce_text, None))
         exact = False
     return Plan(video=info, config=config, spec=spec, packing=packing, scenes=scenes, requests=tuple(requests),
-                text_tokens_exact=exact, duplicates_dropped=duplicates)
+                text_tokens_exact=exact, selection=selection)
 
 
 # --------------------------------------------------------------------------- run
@@ -565,7 +626,7 @@ def run_plan(
         body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
                                     time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.sent_times, plan.video.duration, plan.config.tolerance)
+    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance)
     result = TaskResult(
         task=plan.prompt.task, plan=plan, text=final.text, usage=asker.usage, requests_made=asker.requests_made,
         cache_hits=asker.cache_hits, estimated_cost_usd=asker.cost if asker.requests_made else 0.0,

@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .models import ModelSpec, data_url, resolve_model
 from .packing import ProviderLimits
 from .timecode import format_time, time_label
-from .types import PackedImage, Style, Task, VideoInfo
+from .types import PackedImage, RepeatNote, Style, Task, VideoInfo
 
 SYSTEM = (
     "You are a careful video analyst. You are shown frames sampled from a video, in time order. "
@@ -179,15 +179,26 @@ def task_text(options: PromptOptions, partial: bool, structured: bool) -> str:
     return f"{body}{_language(options)}"
 
 
-def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimits) -> list[dict]:
-    """The label-then-image content parts for ``images``."""
+def repeat_text(note: RepeatNote) -> str:
+    """The text sent instead of a picture identical to the one before it."""
+    return f"{time_label(note.time)} same picture as {time_label(note.same_as)}"
+
+
+def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimits,
+                repeats: Sequence[RepeatNote] = ()) -> list[dict]:
+    """The label-then-image content parts for ``images``, in time order with a short text note for
+    each repeat (a picture practically identical to the previous one: time passed, nothing changed)."""
     parts: list[dict] = []
-    for image in images:
+    pending = sorted(repeats, key=lambda r: r.time)
+    for n, image in enumerate(images):
+        while pending and pending[0].time < image.time and n > 0:
+            parts.append({"type": "text", "text": repeat_text(pending.pop(0))})
         parts.append({"type": "text", "text": image.label or time_label(image.time)})
         url: dict = {"url": data_url(image.mime, image.data)}
         if limits.supports_detail:
             url["detail"] = detail
         parts.append({"type": "image_url", "image_url": url})
+    parts += [{"type": "text", "text": repeat_text(r)} for r in pending]
     return parts
 
 
@@ -235,6 +246,7 @@ def build_request(
     time_range: tuple[float, float] | None = None,
     partial: bool = False,
     spec: ModelSpec | None = None,
+    repeats: Sequence[RepeatNote] = (),
 ) -> dict:
     """The Chat Completions request body for one request.
 
@@ -248,6 +260,7 @@ def build_request(
         time_range: the part of the video these images cover, when not all of it.
         partial: one chunk of a map-reduce: ask for notes to be merged.
         spec: the model's resolved spec (resolved from ``model`` when None).
+        repeats: pictures not sent again because they repeat the one before (a text note each).
 
     Returns:
         The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
@@ -255,7 +268,7 @@ def build_request(
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
     content: list[dict] = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
-    content += image_parts(images, detail, limits)
+    content += image_parts(images, detail, limits, repeats)
     messages: list[dict] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
 

@@ -154,8 +154,14 @@ def plan_table(plan) -> str:
         "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
                            f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"
         if len(plan.requests) > 1 else ""))
+    sel = plan.selection
+    if sel.preset:
+        lines.append(f"scenes       {len(plan.scenes)} ({sel.preset}: {sel.preset_reason})" if sel.preset_reason
+                     else f"scenes       {len(plan.scenes)} ({sel.preset})")
+    if sel.repeats:
+        lines.append(f"repeats      {len(sel.repeats)} unchanged pictures sent as a short text note, not an image")
     if plan.duplicates_dropped:
-        lines.append(f"duplicates   {plan.duplicates_dropped} near-duplicate frames dropped while sampling")
+        lines.append(f"duplicates   {plan.duplicates_dropped} frames dropped by --dedup (same picture as a kept one)")
     if plan.dropped:
         lines.append(f"dropped      {len(plan.dropped)} frames:")
         for d in plan.dropped[:50]:

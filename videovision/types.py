@@ -140,7 +140,7 @@ class SamplingConfig:
     """Percent (0-100) of a small grey copy's pixels that must differ for two frames to show
     different pictures; at or below it a frame duplicates one already kept (None: the measured
     default, ``sampling.DEFAULT_DEDUP_CHANGE``)."""
-    preset: Preset = "auto"
+    preset: Preset = defaults.PRESET
     """Scene detection for ``scenes``/``hybrid`` when no ``detector`` or ``threshold`` is given."""
     detector: DetectorName | None = None
     """A PySceneDetect detector, used exactly as ``scenedetect.detect`` would (None: the preset's)."""
