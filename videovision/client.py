@@ -325,7 +325,7 @@ class OpenAIChatClient:
                 base_url=self.config.endpoint,
                 timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
                 max_retries=self.config.max_retries,
-                http_client=openai.DefaultHttpxClient(event_hooks=deadline_hooks(timeout)),
+                http_client=_HttpClient(event_hooks=deadline_hooks(timeout)),
             )
         self._sdk = sdk_client
         self._known_params = _create_parameters(type(self._sdk.chat.completions))
@@ -757,6 +757,17 @@ class OpenAIChatClient:
 
 
 # --------------------------------------------------------------------------- redaction and helpers
+
+
+class _HttpClient(openai.DefaultHttpxClient):  # type: ignore[misc,valid-type]
+    """The SDK's default HTTP client, closing its connections when collected (as the SDK's own does)."""
+
+    def __del__(self) -> None:
+        try:
+            if not self.is_closed:
+                self.close()
+        except Exception:  # interpreter shutdown: nothing left to do
+            pass
 
 
 class _CallbackFailed(Exception):
