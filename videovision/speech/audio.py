@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 import av
 import numpy as np
@@ -244,7 +244,7 @@ def iter_audio_chunks(
     bitrate: int | None = None,
     stream: int | None = None,
     origin: float | None = None,
-) -> Iterator[AudioChunk]:
+) -> Generator[AudioChunk, None, None]:
     """Decode a file's audio and write it as mono 16 kHz chunks, yielding each when it is finished.
 
     Args:
@@ -292,7 +292,6 @@ def _pcm_blocks(
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     produced = 0  # samples yielded so far
     start: float | None = None
-    stream.thread_type = "AUTO"
     try:
         for frame in container.decode(stream):
             if frame.pts is not None and frame.time_base is not None:
@@ -431,7 +430,7 @@ class _ChunkWriter:
         self.samples = 0
         try:
             self.container = av.open(str(path), mode="w", format=muxer)
-            self.stream = self.container.add_stream(encoder, rate=SAMPLE_RATE, layout="mono")
+            self.stream = cast(av.audio.stream.AudioStream, self.container.add_stream(encoder, rate=SAMPLE_RATE, layout="mono"))
             self.stream.bit_rate = bitrate
         except (av.error.FFmpegError, OSError) as err:
             raise ConfigError(f"cannot write audio chunk {path} ({err})", field="audio_format") from err

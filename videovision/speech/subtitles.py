@@ -340,11 +340,13 @@ def find_sidecar(video: str | os.PathLike[str], *, language: str | None = None) 
     return min(ranked)[3] if ranked else None
 
 
-def _load_subs(path: Path, **options: object) -> pysubs2.SSAFile:
+def _load_subs(path: Path, *, keep_unknown_html_tags: bool = False) -> pysubs2.SSAFile:
     try:
-        return pysubs2.load(str(path), encoding="utf-8-sig", **options)
+        return pysubs2.load(str(path), encoding="utf-8-sig", keep_unknown_html_tags=keep_unknown_html_tags)
     except UnicodeDecodeError:
-        return pysubs2.load(str(path), encoding=FALLBACK_ENCODING, errors="replace", **options)
+        return pysubs2.load(
+            str(path), encoding=FALLBACK_ENCODING, errors="replace", keep_unknown_html_tags=keep_unknown_html_tags
+        )
 
 
 def read_speech_file(

@@ -1,0 +1,212 @@
+"""Audio extraction and transcription benchmark (issue 10): ratios against baselines measured in the same run.
+
+    python bench/bench_audio.py [--minutes 60] [--short-minutes 10] [--delay 2.0] [--concurrency 4]
+
+Generates (once, into bench/media/) a 60-minute and a 10-minute clip: a 64x64 1 fps video and
+48 kHz stereo AAC audio with 1 kHz beeps at known times over faint noise (samples/make_talk.py
+``write_tone_clip``; about 2 minutes for the hour). Then:
+
+  extraction + chunking, 60 min (iter_audio_chunks, MP3 32 kb/s, 600 s chunks)
+        vs ffmpeg CLI -vn -ac 1 -ar 16000 -b:a 32k to one MP3                     target <= 1.0x
+        (needs the ffmpeg CLI: apt-get install -y ffmpeg; without it the baseline is a
+         plain PyAV transcode to one MP3, and the report says so)
+  peak memory (VmHWM of a child process), extraction of 60 min vs 10 min         target < 50 MB difference
+  chunk times: every beep found in the decoded chunks vs its known time          target max error <= 20 ms
+  transcription of the 60 min chunks, concurrency 4 vs 1, against the loopback
+        server answering each chunk after --delay seconds                         target <= 0.35x serial
+        (end-to-end transcribe_media, extraction included, is printed too)
+
+Machines are noisy: compare the ratios, not the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIA = ROOT / "bench" / "media"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+BEEP_EVERY = 37.3
+"""Seconds between beeps (not a divisor of the chunk length, so cuts meet beeps at many phases)."""
+TARGET_SPEED = 1.0
+TARGET_MEMORY_MB = 50.0
+TARGET_TIME_ERROR = 0.020
+TARGET_CONCURRENCY = 0.35
+
+
+def _make_talk():
+    spec = importlib.util.spec_from_file_location("make_talk", ROOT / "samples" / "make_talk.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_talk", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def beeps(minutes: float) -> list[float]:
+    return [1.0 + i * BEEP_EVERY for i in range(int((minutes * 60 - 2) / BEEP_EVERY) + 1)]
+
+
+def ensure_clip(minutes: float) -> Path:
+    path = MEDIA / f"beeps_{minutes:g}min.mp4"
+    if not path.exists():
+        MEDIA.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path.name} ...", flush=True)
+        started = time.monotonic()
+        partial = path.with_suffix(".part.mp4")
+        _make_talk().write_tone_clip(partial, duration=minutes * 60, tones=beeps(minutes))
+        partial.rename(path)
+        print(f"  {time.monotonic() - started:.0f} s", flush=True)
+    return path
+
+
+CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from videovision.speech import iter_audio_chunks
+started = time.monotonic()
+chunks = [(c.start, c.end, str(c.path), c.size) for c in iter_audio_chunks({clip!r}, {out!r})]
+seconds = time.monotonic() - started
+hwm = [line for line in open('/proc/self/status') if line.startswith('VmHWM')][0].split()[1]
+print(json.dumps({{"seconds": seconds, "peak_mb": int(hwm) / 1024, "chunks": chunks}}))
+"""
+
+
+def extract_in_child(clip: Path, out: Path) -> dict:
+    """Our extraction in a fresh process: wall time, peak RSS, the chunks."""
+    code = CHILD.format(root=str(ROOT), clip=str(clip), out=str(out))
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def baseline(clip: Path, out: Path) -> tuple[str, float]:
+    """ffmpeg CLI to one mono 16 kHz MP3 (or a plain PyAV transcode when there is no ffmpeg CLI)."""
+    target = out / "baseline.mp3"
+    ffmpeg = shutil.which("ffmpeg")
+    started = time.monotonic()
+    if ffmpeg:
+        subprocess.run(
+            [ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", "-ar", "16000", "-b:a", "32k", str(target)],
+            check=True,
+        )
+        return "ffmpeg CLI -vn -ac 1 -ar 16000 -b:a 32k", time.monotonic() - started
+    import av
+
+    with av.open(str(clip)) as source, av.open(str(target), "w") as sink:
+        stream = sink.add_stream("libmp3lame", rate=16000, layout="mono")
+        stream.bit_rate = 32000
+        resampler = av.AudioResampler(format="s16p", layout="mono", rate=16000)
+        for frame in source.decode(audio=0):
+            frame.pts = None
+            for out_frame in resampler.resample(frame):
+                for packet in stream.encode(out_frame):
+                    sink.mux(packet)
+        for packet in stream.encode(None):
+            sink.mux(packet)
+    return "PyAV plain transcode to one MP3 (no ffmpeg CLI installed)", time.monotonic() - started
+
+
+def beep_errors(chunks: list, expected: list[float]) -> tuple[int, float]:
+    """(beeps found, largest |found - expected|) over the decoded chunks."""
+    import numpy as np
+
+    make_talk = sys.modules.get("make_talk") or _make_talk()
+    found: list[float] = []
+    for start, _end, path, _size in chunks:
+        pcm = make_talk.read_pcm(path).astype(np.float32) / 32768
+        loud = np.abs(pcm) > 0.1
+        for s in np.flatnonzero(loud[1:] & ~loud[:-1]) + 1:
+            at = start + s / 16000
+            if not found or at - found[-1] > 0.35:
+                found.append(at)
+    errors = [min(abs(f - e) for e in expected) for f in found]
+    return len(found), max(errors) if errors else float("inf")
+
+
+def transcription(clip: Path, chunks: list, delay: float, concurrency: int) -> dict:
+    from fake_audio import install_audio
+    from fakeserver import FakeOpenAIServer
+
+    from videovision.client import ClientConfig
+    from videovision.speech import AudioChunk, TranscribeOptions, Transcriber, transcribe_media
+
+    pieces = [AudioChunk(i, s, e, Path(p), size, "") for i, (s, e, p, size) in enumerate(chunks)]
+    results = {}
+    with FakeOpenAIServer(api_key="sk-bench") as server:
+        endpoint = install_audio(server, delay=delay, responder=lambda upload: [
+            {"start": 0.0, "end": upload.duration, "text": "bench"}
+        ])
+        config = ClientConfig(api_key="sk-bench", base_url=server.base_url, timeout=600)
+        for name, workers in (("serial", 1), ("concurrent", concurrency)):
+            with Transcriber(config, TranscribeOptions(concurrency=workers)) as transcriber:
+                started = time.monotonic()
+                result = transcriber.transcribe_chunks(pieces)
+                results[name] = time.monotonic() - started
+                assert result.complete, result.failures
+                started = time.monotonic()
+                end_to_end = transcribe_media(clip, transcriber)
+                results[f"{name} end-to-end"] = time.monotonic() - started
+                assert end_to_end.complete, end_to_end.failures
+        results["max_active"] = endpoint.max_active
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--short-minutes", type=float, default=10)
+    parser.add_argument("--delay", type=float, default=2.0, help="seconds the server takes per chunk")
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    long_clip, short_clip = ensure_clip(args.minutes), ensure_clip(args.short_minutes)
+    verdicts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "long").mkdir()
+        (work / "short").mkdir()
+        name, base_seconds = baseline(long_clip, work)
+        long_run = extract_in_child(long_clip, work / "long")
+        short_run = extract_in_child(short_clip, work / "short")
+        ratio = long_run["seconds"] / base_seconds
+        print(f"extraction + chunking, {args.minutes:g} min: {long_run['seconds']:.1f} s, {len(long_run['chunks'])} chunks "
+              f"(largest {max(c[3] for c in long_run['chunks']) / 1e6:.1f} MB)")
+        print(f"  baseline {name}: {base_seconds:.1f} s -> ratio {ratio:.2f}x (target <= {TARGET_SPEED}x)")
+        verdicts.append(ratio <= TARGET_SPEED)
+
+        delta = long_run["peak_mb"] - short_run["peak_mb"]
+        print(f"peak memory: {args.short_minutes:g} min {short_run['peak_mb']:.0f} MB, {args.minutes:g} min "
+              f"{long_run['peak_mb']:.0f} MB -> difference {delta:+.1f} MB (target < {TARGET_MEMORY_MB:g} MB)")
+        verdicts.append(delta < TARGET_MEMORY_MB)
+
+        expected = beeps(args.minutes)
+        found, worst = beep_errors(long_run["chunks"], expected)
+        print(f"chunk times: {found}/{len(expected)} beeps found, largest error {worst * 1000:.1f} ms "
+              f"(target <= {TARGET_TIME_ERROR * 1000:.0f} ms); chunk starts "
+              + ", ".join(f"{c[0]:.2f}" for c in long_run["chunks"]))
+        verdicts.append(found == len(expected) and worst <= TARGET_TIME_ERROR)
+
+        times = transcription(long_clip, long_run["chunks"], args.delay, args.concurrency)
+        ratio = times["concurrent"] / times["serial"]
+        print(f"transcription of {len(long_run['chunks'])} chunks, server {args.delay:g} s per chunk: serial "
+              f"{times['serial']:.1f} s, concurrency {args.concurrency} {times['concurrent']:.1f} s "
+              f"(max {times['max_active']} at once) -> ratio {ratio:.2f}x (target <= {TARGET_CONCURRENCY}x)")
+        print(f"  end-to-end with extraction: serial {times['serial end-to-end']:.1f} s, concurrency "
+              f"{args.concurrency} {times['concurrent end-to-end']:.1f} s -> ratio "
+              f"{times['concurrent end-to-end'] / times['serial end-to-end']:.2f}x (uploads overlap extraction)")
+        verdicts.append(ratio <= TARGET_CONCURRENCY)
+    print("all targets met" if all(verdicts) else f"{verdicts.count(False)} target(s) missed")
+    return 0 if all(verdicts) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
