@@ -426,6 +426,23 @@ def test_audio_digest_follows_the_audio_not_the_container(tmp_path, variants):
     assert 0.4 - 0.065 <= probe_audio(late).start <= 0.4  # the AAC priming (1024 samples) counts
 
 
+def test_damaged_and_truncated_audio_keeps_what_can_be_read_on_time(tmp_path, beep_clips, caplog):
+    data = beep_clips(suffix=".mkv").read_bytes()
+    truncated, damaged = tmp_path / "truncated.mkv", tmp_path / "damaged.mkv"
+    truncated.write_bytes(data[: int(len(data) * 0.6)])
+    middle = len(data) // 2
+    damaged.write_bytes(data[:middle] + b"\xff" * 3000 + data[middle + 3000 :])
+    for path in (truncated, damaged):
+        out = tmp_path / path.stem
+        out.mkdir()
+        chunks = list(iter_audio_chunks(path, out, chunk_seconds=10))
+        found = [c.start + t for c in chunks for t in beep_onsets(c.path)]
+        assert len(found) >= 4
+        assert all(min(abs(f - b) for b in BEEPS) <= TOLERANCE for f in found)  # still on time after the damage
+    assert chunks[-1].end == pytest.approx(32, abs=0.1)  # the damaged file is read to its end
+    assert "damaged audio packet" in caplog.text
+
+
 def test_iterating_streams_and_stopping_early_leaves_no_partial_file(tmp_path, beep_clips):
     chunks = iter_audio_chunks(beep_clips(), tmp_path, chunk_seconds=5)
     first = next(chunks)

@@ -285,6 +285,28 @@ def iter_audio_chunks(
             chunker.abort()
 
 
+def _decoded_frames(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream, name: str
+) -> Iterator[av.AudioFrame]:
+    """The stream's decoded frames; a damaged packet is skipped (its gap becomes silence), a
+    damaged or truncated file ends the audio where it can no longer be read (both logged)."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.error.FFmpegError as err:
+            log.warning("%s: the audio stops at a damaged part of the file (%s); using what was read", name, err)
+            break
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as err:
+            log.warning("%s: skipped a damaged audio packet (%s)", name, err)
+            continue
+        yield from frames
+
+
 def _pcm_blocks(
     container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float, name: str
 ) -> Iterator[tuple[float, np.ndarray]]:
@@ -293,7 +315,7 @@ def _pcm_blocks(
     produced = 0  # samples yielded so far
     start: float | None = None
     try:
-        for frame in container.decode(stream):
+        for frame in _decoded_frames(container, stream, name):
             if frame.pts is not None and frame.time_base is not None:
                 at = float(frame.pts * frame.time_base) - zero
                 if start is None:
@@ -314,7 +336,7 @@ def _pcm_blocks(
             block = out.to_ndarray().reshape(-1)
             produced += len(block)
             yield start if start is not None else 0.0, block
-    except av.error.FFmpegError as err:
+    except (av.error.FFmpegError, ValueError) as err:  # ValueError: the resampler met a frame it cannot convert
         raise VideoOpenError(f"{name}: the audio cannot be decoded ({err})") from err
 
 
