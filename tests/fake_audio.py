@@ -188,7 +188,6 @@ class AudioEndpoint:
             return
         if kind == "disconnect":
             handler.close_connection = True
-            handler._commit(rec)
             handler.connection.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError("disconnect fault")
         if kind == "malformed":

@@ -27,7 +27,9 @@ from videovision.client import ClientConfig
 from videovision.errors import (
     AuthenticationError,
     ConfigError,
+    EndpointConnectionError,
     ModelNotFoundError,
+    RateLimitError,
     RequestError,
     ServerError,
     VideoOpenError,
@@ -613,6 +615,18 @@ def test_malformed_reply_and_retried_server_error(audio_server, tmp_path):
     with Transcriber(config) as transcriber:
         segments = transcriber.transcribe_chunk(chunk)  # the SDK retried once
     assert len(segments) == 5
+
+
+@pytest.mark.parametrize(
+    "fault, error",
+    [("disconnect", EndpointConnectionError), ("429", RateLimitError), ("404", ModelNotFoundError), ("400", RequestError)],
+)
+def test_endpoint_faults_map_to_request_errors(audio_server, tmp_path, fault, error):
+    server, endpoint = audio_server
+    chunk = next(iter_audio_chunks(TALK, tmp_path))
+    endpoint.enqueue_fault(fault)
+    with _transcriber(server) as transcriber, pytest.raises(error, match=r"^transcribing audio 00:00-00:23: "):
+        transcriber.transcribe_chunk(chunk)
 
 
 def test_the_fake_endpoint_validates_uploads_as_openai_documents(audio_server, tmp_path):
