@@ -583,7 +583,7 @@ def _drain(futures: list) -> None:
             if not f.cancelled():
                 try:
                     f.result()
-                except BaseException:  # their errors do not matter any more
+                except Exception:  # their errors do not matter any more (a Ctrl-C does: see below)
                     pass
     except KeyboardInterrupt:
         pass
