@@ -47,30 +47,31 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 __all__ = [
-    "DEFAULT_MODELS",
     "DEFAULT_MAX_IMAGES",
-    "DEFAULT_MAX_PAYLOAD_BYTES",
     "DEFAULT_MAX_IMAGE_BYTES",
-    "FAULT_KINDS",
+    "DEFAULT_MAX_PAYLOAD_BYTES",
+    "DEFAULT_MODELS",
     "DEFAULT_TRICKLE_BYTES",
+    "FAULT_KINDS",
     "ErrorReply",
+    "FakeOpenAIServer",
     "Fault",
-    "RequestHandler",
-    "Route",
     "ImageInfo",
     "ReceivedRequest",
-    "FakeOpenAIServer",
+    "RequestHandler",
     "Responder",
+    "Route",
+    "count_images",
     "default_responder",
     "frame_labels",
-    "label_seconds",
-    "count_images",
     "instance_from_schema",
+    "label_seconds",
 ]
 
 DEFAULT_MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1-mini")
@@ -300,7 +301,7 @@ class FakeOpenAIServer:
 
     # ---- lifecycle
 
-    def start(self) -> "FakeOpenAIServer":
+    def start(self) -> FakeOpenAIServer:
         """Start listening (idempotent). Returns self."""
         if self._httpd is not None:
             return self
@@ -335,7 +336,7 @@ class FakeOpenAIServer:
 
     close = stop
 
-    def __enter__(self) -> "FakeOpenAIServer":
+    def __enter__(self) -> FakeOpenAIServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -492,7 +493,7 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
+    def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that go away (timeouts) are normal here
 
 
@@ -529,7 +530,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         finally:
             self.owner._track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # ---- HTTP verbs
@@ -568,7 +569,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._route(rec["path"])(self, rec)
         except ErrorReply as reply:
             self.send_json(rec, reply.status, reply.body(), reply.headers)
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
         except Exception as err:  # a bug in the server or the responder: report it, do not hang
             self.owner._record_error(err)

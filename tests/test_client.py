@@ -11,8 +11,8 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from fakeserver import FakeOpenAIServer, default_responder
+
 from videovision.client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -294,7 +294,9 @@ def test_no_reply_within_the_timeout_is_a_timeout_error_and_the_server_still_sto
     with make_client(server, timeout=0.5) as client, pytest.raises(RequestTimeoutError) as info:
         client.complete(chat_body())
     assert time.monotonic() - started < 1.8
-    assert str(info.value) == "no complete reply from 127.0.0.1:%d within 0.5 s (with retries disabled): raise --timeout" % server.port
+    assert str(info.value) == (
+        f"no complete reply from 127.0.0.1:{server.port} within 0.5 s (with retries disabled): raise --timeout"
+    )
     stopping = time.monotonic()
     server.stop()  # the slow handler is still waiting: stopping must wake it
     assert time.monotonic() - stopping < 1.0

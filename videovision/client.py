@@ -47,14 +47,16 @@ import math
 import random
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 import openai
 import pydantic
 
+from .deadline import deadline_hooks
 from .errors import (
     AuthenticationError,
     ConfigError,
@@ -68,28 +70,28 @@ from .errors import (
     ResponseFormatError,
     ServerError,
 )
-from .deadline import deadline_hooks
-from .redact import clean_message, redact_body, scrub_secrets
+from .redact import clean_message, redact_body, scrub_exception, scrub_secrets
+from .relay import CallbackFailed, TextRelay
 from .types import ChatResult, Usage
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
     "DEFAULT_CONNECT_TIMEOUT",
-    "OPENAI_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
     "LOCAL_PLACEHOLDER_KEY",
+    "OPENAI_BASE_URL",
     "RETRY_BASE_DELAY",
     "RETRY_MAX_DELAY",
-    "ClientConfig",
-    "ChatClient",
-    "OpenAIChatClient",
-    "IncompleteReplyError",
-    "QuotaExceededError",
     "RUN_STOPPING_ERRORS",
+    "ChatClient",
+    "ClientConfig",
+    "IncompleteReplyError",
+    "OpenAIChatClient",
+    "QuotaExceededError",
     "billed_usage",
-    "stops_run",
     "redact_body",
     "scrub_secrets",
+    "stops_run",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,11 +119,6 @@ _CONTEXT_WORDS = re.compile(
 )
 _POLICY_WORDS = re.compile(r"content[ _-]?(policy|filter|management)|safety system", re.I)
 _TAG = re.compile(r"<[^>]{0,200}>")
-_BEARER_AT_END = re.compile(r"bearer\s+$", re.I)
-_LAST_SPACE = re.compile(r".*\s", re.S)
-MAX_HOLDBACK_CHARS = 2048
-"""A streamed answer is held back to its last whitespace (so a key split across deltas is still
-scrubbed), but never by more than this many characters."""
 
 
 # --------------------------------------------------------------------------- errors and helpers for callers
@@ -221,7 +218,7 @@ class ClientConfig:
     __str__ = __repr__
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "ClientConfig":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
         """Build a config from ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``, then apply overrides.
 
         Args:
@@ -347,7 +344,7 @@ class OpenAIChatClient:
         """Close the HTTP connections."""
         self._sdk.close()
 
-    def __enter__(self) -> "OpenAIChatClient":
+    def __enter__(self) -> OpenAIChatClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -395,11 +392,11 @@ class OpenAIChatClient:
                 json.dumps(redact_body(request), ensure_ascii=False),
             )
         started = time.monotonic()
-        relay = _Relay(on_text, self._secrets) if on_text is not None else None
+        relay = TextRelay(on_text, self._secrets) if on_text is not None else None
         callback_error: BaseException | None = None
         try:
             result, retries = self._ask(request, relay)
-        except _CallbackFailed as failed:
+        except CallbackFailed as failed:
             callback_error = failed.error
         except RequestError as err:
             if not isinstance(getattr(err, "usage", None), Usage):
@@ -423,7 +420,7 @@ class OpenAIChatClient:
 
     # ---- attempts
 
-    def _ask(self, request: dict, relay: "_Relay | None") -> tuple[ChatResult, int]:
+    def _ask(self, request: dict, relay: TextRelay | None) -> tuple[ChatResult, int]:
         """Ask until a finished reply arrives; unfinished ones are asked again within ``max_retries``.
 
         Returns:
@@ -445,13 +442,13 @@ class OpenAIChatClient:
                 if relay is not None:
                     relay.restart()
 
-    def _attempt(self, request: dict, relay: "_Relay | None", max_retries: int) -> tuple[ChatResult, int]:
+    def _attempt(self, request: dict, relay: TextRelay | None, max_retries: int) -> tuple[ChatResult, int]:
         sdk = self._sdk if max_retries == self.config.max_retries else self._sdk.with_options(max_retries=max_retries)
         try:
             if relay is None:
                 return self._create(sdk, request)
             return self._stream(sdk, request, relay)
-        except (_CallbackFailed, _Unfinished, RequestError):
+        except (CallbackFailed, _Unfinished, RequestError):
             raise
         except (openai.OpenAIError, json.JSONDecodeError, pydantic.ValidationError) as err:
             raise self._map_error(err, request["model"]) from err
@@ -498,7 +495,7 @@ class OpenAIChatClient:
 
     # ---- streaming
 
-    def _stream(self, sdk: openai.OpenAI, request: dict, relay: "_Relay") -> tuple[ChatResult, int]:
+    def _stream(self, sdk: openai.OpenAI, request: dict, relay: TextRelay) -> tuple[ChatResult, int]:
         kwargs = self._kwargs(request)
         due = time.monotonic() + float(self.config.timeout)
         try:
@@ -603,7 +600,7 @@ class OpenAIChatClient:
                 usage is attached.
         """
         billed = _usage(usage)
-        kw = {"status_code": status, "request_id": request_id}
+        kw: dict[str, Any] = {"status_code": status, "request_id": request_id}
         if refusal:
             raise _attach_usage(ContentRefusedError(f"the model refused to answer: {self._clean(refusal)}", **kw), billed)
         if finish_reason == "content_filter":
@@ -672,8 +669,7 @@ class OpenAIChatClient:
 
         The SDK's error (chained as ``__cause__``, so printed in a traceback) is scrubbed of secrets too.
         """
-        _scrub_exception_chain(err, self._secrets)
-        host = self._host
+        scrub_exception(err, self._secrets)
         if isinstance(err, openai.APITimeoutError):
             return RequestTimeoutError(self._timeout_message(self._retries_note()))
         if isinstance(err, openai.APIConnectionError):
@@ -695,7 +691,7 @@ class OpenAIChatClient:
         code, message = _error_fields(body)
         server = self._clean(message) if message else ""
         quoted = f" (server said: {server})" if server else ""
-        kw = {"status_code": status, "request_id": request_id}
+        kw: dict[str, Any] = {"status_code": status, "request_id": request_id}
         host = self._host
         if code == "context_length_exceeded" or _CONTEXT_WORDS.search(message):
             return ContextLengthError(
@@ -759,7 +755,7 @@ class OpenAIChatClient:
 # --------------------------------------------------------------------------- redaction and helpers
 
 
-class _HttpClient(openai.DefaultHttpxClient):  # type: ignore[misc,valid-type]
+class _HttpClient(openai.DefaultHttpxClient):
     """The SDK's default HTTP client, closing its connections when collected (as the SDK's own does)."""
 
     def __del__(self) -> None:
@@ -768,21 +764,6 @@ class _HttpClient(openai.DefaultHttpxClient):  # type: ignore[misc,valid-type]
                 self.close()
         except Exception:  # interpreter shutdown: nothing left to do
             pass
-
-
-class _CallbackFailed(Exception):
-    """Carries an exception raised by ``on_text`` past the SDK error mapping."""
-
-    def __init__(self, error: BaseException):
-        super().__init__(repr(error))
-        self.error = error
-
-
-def _emit(on_text: Callable[[str], None], text: str) -> None:
-    try:
-        on_text(text)
-    except Exception as err:
-        raise _CallbackFailed(err) from err
 
 
 class _Unfinished(Exception):
@@ -835,7 +816,7 @@ class _StreamState:
         self.model: str | None = None
         self.saw_choice = False
 
-    def take(self, chunk: Any, relay: "_Relay") -> None:
+    def take(self, chunk: Any, relay: TextRelay) -> None:
         self.model = self.model or getattr(chunk, "model", None)
         if getattr(chunk, "usage", None) is not None:
             self.usage = chunk.usage
@@ -852,95 +833,6 @@ class _StreamState:
                 self.refusal.append(delta.refusal)
             if getattr(choice, "finish_reason", None):
                 self.finish_reason = choice.finish_reason
-
-
-class _Relay:
-    """Passes a streamed answer to ``on_text``: scrubbed of secrets, and once only across retries.
-
-    Text is held back to its last whitespace (keys hold none), so a key split across deltas is still
-    scrubbed. After ``restart`` (a retry), text the reader has already seen is not passed again; if
-    the new answer differs from it, the new answer is passed from its start after a newline.
-    """
-
-    def __init__(self, on_text: Callable[[str], None], secrets: tuple[str, ...]):
-        self._on_text = on_text
-        self._secrets = secrets
-        self._shown = ""  # the answer as the reader currently sees it
-        self._attempt = ""  # this attempt's scrubbed text so far
-        self._pending = ""  # this attempt's text not yet scrubbed (after the last whitespace)
-        self._synced = True  # this attempt has caught up with what is shown
-
-    def feed(self, piece: str) -> None:
-        self._pending += piece
-        cut = _safe_cut(self._pending)
-        if cut == 0 and len(self._pending) > MAX_HOLDBACK_CHARS:
-            cut = len(self._pending)
-        if cut:
-            self._pass(scrub_secrets(self._pending[:cut], self._secrets))
-            self._pending = self._pending[cut:]
-
-    def flush(self) -> None:
-        if self._pending:
-            self._pass(scrub_secrets(self._pending, self._secrets))
-            self._pending = ""
-
-    def restart(self) -> None:
-        self._attempt = ""
-        self._pending = ""
-        self._synced = not self._shown
-
-    def _pass(self, text: str) -> None:
-        if not text:
-            return
-        self._attempt += text
-        if self._synced:
-            self._shown = self._attempt
-            _emit(self._on_text, text)
-            return
-        if self._shown.startswith(self._attempt):
-            return  # the reader has seen this already
-        new = self._attempt[len(self._shown) :] if self._attempt.startswith(self._shown) else "\n" + self._attempt
-        self._shown = self._attempt
-        self._synced = True
-        _emit(self._on_text, new)
-
-
-def _safe_cut(text: str) -> int:
-    """Where text can be cut without splitting a secret: after its last whitespace, and before a
-    trailing ``Bearer`` whose token has not arrived yet."""
-    match = _LAST_SPACE.match(text)
-    if match is None:
-        return 0
-    cut = match.end()
-    bearer = _BEARER_AT_END.search(text, 0, cut)
-    return bearer.start() if bearer else cut
-
-
-def _scrub_exception_chain(err: BaseException, secrets: tuple[str, ...]) -> None:
-    """Scrub the messages (and error bodies) of an exception and those it chains, in place."""
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        current.args = tuple(scrub_secrets(a, secrets) if isinstance(a, str) else a for a in current.args)
-        for name in ("message", "body"):
-            value = getattr(current, name, None)
-            if isinstance(value, (str, dict, list)):
-                try:
-                    setattr(current, name, _scrub_value(value, secrets))
-                except AttributeError:  # a read-only property
-                    pass
-        current = current.__cause__ or current.__context__
-
-
-def _scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return scrub_secrets(value, secrets)
-    if isinstance(value, dict):
-        return {k: _scrub_value(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub_value(v, secrets) for v in value]
-    return value
 
 
 def _request_body(body: Any) -> dict:
@@ -1039,4 +931,4 @@ def _cause_name(err: BaseException) -> str:
 def _rejects_streaming(err: Any) -> bool:
     code, message = _error_fields(err.body)
     param = getattr(err, "param", None)
-    return param in ("stream", "stream_options") or "stream_options" in message or "stream" == (code or "")
+    return param in ("stream", "stream_options") or "stream_options" in message or (code or "") == "stream"

@@ -1,6 +1,7 @@
 """What never leaves the process: API keys and image data.
 
     scrub_secrets(text, secrets)  the configured keys and anything key-like (``sk-…``, ``Bearer …``) → masked
+    scrub_exception(err, secrets) the same, in place, on an exception and those it chains (tracebacks)
     clean_message(text, secrets)  scrub_secrets + data URLs and base64 runs elided, one line, bounded length
     redact_body(body)             a request body with every image data URL replaced by its size, for logs
 
@@ -13,17 +14,19 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "MASK",
-    "MIN_SECRET_CHARS",
     "MAX_MESSAGE_CHARS",
+    "MIN_SECRET_CHARS",
     "SECRET_ENV_VARS",
-    "scrub_secrets",
-    "secrets_from_env",
     "clean_message",
     "redact_body",
+    "scrub_exception",
+    "scrub_secrets",
+    "secrets_from_env",
 ]
 
 MASK = "***"
@@ -61,6 +64,42 @@ def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
         text = text.replace(secret, MASK)
     text = _KEY_LIKE.sub(lambda m: f"{m.group(1)}-{MASK}", text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+
+
+def scrub_exception(err: BaseException, secrets: Iterable[str | None] = ()) -> None:
+    """Scrub an exception and every exception it chains (``__cause__``/``__context__``), in place.
+
+    Their ``args`` (what ``str()`` and a traceback print) and ``message``/``body`` attributes (the
+    openai SDK's errors keep the server's error body there) pass through ``scrub_secrets``.
+
+    Args:
+        err: the exception (not re-raised; modified in place).
+        secrets: as for ``scrub_secrets``.
+    """
+    secrets = tuple(secrets)
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(scrub_secrets(a, secrets) if isinstance(a, str) else a for a in current.args)
+        for name in ("message", "body"):
+            value = getattr(current, name, None)
+            if isinstance(value, (str, dict, list)):
+                try:
+                    setattr(current, name, _scrub_value(value, secrets))
+                except AttributeError:  # a read-only property
+                    pass
+        current = current.__cause__ or current.__context__
+
+
+def _scrub_value(value: Any, secrets: tuple[str | None, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub_secrets(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrub_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v, secrets) for v in value]
+    return value
 
 
 def secrets_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
