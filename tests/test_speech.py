@@ -254,6 +254,14 @@ def test_sidecar_discovery_prefers_language_then_plain_then_extension(video_dir)
     assert find_sidecar(video, language="en").name == "talk.en.vtt"
     assert find_sidecar(video, language="fre").name == "talk.fr.srt"
     assert find_sidecar(video, language="de").name == "talk.srt"
+    (video_dir / "talk.srt").unlink()
+    (video_dir / "talk.vtt").unlink()
+    (video_dir / "talk.mp4.srt").write_text("")  # the video's extension is no language tag
+    assert find_sidecar(video).name == "talk.mp4.srt"
+    (video_dir / "talk.forced.en.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nhi\n")
+    assert read_speech_file(video_dir / "talk.forced.en.srt", video=video).language == "en"
+    empty = read_speech_file(video_dir / "talk.mp4.srt", video=video)
+    assert empty.language is None and empty.segments == ()
 
 
 def test_srt_sidecar_is_shifted_from_player_time_to_first_frame(variants, truth):

@@ -299,9 +299,17 @@ def _webvtt_voice(cue_text: str) -> str | None:
 
 
 def _sidecar_language(video: Path, candidate: Path) -> tuple[str, ...]:
-    """The dotted tags between the video's stem and the extension (``talk.en.forced.srt`` -> en, forced)."""
+    """The dotted tags between the video's stem and the extension (``talk.en.forced.srt`` -> en, forced;
+    the video's own extension, as in ``talk.mp4.srt``, is no tag)."""
     middle = candidate.name[len(video.stem) : -len(candidate.suffix)]
-    return tuple(tag for tag in middle.split(".") if tag)
+    own = video.suffix.lower().lstrip(".")
+    return tuple(tag for tag in middle.split(".") if tag and tag.lower() != own)
+
+
+def _known_language(tag: str) -> bool:
+    """A tag that names a language in the table (``en``, ``eng``, ``en-US``), not ``forced`` or ``sdh``."""
+    key = _language_key(tag)
+    return key is not None and key in _ISO639
 
 
 def find_sidecar(video: str | os.PathLike[str], *, language: str | None = None) -> Path | None:
@@ -383,6 +391,10 @@ def read_speech_file(
             return Transcript.loads(file.read_bytes())
         except ConfigError as err:
             raise ConfigError(f"speech file {file.name}: {err}") from err
+    tags = _sidecar_language(Path(video), file) if video is not None and file.name.startswith(Path(video).stem + ".") else ()
+    language = next((t for t in tags if _known_language(t)), None)
+    if not head:  # an empty file: no speech
+        return Transcript(segments=(), source=source, language=language, track=file.name)
     shift = _file_shift(video) if video is not None else 0.0
     try:
         subs = _load_subs(file)
@@ -400,8 +412,6 @@ def read_speech_file(
         segment = place_on_timeline(event.start / 1000, event.end / 1000, event.plaintext, shift=shift, speaker=speaker)
         if segment is not None:
             segments.append(segment)
-    tags = _sidecar_language(Path(video), file) if video is not None and file.name.startswith(Path(video).stem + ".") else ()
-    language = next((t for t in tags if _language_key(t) is not None and len(t) in (2, 3)), None)
     return Transcript(segments=tuple(segments), source=source, language=language, track=file.name)
 
 
