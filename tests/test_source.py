@@ -272,3 +272,39 @@ def test_damaged_sample_description_is_an_open_error(faststart_mp4, tmp_path):
     path = _write_damaged(faststart_mp4, at, b"a6c1", tmp_path / "nocodec.mp4")
     with pytest.raises(VideoOpenError, match="codec"):
         open_video(path)
+
+
+def _remux_with_pts_shift(src: Path, dst: Path, frame: int, seconds: float) -> None:
+    """Copy a clip, moving one frame's timestamp ``seconds`` later (a damaged block timestamp)."""
+    import av
+
+    with av.open(str(src)) as inp:
+        frame_pts = sorted(p.pts for p in inp.demux(inp.streams.video[0]) if p.size)[frame]
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        video = out.add_stream_from_template(inp.streams.video[0])
+        packets = (p for p in inp.demux(inp.streams.video[0]) if p.size)
+        for packet in packets:
+            if packet.pts == frame_pts:
+                packet.pts += round(seconds / packet.time_base)
+            packet.stream = video
+            out.mux(packet)
+
+
+def test_frame_with_a_damaged_timestamp_is_skipped(tmp_path):
+    clean = tmp_path / "clean.mkv"
+    gt = make_clip(clean, duration=1.0, cuts=[], gop=12)
+    damaged = tmp_path / "damaged.mkv"
+    _remux_with_pts_shift(clean, damaged, frame=5, seconds=15.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with open_video(damaged) as video:
+            raws = list(video.iter_raw(0.0, 1.0))
+            images = [video.to_image(raw.frame) for raw in raws]
+            exact = list(video.frames_at([0.0, 0.2, 0.4]))
+    numbers = [read_frame_number(image) for image in images]
+    assert numbers == [n for n in range(gt["frame_count"]) if n != 5]  # the range did not end at the bad time
+    assert [raw.time for raw in raws] == pytest.approx([gt["frame_times"][n] for n in numbers], abs=1e-6)
+    assert [read_frame_number(f.image) for f in exact] == [0, 6, 10]  # 0.2 s fell on the damaged frame 5
+    assert [f.time for f in exact] == pytest.approx([0.0, 0.24, 0.4], abs=1e-6)
+    assert any("damaged timestamp" in str(w.message) for w in caught)

@@ -394,6 +394,41 @@ class VideoSource:
         With ``skip_below = [pts]``, packets of non-reference pictures presented before ``pts``
         are not decoded at all: nothing depends on them and they are not wanted.
         """
+        return self._in_pts_order(self._decoded_frames(container, stream, skip_below))
+
+    def _in_pts_order(self, frames: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
+        """Frames with strictly ascending timestamps, one frame of look-ahead.
+
+        Decoders emit pictures in presentation order, so a timestamp out of that order is a
+        damaged one: a frame not after the last one passed is dropped (a time from the past,
+        or a duplicate), and so is a frame followed by an earlier one (a time from the future,
+        which would otherwise end a time range early or put the next frames out of order).
+        """
+        held: av.VideoFrame | None = None
+        last: int | None = None
+        for frame in frames:
+            if frame.pts is None:  # no timestamp at all: nothing to check (see _frame_time)
+                yield frame
+                continue
+            pts = int(frame.pts)
+            if last is not None and pts <= last:
+                self._warn_out_of_order()
+                continue
+            if held is not None:
+                if pts < int(held.pts):
+                    self._warn_out_of_order()
+                else:
+                    last = int(held.pts)
+                    yield held
+            held = frame
+        if held is not None:
+            yield held
+
+    def _warn_out_of_order(self) -> None:
+        warnings.warn(f"{self.path.name}: skipped a frame with a damaged timestamp", DecodeWarning, stacklevel=5)
+
+    def _decoded_frames(self, container, stream, skip_below: list[int] | None) -> Iterator[av.VideoFrame]:
+        """Every decodable frame from the current position, in the decoder's output order."""
         demux = container.demux(stream)
         disposable = _disposable_test(stream) if skip_below is not None else None
         while True:
