@@ -192,8 +192,6 @@ def test_an_auth_error_on_the_first_chunk_sends_no_further_request(cut_clip, api
     assert KEY not in err
 
 
-@pytest.mark.xfail(strict=True, reason="needs pipeline: stop the run on client.stops_run(err) (404 model, quota), "
-                                       "not only on AuthenticationError")
 @pytest.mark.parametrize("fault", ["404", "quota"])
 def test_a_run_stopping_error_on_the_first_chunk_sends_no_further_request(cut_clip, api_env, capsys, fault):
     api_env.enqueue_fault(fault)

@@ -113,7 +113,26 @@ def test_near_duplicates_are_dropped_first():
     fr = [noise_frame(0.0, seed=1), noise_frame(5.0, seed=1), noise_frame(10.0, seed=2), noise_frame(15.0, seed=3)]
     packing = pack(fr, PackConfig(model="gpt-4o", budget=Budget(max_frames=3)))
     assert [i.time for i in packing.images] == [0.0, 10.0, 15.0]
-    assert packing.dropped[0].time == 5.0 and "near-duplicate" in packing.dropped[0].reason
+    assert packing.dropped[0].time == 5.0 and "same picture as 00:00.0" in packing.dropped[0].reason
+
+
+def slide(t: float, lines: list[str], scene: int) -> Frame:
+    image = np.full((360, 640, 3), 245, np.uint8)
+    cv2.rectangle(image, (0, 0), (640, 50), (30, 60, 140), -1)  # the template's title bar
+    for n, text in enumerate(lines):
+        cv2.putText(image, text, (40, 110 + 40 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+    return Frame(time=t, index=int(t * 25), image=image, scene=scene)
+
+
+def test_slides_of_one_template_are_not_dropped_as_repeats():
+    # "Agenda" and "Risks" have the same 64-bit difference hash (a perceptual hash calls them alike);
+    # over budget only the true repeat (Budget shown twice) may go
+    fr = [slide(0.0, ["Agenda", "- goals", "- plan"], 0), slide(30.0, ["Risks", "- supply", "- legal"], 1),
+          slide(60.0, ["Budget 2026", "- hiring", "- travel"], 2), slide(70.0, ["Budget 2026", "- hiring", "- travel"], 2),
+          slide(90.0, ["Next steps", "- ship", "- measure"], 3)]
+    packing = pack(fr, PackConfig(model="gpt-4o", budget=Budget(max_frames=4)), exact_cuts=lambda: True)
+    assert [i.time for i in packing.images] == [0.0, 30.0, 60.0, 90.0]
+    assert [d.time for d in packing.dropped] == [70.0]
 
 
 def test_spread_over_time_when_no_scenes():

@@ -307,10 +307,10 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
         overrides = {k: v for k, v in (("base_url", args.base_url), ("timeout", args.timeout),
                                        ("max_retries", args.max_retries)) if v is not None}
         client_config = ClientConfig.from_env(**overrides)
-        client = OpenAIChatClient(client_config)
         streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
         on_text = _write_through if streaming else None
-        result = run_plan(plan, client, cache=cache, on_text=on_text)
+        with OpenAIChatClient(client_config) as client:
+            result = run_plan(plan, client, cache=cache, on_text=on_text)
         streamed = streaming and result.cache_hits == 0
         if streamed:
             sys.stdout.write("\n")

@@ -6,10 +6,11 @@ dropped and why, and how the images split into requests under the provider's lim
 
 Choosing what to keep when the frames exceed the budget:
 
-1. near-duplicates go first (the closest pairs by perceptual hash);
+1. repeats go first: neighbours showing the same picture (at most ``defaults.DEDUP_CHANGE`` percent
+   of a small grey copy's pixels changed; a perceptual hash would call slides of one template alike);
 2. then one frame per scene is guaranteed, as far as the budget reaches (when there are more
    scenes than room, scenes that look like their neighbour go first: a false cut inside one
-   shot makes look-alike scenes);
+   shot makes look-alike scenes; not when the cuts are exact slide changes);
 3. the remaining room is filled by spreading over time: repeatedly the frame farthest from
    every frame already kept.
 
@@ -22,7 +23,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import get_args
@@ -34,7 +35,7 @@ from . import defaults
 from .errors import BudgetError, ConfigError
 from .export import draw_label, encode_image
 from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
-from .sampling import dhash, hamming
+from .sampling.pictures import THUMB_WIDTH, changed_percent, grey
 from .timecode import format_time, time_label
 from .types import Detail, DroppedFrame, Frame, ImageFormat, PackedImage
 
@@ -42,8 +43,6 @@ MB = 1024 * 1024
 DEFAULT_MAX_IMAGES_PER_REQUEST = 500
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
 DEFAULT_MAX_PAYLOAD_BYTES = 50 * MB
-DUPLICATE_DISTANCE = 6
-"""Hamming distance (of 64 bits) at or below which two packed frames count as near-duplicates."""
 LABEL_TEXT_TOKENS = 12
 """Allowance per image for its time-label text part (``[00:01:05.2]`` is 10 o200k tokens)."""
 CONTEXT_SAFETY = 0.9
@@ -208,7 +207,8 @@ class _Prepared:
     time: float
     index: int
     scene: int | None
-    hash: int
+    thumb: np.ndarray
+    """Grey copy ``THUMB_WIDTH`` wide: what "the same picture" is measured on."""
     data: bytes
     width: int
     height: int
@@ -245,7 +245,7 @@ def _prepare(frames: Iterable[Frame], config: PackConfig, spec: ModelSpec) -> tu
         if config.burn_timestamps or config.grid is not None:
             small = draw_label(small, format_time(frame.time, precision=1))
         data = encode_image(small, config.image_format if config.grid is None else "png", config.quality)
-        prepared.append(_Prepared(frame.time, frame.index, frame.scene, dhash(small), data, size[0], size[1],
+        prepared.append(_Prepared(frame.time, frame.index, frame.scene, grey(small, THUMB_WIDTH), data, size[0], size[1],
                                   colour_signature(small)))
     return prepared, cell
 
@@ -305,8 +305,14 @@ def capacity(config: PackConfig, tokens_per_image: int, spec: ModelSpec | None =
     return min(caps) if caps else None
 
 
-def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_DISTANCE) -> tuple[list[int], dict[int, str]]:
-    """Pick ``keep`` of ``items`` (indices, ascending): duplicates out first, one per scene, then spread.
+def choose(items: Sequence[_Prepared], keep: int, *, merge_look_alikes: bool = True,
+           same_change: float = defaults.DEDUP_CHANGE) -> tuple[list[int], dict[int, str]]:
+    """Pick ``keep`` of ``items`` (indices, ascending): repeats out first, one per scene, then spread.
+
+    Args:
+        merge_look_alikes: with more scenes than room, drop look-alike neighbouring scenes first
+            (false cuts); False when the cuts are known to be real (slide changes).
+        same_change: percent of changed pixels at or below which neighbours show the same picture.
 
     Returns:
         (kept indices, {dropped index: reason}).
@@ -319,15 +325,16 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     # 1. near-duplicates of their predecessor, closest first
     pairs = []
     for a, b in itertools.pairwise(alive):
-        d = hamming(items[a].hash, items[b].hash)
-        if d <= dup_distance:
+        ta, tb = items[a].thumb, items[b].thumb
+        d = changed_percent(ta, tb) if ta.shape == tb.shape else 100.0
+        if d <= same_change:
             pairs.append((d, b, a))
     for _, b, a in sorted(pairs):
         if len(alive) <= keep:
             break
         if b in alive and a in alive:
             alive.remove(b)
-            reasons[b] = f"near-duplicate of {format_time(items[a].time, precision=1)}"
+            reasons[b] = f"same picture as {format_time(items[a].time, precision=1)}"
     if len(alive) <= keep:
         return alive, reasons
     # 2. one per scene, 3. spread over time (farthest point first)
@@ -342,7 +349,9 @@ def choose(items: Sequence[_Prepared], keep: int, dup_distance: int = DUPLICATE_
     for members in scenes.values():
         mid = (times[members[0]] + times[members[-1]]) / 2
         reps.append(min(members, key=lambda p: abs(times[p] - mid)))
-    reps = _merge_similar_neighbours(sorted(reps), [items[i] for i in alive], keep)
+    reps = sorted(reps)
+    if merge_look_alikes:
+        reps = _merge_similar_neighbours(reps, [items[i] for i in alive], keep)
     if len(reps) > keep:
         chosen = _even(times, reps, keep)
     elif reps:
@@ -485,12 +494,14 @@ def balanced_split(n: int, parts: int) -> list[tuple[int, ...]]:
     return [tuple(range(bounds[i], bounds[i + 1])) for i in range(parts) if bounds[i + 1] > bounds[i]]
 
 
-def pack(frames: Iterable[Frame], config: PackConfig) -> Packing:
+def pack(frames: Iterable[Frame], config: PackConfig, *, exact_cuts: Callable[[], bool] | None = None) -> Packing:
     """Encode frames for the model and fit them to the budget and the provider's limits.
 
     Args:
         frames: frames in ascending time (streamed; each is encoded then released).
         config: model, detail, format, budget and limits.
+        exact_cuts: asked once the frames are consumed: True when the scene cuts are real changes
+            (the screen preset's slide changes), so look-alike scenes are not merged.
 
     Returns:
         A :class:`Packing`.
@@ -522,7 +533,7 @@ def pack(frames: Iterable[Frame], config: PackConfig) -> Packing:
     if biggest > config.limits.max_payload_bytes:
         raise BudgetError("even one image exceeds the provider's payload limit: lower --quality or use --detail low")
     keep_frames = len(prepared) if cap_images is None else min(len(prepared), cap_images * per)
-    kept, reasons = choose(prepared, keep_frames)
+    kept, reasons = choose(prepared, keep_frames, merge_look_alikes=not (exact_cuts and exact_cuts()))
     dropped = tuple(DroppedFrame(prepared[i].time, r) for i, r in sorted(reasons.items(), key=lambda kv: prepared[kv[0]].time))
     kept_items = [prepared[i] for i in kept]
     if config.grid is None or cell is None:

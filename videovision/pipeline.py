@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from . import __version__, defaults
-from .client import ChatClient
-from .errors import AuthenticationError, ConfigError, RequestError, VideovisionError
+from .client import ChatClient, billed_usage, stops_run
+from .errors import ConfigError, RequestError, VideovisionError
 from .export import ExportResult, export_frames
 from .models import ModelSpec, chat_tokens, estimate_cost, resolve_model
 from .packing import Budget, PackConfig, Packing, pack
@@ -375,7 +375,7 @@ def make_plan(
             packing, scenes, selection = cached
         else:
             stream = sample(source, config.sampling, progress=progress)
-            packing = pack(stream, config.pack)
+            packing = pack(stream, config.pack, exact_cuts=lambda: stream.preset_used == "screen")
             scenes = tuple(stream.scenes)
             selection = _selection(stream, packing)
             if cache is not None and key is not None:
@@ -494,7 +494,8 @@ class _Asker:
     cost: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopped: BaseException | None = None
-    """Set by an authentication failure: no new request is sent after it."""
+    """Set by an error that would repeat on every request (401/403, unknown model, quota, wrong
+    path): no new request is sent after it."""
 
     @property
     def endpoint(self) -> str:
@@ -519,11 +520,10 @@ class _Asker:
         try:
             result = self.client.complete(body, on_text=on_text)
         except RequestError as err:
-            if isinstance(err, AuthenticationError):
+            if stops_run(err):  # a wrong key, model or endpoint: every further request would fail too
                 self.stopped = err
-            billed = getattr(err, "usage", None)
-            self._log(model, ChatResult("", billed, model) if isinstance(billed, Usage) else None, key, started,
-                      cached=False, status=type(err).__name__)
+            self._log(model, ChatResult("", billed_usage(err), model), key, started, cached=False,
+                      status=type(err).__name__)
             raise
         cost = estimate_cost(self.plan.spec, result.usage.prompt_tokens, result.usage.completion_tokens)
         with self.lock:
