@@ -122,12 +122,22 @@ class AudioEndpoint:
         responder: segments for an upload (``voiced_segments`` if None).
         models: the models it knows (others: 404); None accepts any.
         delay: seconds every answer waits (after validation).
+        decode: False skips decoding the audio (``samples`` is then empty): a benchmark's server
+            that should cost nothing but ``delay``.
     """
 
-    def __init__(self, *, responder: AudioResponder | None = None, models: tuple[str, ...] | None = None, delay: float = 0.0):
+    def __init__(
+        self,
+        *,
+        responder: AudioResponder | None = None,
+        models: tuple[str, ...] | None = None,
+        delay: float = 0.0,
+        decode: bool = True,
+    ):
         self.responder = responder or voiced_segments
         self.models = models
         self.delay = delay
+        self.decode = decode
         self._lock = threading.Lock()
         self._uploads: list[AudioUpload] = []
         self._faults: collections.deque[tuple[str, str | None]] = collections.deque()
@@ -240,7 +250,7 @@ class AudioEndpoint:
             prompt=form.get("prompt"),
             timestamp_granularities=granularities,
             fields=dict(form),
-            samples=_decode(data),
+            samples=_decode(data) if self.decode else np.zeros(0, np.float32),
         )
 
     def _answer(self, handler: RequestHandler, rec: dict, upload: AudioUpload) -> None:
