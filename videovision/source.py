@@ -244,7 +244,7 @@ class VideoSource:
     # ----------------------------------------------------------------- probing
     def _build(self, container: av.container.InputContainer, size: int) -> None:
         if not container.streams.video:
-            kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+            kinds: list[str] = sorted({s.type for s in container.streams}) or ["no streams"]
             what = "audio only" if "audio" in kinds else ", ".join(kinds)
             raise VideoOpenError(f"{path_text(self.path)}: has no video stream ({what}); videovision needs a video")
         stream = container.streams.video[0]
@@ -404,7 +404,7 @@ class VideoSource:
         or a duplicate), and so is a frame followed by an earlier one (a time from the future,
         which would otherwise end a time range early or put the next frames out of order).
         """
-        held: av.VideoFrame | None = None
+        held: tuple[av.VideoFrame, int] | None = None
         last: int | None = None
         for frame in frames:
             if frame.pts is None:  # no timestamp at all: nothing to check (see _frame_time)
@@ -415,14 +415,14 @@ class VideoSource:
                 self._warn_out_of_order()
                 continue
             if held is not None:
-                if pts < int(held.pts):
+                if pts < held[1]:
                     self._warn_out_of_order()
                 else:
-                    last = int(held.pts)
-                    yield held
-            held = frame
+                    last = held[1]
+                    yield held[0]
+            held = (frame, pts)
         if held is not None:
-            yield held
+            yield held[0]
 
     def _warn_out_of_order(self) -> None:
         warnings.warn(f"{self.path.name}: skipped a frame with a damaged timestamp", DecodeWarning, stacklevel=5)
