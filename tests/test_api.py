@@ -7,9 +7,9 @@ import videovision as vv
 EXPECTED = {
     "Answer", "AuthenticationError", "Budget", "BudgetError", "Cache", "CacheError", "Chapter", "Chapters",
     "ChatClient", "ChatResult", "ClientConfig", "ConfigError", "ContentRefusedError", "ContextLengthError",
-    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "ModelNotFoundError", "ModelSpec", "Moment",
-    "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
-    "ProviderLimits", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
+    "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "IncompleteReplyError", "ModelNotFoundError",
+    "ModelSpec", "Moment", "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
+    "ProviderLimits", "QuotaExceededError", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
     "SamplingConfig", "SamplingError", "Scene", "ServerError", "Summary", "TaskConfig", "TaskResult",
     "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
     "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 from fakeserver import FakeOpenAIServer, default_responder
 
+from videovision import defaults
 from videovision.client import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
     LOCAL_PLACEHOLDER_KEY,
     ClientConfig,
     IncompleteReplyError,
@@ -39,6 +38,7 @@ from videovision.errors import (
     ResponseFormatError,
     ServerError,
 )
+from videovision.redact import display_url, url_host
 from videovision.types import ChatResult, Usage
 
 KEY = "sk-test-SENTINEL-123"
@@ -433,8 +433,8 @@ def test_the_server_lists_its_models(server):
 
 def test_config_defaults_and_repr_never_show_the_key():
     config = ClientConfig(api_key=KEY)
-    assert config.timeout == DEFAULT_TIMEOUT == 120.0
-    assert config.max_retries == DEFAULT_MAX_RETRIES == 2
+    assert config.timeout == defaults.TIMEOUT == 120.0
+    assert config.max_retries == defaults.MAX_RETRIES == 2
     assert "SENTINEL" not in repr(config) and "SENTINEL" not in str(config)
     assert "api_key='***'" in repr(config)
     assert "SENTINEL" not in repr(OpenAIChatClient(config))
@@ -453,6 +453,38 @@ def test_config_from_env_reads_the_openai_variables_and_overrides_win():
 def test_invalid_config_values_are_config_errors(kwargs):
     with pytest.raises(ConfigError):
         ClientConfig(**kwargs)
+
+
+@pytest.mark.parametrize("url", ["http://[x/v1", "http://localhost:99999/v1", "http://localhost:port/v1"])
+def test_malformed_base_urls_are_config_errors(url):
+    with pytest.raises(ConfigError, match=r"^invalid base URL .*: use http\(s\)://host\[:port\]/v1"):
+        ClientConfig(base_url=url)
+    with pytest.raises(ConfigError):
+        ClientConfig.from_env({"OPENAI_BASE_URL": url})
+
+
+def test_urls_are_shown_without_credentials_and_hosts_keep_their_port():
+    url = "https://user:sk-SECRETSECRET1234@api.example.com:8443/v1/?key=abc#frag"
+    assert display_url(url) == "https://api.example.com:8443/v1"
+    assert url_host(url) == "api.example.com:8443"
+    assert url_host("localhost:11434") == "localhost:11434"
+    assert url_host("http://[::1]:8080/v1") == "[::1]:8080"
+    assert (url_host(""), url_host(None), url_host("http://[x/v1"), url_host("file:///tmp/x")) == (None,) * 4
+    assert display_url("http://[x/v1") == "<invalid URL>"
+    with OpenAIChatClient(ClientConfig(api_key=KEY, base_url="http://u:p@127.0.0.1:9/v1/")) as client:
+        assert client.endpoint == "http://u:p@127.0.0.1:9/v1"
+        assert client._host == "127.0.0.1:9"
+
+
+def test_client_reexports_the_moved_names():
+    from videovision import errormap, errors
+
+    assert (IncompleteReplyError, QuotaExceededError) == (errors.IncompleteReplyError, errors.QuotaExceededError)
+    assert (billed_usage, stops_run) == (errormap.billed_usage, errormap.stops_run)
+    assert issubclass(IncompleteReplyError, ResponseFormatError) and issubclass(QuotaExceededError, RateLimitError)
+    usage = Usage(12, 34)
+    assert RequestError("x", usage=usage).usage == usage == billed_usage(RequestError("x", usage=usage))
+    assert RequestError("x").usage == Usage() == billed_usage(ValueError("not ours"))
 
 
 def test_no_key_and_no_base_url_fails_when_creating_the_client():

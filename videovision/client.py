@@ -6,7 +6,7 @@
 endpoint. The SDK does the retries (``max_retries``, exponential backoff, honours ``Retry-After``);
 this module maps the SDK's errors once into the videovision tree (``RequestError`` and its
 subclasses, keeping ``status_code`` and ``request_id``), with one-line messages that say what to do
-next and never contain the API key or image data.
+next and never contain the API key or image data (``videovision.errormap``).
 
 What the client guarantees on top of the SDK:
 
@@ -24,12 +24,8 @@ What the client guarantees on top of the SDK:
 - ``stops_run(err)`` tells a caller sending many requests when the others would fail the same way
   (key refused 401/403, model unknown, quota spent, wrong endpoint path), so it sends no more.
 
-Errors added here (both ``RequestError`` subclasses, exit code 7 in the CLI)::
-
-    ResponseFormatError
-    └── IncompleteReplyError    the reply ended before the model finished (no finish_reason)
-    RateLimitError
-    └── QuotaExceededError      429 insufficient_quota: retrying will not help
+``IncompleteReplyError``, ``QuotaExceededError``, ``stops_run`` and ``billed_usage`` live in
+``videovision.errors`` and ``videovision.errormap``; they are importable from here too.
 
 Tests and the pipeline's logic use any object with a ``complete`` method (``ChatClient``); the wire
 is tested against a loopback OpenAI-compatible server.
@@ -43,41 +39,33 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import math
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 import openai
 import pydantic
 
 from .deadline import deadline_hooks
+from .endpoint import LOCAL_PLACEHOLDER_KEY, OPENAI_BASE_URL, ClientConfig
+from .errormap import RUN_STOPPING_ERRORS, ErrorMapper, billed_usage, rejects_streaming, stops_run
 from .errors import (
-    AuthenticationError,
     ConfigError,
     ContentRefusedError,
-    ContextLengthError,
-    EndpointConnectionError,
-    ModelNotFoundError,
-    RateLimitError,
+    IncompleteReplyError,
+    QuotaExceededError,
     RequestError,
     RequestTimeoutError,
     ResponseFormatError,
-    ServerError,
 )
-from .redact import clean_message, redact_body, scrub_exception, scrub_secrets
+from .redact import display_url, redact_body, scrub_secrets
 from .relay import CallbackFailed, TextRelay
 from .types import ChatResult, Usage
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
     "LOCAL_PLACEHOLDER_KEY",
     "OPENAI_BASE_URL",
     "RETRY_BASE_DELAY",
@@ -96,177 +84,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 120.0
-"""Seconds each attempt may take, from sending the request to the last byte of the reply
-(the SDK retries on timeouts)."""
-DEFAULT_MAX_RETRIES = 2
-"""Retries the SDK makes on 408/409/429/5xx, connection errors and timeouts."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
 """Seconds to wait for the TCP connection (capped by the timeout)."""
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-"""The endpoint used when no base URL is configured."""
-LOCAL_PLACEHOLDER_KEY = "not-needed"
-"""Sent as the key to a non-OpenAI endpoint when none is configured (local servers ignore it)."""
 RETRY_BASE_DELAY = 0.5
 """Seconds before asking again after an unfinished reply; doubles with each retry."""
 RETRY_MAX_DELAY = 8.0
 """Longest wait between two attempts after unfinished replies."""
-
-_NO_KEY_MESSAGE = "no API key: set OPENAI_API_KEY, or pass --base-url for a local OpenAI-compatible server"
-_CONTEXT_WORDS = re.compile(
-    r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|exceeds the context",
-    re.I,
-)
-_POLICY_WORDS = re.compile(r"content[ _-]?(policy|filter|management)|safety system", re.I)
-_TAG = re.compile(r"<[^>]{0,200}>")
-
-
-# --------------------------------------------------------------------------- errors and helpers for callers
-
-
-class IncompleteReplyError(ResponseFormatError):
-    """The reply ended before the model finished it (no ``finish_reason``): cut off or truncated."""
-
-
-class QuotaExceededError(RateLimitError):
-    """The account's quota is spent (429 ``insufficient_quota``): retrying will not help."""
-
-
-RUN_STOPPING_ERRORS: tuple[type[RequestError], ...] = (AuthenticationError, ModelNotFoundError, QuotaExceededError)
-"""Errors that every other request of the same run would get too."""
-
-
-def stops_run(err: BaseException) -> bool:
-    """Whether the other requests of a run would fail the same way, so none should be sent.
-
-    True for a refused key (401/403, ``AuthenticationError``), an unknown model, a spent quota and a
-    wrong endpoint path (a plain 404).
-
-    Args:
-        err: an error raised by ``ChatClient.complete``.
-
-    Returns:
-        True when the caller should send no further request.
-    """
-    if isinstance(err, RUN_STOPPING_ERRORS):
-        return True
-    return type(err) is RequestError and err.status_code == 404
-
-
-def billed_usage(err: BaseException) -> Usage:
-    """The tokens the endpoint reported for the reply that failed (zero when none were reported).
-
-    A reply cut off at the output limit, refused by the model or stopped by the content filter is
-    billed although it raises; ``complete`` keeps its usage on the error.
-
-    Args:
-        err: an error raised by ``ChatClient.complete``.
-
-    Returns:
-        The reported usage, or ``Usage()``.
-    """
-    usage = getattr(err, "usage", None)
-    return usage if isinstance(usage, Usage) else Usage()
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True, repr=False)
-class ClientConfig:
-    """Where and how to reach a Chat Completions endpoint.
-
-    Attributes:
-        api_key: the key (``OPENAI_API_KEY``). Optional for a local server (``base_url`` set).
-        base_url: the endpoint (``OPENAI_BASE_URL``), e.g. ``http://localhost:11434/v1``;
-            None means OpenAI's.
-        timeout: seconds to wait for each attempt's reply.
-        max_retries: retries the SDK makes on rate limits, 5xx, timeouts and connection errors.
-
-    ``repr`` never shows the key.
-    """
-
-    api_key: str | None = field(default=None, repr=False)
-    base_url: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-
-    def __post_init__(self) -> None:
-        if self.api_key is not None and not isinstance(self.api_key, str):
-            raise ConfigError("the API key must be a string")
-        if self.base_url is not None:
-            parts = urlsplit(str(self.base_url))
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ConfigError(
-                    f"invalid base URL {_display_url(str(self.base_url))!r}: "
-                    "use http(s)://host[:port]/v1, e.g. http://localhost:11434/v1"
-                )
-        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not (
-            math.isfinite(self.timeout) and self.timeout > 0
-        ):
-            raise ConfigError(f"invalid timeout {self.timeout!r}: must be a number of seconds > 0")
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise ConfigError(f"invalid max retries {self.max_retries!r}: must be an integer >= 0")
-
-    def __repr__(self) -> str:
-        key = "None" if self.api_key is None else "'***'"
-        return (
-            f"ClientConfig(api_key={key}, base_url={self.base_url!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries!r})"
-        )
-
-    __str__ = __repr__
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
-        """Build a config from ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``, then apply overrides.
-
-        Args:
-            environ: the environment to read (``os.environ`` if None).
-            **overrides: field values that win over the environment; ``None`` values are ignored,
-                so a CLI can pass every option as given.
-
-        Returns:
-            The config.
-
-        Raises:
-            ConfigError: an unknown field or an invalid value.
-        """
-        import os
-
-        env = os.environ if environ is None else environ
-        unknown = set(overrides) - {"api_key", "base_url", "timeout", "max_retries"}
-        if unknown:
-            raise ConfigError(f"unknown client option(s): {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {
-            "api_key": env.get("OPENAI_API_KEY") or None,
-            "base_url": env.get("OPENAI_BASE_URL") or None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    @property
-    def endpoint(self) -> str:
-        """The base URL requests go to (OpenAI's when none is set)."""
-        return (self.base_url or OPENAI_BASE_URL).rstrip("/")
-
-    @property
-    def is_openai(self) -> bool:
-        """True when the endpoint is OpenAI's own API."""
-        return (urlsplit(self.endpoint).hostname or "").lower() == "api.openai.com"
-
-    def resolved_api_key(self) -> str:
-        """The key to send: the configured one, or a placeholder for a local server.
-
-        Raises:
-            AuthenticationError: no key and the endpoint is OpenAI's.
-        """
-        if self.api_key:
-            return self.api_key
-        if self.base_url and not self.is_openai:
-            return LOCAL_PLACEHOLDER_KEY
-        raise AuthenticationError(_NO_KEY_MESSAGE)
-
 
 # --------------------------------------------------------------------------- the interface
 
@@ -315,6 +138,7 @@ class OpenAIChatClient:
         self.config = config if config is not None else ClientConfig.from_env()
         key = self.config.resolved_api_key()
         self._secrets = tuple(s for s in (self.config.api_key, key) if s and s != LOCAL_PLACEHOLDER_KEY)
+        self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, self._secrets)
         if sdk_client is None:
             timeout = float(self.config.timeout)
             sdk_client = openai.OpenAI(
@@ -387,7 +211,7 @@ class OpenAIChatClient:
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "chat request to %s (%s): %s",
-                _display_url(self.config.endpoint),
+                display_url(self.config.endpoint),
                 "streaming" if on_text else "non-streaming",
                 json.dumps(redact_body(request), ensure_ascii=False),
             )
@@ -398,10 +222,6 @@ class OpenAIChatClient:
             result, retries = self._ask(request, relay)
         except CallbackFailed as failed:
             callback_error = failed.error
-        except RequestError as err:
-            if not isinstance(getattr(err, "usage", None), Usage):
-                _attach_usage(err, None)
-            raise
         if callback_error is not None:  # on_text's own exception, re-raised as it was
             raise callback_error
         log.debug(
@@ -434,9 +254,10 @@ class OpenAIChatClient:
                 return result, retries + taken
             except _Unfinished as unfinished:
                 retries += unfinished.retries_taken
+                note = self._errors.retries_note(retries)
                 if retries >= self.config.max_retries:
-                    raise unfinished.final(self._retries_note(retries)) from unfinished.__cause__
-                log.debug("%s; asking again", unfinished.final(self._retries_note(retries)))
+                    raise unfinished.final(note) from unfinished.__cause__
+                log.debug("%s; asking again", unfinished.final(note))
                 time.sleep(_retry_delay(retries))
                 retries += 1
                 if relay is not None:
@@ -451,7 +272,7 @@ class OpenAIChatClient:
         except (CallbackFailed, _Unfinished, RequestError):
             raise
         except (openai.OpenAIError, json.JSONDecodeError, pydantic.ValidationError) as err:
-            raise self._map_error(err, request["model"]) from err
+            raise self._errors.map(err, request["model"]) from err
 
     # ---- non-streaming
 
@@ -463,9 +284,9 @@ class OpenAIChatClient:
         try:
             completion = raw.parse()
         except Exception as err:  # JSON or model decoding of a 2xx body
-            raise self._malformed(err, request_id) from err
+            raise self._errors.malformed(err, request_id) from err
         if not isinstance(completion, openai.BaseModel):  # the SDK returns text for non-JSON bodies
-            raise self._malformed(None, request_id, detail=f"Content-Type {raw.headers.get('content-type')!r}")
+            raise self._errors.malformed(None, request_id, detail=f"Content-Type {raw.headers.get('content-type')!r}")
         usage = getattr(completion, "usage", None)
         choices = getattr(completion, "choices", None)
         if not isinstance(choices, list) or not choices:
@@ -503,7 +324,7 @@ class OpenAIChatClient:
                 **kwargs, stream=True, stream_options={"include_usage": True}
             )
         except openai.BadRequestError as err:
-            if not _rejects_streaming(err):
+            if not rejects_streaming(err):
                 raise
             log.debug("the endpoint rejected stream/stream_options; asking again without streaming")
             result, retries = self._create(sdk, request)
@@ -520,12 +341,12 @@ class OpenAIChatClient:
                     state.take(chunk, relay)
                     if time.monotonic() > due:  # also bounds an injected sdk_client without the deadline hooks
                         raise _Unfinished(
-                            RequestTimeoutError, self._timeout_message, request_id=request_id,
+                            RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
                             usage=_usage(state.usage), retries_taken=retries,
                         )
         except (httpx2.TimeoutException, openai.APITimeoutError) as err:  # the SDK wraps httpx2's errors
             raise _Unfinished(
-                RequestTimeoutError, self._timeout_message, request_id=request_id,
+                RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
                 usage=_usage(state.usage), retries_taken=retries,
             ) from err
         except (httpx2.TransportError, openai.APIConnectionError) as err:  # the connection closed mid-answer
@@ -567,8 +388,7 @@ class OpenAIChatClient:
 
     @property
     def _host(self) -> str:
-        parts = urlsplit(self.config.endpoint)
-        return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "the endpoint"
+        return self._errors.host
 
     def _kwargs(self, request: dict) -> dict:
         """Split the body into the SDK's keyword arguments and ``extra_body`` for the rest."""
@@ -600,23 +420,17 @@ class OpenAIChatClient:
                 usage is attached.
         """
         billed = _usage(usage)
-        kw: dict[str, Any] = {"status_code": status, "request_id": request_id}
+        kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "usage": billed}
         if refusal:
-            raise _attach_usage(ContentRefusedError(f"the model refused to answer: {self._clean(refusal)}", **kw), billed)
+            raise ContentRefusedError(f"the model refused to answer: {self._errors.clean(refusal)}", **kw)
         if finish_reason == "content_filter":
-            raise _attach_usage(
-                ContentRefusedError(
-                    "the provider's content filter stopped the answer (finish_reason content_filter): "
-                    "try other frames or another prompt",
-                    **kw,
-                ),
-                billed,
+            raise ContentRefusedError(
+                "the provider's content filter stopped the answer (finish_reason content_filter): "
+                "try other frames or another prompt",
+                **kw,
             )
         if finish_reason == "length":
-            raise _attach_usage(
-                ResponseFormatError("the answer was cut off at the output limit: raise --max-output-tokens", **kw),
-                billed,
-            )
+            raise ResponseFormatError("the answer was cut off at the output limit: raise --max-output-tokens", **kw)
         if not isinstance(finish_reason, str) or not finish_reason:
             host = self._host
             raise _Unfinished(
@@ -629,13 +443,10 @@ class OpenAIChatClient:
                 retries_taken=retries,
             )
         if not isinstance(text, str):
-            raise _attach_usage(
-                ResponseFormatError(
-                    f"the endpoint at {self._host} returned an answer without text "
-                    f"(finish_reason {finish_reason}): try again",
-                    **kw,
-                ),
-                billed,
+            raise ResponseFormatError(
+                f"the endpoint at {self._host} returned an answer without text "
+                f"(finish_reason {finish_reason}): try again",
+                **kw,
             )
         return ChatResult(
             text=scrub_secrets(text, self._secrets),
@@ -645,114 +456,12 @@ class OpenAIChatClient:
             request_id=request_id,
         )
 
-    def _malformed(self, err: BaseException | None, request_id: str | None, *, detail: str = "") -> ResponseFormatError:
-        what = detail or (type(err).__name__ if err is not None else "unreadable body")
-        return ResponseFormatError(
-            f"the endpoint at {self._host} returned a reply that is not a chat completion ({what}): "
-            "check that --base-url points to an OpenAI-compatible /v1 endpoint",
-            status_code=getattr(err, "status_code", None) or 200,
-            request_id=request_id,
-        )
-
-    def _clean(self, text: Any) -> str:
-        return clean_message(text, self._secrets)
-
-    def _retries_note(self, retries: int | None = None) -> str:
-        n = self.config.max_retries if retries is None else retries
-        return "with retries disabled" if n == 0 else f"after {n} retr{'y' if n == 1 else 'ies'}"
-
-    def _timeout_message(self, note: str) -> str:
-        return f"no complete reply from {self._host} within {self.config.timeout:g} s ({note}): raise --timeout"
-
     def _map_error(self, err: BaseException, model: str) -> RequestError:
-        """Turn an SDK (or decoding) error into the videovision error tree. The one place this happens.
-
-        The SDK's error (chained as ``__cause__``, so printed in a traceback) is scrubbed of secrets too.
-        """
-        scrub_exception(err, self._secrets)
-        if isinstance(err, openai.APITimeoutError):
-            return RequestTimeoutError(self._timeout_message(self._retries_note()))
-        if isinstance(err, openai.APIConnectionError):
-            return EndpointConnectionError(
-                f"cannot reach {_display_url(self.config.endpoint)}: is the server running? "
-                f"({_cause_name(err)}; check --base-url)"
-            )
-        if isinstance(err, openai.APIResponseValidationError):
-            return self._malformed(err, _request_id(err))
-        if isinstance(err, openai.APIStatusError):
-            return self._status_error(err.status_code, err.body, _request_id(err), model)
-        if isinstance(err, openai.APIError):  # an error event inside a stream
-            return self._status_error(None, err.body if err.body is not None else err.message, None, model)
-        if isinstance(err, (json.JSONDecodeError, pydantic.ValidationError)):
-            return self._malformed(err, None)
-        return RequestError(f"the OpenAI client failed: {self._clean(err)}")
-
-    def _status_error(self, status: int | None, body: Any, request_id: str | None, model: str) -> RequestError:
-        code, message = _error_fields(body)
-        server = self._clean(message) if message else ""
-        quoted = f" (server said: {server})" if server else ""
-        kw: dict[str, Any] = {"status_code": status, "request_id": request_id}
-        host = self._host
-        if code == "context_length_exceeded" or _CONTEXT_WORDS.search(message):
-            return ContextLengthError(
-                f"the request does not fit the model's context window{_status(status)}: "
-                "use a smaller budget: --max-frames / --max-image-tokens",
-                **kw,
-            )
-        if code in ("content_policy_violation", "content_filter") or _POLICY_WORDS.search(message):
-            return ContentRefusedError(
-                f"the provider's content filter refused the request{_status(status)}: try other frames or another prompt",
-                **kw,
-            )
-        if status == 401:
-            return AuthenticationError("API key rejected (401): check OPENAI_API_KEY", **kw)
-        if status == 403:
-            return AuthenticationError(
-                f"access denied (403) by {host}: the key may not use model '{model}' or this endpoint; "
-                f"check the key's project, organisation and model access{quoted}",
-                **kw,
-            )
-        if status == 404:
-            if code == "model_not_found" or "model" in message.lower():
-                return ModelNotFoundError(f"model '{model}' not found at {host}: check --model", **kw)
-            return RequestError(
-                f"not found (404) at {_display_url(self.config.endpoint)}/chat/completions: check --base-url "
-                f"(OpenAI-compatible servers usually end in /v1){quoted}",
-                **kw,
-            )
-        if status == 408:
-            return RequestTimeoutError(
-                f"the server at {host} timed out (408) {self._retries_note()}: raise --timeout or try again later",
-                **kw,
-            )
-        if status == 413:
-            return RequestError(
-                f"the request is too large for {host} (413): send fewer or smaller frames "
-                "(--max-frames, --max-side)",
-                **kw,
-            )
-        if status == 429:
-            if code == "insufficient_quota" or "quota" in message.lower():
-                return QuotaExceededError(
-                    f"quota exceeded (429) at {host}: check the account's plan and billing (retrying will not help)",
-                    **kw,
-                )
-            n = self.config.max_retries
-            spent = "retries are disabled" if n == 0 else f"the {n} retr{'y was' if n == 1 else 'ies were'} exhausted"
-            return RateLimitError(
-                f"rate limited (429) by {host}; {spent}: wait a minute and try again, or raise --max-retries",
-                **kw,
-            )
-        if status is not None and status >= 500:
-            return ServerError(
-                f"server error ({status}) from {host} {self._retries_note()}: try again later{quoted}", **kw
-            )
-        if status is None:
-            return RequestError(f"the endpoint reported an error mid-answer: {server or 'no details'}", **kw)
-        return RequestError(f"request rejected ({status}): {server or 'no details given'}", **kw)
+        """``ErrorMapper.map`` for this client's endpoint (also used by ``speech.transcribe``)."""
+        return self._errors.map(err, model)
 
 
-# --------------------------------------------------------------------------- redaction and helpers
+# --------------------------------------------------------------------------- helpers
 
 
 class _HttpClient(openai.DefaultHttpxClient):
@@ -790,14 +499,7 @@ class _Unfinished(Exception):
         self.retries_taken = retries_taken
 
     def final(self, note: str) -> RequestError:
-        err = self.error(self.message(note), status_code=self.status_code, request_id=self.request_id)
-        return _attach_usage(err, self.usage)
-
-
-def _attach_usage(err: RequestError, usage: Usage | None) -> RequestError:
-    """Keep the billed usage on an error (read it with ``billed_usage``)."""
-    err.usage = usage if usage is not None else Usage()  # type: ignore[attr-defined]
-    return err
+        return self.error(self.message(note), status_code=self.status_code, request_id=self.request_id, usage=self.usage)
 
 
 def _retry_delay(retries: int) -> float:
@@ -829,8 +531,9 @@ class _StreamState:
             if content:
                 self.pieces.append(content)
                 relay.feed(content)
-            if getattr(delta, "refusal", None):
-                self.refusal.append(delta.refusal)
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                self.refusal.append(refusal)
             if getattr(choice, "finish_reason", None):
                 self.finish_reason = choice.finish_reason
 
@@ -846,10 +549,10 @@ def _request_body(body: Any) -> dict:
     return request
 
 
-_PARAMS_CACHE: dict[type, frozenset[str]] = {}
+_PARAMS_CACHE: dict[type[Any], frozenset[str]] = {}
 
 
-def _create_parameters(resource: type) -> frozenset[str]:
+def _create_parameters(resource: type[Any]) -> frozenset[str]:
     """The body fields ``chat.completions.create`` takes as keywords in the installed SDK."""
     if resource not in _PARAMS_CACHE:
         params = inspect.signature(resource.create).parameters
@@ -869,66 +572,3 @@ def _usage(usage: Any) -> Usage:
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
     return Usage(count("prompt_tokens"), count("completion_tokens"))
-
-
-def _request_id(err: BaseException) -> str | None:
-    request_id = getattr(err, "request_id", None)
-    if request_id is None:
-        response = getattr(err, "response", None)
-        headers = getattr(response, "headers", None)
-        request_id = headers.get("x-request-id") if headers is not None else None
-    return request_id
-
-
-def _error_fields(body: Any) -> tuple[str | None, str]:
-    """(code, message) from an error body: ``{"error": {...}}``, the inner dict, or plain text."""
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            code = inner.get("code")
-            message = inner.get("message")
-            return (str(code) if code is not None else None, message if isinstance(message, str) else "")
-        if isinstance(inner, str):
-            return None, inner
-        return None, ""
-    if isinstance(body, (bytes, bytearray)):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str):
-        return None, _TAG.sub(" ", body)
-    return None, ""
-
-
-def _status(status: int | None) -> str:
-    return f" ({status})" if status is not None else ""
-
-
-def _display_url(url: str) -> str:
-    """The URL without user info, query or fragment (they may carry credentials)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _cause_name(err: BaseException) -> str:
-    cause = err.__cause__
-    if cause is None:
-        return "connection error"
-    text = " ".join(str(cause).split())
-    if "refused" in text.lower() or "Errno 111" in text:
-        return "connection refused"
-    if type(cause).__name__ == "RemoteProtocolError" or "disconnected" in text.lower():
-        return "the connection closed without a reply"
-    if "name or service" in text.lower() or "nodename" in text.lower() or "getaddrinfo" in text.lower():
-        return "host name not found"
-    return type(cause).__name__
-
-
-def _rejects_streaming(err: Any) -> bool:
-    code, message = _error_fields(err.body)
-    param = getattr(err, "param", None)
-    return param in ("stream", "stream_options") or "stream_options" in message or (code or "") == "stream"

@@ -13,17 +13,25 @@ each into one line on stderr and a non-zero exit code, in one place.
         ├── AuthenticationError     no key, 401, 403
         ├── ModelNotFoundError      404 for the model
         ├── RateLimitError          429 after the SDK's retries
+        │   └── QuotaExceededError      429 insufficient_quota: retrying will not help
         ├── ServerError             5xx after retries
         ├── RequestTimeoutError     no reply within the timeout
         ├── EndpointConnectionError connection refused / DNS failure
         ├── ContextLengthError      the request is too large for the model's context
         ├── ContentRefusedError     the model or its filter refused
         └── ResponseFormatError     the reply is malformed, or cut off (finish_reason == "length")
+            └── IncompleteReplyError    the reply ended before the model finished (no finish_reason)
 
-Messages say what is wrong and what to do next.
+Messages say what is wrong and what to do next. Every ``RequestError`` carries ``usage``: the tokens
+the endpoint billed for the reply that failed (zero when none were reported).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported at run time only when needed, so types.py may import this module
+    from .types import Usage
 
 
 class VideovisionError(Exception):
@@ -71,14 +79,29 @@ class CacheError(VideovisionError):
 
 
 class RequestError(VideovisionError):
-    """The model endpoint failed. Keeps the HTTP status and the request id when known."""
+    """The model endpoint failed. Keeps the HTTP status and the request id when known, and the
+    tokens billed for the failed reply (``usage``; zero when none were reported)."""
 
     exit_code = 7
 
-    def __init__(self, message: str, *, status_code: int | None = None, request_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        usage: Usage | None = None,
+    ):
         super().__init__(message)
         self.status_code = status_code
         self.request_id = request_id
+        self.usage: Usage = usage if usage is not None else _no_usage()
+
+
+def _no_usage() -> Usage:
+    from .types import Usage
+
+    return Usage()
 
 
 class AuthenticationError(RequestError):
@@ -91,6 +114,10 @@ class ModelNotFoundError(RequestError):
 
 class RateLimitError(RequestError):
     """Rate limited (429) even after the SDK's retries."""
+
+
+class QuotaExceededError(RateLimitError):
+    """The account's quota is spent (429 ``insufficient_quota``): retrying will not help."""
 
 
 class ServerError(RequestError):
@@ -115,3 +142,7 @@ class ContentRefusedError(RequestError):
 
 class ResponseFormatError(RequestError):
     """The reply could not be used: malformed, empty, or cut off."""
+
+
+class IncompleteReplyError(ResponseFormatError):
+    """The reply ended before the model finished it (no ``finish_reason``): cut off or truncated."""

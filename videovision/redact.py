@@ -4,6 +4,9 @@
     scrub_exception(err, secrets) the same, in place, on an exception and those it chains (tracebacks)
     clean_message(text, secrets)  scrub_secrets + data URLs and base64 runs elided, one line, bounded length
     redact_body(body)             a request body with every image data URL replaced by its size, for logs
+    display_url(url)              a URL without user info, query or fragment (they may carry credentials)
+    url_host(url)                 only ``host[:port]`` of a URL, for messages and the run log
+    split_url(url)                ``urlsplit`` that returns None for a malformed URL or port
 
 ``scrub_secrets`` is the one scrubber: the client passes error messages, the exceptions it chains and
 every reply's text through it; the CLI passes tracebacks (``VIDEOVISION_DEBUG=1``) through it; a store
@@ -16,6 +19,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from .models.headers import DATA_URL_IN_TEXT, split_data_url
 
 __all__ = [
     "MASK",
@@ -23,10 +29,13 @@ __all__ = [
     "MIN_SECRET_CHARS",
     "SECRET_ENV_VARS",
     "clean_message",
+    "display_url",
     "redact_body",
     "scrub_exception",
     "scrub_secrets",
     "secrets_from_env",
+    "split_url",
+    "url_host",
 ]
 
 MASK = "***"
@@ -43,9 +52,7 @@ SECRET_ENV_VARS = ("OPENAI_API_KEY",)
 # an asterisk keeps words such as ``sk-learn`` intact; real keys are long random base62.
 _KEY_LIKE = re.compile(r"\b(sk|sess|rk)-(?=[A-Za-z0-9_*.-]*[0-9*])[A-Za-z0-9_*.-]{12,}", re.I)
 _BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/*=-]{8,}", re.I)
-_DATA_URL = re.compile(r"data:[^\s'\"<>,]*,[^\s'\"<>)\]}]*", re.I)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
-_DATA_URL_VALUE = re.compile(r"^data:(?P<mime>[^;,]*)(?:;[^,]*)?;base64,(?P<data>.*)$", re.I | re.S)
 
 
 def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -118,7 +125,7 @@ def secrets_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, ...
 def clean_message(text: Any, secrets: Iterable[str | None] = ()) -> str:
     """One line for an error message: no secrets, no base64, at most ``MAX_MESSAGE_CHARS`` characters."""
     cleaned = scrub_secrets(str(text), secrets)
-    cleaned = _DATA_URL.sub("data:<elided>", cleaned)
+    cleaned = DATA_URL_IN_TEXT.sub("data:<elided>", cleaned)
     cleaned = _BASE64_RUN.sub("<elided>", cleaned)
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > MAX_MESSAGE_CHARS:
@@ -143,14 +150,14 @@ def redact_body(body: Any) -> Any:
     if isinstance(body, (list, tuple)):
         return [redact_body(value) for value in body]
     if isinstance(body, str):
-        match = _DATA_URL_VALUE.match(body)
-        if match:
-            mime = match.group("mime") or "application/octet-stream"
-            return f"data:{mime};base64,<{_b64_size(match.group('data'))} bytes elided>"
+        parts = split_data_url(body)
+        if parts is not None:
+            mime, payload = parts
+            return f"data:{mime};base64,<{_b64_size(payload)} bytes elided>"
         if len(body) >= 256 and _BASE64_RUN.fullmatch(body.strip()):
             return f"<{_b64_size(body.strip())} bytes elided>"
         if len(body) >= 64 and "base64," in body:  # data URLs inside a longer text
-            return _DATA_URL.sub("data:<elided>", body)
+            return DATA_URL_IN_TEXT.sub("data:<elided>", body)
     if isinstance(body, (bytes, bytearray)):
         return f"<{len(body)} bytes elided>"
     return body
@@ -159,3 +166,53 @@ def redact_body(body: Any) -> Any:
 def _b64_size(data: str) -> int:
     data = data.strip()
     return max(0, len(data) * 3 // 4 - data[-2:].count("="))
+
+
+def url_host(url: str | None) -> str | None:
+    """Only ``host[:port]`` of a URL (never user info, path or query); None when there is no host.
+
+    Args:
+        url: a URL, or a bare ``host[:port]``.
+
+    Returns:
+        E.g. ``api.openai.com`` or ``localhost:11434`` (an IPv6 host in brackets), or None when
+        ``url`` is empty or malformed.
+    """
+    if not url:
+        return None
+    parts = split_url(url if "://" in url else "//" + url)
+    if parts is None:
+        return None
+    return _netloc(parts) or None
+
+
+def display_url(url: str) -> str:
+    """The URL without user info, query or fragment (they may carry credentials), for messages.
+
+    Args:
+        url: any URL.
+
+    Returns:
+        ``scheme://host[:port]/path`` (no trailing slash), or ``<invalid URL>`` when it cannot be parsed.
+    """
+    parts = split_url(url)
+    if parts is None:
+        return "<invalid URL>"
+    return urlunsplit((parts.scheme, _netloc(parts), parts.path.rstrip("/"), "", ""))
+
+
+def split_url(url: str) -> SplitResult | None:
+    """``urlsplit`` that also checks the port, or None when either fails (``http://[x``, ``:99999``)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    return parts
+
+
+def _netloc(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if host and parts.port else host

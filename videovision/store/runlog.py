@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .. import defaults
 from ..paths import path_text
+from ..redact import url_host
 from .db import Database
 from .keys import now_iso
 
@@ -42,21 +42,6 @@ class LogEntry:
     def to_json(self) -> dict:
         return asdict(self)
 
-
-def host_only(value: str | None) -> str | None:
-    """Keep only ``host[:port]`` of a base URL (never user info, path or query)."""
-    if not value:
-        return None
-    text = value if "://" in value else "//" + value
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        return None
-    if not host:
-        return None
-    return f"{host}:{port}" if port else host
 
 
 _COLUMNS = ("id, time, run_id, task, model, video, base_url_host, request_key, prompt_tokens, completion_tokens, "
@@ -97,7 +82,7 @@ class RunLog:
             CacheError: the cache database failed.
         """
         values = (now_iso(), str(run_id), str(task), str(model), None if video is None else path_text(video),
-                  host_only(endpoint), request_key, int(prompt_tokens), int(completion_tokens),
+                  url_host(endpoint), request_key, int(prompt_tokens), int(completion_tokens),
                   None if estimated_cost_usd is None else float(estimated_cost_usd), float(duration_s),
                   1 if cached else 0, str(status), int(cached_tokens))
         with self.db.write("logging a request") as conn:
