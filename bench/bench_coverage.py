@@ -37,6 +37,7 @@ def stride_times(frame_times, budget):
 
 def main() -> int:
     from media import generate
+
     from videovision import Budget, PackConfig, SamplingConfig, TaskConfig, make_plan, open_video
     from videovision.models import image_tokens
 
@@ -56,7 +57,6 @@ def main() -> int:
         scenes = [tuple(s) for s in gt["scenes"]]
         with open_video(path) as video:
             frame_times = list(video.frame_times)
-            w, h = video.info.width, video.info.height
         for budget in args.budgets:
             base = coverage(stride_times(frame_times, budget), scenes)
             row = {"seed": seed, "budget": budget, "stride": base}

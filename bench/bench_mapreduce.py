@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def main() -> int:
     from fakeserver import FakeOpenAIServer, default_responder
+
     from videovision import (
         ClientConfig,
         OpenAIChatClient,

@@ -35,7 +35,7 @@ def ensure_clip(path: Path, minutes: float) -> Path:
     if path.exists():
         return path
     sys.path.insert(0, str(ROOT / "tests"))
-    from media import generate  # noqa: E402
+    from media import generate
 
     print(f"generating {path} ({minutes} min, takes a few minutes) ...", flush=True)
     generate.generate_long_clip(path, minutes=minutes, n_cuts=max(1, round(2.8 * minutes)), progress=False)

@@ -4,8 +4,9 @@ The cookbook decodes and JPEG-encodes every frame, then keeps every 50th. Here o
 kept are converted, each with its presentation timestamp.
 """
 
-import videovision as vv
 from _common import parser
+
+import videovision as vv
 
 args = parser(__doc__).parse_args()
 with vv.open_video(args.video) as video:

@@ -1,7 +1,8 @@
 """Cookbook step 2: describe the video — one request, frames labelled with their times."""
 
-import videovision as vv
 from _common import client, parser, task_config
+
+import videovision as vv
 from videovision.render import plan_table, summary_text
 
 p = parser(__doc__)

@@ -1,7 +1,8 @@
 """Ask questions; every moment the model cites is checked against the frames it was shown."""
 
-import videovision as vv
 from _common import client, parser, task_config
+
+import videovision as vv
 from videovision.render import answers_text, plan_table
 
 p = parser(__doc__)

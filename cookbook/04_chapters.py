@@ -1,7 +1,8 @@
 """Chapters, snapped to scene cuts, exported for YouTube and as WebVTT."""
 
-import videovision as vv
 from _common import client, parser, task_config
+
+import videovision as vv
 from videovision.render import plan_table, webvtt_chapters, youtube_chapters
 
 args = parser(__doc__).parse_args()

@@ -30,33 +30,34 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import av
 import cv2
 import numpy as np
 
 __all__ = [
-    "STRIPE_CELLS",
+    "COMMITTED",
+    "NAMES",
     "STRIPE_BITS",
-    "generate_clip",
-    "generate_long_clip",
-    "generate_cut_heavy_clip",
-    "generate_screen_clip",
-    "generate_fade_clip",
-    "make_audio_only",
-    "make_single_frame",
-    "make_not_a_video",
-    "read_frame_number",
+    "STRIPE_CELLS",
     "draw_frame_code",
+    "generate_clip",
+    "generate_cut_heavy_clip",
+    "generate_fade_clip",
+    "generate_long_clip",
+    "generate_named",
+    "generate_screen_clip",
     "ground_truth_path",
     "load_ground_truth",
+    "make_audio_only",
+    "make_not_a_video",
+    "make_single_frame",
+    "read_frame_number",
     "verify_clip",
-    "generate_named",
-    "NAMES",
-    "COMMITTED",
 ]
 
 SAMPLES_DIR = Path(__file__).resolve().parent
@@ -1003,12 +1004,7 @@ def _shot_lengths(total: float, shots: int, seed: int, min_shot: float, max_shot
 # Screen recordings and fades
 # --------------------------------------------------------------------------------------------
 
-_WORDS = (
-    "budget latency revenue cluster pipeline roadmap metrics quarterly churn adoption cohort "
-    "inference training dataset billing regional rollout feedback hiring platform security audit "
-    "migration storage network edge mobile search ranking retention pricing partner support onboarding "
-    "analytics forecast backlog incident review launch design survey growth margin capacity"
-).split()
+_WORDS = ["budget", "latency", "revenue", "cluster", "pipeline", "roadmap", "metrics", "quarterly", "churn", "adoption", "cohort", "inference", "training", "dataset", "billing", "regional", "rollout", "feedback", "hiring", "platform", "security", "audit", "migration", "storage", "network", "edge", "mobile", "search", "ranking", "retention", "pricing", "partner", "support", "onboarding", "analytics", "forecast", "backlog", "incident", "review", "launch", "design", "survey", "growth", "margin", "capacity"]
 
 
 def _slide_texts(rng: np.random.Generator, n_bullets: int) -> tuple[str, list[str]]:

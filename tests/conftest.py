@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from fakeserver import FakeOpenAIServer
 from media import make_clip
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import KEY
 from media import make_not_a_video, read_frame_number
+
 from videovision.cli import main
 
 

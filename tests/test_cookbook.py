@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import KEY
 
 COOKBOOK = Path(__file__).resolve().parents[1] / "cookbook"

@@ -184,7 +184,7 @@ def test_look_alike_neighbour_scenes_are_dropped_before_distinct_shots():
     for shot, colour in enumerate(palettes):
         parts = 2 if shot in (1, 3) else 1  # shots 1 and 3 were split by a false cut
         for _ in range(parts):
-            for k in range(3):
+            for _k in range(3):
                 base = noise_frame(len(fr) * 1.0, scene=scene, size=(320, 180))
                 image = (base.image // 16 + np.array(colour, np.uint8) // 16 * 15).astype(np.uint8)
                 fr.append(Frame(time=base.time, index=base.index, image=image, scene=scene))

@@ -8,7 +8,6 @@ import av
 import cv2
 import numpy as np
 import pytest
-
 from media import (
     DEMO,
     PHONE_VFR,

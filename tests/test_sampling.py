@@ -6,8 +6,8 @@ import bisect
 
 import numpy as np
 import pytest
-
 from media import make_clip, read_frame_number
+
 from videovision import ConfigError, SamplingConfig, open_video, sample
 
 
@@ -103,7 +103,7 @@ def test_flash_shorter_than_min_scene_len_is_merged(tmp_path):
 
 def test_scene_frames_avoid_fades(tmp_path):
     path = tmp_path / "fade.mp4"
-    gt = make_clip(path, duration=6.0, cuts=[3.0], fade=1.2, size=(160, 120))
+    make_clip(path, duration=6.0, cuts=[3.0], fade=1.2, size=(160, 120))
     frames, stream = run(path, strategy="scenes", detector="content")
     for frame in frames:
         assert frame.image.mean() > 40  # not a frame faded to black

@@ -24,7 +24,6 @@ import cv2
 import numpy as np
 import pytest
 
-from videovision.models import images as tk_images
 from videovision.errors import ConfigError
 from videovision.models import (
     DEFAULT_MODEL,
@@ -48,6 +47,7 @@ from videovision.models import (
     resolve_model,
     target_size,
 )
+from videovision.models import images as tk_images
 
 
 @pytest.fixture(autouse=True)

@@ -215,7 +215,7 @@ class ScreenDetector(SceneDetector):
             return False
         background = int(np.argmax(np.bincount(self._ref.ravel(), minlength=256)))
         ink = cv2.absdiff(self._ref, np.full_like(self._ref, background)) > 2 * 16
-        removed = np.count_nonzero(changed & ink) / max(1, np.count_nonzero(changed))
+        removed = int(np.count_nonzero(changed & ink)) / max(1, int(np.count_nonzero(changed)))
         if removed < SCREEN_ADDITIVE:
             self.reveals.append(self._change_time)
             return False

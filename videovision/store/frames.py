@@ -8,7 +8,6 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import CacheError, VideoOpenError
 from ..paths import path_text

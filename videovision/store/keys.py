@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from ..errors import VideoOpenError
