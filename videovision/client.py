@@ -24,8 +24,9 @@ What the client guarantees on top of the SDK:
 - ``stops_run(err)`` tells a caller sending many requests when the others would fail the same way
   (key refused 401/403, model unknown, quota spent, wrong endpoint path), so it sends no more.
 
-``IncompleteReplyError``, ``QuotaExceededError``, ``stops_run`` and ``billed_usage`` live in
-``videovision.errors`` and ``videovision.errormap``; they are importable from here too.
+Around it: ``ClientConfig`` in ``videovision.endpoint``, the error mapping with ``stops_run`` and
+``billed_usage`` in ``videovision.errormap``, ``IncompleteReplyError`` and ``QuotaExceededError`` in
+``videovision.errors``; all are importable from here too.
 
 Tests and the pipeline's logic use any object with a ``complete`` method (``ChatClient``); the wire
 is tested against a loopback OpenAI-compatible server.
