@@ -13,7 +13,7 @@ the chunk in proportion to their length, marked ``approximate``.
 A failed chunk does not lose the others: ``TranscriptionResult`` holds every finished chunk and
 the failures (``raise_for_failures`` raises the first); with a ``SegmentStore`` each finished chunk
 is stored as soon as it arrives, so a re-run sends only the missing ones. Errors are the SDK's,
-mapped once by videovision's chat client mapping into ``RequestError`` subclasses.
+mapped once by videovision's ``ErrorMapper`` (videovision/errormap.py) into ``RequestError`` subclasses.
 See docs/speech.md.
 """
 
@@ -33,7 +33,9 @@ from typing import Any, Literal, Protocol, get_args
 
 import openai
 
-from ..client import DEFAULT_CONNECT_TIMEOUT, ClientConfig, OpenAIChatClient, stops_run
+from ..client import DEFAULT_CONNECT_TIMEOUT, LOCAL_PLACEHOLDER_KEY, ClientConfig
+from ..deadline import deadline_hooks
+from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
 from ..timecode import format_time
 from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
@@ -250,17 +252,20 @@ class Transcriber:
     ):
         self.config = config if config is not None else ClientConfig.from_env()
         self.options = options if options is not None else TranscribeOptions()
+        key = self.config.resolved_api_key()
+        secrets = tuple(k for k in (self.config.api_key, key) if k and k != LOCAL_PLACEHOLDER_KEY)
+        # videovision's one SDK-error mapping (videovision/errormap.py), as the chat client uses it
+        self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, secrets)
         if sdk_client is None:
             timeout = float(self.config.timeout)
             sdk_client = openai.OpenAI(
-                api_key=self.config.resolved_api_key(),
+                api_key=key,
                 base_url=self.config.endpoint,
                 timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
                 max_retries=self.config.max_retries,
+                http_client=openai.DefaultHttpxClient(event_hooks=deadline_hooks(timeout)),
             )
         self._sdk = sdk_client
-        # The chat client's SDK-error mapping is videovision's one mapping; reuse it.
-        self._errors = OpenAIChatClient(self.config, sdk_client=sdk_client)
 
     def __repr__(self) -> str:
         return f"Transcriber({self.config!r}, {self.options!r})"
@@ -302,11 +307,11 @@ class Transcriber:
 
     @property
     def _host(self) -> str:
-        return self.config.endpoint.split("://", 1)[-1].split("/", 1)[0]
+        return self._errors.host
 
     def _chunk_error(self, err: BaseException, chunk: AudioChunk) -> RequestError:
         model = self.options.model
-        mapped = self._errors._map_error(err, model)
+        mapped = self._errors.map(err, model)
         where = f"transcribing audio {_span(chunk)}"
         if isinstance(mapped, ModelNotFoundError):
             return _same_kind(
