@@ -163,7 +163,7 @@ class _Picker:
                 self.stream.repeats.append(RepeatNote(time=t, same_as=self.sent.time))
                 continue
             self.sent = cand
-            yield Frame(time=t, index=cand.raw.index, image=self.source.to_image(cand.raw.frame, self.config.max_side),
+            yield Frame(time=t, index=cand.raw.index, image=self.source.to_image(cand.raw, self.config.max_side),
                         scene=max(0, bisect.bisect_right(starts, t + 1e-9) - 1))
 
     def has_frame(self, lo: float, hi: float) -> bool:
@@ -248,7 +248,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
 
     last: _Candidate | None = None
     last_raw: RawFrame | None = None
-    for raw in source.iter_raw(start, end if math.isfinite(end) else None):
+    for raw in source.iter_raw(start, end if math.isfinite(end) else None, max_side=config.max_side):
         small = source.small_bgr(raw.frame, DETECT_WIDTH)
         for cut in detector.process_frame(timecode(raw), detector_input(raw, small)):
             if not opening_done:
