@@ -25,6 +25,7 @@ from .audio import (
 )
 from .estimate import SpeechEstimate, estimate_speech
 from .fusion import FrameSpeech, SpeechBudget, SpeechLine, fit_speech, render_line, segments_between, speech_by_frame
+from .keys import chunk_cache_key, dump_segments, load_segments, transcript_cache_key
 from .subtitles import (
     SubtitleTrack,
     find_sidecar,
@@ -42,11 +43,7 @@ from .transcribe import (
     TranscribeOptions,
     Transcriber,
     TranscriptionResult,
-    chunk_cache_key,
-    dump_segments,
-    load_segments,
     transcribe_media,
-    transcript_cache_key,
 )
 from .transcript import SCHEMA_VERSION, Segment, SpeechSource, Transcript
 

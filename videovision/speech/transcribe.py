@@ -19,7 +19,6 @@ See docs/speech.md.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
 from ..timecode import format_time
 from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
+from .keys import chunk_cache_key
 from .transcript import Segment, Transcript, place_on_timeline
 
 __all__ = [
@@ -51,12 +51,8 @@ __all__ = [
     "TranscribeOptions",
     "Transcriber",
     "TranscriptionResult",
-    "chunk_cache_key",
     "default_response_format",
-    "dump_segments",
-    "load_segments",
     "transcribe_media",
-    "transcript_cache_key",
 ]
 
 log = logging.getLogger("videovision.speech")
@@ -75,7 +71,6 @@ DIARIZE_MARK = "diarize"
 """Models whose name contains this return speakers (``diarized_json``)."""
 CHUNKS_AHEAD_PER_WORKER = 2
 """Chunks extracted ahead of the uploads, per worker (bounds the temporary files)."""
-CACHE_KEY_VERSION = 1
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+")
 
 
@@ -556,78 +551,3 @@ def _approximate_segments(text: str, chunk: AudioChunk) -> tuple[Segment, ...]:
         if segment is not None:
             segments.append(segment)
     return tuple(segments)
-
-
-# --------------------------------------------------------------------------- cache keys
-
-
-def _key(fields: Mapping[str, Any]) -> str:
-    text = json.dumps({"v": CACHE_KEY_VERSION, **fields}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def chunk_cache_key(chunk: AudioChunk, options: TranscribeOptions) -> str:
-    """The key of one chunk's segments: the chunk's bytes, its place on the timeline, the options.
-
-    Args:
-        chunk: the encoded chunk.
-        options: the transcription options.
-
-    Returns:
-        Hex digest.
-    """
-    return _key({"kind": "transcription-chunk", "audio": chunk.sha256, "start": round(chunk.start, 6), **options.cache_fields()})
-
-
-def transcript_cache_key(
-    audio_digest: str,
-    options: TranscribeOptions,
-    *,
-    audio_start: float,
-    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-    audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT,
-) -> str:
-    """The key of a whole transcript: the audio's content digest, where the audio starts on the
-    video timeline, how it is chunked and encoded, and the transcription options.
-
-    Args:
-        audio_digest: ``audio_digest(path)``.
-        options: the transcription options.
-        audio_start: ``probe_audio(path).start`` (seconds from the first video frame).
-        chunk_seconds: the chunk length used.
-        audio_format: the chunk format used.
-
-    Returns:
-        Hex digest. Store ``Transcript.dumps()`` under it; read with ``Transcript.loads``.
-    """
-    return _key(
-        {
-            "kind": "transcript",
-            "audio": audio_digest,
-            "audio_start": round(audio_start, 6),
-            "chunk_seconds": float(chunk_seconds),
-            "audio_format": audio_format,
-            **options.cache_fields(),
-        }
-    )
-
-
-def dump_segments(segments: Sequence[Segment]) -> str:
-    """Segments as compact JSON text (a list of ``Segment.to_json()``)."""
-    return json.dumps([s.to_json() for s in segments], ensure_ascii=False, separators=(",", ":"))
-
-
-def load_segments(text: str | bytes) -> tuple[Segment, ...]:
-    """Parse ``dump_segments`` output.
-
-    Raises:
-        ConfigError: not a list of segments.
-    """
-    try:
-        data = json.loads(text)
-    except ValueError as err:
-        raise ConfigError(f"stored segments are not JSON ({err})") from err
-    if not isinstance(data, list):
-        raise ConfigError("stored segments must be a JSON list")
-    return tuple(Segment.from_json(item) for item in data)
-
