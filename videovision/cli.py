@@ -23,7 +23,18 @@ from typing import Any, get_args
 from . import __version__, defaults
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
-from .types import ChapterFormat, Detail, DetectorName, ImageFormat, Preset, SamplingConfig, Strategy, Style
+from .types import (
+    ChapterFormat,
+    Detail,
+    DetectorName,
+    ImageFormat,
+    Preset,
+    SamplingConfig,
+    SpeechMode,
+    Strategy,
+    Style,
+    TranscriptFormat,
+)
 
 PROG = "videovision"
 
@@ -218,6 +229,41 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--language", default=None, help="answer in this language")
 
 
+def add_speech_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("speech (subtitles and transcription)")
+    g.add_argument("--speech", choices=get_args(SpeechMode), default=None,
+                   help="where speech comes from: auto = subtitles (embedded, then a sidecar file), else "
+                        f"transcription when there is audio, else frames only (default {defaults.SPEECH})")
+    g.add_argument("--subtitles", default=None, metavar="FILE", help="use this SRT / WebVTT / ASS / transcript JSON file")
+    g.add_argument("--subtitle-language", default=None, metavar="LANG", help="preferred subtitle track or sidecar language")
+    g.add_argument("--transcribe-model", default=None, metavar="MODEL",
+                   help=f"transcription model (default {defaults.TRANSCRIBE_MODEL})")
+    g.add_argument("--transcribe-base-url", default=None, metavar="URL",
+                   help="transcription endpoint (default: the chat endpoint; needed with --provider local)")
+    g.add_argument("--speech-language", default=None, metavar="LANG",
+                   help="language hint for transcription, e.g. en (default: detected)")
+    g.add_argument("--transcribe-chunk", type=_positive_float, default=None, metavar="SECONDS",
+                   help=f"longest audio chunk uploaded (default {defaults.TRANSCRIBE_CHUNK:g}; always < 25 MB)")
+    g.add_argument("--max-speech-tokens", type=int, default=None, metavar="N",
+                   help="speech text per plan; over it, lines are thinned evenly across the video "
+                        f"(default {defaults.MAX_SPEECH_TOKENS})")
+
+
+def speech_config(args: argparse.Namespace):
+    from .types import SpeechConfig
+
+    return SpeechConfig(**_given(args, mode="speech", subtitles="subtitles", subtitle_language="subtitle_language",
+                                 transcribe_model="transcribe_model", transcribe_base_url="transcribe_base_url",
+                                 language="speech_language", chunk_seconds="transcribe_chunk",
+                                 max_tokens="max_speech_tokens"))
+
+
+def _client_config(args: argparse.Namespace):
+    from .endpoint import ClientConfig
+
+    return ClientConfig.from_env(**_given(args, base_url="base_url", timeout="timeout", max_retries="max_retries"))
+
+
 def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
     from .models import DEFAULT_MODEL, load_models_file
     from .packing import Budget, PackConfig, load_provider
@@ -235,7 +281,7 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
     )
     prompt = PromptOptions(task=task, questions=questions, **_given(  # type: ignore[arg-type]
         args, style="style", language="language", instruction="prompt", max_output_tokens="max_output_tokens"))
-    return TaskConfig(sampling=sampling_config(args), pack=pack_config, prompt=prompt,
+    return TaskConfig(sampling=sampling_config(args), pack=pack_config, prompt=prompt, speech=speech_config(args),
                       **_given(args, concurrency="concurrency", tolerance="tolerance"))
 
 
@@ -245,13 +291,14 @@ def _open_cache(args):
     return open_cache(args.cache_dir, enabled=not getattr(args, "no_cache", False))
 
 
-def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None):
+def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None, transcribe: bool = False):
     from .pipeline import make_plan
 
     config = _task_config(args, task, questions)
     bar = ProgressBar("sampling")
     try:
-        return config, make_plan(args.video, config, cache=cache, progress=bar)
+        return config, make_plan(args.video, config, cache=cache, progress=bar, endpoint=_client_config(args),
+                                 transcribe=transcribe)
     finally:
         bar.close()
 
@@ -295,18 +342,16 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
     Returns:
         (TaskResult or None for a dry run, whether the text was already streamed to the terminal).
     """
-    from .client import ClientConfig, OpenAIChatClient
+    from .client import OpenAIChatClient
     from .pipeline import run_plan
 
     cache = _open_cache(args)
     try:
-        _, plan = _plan(args, task, questions, cache=cache)
+        _, plan = _plan(args, task, questions, cache=cache, transcribe=not args.dry_run)
         if args.dry_run:
             _print_plan(plan, args.json)
             return None, False
-        overrides = {k: v for k, v in (("base_url", args.base_url), ("timeout", args.timeout),
-                                       ("max_retries", args.max_retries)) if v is not None}
-        client_config = ClientConfig.from_env(**overrides)
+        client_config = _client_config(args)
         streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
         on_text = _write_through if streaming else None
         with OpenAIChatClient(client_config) as client:
@@ -413,6 +458,35 @@ def _footer(result) -> None:
           f"{result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, {cost_text}", file=sys.stderr)
 
 
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from .pipeline import transcribe_video
+    from .render import transcript_text
+
+    if args.output:
+        _check_writable(args.output, "--output")
+    cache = _open_cache(args)
+    try:
+        transcript = transcribe_video(args.video, speech_config(args), endpoint=_client_config(args), cache=cache,
+                                      **_given(args, concurrency="concurrency"))
+    finally:
+        if cache is not None:
+            cache.close()
+    text = transcript_text(transcript, "json" if args.json else args.format)
+    if args.output:
+        from pathlib import Path
+
+        from .export import atomic_write_text
+
+        try:
+            atomic_write_text(Path(args.output), text)
+        except OSError as err:
+            raise ConfigError(f"--output {args.output}: cannot write ({err.strerror})") from err
+        print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_log(args: argparse.Namespace) -> int:
     from .render import dumps
     from .types import SCHEMA_VERSION
@@ -458,6 +532,8 @@ def _extend_tasks(sub) -> None:
     add_pack_options(p)
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--request-json", metavar="FILE", help="write the exact request body(ies), full base64")
+    add_speech_options(p)
+    p.add_argument("--base-url", default=None, help="the endpoint the run would use (part of the transcript cache key)")
     p.add_argument("--cache-dir", default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-cache", action="store_true", help="do not reuse or store packed frames")
     p.set_defaults(func=cmd_plan)
@@ -470,6 +546,7 @@ def _extend_tasks(sub) -> None:
             p.add_argument("questions", nargs="+", metavar="QUESTION")
         add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
         add_pack_options(p)
+        add_speech_options(p)
         add_request_options(p)
         p.add_argument("--markdown", action="store_true", help="Markdown output")
         if name == "summarize":
@@ -479,6 +556,17 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--format", choices=get_args(ChapterFormat), default="text")
             p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("transcript", help="the speech of a video, timed (subtitles or transcription)",
+                       parents=[_verbose_parent()],
+                       description="Print a video's speech with exact times: from its subtitles, a sidecar file, "
+                                   "or its audio sent to an OpenAI-compatible transcription endpoint.")
+    p.add_argument("video", help="video or audio file")
+    p.add_argument("--format", choices=get_args(TranscriptFormat), default="text")
+    p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
+    add_speech_options(p)
+    add_request_options(p)
+    p.set_defaults(func=cmd_transcript)
 
     p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)", parents=[_verbose_parent()],
                        description="List recent model requests, newest first, from the run log in the cache.")

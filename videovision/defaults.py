@@ -30,6 +30,16 @@ PRESET: Final = "auto"
 MIN_SCENE_LEN: Final = 0.6
 """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
 
+# ---- speech (SpeechConfig)
+SPEECH: Final = "auto"
+"""Where speech comes from: ``auto`` = subtitles (embedded, then a sidecar file), else transcription
+when the video has audio and the provider allows it, else frames only."""
+TRANSCRIBE_MODEL: Final = "whisper-1"
+TRANSCRIBE_CHUNK: Final = 600.0
+"""Longest audio chunk uploaded for transcription, seconds (each also stays under 25 MB)."""
+MAX_SPEECH_TOKENS: Final = 20_000
+"""Speech text a plan may carry; over it, lines are thinned evenly across the whole video."""
+
 # ---- packing (PackConfig, Budget)
 MAX_FRAMES: Final = 32
 """Frame budget of summarize/ask/chapters: a 10-minute video in one request at low detail

@@ -202,6 +202,8 @@ def export_frames(
         written: list[ExportedFrame] = []
         for frame in frames:
             name = f"frame_{file_stamp(frame.time)}.jpg"
+            if (staging / name).exists():  # two frames with one time (damaged timestamps): keep both
+                name = f"frame_{file_stamp(frame.time)}_{frame.index}.jpg"
             (staging / name).write_bytes(encode_image(frame.image, "jpeg", quality))
             written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
             sheet.add(frame)

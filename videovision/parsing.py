@@ -57,6 +57,8 @@ class TimeCheck:
     sent_times: tuple[float, ...]
     duration: float
     tolerance: float = defaults.TOLERANCE
+    spans: tuple[tuple[float, float], ...] = ()
+    """(start, end) of each spoken line sent: a time inside one is supported by what was said."""
 
     def __post_init__(self):
         object.__setattr__(self, "sent_times", tuple(sorted(self.sent_times)))
@@ -67,6 +69,10 @@ class TimeCheck:
         i = bisect.bisect_left(self.sent_times, t)
         near = [self.sent_times[j] for j in (i - 1, i) if 0 <= j < len(self.sent_times)]
         return min(near, key=lambda s: abs(s - t))
+
+    def spoken(self, t: float) -> bool:
+        """True when ``t`` falls inside a spoken line sent (within the tolerance)."""
+        return any(a - self.tolerance <= t <= b + self.tolerance for a, b in self.spans)
 
     def in_video(self, t: float) -> bool:
         return 0 <= t <= self.duration + END_SLACK
@@ -79,7 +85,7 @@ class TimeCheck:
         if end is not None and (not self.in_video(end) or end < t):
             end = None
         frame = self.nearest(t)
-        supported = frame is not None and abs(frame - t) <= self.tolerance + 1e-9
+        supported = (frame is not None and abs(frame - t) <= self.tolerance + 1e-9) or self.spoken(t)
         return Moment(time=t, end=min(end, self.duration) if end is not None else None, text=text.strip(),
                       frame_time=frame, supported=supported)
 

@@ -18,21 +18,26 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from . import __version__, defaults
 from .client import ChatClient, billed_usage, stops_run
-from .errors import ConfigError, RequestError, VideovisionError
+from .endpoint import ClientConfig
+from .errors import BudgetError, ConfigError, RequestError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
-from .models import ModelSpec, chat_tokens, estimate_cost, resolve_model
+from .models import ModelSpec, chat_tokens, count_text_tokens, estimate_cost, resolve_model, target_size
 from .packing import Budget, PackConfig, Packing, pack
 from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
+from .paths import path_text
 from .prompts import PromptOptions, build_reduce_request, build_request
 from .redact import scrub_secrets
 from .sampling import FrameStream, sample
 from .source import open_video
+from .speech.estimate import SpeechEstimate
+from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
+from .speech.transcript import Segment, Transcript
 from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
 from .timecode import time_label
 from .types import (
@@ -46,6 +51,7 @@ from .types import (
     RepeatNote,
     SamplingConfig,
     Scene,
+    SpeechConfig,
     Summary,
     Usage,
     VideoInfo,
@@ -116,6 +122,7 @@ class TaskConfig:
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(strategy=defaults.TASK_STRATEGY))
     pack: PackConfig = field(default_factory=lambda: PackConfig(budget=Budget(max_frames=defaults.MAX_FRAMES)))
     prompt: PromptOptions = field(default_factory=PromptOptions)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
     concurrency: int = defaults.CONCURRENCY
     """Map-reduce chunk requests in flight at once."""
     tolerance: float = defaults.TOLERANCE
@@ -170,6 +177,33 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class PlanSpeech:
+    """The speech a plan sends beside its frames."""
+
+    source: str | None = None
+    """``subtitles``, ``sidecar``, ``transcription``, or None (no speech)."""
+    segments: tuple[Segment, ...] = ()
+    """The lines sent (after the token budget), in time order."""
+    dropped: int = 0
+    """Lines left out to fit ``max_speech_tokens`` (thinned evenly over the whole video)."""
+    tokens: int = 0
+    """Text tokens of the lines sent (an estimate while the transcription is pending)."""
+    pending: SpeechEstimate | None = None
+    """Transcription still to do (``plan``/``--dry-run``): its estimate; the requests carry no speech yet."""
+    note: str = ""
+
+    @property
+    def transcription_cost_usd(self) -> float | None:
+        return self.pending.cost if self.pending is not None else 0.0
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "lines": len(self.segments), "lines_dropped": self.dropped,
+                "tokens": self.tokens, "estimated": self.pending is not None,
+                "audio_seconds": round(self.pending.audio_seconds, 3) if self.pending else None,
+                "transcription_cost_usd": _round_cost(self.transcription_cost_usd), "note": self.note}
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything that will be sent, and what it will cost, known before sending."""
 
@@ -183,6 +217,7 @@ class Plan:
     requests: tuple[RequestPlan, ...]
     text_tokens_exact: bool
     selection: Selection = Selection()
+    speech: PlanSpeech = PlanSpeech()
 
     @property
     def duplicates_dropped(self) -> int:
@@ -233,8 +268,12 @@ class Plan:
 
     @property
     def estimated_cost_usd(self) -> float | None:
-        """Input cost (exact tokens) plus output at the output-token limit of every request (an upper bound)."""
-        return estimate_cost(self.spec, self.image_tokens + self.text_tokens, self.expected_output_tokens)
+        """Input cost (exact tokens; pending speech estimated) plus output at the output-token limit
+        of every request (an upper bound), plus a pending transcription."""
+        pending = self.speech.tokens if self.speech.pending is not None else 0
+        chat = estimate_cost(self.spec, self.image_tokens + self.text_tokens + pending, self.expected_output_tokens)
+        transcription = self.speech.transcription_cost_usd
+        return None if chat is None or transcription is None else chat + transcription
 
     @property
     def sent_times(self) -> tuple[float, ...]:
@@ -276,6 +315,7 @@ class Plan:
             "preset_reason": self.selection.preset_reason,
             "repeats": [{"time": round(r.time, 3), "same_as": round(r.same_as, 3)} for r in self.selection.repeats],
             "notes": list(self.selection.notes),
+            "speech": self.speech.to_json(),
         }
 
 
@@ -297,6 +337,9 @@ def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
     prompt = replace(config.prompt, max_output_tokens=output_tokens)
     pack_config = replace(config.pack, expected_output_tokens=output_tokens)
     sampling = config.sampling
+    if sampling.max_side is None and pack_config.grid is None and info.width > 0 and info.height > 0:
+        # decode no larger than the packer will send: an 8K frame is never held at full size
+        sampling = replace(sampling, max_side=max(target_size(info.width, info.height, spec, pack_config.detail)))
     if sampling.strategy == "hybrid" and config.auto_gap:
         gap = auto_max_gap(info.duration, pack_config.budget.max_frames, sampling.start, sampling.end)
         if gap is not None:
@@ -348,14 +391,22 @@ def make_plan(
     *,
     cache: Cache | None = None,
     progress: Progress | None = None,
+    endpoint: ClientConfig | None = None,
+    transcribe: bool = False,
 ) -> Plan:
-    """Sample and pack a video and build the exact requests, offline.
+    """Sample and pack a video, find its speech, and build the exact requests.
+
+    Offline unless ``transcribe``: then a video without subtitles (or cached transcript) has its
+    audio sent to the transcription endpoint first (``config.speech``).
 
     Args:
         video: path of the video.
-        config: sampling, packing and prompt options.
-        cache: a :class:`~videovision.store.Cache` to reuse packed frames (None: no cache).
+        config: sampling, packing, prompt and speech options.
+        cache: a :class:`~videovision.store.Cache` to reuse packed frames and transcripts (None: no cache).
         progress: optional ``progress(done_seconds, total_seconds)`` callback.
+        endpoint: the chat endpoint (default: from the environment); its URL is part of the
+            transcript's cache key, its key and URL are used to transcribe.
+        transcribe: allow uploading audio for transcription.
 
     Returns:
         The :class:`Plan`.
@@ -369,6 +420,8 @@ def make_plan(
     with open_video(video) as source:
         info = source.info
         config = _settle(config, info, spec)
+        speech = _speech(video, info, config, spec, cache, endpoint or ClientConfig.from_env(), transcribe)
+        config = _with_speech_budget(config, speech)
         key = _frames_key(cache, video, config, spec) if cache is not None else None
         cached = _cached_packing(cache, key, config) if cache is not None and key is not None else None
         if cached is not None:  # the info stays the freshly probed one (the same content may have moved)
@@ -382,7 +435,44 @@ def make_plan(
                 _store_packing(cache, key, packing, scenes, selection)
     for note in selection.notes:
         log.warning("%s", note)
-    return _assemble(info, packing, scenes, selection, config, spec)
+    if speech.note and speech.source is None:
+        log.info("%s", speech.note)
+    return replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech)
+
+
+def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec: ModelSpec, cache: Cache | None,
+            endpoint: ClientConfig, transcribe: bool) -> PlanSpeech:
+    """The speech to send: found (subtitles, files, cache, transcription) and fitted to its budget."""
+    from .speech.fusion import fit_speech
+    from .speech.hear import hear
+
+    heard = hear(video, config.speech, origin=info.start_time, endpoint=endpoint, upload=transcribe,
+                 transcribe_allowed=config.pack.limits.name != "local",
+                 store=cache.transcripts if cache is not None else None, concurrency=config.concurrency)
+    if heard.estimate is not None:
+        tokens = heard.estimate.tokens if config.speech.max_tokens is None else min(heard.estimate.tokens,
+                                                                                      config.speech.max_tokens)
+        return PlanSpeech(pending=heard.estimate, tokens=tokens, note=heard.note)
+    if heard.transcript is None or not heard.transcript.segments:
+        return PlanSpeech(note=heard.note or "no speech found")
+    fitted = fit_speech(heard.transcript.segments, config.speech.max_tokens,
+                        lambda text: count_text_tokens(text, spec)[0])
+    return PlanSpeech(source=heard.transcript.source, segments=fitted.segments, dropped=fitted.dropped,
+                      tokens=fitted.tokens, note=heard.note)
+
+
+def _with_speech_budget(config: TaskConfig, speech: PlanSpeech) -> TaskConfig:
+    """Speech shares the request with the frames: its tokens count as prompt text, and a pending
+    transcription's cost comes out of ``max_cost``."""
+    pack_config = replace(config.pack, text_overhead_tokens=config.pack.text_overhead_tokens + speech.tokens)
+    cost = speech.transcription_cost_usd
+    budget = pack_config.budget
+    if budget.max_cost is not None and cost:
+        if cost >= budget.max_cost:
+            raise BudgetError(f"--max-cost ${budget.max_cost:g} does not cover transcribing the audio "
+                              f"(~${cost:.4f}): raise it, or pass --speech off / --subtitles FILE")
+        pack_config = replace(pack_config, budget=replace(budget, max_cost=budget.max_cost - cost))
+    return replace(config, pack=pack_config)
 
 
 def _selection(stream: FrameStream, packing: Packing) -> Selection:
@@ -393,8 +483,15 @@ def _selection(stream: FrameStream, packing: Packing) -> Selection:
                      tuple(stream.notes))
 
 
+def _lines(images: Sequence[PackedImage], segments: Sequence[Segment]) -> FrameSpeech | None:
+    """The spoken lines grouped after the image they follow (None: no speech)."""
+    if not segments:
+        return None
+    return speech_by_frame([image.time for image in images], segments)
+
+
 def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], selection: Selection,
-              config: TaskConfig, spec: ModelSpec) -> Plan:
+              config: TaskConfig, spec: ModelSpec, speech: PlanSpeech = PlanSpeech()) -> Plan:
     pc = config.pack
     chunks = packing.requests
     images = packing.images
@@ -412,7 +509,8 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], sele
 
     if len(chunks) <= 1:
         body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
-                             time_range=clipped, spec=spec, repeats=selection.repeats)
+                             time_range=clipped, spec=spec, repeats=selection.repeats,
+                             speech=_lines(images, speech.segments))
         add("single", tuple(range(len(images))), (first, last), body)
     else:
         for n, chunk in enumerate(chunks):
@@ -420,7 +518,9 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], sele
             end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else last
             body = build_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
                                  limits=pc.limits, time_range=(start, end), partial=True, spec=spec,
-                                 repeats=[r for r in selection.repeats if start <= r.time < end])
+                                 repeats=[r for r in selection.repeats if start <= r.time < end],
+                                 speech=_lines([images[i] for i in chunk], segments_between(
+                                     speech.segments, start, end if n + 1 < len(chunks) else None)))
             add("map", chunk, (start, end), body)
         reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.output_tokens(spec)
         requests.append(RequestPlan("reduce", (first, last), (), 0, reduce_text, None))
@@ -626,7 +726,8 @@ def run_plan(
         body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
                                     time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance)
+    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
+                      spans=tuple((s.start, s.end) for s in plan.speech.segments))
     result = TaskResult(
         task=plan.prompt.task, plan=plan, text=final.text, usage=asker.usage, requests_made=asker.requests_made,
         cache_hits=asker.cache_hits, estimated_cost_usd=asker.cost if asker.requests_made else 0.0,
@@ -637,3 +738,47 @@ def run_plan(
     if plan.prompt.task == "ask":
         return replace(result, answers=tuple(parse_answers(final.text, plan.prompt.questions, check)))
     return replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
+
+
+def transcribe_video(
+    video: str | os.PathLike,
+    config: SpeechConfig,
+    *,
+    endpoint: ClientConfig | None = None,
+    cache: Cache | None = None,
+    concurrency: int = defaults.CONCURRENCY,
+) -> Transcript:
+    """The speech of a video (or an audio file) alone: subtitles, a sidecar or speech file, a cached
+    transcript, or the audio sent to the transcription endpoint, as ``config`` says.
+
+    Args:
+        video: the file.
+        config: where speech may come from (``auto``: subtitles first).
+        endpoint: the chat endpoint (the transcription one unless ``config.transcribe_base_url``).
+        cache: transcripts and transcribed chunks are reused and stored here.
+        concurrency: chunks transcribed at once.
+
+    Returns:
+        The transcript, times in seconds from the first video frame (from the audio's start for an
+        audio-only file), with the video's facts for its JSON form.
+
+    Raises:
+        SamplingError: there is no speech (no subtitles and no audio, or ``--speech off``).
+        VideoOpenError, ConfigError, RequestError, CacheError.
+    """
+    from .speech.audio import probe_audio
+    from .speech.hear import hear
+
+    try:
+        with open_video(video) as source:
+            info: VideoInfo | None = source.info
+    except VideoOpenError:
+        if probe_audio(video) is None:
+            raise
+        info = None  # an audio-only file: its audio's own timeline
+    origin = info.start_time if info is not None else 0.0
+    heard = hear(video, config, origin=origin, endpoint=endpoint or ClientConfig.from_env(), upload=True,
+                 store=cache.transcripts if cache is not None else None, concurrency=concurrency, strict=True)
+    if heard.transcript is None:
+        raise SamplingError(f"{path_text(video)}: no speech ({heard.note or 'nothing found'})")
+    return replace(heard.transcript, video=info.to_json() if info is not None else {"path": path_text(video)})

@@ -10,9 +10,10 @@ wire format). Long videos use :func:`build_reduce_request` over the per-chunk re
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from . import defaults
 from .errors import ConfigError
@@ -20,6 +21,9 @@ from .models import ModelSpec, data_url, resolve_model
 from .packing import ProviderLimits
 from .timecode import format_time, time_label
 from .types import PackedImage, RepeatNote, Style, Task, VideoInfo
+
+if TYPE_CHECKING:
+    from .speech.fusion import FrameSpeech
 
 SYSTEM = (
     "You are a careful video analyst. You are shown frames sampled from a video, in time order. "
@@ -184,22 +188,39 @@ def repeat_text(note: RepeatNote) -> str:
     return f"{time_label(note.time)} same picture as {time_label(note.same_as)}"
 
 
+SPEECH_NOTE = ("Lines of speech from the video's audio follow the frames of the same moment, each with its own "
+               "time label and, when known, its speaker; cite those labels too when you refer to what is said.")
+
+
 def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimits,
-                repeats: Sequence[RepeatNote] = ()) -> list[dict]:
-    """The label-then-image content parts for ``images``, in time order with a short text note for
-    each repeat (a picture practically identical to the previous one: time passed, nothing changed)."""
-    parts: list[dict] = []
-    pending = sorted(repeats, key=lambda r: r.time)
-    for n, image in enumerate(images):
-        while pending and pending[0].time < image.time and n > 0:
-            parts.append({"type": "text", "text": repeat_text(pending.pop(0))})
+                repeats: Sequence[RepeatNote] = (), speech: FrameSpeech | None = None) -> list[dict]:
+    """The label-then-image content parts for ``images``, in time order. Between two images, one
+    text part holds, by time, the lines spoken since the first of them and a short note for each
+    picture that repeated it (time passed, nothing changed on screen); lines spoken before the
+    first image come first."""
+    gaps: list[list[tuple[float, str]]] = [[] for _ in images]
+    leading: list[tuple[float, str]] = []
+    if speech is not None:
+        leading = [(line.time, line.text) for line in speech.before]
+        for n, group in enumerate(speech.frames[: len(images)]):
+            gaps[n] += [(line.time, line.text) for line in group]
+    times = [image.time for image in images]
+    for note in repeats:
+        n = max(0, bisect.bisect_right(times, note.time) - 1)
+        (gaps[n] if gaps else leading).append((note.time, repeat_text(note)))
+    parts = _text_part(leading)
+    for image, gap in zip(images, gaps):
         parts.append({"type": "text", "text": image.label or time_label(image.time)})
         url: dict = {"url": data_url(image.mime, image.data)}
         if limits.supports_detail:
             url["detail"] = detail
         parts.append({"type": "image_url", "image_url": url})
-    parts += [{"type": "text", "text": repeat_text(r)} for r in pending]
+        parts += _text_part(gap)
     return parts
+
+
+def _text_part(items: list[tuple[float, str]]) -> list[dict]:
+    return [{"type": "text", "text": "\n".join(text for _, text in sorted(items, key=lambda i: i[0]))}] if items else []
 
 
 def _response_format(options: PromptOptions) -> dict | None:
@@ -247,6 +268,7 @@ def build_request(
     partial: bool = False,
     spec: ModelSpec | None = None,
     repeats: Sequence[RepeatNote] = (),
+    speech: FrameSpeech | None = None,
 ) -> dict:
     """The Chat Completions request body for one request.
 
@@ -261,14 +283,18 @@ def build_request(
         partial: one chunk of a map-reduce: ask for notes to be merged.
         spec: the model's resolved spec (resolved from ``model`` when None).
         repeats: pictures not sent again because they repeat the one before (a text note each).
+        speech: the spoken lines grouped by the image they follow (``speech.speech_by_frame``).
 
     Returns:
         The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
-    content: list[dict] = [{"type": "text", "text": instruction(options, info, time_range, structured, partial)}]
-    content += image_parts(images, detail, limits, repeats)
+    text = instruction(options, info, time_range, structured, partial)
+    if speech is not None and speech.lines:
+        text += " " + SPEECH_NOTE
+    content: list[dict] = [{"type": "text", "text": text}]
+    content += image_parts(images, detail, limits, repeats, speech)
     messages: list[dict] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
 

@@ -7,9 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from .speech.fusion import render_line
 from .timecode import format_time, time_label
 from .types import Answer, Chapters, Moment, Summary
+
+if TYPE_CHECKING:
+    from .speech.transcript import Transcript
+
+if TYPE_CHECKING:
+    from .speech.transcript import Transcript
 
 
 def _ts(t: float) -> str:
@@ -154,6 +162,16 @@ def plan_table(plan) -> str:
         "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
                            f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"
         if len(plan.requests) > 1 else ""))
+    sp = plan.speech
+    if sp.pending is not None:
+        cost = "unknown cost" if sp.pending.cost is None else f"~${sp.pending.cost:.4f}"
+        lines.append(f"speech       to transcribe: {sp.pending.audio_seconds / 60:.1f} min of audio, {cost}, "
+                     f"~{sp.tokens} tokens (estimate; nothing is uploaded by plan or --dry-run)")
+    elif sp.source:
+        dropped = f", {sp.dropped} thinned out to fit --max-speech-tokens" if sp.dropped else ""
+        lines.append(f"speech       {len(sp.segments)} lines from {sp.source}, {sp.tokens} tokens{dropped}")
+    elif sp.note:
+        lines.append(f"speech       none ({sp.note})")
     sel = plan.selection
     if sel.preset:
         lines.append(f"scenes       {len(plan.scenes)} ({sel.preset}: {sel.preset_reason})" if sel.preset_reason
@@ -169,3 +187,19 @@ def plan_table(plan) -> str:
         if len(plan.dropped) > 50:
             lines.append(f"  ... and {len(plan.dropped) - 50} more")
     return "\n".join(lines) + "\n"
+
+
+def transcript_text(transcript: Transcript, fmt: str = "text") -> str:
+    """A transcript as ``text`` (a timed line each), ``srt``, ``vtt`` (subtitle files) or ``json``."""
+    if fmt == "json":
+        return dumps(transcript.to_json())
+    if fmt == "text":
+        return "".join(render_line(s) + "\n" for s in transcript.segments)
+    import pysubs2
+
+    subs = pysubs2.SSAFile()
+    for s in transcript.segments:
+        text = f"{s.speaker}: {s.text}" if s.speaker else s.text
+        subs.append(pysubs2.SSAEvent(start=round(s.start * 1000), end=round(max(s.end, s.start) * 1000),
+                                     text=text.replace("\n", "\\N")))
+    return subs.to_string("srt" if fmt == "srt" else "vtt")

@@ -31,6 +31,8 @@ SCHEMA_VERSION = 1
 """Version of every JSON document videovision writes (``--json`` output, ``frames.json``, transcripts):
 raised only on an incompatible change; see docs/json.md."""
 
+SpeechMode = Literal["auto", "subtitles", "transcribe", "off"]
+TranscriptFormat = Literal["text", "srt", "vtt", "json"]
 Task = Literal["summarize", "ask", "chapters"]
 Style = Literal["brief", "detailed", "bullet"]
 ChapterFormat = Literal["text", "youtube", "vtt", "json"]
@@ -148,6 +150,34 @@ class SamplingConfig:
     """Detector threshold (detector's own default when None); alone it selects the adaptive detector."""
     min_scene_len: float = defaults.MIN_SCENE_LEN
     """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
+
+
+@dataclass(frozen=True)
+class SpeechConfig:
+    """Where the speech sent beside the frames comes from, and how much of it."""
+
+    mode: SpeechMode = defaults.SPEECH
+    subtitles: str | None = None
+    """A speech file to use (SRT, WebVTT, ASS, or ``videovision transcript --format json``)."""
+    subtitle_language: str | None = None
+    """Preferred subtitle track / sidecar language (``en``, ``deu`` ...)."""
+    transcribe_model: str = defaults.TRANSCRIBE_MODEL
+    transcribe_base_url: str | None = None
+    """The transcription endpoint (None: the chat endpoint)."""
+    language: str | None = None
+    """Language hint for transcription (ISO 639-1), None: detected."""
+    chunk_seconds: float = defaults.TRANSCRIBE_CHUNK
+    max_tokens: int | None = defaults.MAX_SPEECH_TOKENS
+
+    def __post_init__(self) -> None:
+        from .errors import ConfigError
+
+        if self.mode not in ("auto", "subtitles", "transcribe", "off"):
+            raise ConfigError(f"speech must be auto, subtitles, transcribe or off (got {self.mode!r})", field="speech")
+        if not (isinstance(self.chunk_seconds, (int, float)) and 1 <= self.chunk_seconds < float("inf")):
+            raise ConfigError("transcribe_chunk must be at least 1 second", field="transcribe_chunk")
+        if self.max_tokens is not None and self.max_tokens < 0:
+            raise ConfigError("max_speech_tokens must be >= 0", field="max_speech_tokens")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
     responses.py  replies by request key, with their redacted requests
     frames.py     packed frame sets by video digest + options; remembered file digests
     runlog.py     one row per model call
+    transcripts.py  transcripts and transcribed chunks by audio digest + options + endpoint
 
 The cache dir is, first match wins: the ``directory`` argument, ``$VIDEOVISION_CACHE_DIR``,
 ``platformdirs.user_cache_dir("videovision")``. "No cache" is ``None`` wherever a cache is taken.
@@ -78,6 +79,9 @@ class Cache:
         self.responses = ResponseStore(self.db, self.images)
         self.frames = FrameStore(self.db, self.images)
         self.log = RunLog(self.db)
+        from .transcripts import TranscriptStore  # imports the speech values (PyAV, pysubs2) only here
+
+        self.transcripts = TranscriptStore(self.db)
 
     def prune(self, max_bytes: int | None = None) -> int:
         """Shrink stored images to ``max_bytes`` (default: the cache's cap); returns bytes freed.

@@ -82,7 +82,17 @@ def _m003_log_cached_tokens(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE log ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens)
+def _m004_transcripts(conn: sqlite3.Connection) -> None:
+    # Transcripts (whole, by audio digest + options + endpoint) and the segments of each transcribed
+    # chunk (so a failed transcription resumes uploading only the missing chunks).
+    _run_script(conn, """
+        CREATE TABLE transcripts (key TEXT PRIMARY KEY, kind TEXT NOT NULL, json TEXT NOT NULL,
+            created_at REAL NOT NULL, used_at REAL NOT NULL)
+        """)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens,
+                                     _m004_transcripts)
 """Append only: never edit or reorder a migration that has shipped."""
 
 
