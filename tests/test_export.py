@@ -13,7 +13,7 @@ from videovision.export import MANIFEST, SHEET_COLUMNS, SHEET_ROWS, export_frame
 from videovision.types import SCHEMA_VERSION, Frame, Scene, VideoInfo
 
 INFO = VideoInfo(path="v.mp4", duration=120.0, width=64, height=36, coded_width=64, coded_height=36, rotation=0,
-                 sample_aspect_ratio=(1, 1), fps=25.0, frame_count=3000, frame_count_exact=True, codec="h264",
+                 sample_aspect_ratio=(1, 1), fps=25.0, frame_count=3000, codec="h264",
                  container="mov", has_audio=False, start_time=0.0, variable_frame_rate=False, size_bytes=1)
 
 

@@ -8,9 +8,9 @@ import json
 import shutil
 
 import pytest
-
 from fake_audio import install_audio
 from media import SAMPLES_DIR
+
 from videovision.cli import main
 from videovision.parsing import TimeCheck
 

@@ -14,7 +14,7 @@ from videovision.prompts import (
 from videovision.types import PackedImage, VideoInfo
 
 INFO = VideoInfo(path="v.mp4", duration=125.0, width=640, height=360, coded_width=640, coded_height=360, rotation=0,
-                 sample_aspect_ratio=(1, 1), fps=25.0, frame_count=3125, frame_count_exact=True, codec="h264",
+                 sample_aspect_ratio=(1, 1), fps=25.0, frame_count=3125, codec="h264",
                  container="mov", has_audio=False, start_time=0.0, variable_frame_rate=False, size_bytes=1)
 
 

@@ -307,7 +307,6 @@ class VideoSource:
             sample_aspect_ratio=(self._sar.numerator, self._sar.denominator),
             fps=len(pts) / duration,
             frame_count=len(pts),
-            frame_count_exact=True,
             codec=stream.codec_context.name,
             container=container.format.name.split(",")[0],
             has_audio=bool(container.streams.audio),
@@ -439,7 +438,8 @@ class VideoSource:
             except av.error.FFmpegError as err:
                 warnings.warn(f"{self.path.name}: stopped at a damaged packet ({err})", DecodeWarning, stacklevel=4)
                 return
-            if (disposable is not None and packet.size and packet.pts is not None and packet.pts < skip_below[0]
+            if (disposable is not None and skip_below is not None and packet.size and packet.pts is not None
+                    and packet.pts < skip_below[0]
                     and not packet.is_keyframe and disposable(packet)):
                 continue
             try:
@@ -543,8 +543,9 @@ class VideoSource:
                         break
                 if got is None:
                     return
-                time = (int(got.pts) - self._first_pts) * float(self.time_base)
-                index = self._index_of_pts(int(got.pts))
+                got_pts = int(got.pts or 0)  # frames without a pts were filtered out above
+                time = (got_pts - self._first_pts) * float(self.time_base)
+                index = self._index_of_pts(got_pts)
                 scene = scene_of(time) if scene_of else None
                 yield Frame(time=time, index=index, image=self.to_image(got, max_side), scene=scene)
         finally:
@@ -564,7 +565,7 @@ class VideoSource:
                 break
             decoder = self._decode_packets(container, stream, skip_below)
             first = next((f for f in decoder if f.pts is not None), None)
-            if first is not None and int(first.pts) <= want_pts:
+            if first is not None and first.pts is not None and int(first.pts) <= want_pts:
                 return itertools.chain([first], decoder)
             if first is not None and attempt == attempts[-1]:
                 log.debug("%s: seek landed past the wanted frame; decoding from the start", self.path.name)
@@ -612,6 +613,7 @@ class VideoSource:
         rotation = self._frame_rotation(frame)
         # Convert straight to the target size (before rotation the axes are swapped).
         conv_w, conv_h = self._conversion_size(frame, rotation, max_side, sar)
+        image: np.ndarray
         if (conv_w, conv_h) == (frame.width, frame.height):
             image = frame.to_ndarray(format="rgb24")
         else:

@@ -55,7 +55,6 @@ class VideoInfo:
     fps: float
     """Average frame rate (frames / duration)."""
     frame_count: int
-    frame_count_exact: bool
     codec: str
     container: str
     has_audio: bool
@@ -79,7 +78,6 @@ class VideoInfo:
             "rotation": self.rotation,
             "sample_aspect_ratio": f"{self.sample_aspect_ratio[0]}:{self.sample_aspect_ratio[1]}",
             "frame_count": self.frame_count,
-            "frame_count_exact": self.frame_count_exact,
             "codec": self.codec,
             "container": self.container,
             "has_audio": self.has_audio,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .. import defaults
 from ..types import DuplicateDrop
 
 THUMB_WIDTH = 128
@@ -30,7 +31,7 @@ REPEAT_WIDTH = 64
 """Width of the grey copy used for the repeat check (mean absolute difference)."""
 PIXEL_CHANGE = 16
 """Grey levels (of 255) a pixel must move by to count as changed (above coding noise)."""
-DEFAULT_DEDUP_CHANGE = 1.0
+DEFAULT_DEDUP_CHANGE: float = defaults.DEDUP_CHANGE
 """Percent of changed pixels at or below which a frame duplicates a kept one (see module doc)."""
 REPEAT_MAD = 0.01 * 255
 """Mean absolute difference (grey levels) below which two pictures may be practically identical;

@@ -30,6 +30,7 @@ from typing import Literal, cast, get_args
 import av
 import numpy as np
 
+from .. import defaults
 from ..errors import ConfigError, VideoOpenError
 from .timeline import open_media, stream_start, timeline_origin
 
@@ -53,7 +54,7 @@ log = logging.getLogger("videovision.speech")
 
 SAMPLE_RATE = 16000
 """Samples per second sent for transcription (what speech models use)."""
-DEFAULT_CHUNK_SECONDS = 600.0
+DEFAULT_CHUNK_SECONDS: float = defaults.TRANSCRIBE_CHUNK
 """Longest chunk, seconds."""
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """OpenAI's upload limit for one transcription request (25 MB)."""

@@ -32,6 +32,7 @@ from typing import Any, Literal, Protocol, get_args
 
 import openai
 
+from .. import defaults
 from ..client import DEFAULT_CONNECT_TIMEOUT, LOCAL_PLACEHOLDER_KEY, ClientConfig
 from ..deadline import deadline_hooks
 from ..errormap import ErrorMapper, stops_run
@@ -57,9 +58,9 @@ __all__ = [
 
 log = logging.getLogger("videovision.speech")
 
-DEFAULT_TRANSCRIBE_MODEL = "whisper-1"
+DEFAULT_TRANSCRIBE_MODEL: str = defaults.TRANSCRIBE_MODEL
 """The transcription model used when none is given."""
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY: int = defaults.CONCURRENCY
 """Chunks transcribed at once."""
 ResponseFormat = Literal["verbose_json", "json", "text", "diarized_json"]
 """Reply formats understood: segments with times (verbose_json, diarized_json) or text only."""
