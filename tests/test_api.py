@@ -10,10 +10,10 @@ EXPECTED = {
     "DroppedFrame", "EndpointConnectionError", "Frame", "FrameStream", "IncompleteReplyError", "ModelNotFoundError",
     "ModelSpec", "Moment", "OpenAIChatClient", "PackConfig", "PackedImage", "Packing", "Plan", "PromptOptions",
     "ProviderLimits", "QuotaExceededError", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
-    "SamplingConfig", "SamplingError", "Scene", "ServerError", "Summary", "TaskConfig", "TaskResult",
+    "SamplingConfig", "SamplingError", "Scene", "Segment", "SpeechConfig", "Transcript", "ServerError", "Summary", "TaskConfig", "TaskResult",
     "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
     "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
-    "open_video", "pack", "probe", "register_model", "resolve_model", "run_plan", "sample", "target_size",
+    "open_video", "pack", "probe", "register_model", "resolve_model", "run_plan", "sample", "target_size", "transcribe_video",
 }
 
 

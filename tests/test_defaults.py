@@ -8,7 +8,7 @@ from pathlib import Path
 from videovision import defaults
 from videovision.cli import build_parser
 from videovision.packing import PackConfig
-from videovision.pipeline import TaskConfig
+from videovision.plan import TaskConfig
 from videovision.prompts import PromptOptions
 from videovision.store import Cache
 from videovision.types import SamplingConfig, SpeechConfig

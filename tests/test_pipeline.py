@@ -12,7 +12,8 @@ from media import DEMO
 from videovision import defaults
 from videovision.errors import AuthenticationError, ConfigError, ServerError
 from videovision.packing import Budget, PackConfig
-from videovision.pipeline import TaskConfig, make_plan, run_plan
+from videovision.pipeline import make_plan, run_plan
+from videovision.plan import TaskConfig
 from videovision.prompts import PromptOptions
 from videovision.store import Cache
 from videovision.timecode import time_label

@@ -28,14 +28,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     ".packing": ("Budget", "PackConfig", "Packing", "ProviderLimits", "load_provider", "pack"),
     ".parsing": ("TimeCheck",),
-    ".pipeline": ("Plan", "TaskConfig", "TaskResult", "extract_frames", "make_plan", "run_plan"),
+    ".plan": ("Plan", "TaskConfig"),
+    ".pipeline": ("TaskResult", "extract_frames", "make_plan", "run_plan", "transcribe_video"),
     ".prompts": ("PromptOptions", "build_request"),
     ".sampling": ("FrameStream", "sample"),
     ".source": ("VideoSource", "open_video", "probe"),
     ".models": ("ModelSpec", "estimate_cost", "image_tokens", "register_model", "resolve_model", "target_size"),
+    ".speech": ("Segment", "Transcript"),
     ".types": (
         "Answer", "Chapter", "Chapters", "ChatResult", "DroppedFrame", "Frame", "Moment", "PackedImage",
-        "SamplingConfig", "Scene", "Summary", "Usage", "VideoInfo",
+        "SamplingConfig", "Scene", "SpeechConfig", "Summary", "Usage", "VideoInfo",
     ),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -81,10 +83,12 @@ if TYPE_CHECKING:  # the names as static tools see them
     from .models import ModelSpec, estimate_cost, image_tokens, register_model, resolve_model, target_size
     from .packing import Budget, PackConfig, Packing, ProviderLimits, load_provider, pack
     from .parsing import TimeCheck
-    from .pipeline import Plan, TaskConfig, TaskResult, extract_frames, make_plan, run_plan
+    from .pipeline import TaskResult, extract_frames, make_plan, run_plan, transcribe_video
+    from .plan import Plan, TaskConfig
     from .prompts import PromptOptions, build_request
     from .sampling import FrameStream, sample
     from .source import VideoSource, open_video, probe
+    from .speech import Segment, Transcript
     from .store import Cache, open_cache
     from .types import (
         Answer,
@@ -97,6 +101,7 @@ if TYPE_CHECKING:  # the names as static tools see them
         PackedImage,
         SamplingConfig,
         Scene,
+        SpeechConfig,
         Summary,
         Usage,
         VideoInfo,
