@@ -322,16 +322,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
             cache.close()
     _print_plan(plan, args.json)
     if args.request_json:
-        from pathlib import Path
-
-        from .export import atomic_write_text
-
         bodies = [r.body for r in plan.requests if r.body is not None]
-        payload = bodies[0] if len(bodies) == 1 else bodies
-        try:
-            atomic_write_text(Path(args.request_json), dumps(payload))
-        except OSError as err:
-            raise ConfigError(f"--request-json {args.request_json}: cannot write ({err.strerror})") from err
+        _write(args.request_json, "--request-json", dumps(bodies[0] if len(bodies) == 1 else bodies))
         print(f"wrote {len(bodies)} request bod{'y' if len(bodies) == 1 else 'ies'} to {args.request_json}", file=sys.stderr)
     return 0
 
@@ -400,6 +392,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write(path_text: str, option: str, text: str) -> None:
+    """Write an output file atomically; a failure is a one-line ConfigError naming the option."""
+    from pathlib import Path
+
+    from .export import atomic_write_text
+
+    try:
+        atomic_write_text(Path(path_text), text)
+    except OSError as err:
+        raise ConfigError(f"{option} {path_text}: cannot write ({err.strerror})") from err
+
+
 def _check_writable(path_text: str, option: str) -> None:
     """Fail before paying for a request whose result could not be written."""
     from pathlib import Path
@@ -432,14 +436,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     else:
         text = chapters_text(result.chapters, markdown=args.markdown)
     if args.output:
-        from pathlib import Path
-
-        from .export import atomic_write_text
-
-        try:
-            atomic_write_text(Path(args.output), text)
-        except OSError as err:
-            raise ConfigError(f"--output {args.output}: cannot write ({err.strerror})") from err
+        _write(args.output, "--output", text)
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -473,14 +470,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
             cache.close()
     text = transcript_text(transcript, "json" if args.json else args.format)
     if args.output:
-        from pathlib import Path
-
-        from .export import atomic_write_text
-
-        try:
-            atomic_write_text(Path(args.output), text)
-        except OSError as err:
-            raise ConfigError(f"--output {args.output}: cannot write ({err.strerror})") from err
+        _write(args.output, "--output", text)
         print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

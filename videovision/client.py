@@ -49,8 +49,8 @@ import httpx2
 import openai
 import pydantic
 
-from .deadline import deadline_hooks
 from .endpoint import LOCAL_PLACEHOLDER_KEY, OPENAI_BASE_URL, ClientConfig
+from .endpoint import sdk_client as make_sdk_client
 from .errormap import RUN_STOPPING_ERRORS, ErrorMapper, billed_usage, rejects_streaming, stops_run
 from .errors import (
     ConfigError,
@@ -66,7 +66,6 @@ from .relay import CallbackFailed, TextRelay
 from .types import ChatResult, Usage
 
 __all__ = [
-    "DEFAULT_CONNECT_TIMEOUT",
     "LOCAL_PLACEHOLDER_KEY",
     "OPENAI_BASE_URL",
     "RETRY_BASE_DELAY",
@@ -85,8 +84,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONNECT_TIMEOUT = 10.0
-"""Seconds to wait for the TCP connection (capped by the timeout)."""
 RETRY_BASE_DELAY = 0.5
 """Seconds before asking again after an unfinished reply; doubles with each retry."""
 RETRY_MAX_DELAY = 8.0
@@ -140,16 +137,7 @@ class OpenAIChatClient:
         key = self.config.resolved_api_key()
         self._secrets = tuple(s for s in (self.config.api_key, key) if s and s != LOCAL_PLACEHOLDER_KEY)
         self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, self._secrets)
-        if sdk_client is None:
-            timeout = float(self.config.timeout)
-            sdk_client = openai.OpenAI(
-                api_key=key,
-                base_url=self.config.endpoint,
-                timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
-                max_retries=self.config.max_retries,
-                http_client=_HttpClient(event_hooks=deadline_hooks(timeout)),
-            )
-        self._sdk = sdk_client
+        self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
         self._known_params = _create_parameters(type(self._sdk.chat.completions))
 
     def __repr__(self) -> str:
@@ -463,17 +451,6 @@ class OpenAIChatClient:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-class _HttpClient(openai.DefaultHttpxClient):
-    """The SDK's default HTTP client, closing its connections when collected (as the SDK's own does)."""
-
-    def __del__(self) -> None:
-        try:
-            if not self.is_closed:
-                self.close()
-        except Exception:  # interpreter shutdown: nothing left to do
-            pass
 
 
 class _Unfinished(Exception):

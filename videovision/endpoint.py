@@ -8,6 +8,11 @@ CLI), a malformed base URL included. ``repr`` never shows the key.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import openai
+
 import math
 import os
 from collections.abc import Mapping
@@ -126,3 +131,33 @@ def _check_base_url(url: str) -> None:
         return
     shown = repr(display_url(url)) if parts is not None else "(malformed)"
     raise ConfigError(f"invalid base URL {shown}: use http(s)://host[:port]/v1, e.g. http://localhost:11434/v1")
+
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for the TCP/TLS connection (within the overall deadline)."""
+
+
+def sdk_client(config: ClientConfig, key: str) -> openai.OpenAI:
+    """The ``openai.OpenAI`` for an endpoint: the SDK's retries and timeouts, the overall deadline of
+    each attempt (videovision/deadline.py), connections closed when it is collected.
+
+    Args:
+        config: the endpoint.
+        key: the key to send (``config.resolved_api_key()``).
+    """
+    import openai
+
+    from .deadline import deadline_hooks
+
+    class _HttpClient(openai.DefaultHttpxClient):
+        def __del__(self) -> None:
+            try:
+                if not self.is_closed:
+                    self.close()
+            except Exception:  # interpreter shutdown: nothing left to do
+                pass
+
+    timeout = float(config.timeout)
+    return openai.OpenAI(api_key=key, base_url=config.endpoint,
+                         timeout=openai.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+                         max_retries=config.max_retries, http_client=_HttpClient(event_hooks=deadline_hooks(timeout)))

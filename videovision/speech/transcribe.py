@@ -33,8 +33,8 @@ from typing import Any, Literal, Protocol, get_args
 import openai
 
 from .. import defaults
-from ..client import DEFAULT_CONNECT_TIMEOUT, LOCAL_PLACEHOLDER_KEY, ClientConfig
-from ..deadline import deadline_hooks
+from ..client import LOCAL_PLACEHOLDER_KEY, ClientConfig
+from ..endpoint import sdk_client as make_sdk_client
 from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
 from ..timecode import format_time
@@ -252,16 +252,7 @@ class Transcriber:
         secrets = tuple(k for k in (self.config.api_key, key) if k and k != LOCAL_PLACEHOLDER_KEY)
         # videovision's one SDK-error mapping (videovision/errormap.py), as the chat client uses it
         self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, secrets)
-        if sdk_client is None:
-            timeout = float(self.config.timeout)
-            sdk_client = openai.OpenAI(
-                api_key=key,
-                base_url=self.config.endpoint,
-                timeout=openai.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT)),
-                max_retries=self.config.max_retries,
-                http_client=openai.DefaultHttpxClient(event_hooks=deadline_hooks(timeout)),
-            )
-        self._sdk = sdk_client
+        self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
 
     def __repr__(self) -> str:
         return f"Transcriber({self.config!r}, {self.options!r})"
