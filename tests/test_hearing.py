@@ -162,3 +162,9 @@ def test_a_time_inside_a_spoken_line_is_supported():
     assert check.moment(14.0, None, "said").supported
     assert not check.moment(20.0, None, "invented").supported
     assert check.moment(14.0, None, "said").frame_time == 0.0  # still snapped to the nearest frame
+
+
+def test_a_clipped_plan_carries_only_the_speech_of_its_range(capsys):
+    code, out, _ = cli(capsys, "plan", TALK, "--no-cache", "--json", "--start", "5", "--end", "12")
+    inside = [x for x in TRUTH["lines"] if 5 <= x["start"] < 12]
+    assert code == 0 and json.loads(out)["speech"]["lines"] == len(inside) < len(TRUTH["lines"])

@@ -243,8 +243,8 @@ def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec:
         return PlanSpeech(pending=heard.estimate, tokens=tokens, note=heard.note)
     if heard.transcript is None or not heard.transcript.segments:
         return PlanSpeech(note=heard.note or "no speech found")
-    fitted = fit_speech(heard.transcript.segments, config.speech.max_tokens,
-                        lambda text: count_text_tokens(text, spec)[0])
+    clip = segments_between(heard.transcript.segments, config.sampling.start or 0.0, config.sampling.end)
+    fitted = fit_speech(clip, config.speech.max_tokens, lambda text: count_text_tokens(text, spec)[0])
     return PlanSpeech(source=heard.transcript.source, segments=fitted.segments, dropped=fitted.dropped,
                       tokens=fitted.tokens, note=heard.note)
 
@@ -298,7 +298,8 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], sele
     if len(chunks) <= 1:
         body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
                              time_range=clipped, spec=spec, repeats=selection.repeats,
-                             speech=_lines(images, speech.segments))
+                             speech=_lines(images, segments_between(speech.segments, first,
+                                                                    last if clipped else None)))
         add("single", tuple(range(len(images))), (first, last), body)
     else:
         for n, chunk in enumerate(chunks):
