@@ -168,3 +168,33 @@ def test_a_clipped_plan_carries_only_the_speech_of_its_range(capsys):
     code, out, _ = cli(capsys, "plan", TALK, "--no-cache", "--json", "--start", "5", "--end", "12")
     inside = [x for x in TRUTH["lines"] if 5 <= x["start"] < 12]
     assert code == 0 and json.loads(out)["speech"]["lines"] == len(inside) < len(TRUTH["lines"])
+
+
+@pytest.fixture
+def podcast(tmp_path):
+    """The talk's audio alone, in an .m4a (no video stream)."""
+    import av
+
+    path = tmp_path / "podcast.m4a"
+    with av.open(str(TALK)) as src, av.open(str(path), "w") as dst:
+        audio = src.streams.audio[0]
+        out = dst.add_stream_from_template(audio)
+        for packet in src.demux(audio):
+            if packet.dts is None:
+                continue
+            packet.stream = out
+            dst.mux(packet)
+    return path
+
+
+def test_audio_only_files_get_speech_only_requests(capsys, api_env, podcast):
+    audio = install_audio(api_env)
+    code, out, err = cli(capsys, "ask", podcast, "What is said about the budget?", "--json")
+    assert code == 0, err
+    (chat,) = api_env.chat_requests
+    assert chat.images == () and len(spoken(user_texts(chat))) >= 3 and len(audio.uploads) == 1
+    assert json.loads(out)["frames_sent"] == 0
+    code, out, _ = cli(capsys, "transcript", podcast)
+    assert code == 0 and out.count("\n") >= 3 and len(audio.uploads) == 1  # cached
+    code, _, err = cli(capsys, "summarize", podcast, "--speech", "off")
+    assert code == 4 and "no video stream and no speech" in err

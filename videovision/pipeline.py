@@ -35,6 +35,7 @@ from .prompts import build_reduce_request, build_request
 from .redact import scrub_secrets
 from .sampling import FrameStream, sample
 from .source import open_video
+from .speech.audio import AudioInfo
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
 from .speech.transcript import Segment, Transcript
 from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
@@ -205,7 +206,12 @@ def make_plan(
     spec = resolve_model(config.pack.model)
     # Always open: probing validates the file and gives the duration the auto gap needs; it reads
     # the packet index only, which is cheap next to decoding.
-    with open_video(video) as source:
+    try:
+        opened = open_video(video)
+    except VideoOpenError as err:
+        audio = _audio_only(video, err)
+        return _speech_only_plan(video, audio, config, spec, cache, endpoint or ClientConfig.from_env(), transcribe)
+    with opened as source:
         info = source.info
         config = _settle(config, info, spec)
         speech = _speech(video, info, config, spec, cache, endpoint or ClientConfig.from_env(), transcribe)
@@ -226,6 +232,35 @@ def make_plan(
     if speech.note and speech.source is None:
         log.info("%s", speech.note)
     return replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech)
+
+
+def _audio_only(video: str | os.PathLike, err: VideoOpenError) -> AudioInfo:
+    """The audio of a file that has no video stream (a podcast, meeting audio), else ``err``."""
+    from .speech.audio import probe_audio
+
+    try:
+        audio = probe_audio(video, origin=0.0)
+    except VideovisionError:
+        audio = None
+    if audio is None:
+        raise err
+    return audio
+
+
+def _speech_only_plan(video: str | os.PathLike, audio: AudioInfo, config: TaskConfig, spec: ModelSpec,
+                      cache: Cache | None, endpoint: ClientConfig, transcribe: bool) -> Plan:
+    """A plan for an audio-only file: one request carrying the timed speech, no images."""
+    info = VideoInfo(path=path_text(video), duration=audio.duration, width=0, height=0, coded_width=0,
+                     coded_height=0, rotation=0, sample_aspect_ratio=(1, 1), fps=0.0, frame_count=0,
+                     codec=audio.codec, container=os.path.splitext(os.fsdecode(video))[1].lstrip("."),
+                     has_audio=True, start_time=0.0, variable_frame_rate=False, size_bytes=os.path.getsize(video))
+    config = _settle(config, info, spec)
+    speech = _speech(video, info, config, spec, cache, endpoint, transcribe)
+    if speech.pending is None and not speech.segments:
+        raise SamplingError(f"{info.path}: no video stream and no speech ({speech.note or 'nothing heard'})")
+    packing = Packing(model=config.pack.model, detail=config.pack.detail, images=(), dropped=(), requests=((),),
+                      frames_considered=0, model_known=spec.known)
+    return replace(_assemble(info, packing, (), Selection(), config, spec, speech), speech=speech)
 
 
 def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec: ModelSpec, cache: Cache | None,

@@ -131,7 +131,8 @@ def plan_table(plan) -> str:
     """A human-readable plan: the frames to send, totals, requests and what was dropped."""
     v = plan.video
     lines = [
-        f"video    {v.path}  {format_time(v.duration, precision=1)}  {v.width}x{v.height}  {v.fps:.2f} fps"
+        f"video    {v.path}  {format_time(v.duration, precision=1)}  "
+        + (f"{v.width}x{v.height}  {v.fps:.2f} fps" if v.width else "audio only (speech-only requests)")
         + (f"  rotation {v.rotation}" if v.rotation else "")
         + ("  (truncated)" if v.truncated else ""),
         f"model    {plan.model}" + ("" if plan.model_known else "  (unknown model: conservative token estimate)")
