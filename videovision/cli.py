@@ -451,7 +451,9 @@ def _footer(result) -> None:
     cost = result.estimated_cost_usd
     cost_text = "unknown cost" if cost is None else f"~${cost:.4f}"
     cached = f", {result.cache_hits} from the cache (not paid again)" if result.cache_hits else ""
-    print(f"{result.plan.model}: {len(result.plan.sent_times)} frames, {result.requests_made} request(s) sent{cached}, "
+    speech = result.plan.speech
+    heard = f" + {len(speech.segments)} spoken lines ({speech.source})" if speech.segments else ""
+    print(f"{result.plan.model}: {len(result.plan.sent_times)} frames{heard}, {result.requests_made} request(s) sent{cached}, "
           f"{result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, {cost_text}", file=sys.stderr)
 
 
