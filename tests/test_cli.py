@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import KEY
 from media import make_not_a_video, read_frame_number
+from terminal import run_on_a_terminal
 
 from videovision.cli import main
 
@@ -258,26 +259,8 @@ def test_key_and_base64_never_leak(cut_clip, api_env, capsys, tmp_path):
 
 def test_summary_streams_to_an_interactive_terminal(cut_clip, api_env, tmp_path):
     """With stdout a terminal the summary is streamed (SSE) as it arrives, then the footer."""
-    import pty
-
-    master, slave = pty.openpty()
-    env = {**os.environ}
-    proc = subprocess.Popen([sys.executable, "-m", "videovision", "summarize", str(cut_clip[0])],
-                            stdout=slave, stderr=subprocess.PIPE, env=env)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=60)
-    os.close(master)
-    out = b"".join(chunks).decode()
-    assert proc.returncode == 0, proc.stderr.read()
+    code, out, err = run_on_a_terminal(["summarize", str(cut_clip[0])])
+    assert code == 0, err
     assert "show a test pattern" in out and "[00:00:00.0]" in out
     assert api_env.last_body.get("stream") is True
 

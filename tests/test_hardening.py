@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import KEY
+from terminal import run_on_a_terminal
 
 from videovision.cli import main
 
@@ -88,30 +88,9 @@ def test_a_cut_off_reply_is_retried_within_max_retries(cut_clip, api_env, capsys
     assert len(api_env.chat_requests) == 2
 
 
-def _run_on_a_terminal(args: list[str], timeout: float = 60) -> tuple[int, str, str]:
-    """Run the CLI with stdout on a pseudo-terminal (so the summary streams); (code, stdout, stderr)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "videovision", *args], stdout=slave, stderr=subprocess.PIPE,
-                            env=dict(os.environ))
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=timeout)
-    os.close(master)
-    assert proc.stderr is not None
-    return proc.returncode, b"".join(chunks).decode(), proc.stderr.read().decode()
-
-
 def test_a_streamed_summary_cut_off_is_asked_again_and_shown_once(cut_clip, api_env):
     api_env.enqueue_fault("truncate")
-    code, out, err = _run_on_a_terminal(["summarize", str(cut_clip[0]), "--max-retries", "1"])
+    code, out, err = run_on_a_terminal(["summarize", str(cut_clip[0]), "--max-retries", "1"])
     assert code == 0, err
     assert api_env.last_body.get("stream") is True and len(api_env.chat_requests) == 2
     first_line = out.replace("\r\n", "\n").split("\n", 1)[0]
@@ -121,7 +100,7 @@ def test_a_streamed_summary_cut_off_is_asked_again_and_shown_once(cut_clip, api_
 
 def test_a_streamed_summary_cut_off_every_time_is_exit_7(cut_clip, api_env):
     api_env.enqueue_fault("cut", times=2)
-    code, _, err = _run_on_a_terminal(["summarize", str(cut_clip[0]), "--max-retries", "1"])
+    code, _, err = run_on_a_terminal(["summarize", str(cut_clip[0]), "--max-retries", "1"])
     assert code == 7 and one_line(err), err
     assert "before the answer was finished" in err
 

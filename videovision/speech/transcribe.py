@@ -407,7 +407,7 @@ class _Run:
                 self.uploaded += chunk.duration
                 self._finish(chunk, future.result(), store=True)
             elif isinstance(error, RequestError):
-                log.warning("%s", error)
+                log.info("%s", error)  # reported once by the caller (raise_for_failures or hear)
                 self.failures.append(ChunkFailure(chunk.index, chunk.start, chunk.end, error))
                 if stops_run(error) and not self.stopped:
                     self.stopped = True
