@@ -62,6 +62,16 @@ CONCURRENCY: Final = 4
 """Map-reduce chunk requests in flight at once."""
 TOLERANCE: Final = 1.0
 """Seconds within which a cited time counts as supported by a frame sent."""
+REFINE: Final = True
+"""``ask``: after the overview, look again at each cited moment, densely (the refine pass)."""
+REFINE_MAX: Final = 3
+"""``ask``: moments refined at most (one request each)."""
+REFINE_FPS: Final = 2.0
+"""Frames per second sampled in a refine window."""
+REFINE_MAX_FRAMES: Final = 32
+"""Frames a refine window sends at most (spread evenly when 2 fps would give more)."""
+REFINE_MIN_HALF_WINDOW: Final = 4.0
+"""Seconds: a refine window reaches at least this far on each side of the cited time."""
 
 # ---- endpoint (ClientConfig)
 TIMEOUT: Final = 120.0

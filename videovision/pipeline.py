@@ -15,35 +15,31 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from . import __version__, defaults
-from .client import ChatClient, billed_usage, stops_run
+from .asking import Asker, ask_all
+from .client import ChatClient
 from .endpoint import ClientConfig
-from .errors import BudgetError, ConfigError, RequestError, SamplingError, VideoOpenError, VideovisionError
+from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
-from .models import ModelSpec, chat_tokens, count_text_tokens, estimate_cost, resolve_model, target_size
+from .models import ModelSpec, chat_tokens, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
 from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
 from .prompts import build_reduce_request, build_request
-from .redact import scrub_secrets
 from .sampling import FrameStream, sample
 from .source import open_video
 from .speech.audio import AudioInfo
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
 from .speech.transcript import Segment, Transcript
-from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item, request_key
+from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item
 from .types import (
     SCHEMA_VERSION,
     Answer,
     Chapters,
-    ChatResult,
     DroppedFrame,
     PackedImage,
     SamplingConfig,
@@ -403,116 +399,6 @@ class TaskResult:
         return data
 
 
-@dataclass
-class _Asker:
-    """Sends requests (or finds them in the cache), counts, logs, and stops the run after an
-    authentication failure."""
-
-    client: ChatClient | None
-    cache: Cache | None
-    plan: Plan
-    run_id: str
-    requests_made: int = 0
-    cache_hits: int = 0
-    usage: Usage = Usage()
-    cost: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stopped: BaseException | None = None
-    """Set by an error that would repeat on every request (401/403, unknown model, quota, wrong
-    path): no new request is sent after it."""
-
-    @property
-    def endpoint(self) -> str:
-        if self.client is None:
-            raise ConfigError("no client to send the request with")
-        return self.client.endpoint
-
-    def ask(self, body: dict, on_text: Callable[[str], None] | None = None) -> ChatResult:
-        key = request_key(body, endpoint=self.endpoint)
-        started = time.monotonic()
-        hit = self.cache.responses.get(key) if self.cache is not None else None
-        model = body["model"]
-        if hit is not None:
-            with self.lock:
-                self.cache_hits += 1
-                self.usage = self.usage + hit.usage  # tokens of the answer, though not paid again
-            self._log(model, hit, key, started, cached=True)
-            return hit
-        assert self.client is not None  # self.endpoint raised otherwise
-        if self.stopped is not None:
-            raise self.stopped
-        try:
-            result = self.client.complete(body, on_text=on_text)
-        except RequestError as err:
-            if stops_run(err):  # a wrong key, model or endpoint: every further request would fail too
-                self.stopped = err
-            self._log(model, ChatResult("", billed_usage(err), model), key, started, cached=False,
-                      status=type(err).__name__)
-            raise
-        cost = estimate_cost(self.plan.spec, result.usage.prompt_tokens, result.usage.completion_tokens)
-        with self.lock:
-            self.requests_made += 1
-            self.usage = self.usage + result.usage
-            self.cost += cost or 0.0
-        if self.cache is not None:
-            secrets = tuple(getattr(self.client, "secrets", ()))
-            self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
-        self._log(model, result, key, started, cached=False, cost=cost)
-        return result
-
-    def _log(self, model: str, result: ChatResult | None, key: str, started: float, *, cached: bool,
-             status: str = "ok", cost: float | None = None) -> None:
-        if self.cache is None:
-            return
-        usage = result.usage if result is not None else Usage()
-        if cost is None and not cached and result is not None:
-            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens)
-        self.cache.log.add(
-            run_id=self.run_id, model=model, prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens, estimated_cost_usd=0.0 if cached else cost,
-            duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.plan.prompt.task,
-            video=self.plan.video.path, endpoint=self.endpoint, status=status,
-        )
-
-
-def _ask_all(asker: _Asker, bodies: list[dict], concurrency: int) -> list[ChatResult]:
-    """Send map requests, ``concurrency`` at a time. Every finished reply is cached even when another
-    fails or the run is interrupted: on Ctrl-C no new request starts, the ones in flight finish and
-    are stored, then the interruption goes on."""
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-    futures = [pool.submit(asker.ask, body) for body in bodies]
-    results: list[ChatResult] = []
-    first_error: BaseException | None = None
-    try:
-        for f in futures:
-            try:
-                results.append(f.result())
-            except VideovisionError as err:
-                first_error = first_error or err
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        _drain(futures)
-        raise
-    pool.shutdown(wait=True)
-    if first_error is not None:
-        raise first_error
-    return results
-
-
-def _drain(futures: list) -> None:
-    """Wait for the requests already in flight (their replies are paid for: let them be cached).
-    A second Ctrl-C stops waiting."""
-    try:
-        for f in futures:
-            if not f.cancelled():
-                try:
-                    f.result()
-                except Exception:  # their errors do not matter any more (a Ctrl-C does: see below)
-                    pass
-    except KeyboardInterrupt:
-        pass
-
-
 def run_plan(
     plan: Plan,
     client: ChatClient | None,
@@ -537,13 +423,13 @@ def run_plan(
     Raises:
         RequestError (and subclasses), ResponseFormatError, CacheError, ConfigError (no client).
     """
-    asker = _Asker(client, cache, plan, new_run_id())
+    asker = Asker(client, cache, plan, new_run_id())
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
         assert maps[0].body is not None
         final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None)
     else:
-        results = _ask_all(asker, [r.body for r in maps if r.body is not None], plan.config.concurrency)
+        results = ask_all(asker, [r.body for r in maps if r.body is not None], plan.config.concurrency)
         partials = [(r.time_range, res.text) for r, res in zip(maps, results)]
         reduce_range = plan.requests[-1].time_range
         clipped = reduce_range if reduce_range != (0.0, plan.video.duration) else None

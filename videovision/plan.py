@@ -42,12 +42,18 @@ class TaskConfig:
     """Seconds within which a cited time counts as supported by a frame sent."""
     auto_gap: bool = True
     """Hybrid sampling: choose ``max_gap`` from the frame budget and the duration."""
+    refine: bool = defaults.REFINE
+    """``ask``: a second, dense pass around each cited moment (see :mod:`videovision.refine`)."""
+    refine_max: int = defaults.REFINE_MAX
+    """``ask``: moments refined at most."""
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
             raise ConfigError("concurrency must be a whole number >= 1", field="concurrency")
         if not (isinstance(self.tolerance, (int, float)) and math.isfinite(self.tolerance) and self.tolerance >= 0):
             raise ConfigError("tolerance must be a finite number of seconds >= 0", field="tolerance")
+        if isinstance(self.refine_max, bool) or not isinstance(self.refine_max, int) or self.refine_max < 0:
+            raise ConfigError("refine_max must be a whole number >= 0", field="refine_max")
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,8 @@ class Moment:
     frame_time: float | None
     """Time of the nearest frame sent, or None when none was within tolerance."""
     supported: bool
+    refined: bool = False
+    """Placed by the refine pass (a dense look at the window around the overview's time)."""
 
 
 @dataclass(frozen=True)
