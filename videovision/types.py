@@ -254,6 +254,11 @@ class Summary:
     moments: tuple[Moment, ...] = ()
     """Times the summary cites, checked against the frames sent."""
     rejected: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int, bool | None], ...] = ()
+    """``(start, stop, supported)`` of each time cited in ``text``, in order: ``supported`` is None for
+    a time outside the video (renderers mark unsupported citations where they stand)."""
+    warnings: tuple[str, ...] = ()
+    """One-line messages on what was lost (an empty reply)."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +282,11 @@ class Answer:
     moments: tuple[Moment, ...] = ()
     rejected: tuple[str, ...] = ()
     """Cited times that were outside the video (kept for the record, not as moments)."""
+    warnings: tuple[str, ...] = ()
+    """One-line messages on what was lost (an unreadable reply, one text for several questions)."""
+    answered_with: int | None = None
+    """Index of the answer whose text also answers this question (a reply that did not answer each
+    question separately); this answer's own text is then empty."""
 
 
 @dataclass(frozen=True)
@@ -285,6 +295,8 @@ class Chapter:
     end: float
     title: str
     summary: str = ""
+    supported: bool = True
+    """A frame sent lies near the start, or the start falls inside a spoken line sent."""
 
 
 @dataclass(frozen=True)
@@ -292,3 +304,9 @@ class Chapters:
     chapters: tuple[Chapter, ...] = field(default_factory=tuple)
     rejected: tuple[str, ...] = ()
     """Chapter starts the reply gave outside the video (dropped)."""
+    notes: tuple[str, ...] = ()
+    """What parsing changed: chapters merged on one scene cut, a first start moved to 0."""
+    warnings: tuple[str, ...] = ()
+    """One-line messages on what was lost (no chapter could be read, a start that is not a time)."""
+    raw: str = ""
+    """The reply as received, kept when no chapter could be read from it (renderers show it)."""
