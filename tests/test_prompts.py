@@ -64,20 +64,20 @@ def test_local_provider_uses_max_tokens_and_no_detail_or_schema():
     body = build_request("llava", IMAGES, INFO, PromptOptions(task="ask", questions=("Who?",)), limits=PROVIDERS["local"])
     assert "max_tokens" in body and "max_completion_tokens" not in body
     assert all("detail" not in p["image_url"] for p in user_parts(body) if p["type"] == "image_url")
-    assert "response_format" not in body and "[00:01:05.2]" in user_parts(body)[0]["text"]
+    assert "response_format" not in body and "[00:01:05.2]" in user_parts(body)[-1]["text"]
 
 
 def test_ask_uses_a_strict_json_schema_with_every_question():
     body = build_request("gpt-4o", IMAGES, INFO, PromptOptions(task="ask", questions=("Who?", "When?")))
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
-    assert "1. Who?" in user_parts(body)[0]["text"] and "2. When?" in user_parts(body)[0]["text"]
+    assert "1. Who?" in user_parts(body)[-1]["text"] and "2. When?" in user_parts(body)[-1]["text"]
 
 
 def test_options_shape_the_instruction():
-    text = user_parts(build_request("gpt-4o", IMAGES, INFO, PromptOptions(style="bullet", language="German")))[0]["text"]
+    text = user_parts(build_request("gpt-4o", IMAGES, INFO, PromptOptions(style="bullet", language="German")))[-1]["text"]
     assert "bulleted" in text and "German" in text
-    custom = user_parts(build_request("gpt-4o", IMAGES, INFO, PromptOptions(instruction="Count the cars.")))[0]["text"]
+    custom = user_parts(build_request("gpt-4o", IMAGES, INFO, PromptOptions(instruction="Count the cars.")))[-1]["text"]
     assert "Count the cars." in custom
 
 
@@ -88,6 +88,25 @@ def test_chunk_and_reduce_requests():
                                   PromptOptions())
     assert all(isinstance(m["content"], str) for m in reduce["messages"])
     assert "[00:00:05.0]" in reduce["messages"][-1]["content"]
+
+
+def test_requests_about_the_same_frames_share_their_prefix_and_end_with_the_task():
+    """Prompt caching discounts a byte-identical prefix: the question must come after every image."""
+    import json
+
+    who = build_request("gpt-4o", IMAGES, INFO, PromptOptions(task="ask", questions=("Who?",)))
+    when = build_request("gpt-4o", IMAGES, INFO, PromptOptions(task="ask", questions=("When does it rain?",)))
+    summary = build_request("gpt-4o", IMAGES, INFO, PromptOptions())
+    a, b, c = (json.dumps(user_parts(x)) for x in (who, when, summary))
+    prefix = json.dumps(user_parts(who)[:-1])[:-1]  # every part but the task, without the closing bracket
+    assert a.startswith(prefix) and b.startswith(prefix) and c.startswith(prefix)
+    assert "Who?" in user_parts(who)[-1]["text"] and "Who?" not in prefix
+    assert user_parts(who)[-2]["type"] == "image_url"  # nothing but the task after the last image
+    assert who["messages"][0] == when["messages"][0] == summary["messages"][0]
+    extra = build_request("gpt-4o", IMAGES, INFO, PromptOptions(task="ask", questions=("Who?",)),
+                          extra_instruction="Look closely.")
+    assert user_parts(extra)[-1]["text"].endswith("Look closely.")
+    assert json.dumps(user_parts(extra)).startswith(prefix)
 
 
 def test_invalid_options():

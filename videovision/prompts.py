@@ -1,8 +1,10 @@
 """Build the Chat Completions request (stage 4: prompt).
 
-The OpenAI cookbook's video approach, plus what it lacks: one user message with the
-instruction followed by every image, each image preceded by a text part naming its time
-(``[00:01:05.2]``), ``detail`` set explicitly, and an instruction to cite those labels.
+The OpenAI cookbook's video approach, plus what it lacks: one user message with every image,
+each preceded by a text part naming its time (``[00:01:05.2]``), ``detail`` set explicitly, and an
+instruction to cite those labels. The task (the question) comes last, after the images and the
+speech: requests about the same frames then share a byte-identical prefix, which providers with
+prompt caching bill at a discount (a second question, a summary after an answer, chat turns).
 
 :func:`build_request` returns the exact request body (a plain JSON-able dict: it *is* the
 wire format). Long videos use :func:`build_reduce_request` over the per-chunk results.
@@ -145,7 +147,8 @@ def _video_line(info: VideoInfo, time_range: tuple[float, float] | None, what: s
 
 def instruction(options: PromptOptions, info: VideoInfo, time_range=None, structured: bool = False,
                 partial: bool = False) -> str:
-    """The instruction text that precedes the images.
+    """The whole instruction of a request: the sentence about the video, then what to do (in a
+    request the first goes before the images and the second after them).
 
     Args:
         time_range: the part of the video the frames cover, when not all of it.
@@ -269,8 +272,10 @@ def build_request(
     spec: ModelSpec | None = None,
     repeats: Sequence[RepeatNote] = (),
     speech: FrameSpeech | None = None,
+    extra_instruction: str = "",
 ) -> dict:
-    """The Chat Completions request body for one request.
+    """The Chat Completions request body for one request: the system prompt, then one user message
+    with the :func:`video_prefix` (video length, labelled images, speech) and the task last.
 
     Args:
         model: model name.
@@ -284,19 +289,41 @@ def build_request(
         spec: the model's resolved spec (resolved from ``model`` when None).
         repeats: pictures not sent again because they repeat the one before (a text note each).
         speech: the spoken lines grouped by the image they follow (``speech.speech_by_frame``).
+        extra_instruction: text appended to the task (after the questions).
 
     Returns:
         The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
-    text = instruction(options, info, time_range, structured, partial)
-    if speech is not None and speech.lines:
-        text += " " + SPEECH_NOTE
-    content: list[dict] = [{"type": "text", "text": text}]
-    content += image_parts(images, detail, limits, repeats, speech)
+    content = video_prefix(images, info, detail=detail, limits=limits, time_range=time_range, repeats=repeats,
+                           speech=speech)
+    task = task_text(options, partial, structured)
+    content.append({"type": "text", "text": f"{task} {extra_instruction}" if extra_instruction else task})
     messages: list[dict] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
     return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
+
+
+def video_prefix(
+    images: Sequence[PackedImage],
+    info: VideoInfo,
+    *,
+    detail: str = "low",
+    limits: ProviderLimits | None = None,
+    time_range: tuple[float, float] | None = None,
+    repeats: Sequence[RepeatNote] = (),
+    speech: FrameSpeech | None = None,
+) -> list[dict]:
+    """The content parts every request about these frames starts with: the video's length (and the
+    part shown), then the labelled images with the speech between them. The task comes after them,
+    so requests about the same frames (other questions, a summary, the turns of a chat) share this
+    prefix byte for byte, which OpenAI's automatic prompt caching bills at the cached rate
+    (docs/tokens.md)."""
+    limits = limits or ProviderLimits()
+    text = _video_line(info, time_range)
+    if speech is not None and speech.lines:
+        text += " " + SPEECH_NOTE
+    return [{"type": "text", "text": text}, *image_parts(images, detail, limits, repeats, speech)]
 
 
 def build_reduce_request(
