@@ -53,7 +53,8 @@ def test_chapter_exports():
     text = chapters_text(CHAPTERS)
     assert text.splitlines()[:2] == ["00:00.0 Intro - who is talking", "01:01.5 Demo"]
     assert "outside the video: [02:00:00.0]" in text
-    assert chapters_json(CHAPTERS)[1] == {"start": 61.5, "end": 3725.25, "title": "Demo", "summary": ""}
+    assert chapters_json(CHAPTERS)[1] == {"start": 61.5, "end": 3725.25, "title": "Demo", "summary": "",
+                                          "supported": True}
 
 
 def test_json_helpers_round_and_keep_unicode():

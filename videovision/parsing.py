@@ -28,13 +28,31 @@ END_SLACK = 0.5
 """Seconds past the video's end still accepted as its end (rounding in labels)."""
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
+_BARE = r"(?<![\w:.\[])" + _TS + r"(?![\w:])"
+_ONE = r"(?:\[\s*" + _TS + r"\s*\]|" + _BARE + r")"
+"""One time, in brackets or bare."""
+_H = r"[^\S\n]"
+"""Horizontal white space: a range never spans two lines."""
+_UNTIL = r"(?:" + _H + r"*(?:-|–|—)" + _H + r"*|" + _H + r"+(?:to|until|till|through|thru)" + _H + r"+)"
 _CITE = re.compile(
-    r"\[\s*(?P<a>" + _TS + r")\s*(?:(?:-|–|—|to)\s*(?P<b>" + _TS + r")\s*)?\]"
-    r"(?:\s*(?:-|–|—|to)\s*\[\s*(?P<c>" + _TS + r")\s*\])?"
+    # ranges in words: "between 1:05 and 1:20", "from 00:09 to 00:12", "[a] - [b]", "00:09 until 00:12"
+    r"\bbetween" + _H + r"+(?P<ba>" + _ONE + r")" + _H + r"+and" + _H + r"+(?P<bb>" + _ONE + r")"
+    r"|(?:\bfrom" + _H + r"+)?(?P<ra>" + _ONE + r")" + _UNTIL + r"(?P<rb>" + _ONE + r")"
+    # one bracket, a time or a range: [00:01:05.2], [00:09 - 00:12]
+    r"|\[\s*(?P<a>" + _TS + r")\s*(?:(?:-|–|—|to)\s*(?P<b>" + _TS + r")\s*)?\]"
     # a bare time (00:01:05.2, 1:05) outside brackets counts as a citation too
-    r"|(?<![\w:.\[])(?P<bare>" + _TS + r")(?![\w:])"
+    r"|(?P<bare>" + _BARE + r")",
+    re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def _match_times(match: re.Match[str]) -> tuple[str, str | None]:
+    """The (start, end) text of a citation match; end is None for a single time."""
+    for first, second in (("ba", "bb"), ("ra", "rb"), ("a", "b")):
+        if match.group(first):
+            return match.group(first), match.group(second)
+    return match.group("bare"), None
 
 
 def parse_timestamp(text: str | float | int | None) -> float | None:
@@ -74,6 +92,11 @@ class TimeCheck:
         """True when ``t`` falls inside a spoken line sent (within the tolerance)."""
         return any(a - self.tolerance <= t <= b + self.tolerance for a, b in self.spans)
 
+    def supports(self, t: float) -> bool:
+        """True when a frame sent lies within the tolerance of ``t``, or ``t`` falls inside a spoken line."""
+        frame = self.nearest(t)
+        return (frame is not None and abs(frame - t) <= self.tolerance + 1e-9) or self.spoken(t)
+
     def in_video(self, t: float) -> bool:
         return 0 <= t <= self.duration + END_SLACK
 
@@ -84,10 +107,8 @@ class TimeCheck:
         t = min(t, self.duration)
         if end is not None and (not self.in_video(end) or end < t):
             end = None
-        frame = self.nearest(t)
-        supported = (frame is not None and abs(frame - t) <= self.tolerance + 1e-9) or self.spoken(t)
         return Moment(time=t, end=min(end, self.duration) if end is not None else None, text=text.strip(),
-                      frame_time=frame, supported=supported)
+                      frame_time=self.nearest(t), supported=self.supports(t))
 
 
 def _sentence_around(text: str, start: int, stop: int) -> str:
@@ -103,7 +124,7 @@ def _strip_citations(sentence: str) -> str:
     mark = "\x00"
     out = _CITE.sub(mark, sentence)
     out = re.sub(r"\x00(?:\s*(?:,|;|and|&|or)\s*\x00)+", mark, out)  # lists of times
-    out = re.sub(r"\b(?:at|around|from|until|by|in|see)\s+(?=\x00)", "", out, flags=re.IGNORECASE)
+    out = re.sub(r"\b(?:at|around|from|until|by|in|see|during|between)\s+(?=\x00)", "", out, flags=re.IGNORECASE)
     out = re.sub(r"[\s,]*\x00\s*(?=[,.;:!?)\]])", "", out)  # a time before punctuation
     out = re.sub(r"\s*\x00\s*,?\s*", " ", out)
     out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
@@ -111,27 +132,38 @@ def _strip_citations(sentence: str) -> str:
     return " ".join(out.split()).strip(" -–—:;,")
 
 
+@dataclass(frozen=True)
+class _Cited:
+    """One citation found in a text: where it stands, and the moment it gives (None: outside the video)."""
+
+    start: int
+    stop: int
+    label: str
+    moment: Moment | None
+
+
+def _cite_all(text: str, check: TimeCheck) -> list[_Cited]:
+    out = []
+    for match in _CITE.finditer(text):
+        first, second = _match_times(match)
+        t = parse_timestamp(first)
+        end = parse_timestamp(second) if second else None
+        moment = None
+        if t is not None:
+            moment = check.moment(t, end, _sentence_around(text, match.start(), match.end()))
+        out.append(_Cited(match.start(), match.end(), _label(first if t is not None else match.group(0)), moment))
+    return out
+
+
 def citations(text: str, check: TimeCheck) -> tuple[list[Moment], list[str]]:
-    """Moments cited in free text as ``[HH:MM:SS.s]`` (ranges ``[a - b]`` or ``[a]-[b]`` too).
+    """Moments cited in free text: ``[HH:MM:SS.s]`` or bare times, and ranges (``[a - b]``, ``[a]-[b]``,
+    "from a to b", "between a and b", "a until b", "a through b").
 
     Returns:
-        (moments in order of appearance, rejected citation strings).
+        (moments in order of appearance, rejected citation labels).
     """
-    moments: list[Moment] = []
-    rejected: list[str] = []
-    for match in _CITE.finditer(text):
-        t = parse_timestamp(match.group("a") or match.group("bare"))
-        end_text = match.group("b") or match.group("c")
-        end = parse_timestamp(end_text) if end_text else None
-        if t is None:
-            rejected.append(_label(match.group(0)))
-            continue
-        moment = check.moment(t, end, _sentence_around(text, match.start(), match.end()))
-        if moment is None:
-            rejected.append(_label(match.group(0)))
-        else:
-            moments.append(moment)
-    return moments, rejected
+    found = _cite_all(text, check)
+    return [c.moment for c in found if c.moment is not None], [c.label for c in found if c.moment is None]
 
 
 def _label(text: object) -> str:
@@ -140,10 +172,20 @@ def _label(text: object) -> str:
     return time_label(t) if t is not None else str(text)
 
 
+EMPTY_REPLY = "the model returned an empty reply"
+
+
 def parse_summary(text: str, check: TimeCheck) -> Summary:
-    """The summary text with every cited time checked."""
-    moments, rejected = citations(text, check)
-    return Summary(text=text.strip(), moments=tuple(moments), rejected=tuple(rejected))
+    """The summary text with every cited time checked, and where each citation stands in it."""
+    text = text.strip()
+    found = _cite_all(text, check)
+    return Summary(
+        text=text,
+        moments=tuple(c.moment for c in found if c.moment is not None),
+        rejected=tuple(c.label for c in found if c.moment is None),
+        spans=tuple((c.start, c.stop, c.moment.supported if c.moment else None) for c in found),
+        warnings=() if text else (EMPTY_REPLY + " (no summary)",),
+    )
 
 
 def _load_json(text: str) -> object | None:
@@ -162,8 +204,18 @@ def _load_json(text: str) -> object | None:
     return None
 
 
+def _looks_like_json(text: str) -> bool:
+    """A reply that was meant as JSON (an object, or a fenced JSON block)."""
+    head = text.lstrip()
+    return head.startswith("{") or head.lower().startswith("```json") or head.startswith("```\n{")
+
+
 def parse_answers(text: str, questions: Sequence[str], check: TimeCheck) -> list[Answer]:
-    """Answers to ``questions``: from the JSON schema reply, else from cited labels in text.
+    """Answers to ``questions``: from the JSON schema reply, else from cited times in the text.
+
+    A free-text reply is split per question when it is numbered ``1.``/``2.``, headed ``Q1``/``Question 1``,
+    or repeats each question; otherwise its text is kept once, on the first answer (the others point to it
+    with ``answered_with``), with a warning. A JSON reply that cannot be read is kept the same way.
 
     Args:
         text: the reply.
@@ -171,101 +223,220 @@ def parse_answers(text: str, questions: Sequence[str], check: TimeCheck) -> list
         check: the frames sent and the video's duration.
 
     Returns:
-        One :class:`Answer` per question (a free-text reply is one answer shared by all).
+        One :class:`Answer` per question.
     """
     data = _load_json(text)
     items = data.get("answers") if isinstance(data, dict) else None
     if isinstance(items, list) and items and all(isinstance(i, dict) for i in items):
-        answers = []
-        for qi, question in enumerate(questions):
-            item = items[qi] if qi < len(items) else {}
-            answer_text = str(item.get("answer", "")).strip()
-            moments: list[Moment] = []
-            rejected: list[str] = []
-            for m in item.get("moments") or []:
-                if not isinstance(m, dict):
-                    continue
-                t = parse_timestamp(m.get("time"))
-                end = parse_timestamp(m.get("end")) if m.get("end") not in (None, "", "null") else None
-                moment = check.moment(t, end, str(m.get("text", ""))) if t is not None else None
-                if moment is None:
-                    rejected.append(_label(m.get("time")))
-                else:
-                    moments.append(moment)
-            more, more_rejected = citations(answer_text, check)
-            seen = {round(m.time, 3) for m in moments}
-            moments += [m for m in more if round(m.time, 3) not in seen]
-            answers.append(Answer(question=question, text=answer_text, moments=tuple(moments),
-                                  rejected=tuple(rejected + more_rejected)))
-        return answers
-    moments, rejected = citations(text, check)
-    sections = _split_numbered(text, len(questions))
+        return [_json_answer(q, items[i] if i < len(items) else None, i, check) for i, q in enumerate(questions)]
+    if not text.strip():
+        return _shared(text, questions, check, EMPTY_REPLY)
+    if data is not None or _looks_like_json(text):
+        return _shared(text, questions, check, "the reply is not the JSON answer asked for; it is shown as received")
+    sections = _split_per_question(text, questions)
     if sections is not None:
-        out = []
-        for question, section in zip(questions, sections):
-            ms, rj = citations(section, check)
-            out.append(Answer(question=question, text=section.strip(), moments=tuple(ms), rejected=tuple(rj)))
-        return out
-    return [Answer(question=q, text=text.strip(), moments=tuple(moments), rejected=tuple(rejected)) for q in questions]
+        return [_text_answer(q, section, check) for q, section in zip(questions, sections)]
+    if len(questions) == 1:
+        return [_text_answer(questions[0], text, check)]
+    return _shared(text, questions, check,
+                   f"the reply did not answer the {len(questions)} questions separately; its text answers them all")
 
 
-def _split_numbered(text: str, n: int) -> list[str] | None:
+def _text_answer(question: str, text: str, check: TimeCheck, warnings: tuple[str, ...] = ()) -> Answer:
+    moments, rejected = citations(text, check)
+    return Answer(question=question, text=text.strip(), moments=tuple(moments), rejected=tuple(rejected),
+                  warnings=warnings)
+
+
+def _shared(text: str, questions: Sequence[str], check: TimeCheck, warning: str) -> list[Answer]:
+    """One text for every question: kept once, on the first answer; the others point to it."""
+    first = _text_answer(questions[0], text, check, (warning,))
+    return [first] + [Answer(question=q, text="", answered_with=0) for q in questions[1:]]
+
+
+def _json_answer(question: str, item: dict | None, index: int, check: TimeCheck) -> Answer:
+    if item is None:
+        return Answer(question=question, text="", warnings=(f"the reply has no answer to question {index + 1}",))
+    answer_text = str(item.get("answer", "")).strip()
+    moments: list[Moment] = []
+    rejected: list[str] = []
+    for m in item.get("moments") or []:
+        if not isinstance(m, dict):
+            continue
+        t = parse_timestamp(m.get("time"))
+        end = parse_timestamp(m.get("end")) if m.get("end") not in (None, "", "null") else None
+        moment = check.moment(t, end, str(m.get("text", ""))) if t is not None else None
+        if moment is None:
+            rejected.append(_label(m.get("time")))
+        else:
+            moments.append(moment)
+    more, more_rejected = citations(answer_text, check)
+    seen = {round(m.time, 3) for m in moments}
+    moments += [m for m in more if round(m.time, 3) not in seen]
+    empty = not answer_text and not moments
+    return Answer(question=question, text=answer_text, moments=tuple(moments),
+                  rejected=tuple(rejected + more_rejected),
+                  warnings=(f"the reply's answer to question {index + 1} is empty",) if empty else ())
+
+
+_NUMBERED = re.compile(r"(?m)^\s*(?:\*\*)?(\d+)[.)]")
+_HEADING = re.compile(r"(?im)^[ \t>#*_]*(?:Q|Question)[ \t]*(\d+)\b")
+_LEAD = re.compile(r"^[\s*_#:.)?\-–—]*")
+"""What is left of a heading at the start of a section (markup, a colon, the question mark)."""
+
+
+def _split_per_question(text: str, questions: Sequence[str]) -> list[str] | None:
+    """The reply cut into one section per question, or None when it does not answer them one by one."""
+    n = len(questions)
     if n < 2:
         return None
-    marks = [m for m in re.finditer(r"(?m)^\s*(?:\*\*)?(\d+)[.)]", text)]
-    numbers = [int(m.group(1)) for m in marks]
-    if numbers[:n] != list(range(1, n + 1)):
+    for marks in (_numbered_marks(text, n), _heading_marks(text, n), _question_marks(text, questions)):
+        sections = _cut(text, marks) if marks else None
+        if sections is not None:
+            return sections
+    return None
+
+
+def _numbered_marks(text: str, n: int) -> list[tuple[int, int]] | None:
+    marks = list(_NUMBERED.finditer(text))
+    if [int(m.group(1)) for m in marks[:n]] != list(range(1, n + 1)):
         return None
-    starts = [m.start() for m in marks[:n]] + [len(text)]
-    return [re.sub(r"^\s*(?:\*\*)?\d+[.)]\s*", "", text[starts[i] : starts[i + 1]]) for i in range(n)]
+    return [(m.start(), m.end()) for m in marks[:n]]
+
+
+def _heading_marks(text: str, n: int) -> list[tuple[int, int]] | None:
+    """``Q1`` / ``Question 1`` headings, the first of each number in order."""
+    return _in_order([[(m.start(), m.end()) for m in _HEADING.finditer(text) if int(m.group(1)) == k]
+                      for k in range(1, n + 1)])
+
+
+def _question_marks(text: str, questions: Sequence[str]) -> list[tuple[int, int]] | None:
+    """Each question's own text at the start of a line, in order."""
+    found = []
+    for q in questions:
+        core = q.strip().rstrip("?").strip()
+        if not core:
+            return None
+        pattern = re.compile(r"(?im)^[ \t>#*_\-\d.)]*" + re.escape(core) + r"\??")
+        found.append([(m.start(), m.end()) for m in pattern.finditer(text)])
+    return _in_order(found)
+
+
+def _in_order(candidates: list[list[tuple[int, int]]]) -> list[tuple[int, int]] | None:
+    """One mark per question, each after the one before (the first that fits), or None."""
+    chosen: list[tuple[int, int]] = []
+    pos = 0
+    for options in candidates:
+        mark = next((m for m in options if m[0] >= pos), None)
+        if mark is None:
+            return None
+        chosen.append(mark)
+        pos = mark[1]
+    return chosen
+
+
+def _cut(text: str, marks: list[tuple[int, int]]) -> list[str] | None:
+    """Sections between the marks; None when one is empty or the text before the first cites a time
+    (that text would be lost)."""
+    if _CITE.search(text[: marks[0][0]]):
+        return None
+    stops = [m[0] for m in marks[1:]] + [len(text)]
+    sections = [_LEAD.sub("", text[m[1] : stop]).strip() for m, stop in zip(marks, stops)]
+    return sections if all(sections) else None
+
+
+# --------------------------------------------------------------------------- chapters
+@dataclass(frozen=True)
+class _Draft:
+    start: float
+    cited: float
+    title: str
+    summary: str
+
+
+def _chapter_items(text: str) -> tuple[list[tuple[float, str, str]], list[str]]:
+    """(cited start, title, summary) of each chapter in a JSON reply or in ``[time] Title - summary``
+    lines, and a warning for each JSON chapter whose start is not a time."""
+    raw: list[tuple[float, str, str]] = []
+    bad: list[str] = []
+    data = _load_json(text)
+    items = data.get("chapters") if isinstance(data, dict) else None
+    if isinstance(items, list):
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            t = parse_timestamp(item.get("start"))
+            title, summary = str(item.get("title", "")).strip(), str(item.get("summary", "")).strip()
+            if t is None:
+                bad.append(f'chapter "{title}" left out: its start {item.get("start")!r} is not a time')
+            else:
+                raw.append((t, title, summary))
+        return raw, bad
+    for line in text.splitlines():
+        match = _CITE.search(line)
+        t = parse_timestamp(_match_times(match)[0]) if match else None
+        if match is None or t is None:
+            continue
+        rest = line[match.end() :].strip(" -–—:*")
+        pieces = re.split(r"\s+[-–—:]\s+", rest, maxsplit=1)
+        title, summary = (pieces + [""])[:2]
+        if not title.strip("* "):  # "**Intro** [00:00:00.0]": the title stands before the time
+            title = re.sub(r"^[\s>#*\-–—]*(?:\d+[.)])?", "", line[: match.start()]).strip(" -–—:*")
+        raw.append((t, title.strip("* "), summary.strip()))
+    return raw, bad
+
+
+def _snap(t: float, cuts: Sequence[float], window: float) -> float:
+    """``t`` moved to the nearest scene cut within ``window`` seconds (unchanged when there is none)."""
+    if not cuts:
+        return t
+    i = bisect.bisect_left(cuts, t)
+    near = min((cuts[j] for j in (i - 1, i) if 0 <= j < len(cuts)), key=lambda c: abs(c - t))
+    return near if abs(near - t) <= window else t
 
 
 def parse_chapters(text: str, check: TimeCheck, scenes: Sequence[Scene] = (), snap: float = SNAP_TO_CUT) -> Chapters:
     """Chapters from a JSON schema reply or ``[HH:MM:SS.s] Title - summary`` lines.
 
-    Starts outside the video are dropped; the rest are snapped to a scene cut within ``snap``
-    seconds, sorted, de-duplicated; the first chapter starts at 0 and each ends where the next begins.
+    Starts outside the video are dropped (``rejected``). The first chapter starts at 0. Every other
+    start moves to a scene cut within ``snap`` seconds, unless the cut is taken by the chapter before:
+    then the two merge when their cited starts lie within ``snap`` seconds of each other (a note says so),
+    else the cited start is kept. Each chapter ends where the next begins. A start near no frame sent and
+    in no spoken line is ``supported=False``. A reply with no chapter in it is kept as ``raw``, with a warning.
     """
-    raw: list[tuple[float, str, str]] = []
-    data = _load_json(text)
-    items = data.get("chapters") if isinstance(data, dict) else None
-    if isinstance(items, list):
-        for item in items:
-            if isinstance(item, dict):
-                t = parse_timestamp(item.get("start"))
-                if t is not None:
-                    raw.append((t, str(item.get("title", "")).strip(), str(item.get("summary", "")).strip()))
-    else:
-        for line in text.splitlines():
-            match = _CITE.search(line)
-            if not match:
-                continue
-            t = parse_timestamp(match.group("a"))
-            rest = line[match.end() :].strip(" -–—:*")
-            pieces = re.split(r"\s+[-–—:]\s+", rest, maxsplit=1)
-            title, summary = (pieces + [""])[:2]
-            if t is not None:
-                raw.append((t, title.strip("* "), summary.strip()))
+    raw, warnings = _chapter_items(text)
     cuts = sorted(s.start for s in scenes if s.start > 0)
-    starts: list[tuple[float, str, str]] = []
+    drafts: list[_Draft] = []
     rejected: list[str] = []
-    for cited, title, summary in sorted(raw):
+    notes: list[str] = []
+    for cited, title, summary in sorted(raw, key=lambda r: r[0]):
         if not check.in_video(cited) or cited >= check.duration:
             rejected.append(time_label(cited))
             continue
-        start = cited
-        if cuts:
-            near = min(cuts, key=lambda c: abs(c - cited))
-            if abs(near - cited) <= snap:
-                start = near
-        if starts and abs(starts[-1][0] - start) < 1e-6:
+        title = title or f"Chapter {len(drafts) + 1}"
+        if not drafts:
+            if cited > snap:
+                notes.append(f'"{title}" starts at {time_label(0.0)}, not at its cited {time_label(cited)}: '
+                             "the first chapter covers the start of the video")
+            drafts.append(_Draft(0.0, cited, title, summary))
             continue
-        starts.append((start, title or f"Chapter {len(starts) + 1}", summary))
-    if starts and starts[0][0] > 0:
-        t, title, summary = starts[0]
-        starts[0] = (0.0, title, summary)
+        prev = drafts[-1]
+        start = _snap(cited, cuts, snap)
+        if start <= prev.start + 1e-6:
+            if cited - prev.cited <= snap:
+                why = "both cite the same start" if start == cited else "both snap to the scene cut there"
+                notes.append(f'"{title}" (cited {time_label(cited)}) merged into "{prev.title}" '
+                             f"(starts {time_label(prev.start)}): {why}")
+                continue
+            start = cited
+        drafts.append(_Draft(start, cited, title, summary))
     chapters = tuple(
-        Chapter(start=t, end=starts[i + 1][0] if i + 1 < len(starts) else check.duration, title=title, summary=summary)
-        for i, (t, title, summary) in enumerate(starts)
+        Chapter(start=d.start, end=drafts[i + 1].start if i + 1 < len(drafts) else check.duration, title=d.title,
+                summary=d.summary, supported=check.supports(d.cited) or check.supports(d.start))
+        for i, d in enumerate(drafts)
     )
-    return Chapters(chapters=chapters, rejected=tuple(rejected))
+    if not chapters:
+        warnings.append(EMPTY_REPLY if not text.strip() else
+                        "no chapter could be read from the reply; it is shown as received")
+    return Chapters(chapters=chapters, rejected=tuple(rejected), notes=tuple(notes), warnings=tuple(warnings),
+                    raw=text.strip() if not chapters else "")

@@ -11,13 +11,22 @@ from typing import TYPE_CHECKING
 
 from .speech.fusion import render_line
 from .timecode import format_time, time_label
-from .types import Answer, Chapters, Moment, Summary
+from .types import Answer, Chapter, Chapters, Moment, Summary
 
 if TYPE_CHECKING:
     from .speech.transcript import Transcript
 
-if TYPE_CHECKING:
-    from .speech.transcript import Transcript
+NO_FRAME_MARK = "no frame"
+"""Put beside a cited time no frame sent (nor spoken line) supports, where it stands in the text."""
+OUTSIDE_MARK = "outside the video"
+"""Put beside a cited time that lies outside the video."""
+NO_ANSWER = "(no answer in the reply)"
+UNSUPPORTED_START = "(unsupported: no frame or speech sent near this start)"
+NO_CHAPTERS = "No chapters could be read from the model's reply"
+YOUTUBE_MIN_SECONDS = 10
+"""YouTube shows chapters only when each lasts at least 10 s, ..."""
+YOUTUBE_MIN_CHAPTERS = 3
+"""... there are at least 3 of them, and the first starts at 0:00."""
 
 
 def _ts(t: float) -> str:
@@ -32,6 +41,12 @@ def moment_json(m: Moment) -> dict:
         "frame_time": round(m.frame_time, 3) if m.frame_time is not None else None,
         "supported": m.supported,
     }
+
+
+def answer_json(a: Answer) -> dict:
+    """One answer in the result JSON (``answered_with``: index of the answer holding this one's text)."""
+    return {"question": a.question, "answer": a.text, "moments": [moment_json(m) for m in a.moments],
+            "rejected": list(a.rejected), "warnings": list(a.warnings), "answered_with": a.answered_with}
 
 
 def _unsupported_note(moments: Sequence[Moment], rejected: Sequence[str]) -> list[str]:
@@ -49,58 +64,147 @@ def summary_notes(summary: Summary) -> list[str]:
     return _unsupported_note(summary.moments, summary.rejected)
 
 
+def marked_text(summary: Summary) -> str:
+    """The summary text with each unsupported cited time marked where it stands: ``[00:01:05.0 (no frame)]``,
+    ``00:09 to 00:12 (no frame)``, ``[01:00:00.0 (outside the video)]``."""
+    text = summary.text
+    out: list[str] = []
+    pos = 0
+    for start, stop, supported in summary.spans:
+        if supported or start < pos or stop > len(text):
+            continue
+        cite = text[start:stop]
+        mark = NO_FRAME_MARK if supported is False else OUTSIDE_MARK
+        single = cite.startswith("[") and cite.endswith("]") and cite.count("]") == 1
+        out += [text[pos:start], f"{cite[:-1]} ({mark})]" if single else f"{cite} ({mark})"]
+        pos = stop
+    return "".join(out) + text[pos:]
+
+
 def summary_text(summary: Summary, markdown: bool = False) -> str:
-    lines = (["## Summary", ""] if markdown else []) + [summary.text]
+    body = marked_text(summary) or "(" + "; ".join(summary.warnings or ("the summary is empty",)) + ")"
+    lines = (["## Summary", ""] if markdown else []) + [body]
     notes = summary_notes(summary)
     if notes:
         lines += [""] + [f"> {n}" if markdown else n for n in notes]
     return "\n".join(lines) + "\n"
 
 
+def _shared_with(answers: Sequence[Answer]) -> dict[int, list[int]]:
+    """For each answer, the answers that point to its text (valid pointers only)."""
+    owners: dict[int, list[int]] = {i: [] for i in range(len(answers))}
+    for i, a in enumerate(answers):
+        j = a.answered_with
+        if j is not None and j != i and 0 <= j < len(answers) and answers[j].answered_with is None:
+            owners[j].append(i)
+            del owners[i]
+    return owners
+
+
 def answers_text(answers: Sequence[Answer], markdown: bool = False) -> str:
+    """Answers with their moments; a text that answers several questions is printed once, under all of them."""
     out: list[str] = []
     many = len(answers) > 1
-    for a in answers:
+    for i, sharers in _shared_with(answers).items():
+        a = answers[i]
+        questions = [a.question] + [answers[j].question for j in sharers]
+        text = a.text or NO_ANSWER
         if markdown:
-            out += [f"### {a.question}", "", a.text, ""]
+            out += [f"### {q}" for q in questions] + ["", text, ""]
         else:
-            out += ([f"Q: {a.question}", f"A: {a.text}"] if many else [a.text])
+            out += ([f"Q: {q}" for q in questions] + [f"A: {text}"] if many else [text])
         if a.moments:
             out.append("Moments:" if not markdown else "**Moments**")
             for m in a.moments:
                 span = _ts(m.time) + (f"-{_ts(m.end)}" if m.end is not None else "")
                 flag = "" if m.supported else "  (unsupported: no frame sent near this time)"
                 out.append(f"{'- ' if markdown else '  '}[{span}] {m.text}{flag}")
-        notes = _unsupported_note([], a.rejected)
-        out += notes
+        out += _unsupported_note([], a.rejected)
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
 def chapters_text(chapters: Chapters, markdown: bool = False) -> str:
+    """Chapter lines (unsupported starts marked), the notes, or the reply as received when it held no chapter."""
     lines = ["## Chapters", ""] if markdown else []
+    if not chapters.chapters:
+        lines += _no_chapters(chapters, markdown)
     for c in chapters.chapters:
         tail = f" - {c.summary}" if c.summary else ""
-        lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {c.title}{tail}")
-    lines += chapter_notes(chapters)
+        flag = "" if c.supported else f"  {UNSUPPORTED_START}"
+        lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {c.title}{tail}{flag}")
+    notes = chapter_notes(chapters)
+    if notes:
+        lines += [""] + [f"> {n}" if markdown else n for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def _no_chapters(chapters: Chapters, markdown: bool) -> list[str]:
+    if not chapters.raw:
+        return [f"{NO_CHAPTERS}: the reply is empty."]
+    head = f"{NO_CHAPTERS}; here it is as received:"
+    return ([f"> {head}", "", "```", chapters.raw, "```"] if markdown else [head, "", chapters.raw])
 
 
 def chapter_notes(chapters: Chapters) -> list[str]:
-    """Notes on chapter starts the reply placed outside the video."""
-    return _unsupported_note([], chapters.rejected)
+    """Notes on chapters: merged or moved by parsing, starts no frame supports, starts outside the video."""
+    lines = [f"Note: {n}." for n in chapters.notes]
+    bad = [time_label(c.start) for c in chapters.chapters if not c.supported]
+    if bad:
+        lines.append("Note: no frame or speech sent supports the chapter starts " + ", ".join(bad)
+                     + " (the model may have invented these times).")
+    return lines + _unsupported_note([], chapters.rejected)
+
+
+def _youtube_stamp(seconds: int) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def youtube_export(chapters: Chapters) -> tuple[str, tuple[str, ...]]:
+    """YouTube description lines (``0:00 Title``, whole seconds), made to follow YouTube's rules, and a
+    warning for every change and for a list YouTube will not show.
+
+    The first chapter starts at 0:00; a chapter shorter than 10 s merges with its neighbour (the one
+    before it; the first with the next), keeping the longer one's title; fewer than 3 chapters are
+    written but warned about. A reply with no chapter gives its raw text.
+
+    Returns:
+        (text, warnings).
+    """
+    if not chapters.chapters:
+        return (chapters.raw + "\n" if chapters.raw else ""), ()
+    items = [(int(c.start), c) for c in chapters.chapters]
+    warnings: list[str] = []
+    first = items[0][1]
+    if items[0][0] > 0:
+        warnings.append(f'YouTube needs the first chapter at 0:00: "{first.title}" moved there from '
+                        f"{_youtube_stamp(items[0][0])}")
+    items[0] = (0, first)
+    while len(items) > 1:
+        stops = [s for s, _ in items[1:]] + [int(items[-1][1].end)]
+        lengths = [stop - start for (start, _), stop in zip(items, stops)]
+        short = next((i for i, n in enumerate(lengths) if n < YOUTUBE_MIN_SECONDS), None)
+        if short is None:
+            break
+        j = max(short - 1, 0)  # merge items j and j + 1
+        keep, gone = (j, j + 1) if lengths[j] >= lengths[j + 1] else (j + 1, j)
+        kept = items[keep][1]
+        warnings.append(f"YouTube needs chapters of at least {YOUTUBE_MIN_SECONDS} s: \"{items[gone][1].title}\" "
+                        f"({_youtube_stamp(items[gone][0])}, {lengths[gone]} s) merged into \"{kept.title}\"")
+        items[j : j + 2] = [(items[j][0], Chapter(kept.start, items[j + 1][1].end, kept.title, kept.summary,
+                                                  kept.supported))]
+    if len(items) < YOUTUBE_MIN_CHAPTERS:
+        warnings.append(f"YouTube shows chapters only when there are at least {YOUTUBE_MIN_CHAPTERS} "
+                        f"(here {len(items)}): it will not show these")
+    text = "".join(f"{_youtube_stamp(start)} {c.title}\n" for start, c in items)
+    return text, tuple(warnings)
 
 
 def youtube_chapters(chapters: Chapters) -> str:
-    """YouTube description lines: ``0:00 Title`` (first at 0:00, whole seconds)."""
-    lines = []
-    for c in chapters.chapters:
-        total = int(c.start)
-        h, rest = divmod(total, 3600)
-        m, s = divmod(rest, 60)
-        stamp = f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-        lines.append(f"{stamp} {c.title}")
-    return "\n".join(lines) + "\n"
+    """The text of :func:`youtube_export` (its warnings dropped: use ``youtube_export`` to show them)."""
+    return youtube_export(chapters)[0]
 
 
 def _vtt_time(t: float) -> str:
@@ -108,8 +212,12 @@ def _vtt_time(t: float) -> str:
 
 
 def webvtt_chapters(chapters: Chapters) -> str:
-    """WebVTT chapter cues."""
+    """WebVTT chapter cues; a reply with no chapter becomes a ``NOTE`` block holding the reply."""
     out = ["WEBVTT", ""]
+    if not chapters.chapters:
+        # a NOTE block ends at a blank line and may not hold "-->"
+        body = [line.replace("-->", "->") for line in chapters.raw.splitlines() if line.strip()]
+        out += ["NOTE", NO_CHAPTERS + (": the reply is empty." if not body else "; as received:"), *body, ""]
     for i, c in enumerate(chapters.chapters, 1):
         out += [f"chapter-{i}", f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}", c.title]
         if c.summary:
@@ -119,7 +227,8 @@ def webvtt_chapters(chapters: Chapters) -> str:
 
 
 def chapters_json(chapters: Chapters) -> list[dict]:
-    return [{"start": round(c.start, 3), "end": round(c.end, 3), "title": c.title, "summary": c.summary}
+    return [{"start": round(c.start, 3), "end": round(c.end, 3), "title": c.title, "summary": c.summary,
+             "supported": c.supported}
             for c in chapters.chapters]
 
 
@@ -163,6 +272,11 @@ def plan_table(plan) -> str:
         "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
                            f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"
         if len(plan.requests) > 1 else ""))
+    rf = plan.refine_estimate
+    if rf is not None:
+        price = "unknown cost" if rf.cost_usd is None else f"up to ~${rf.cost_usd:.4f}"
+        lines.append(f"refine       up to {rf.requests} more requests of {rf.frames} frames (a close look at each "
+                     f"cited moment): {rf.image_tokens + rf.text_tokens} input tokens, {price} (worst case)")
     sp = plan.speech
     if sp.pending is not None:
         cost = "unknown cost" if sp.pending.cost is None else f"~${sp.pending.cost:.4f}"
