@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from videovision.parsing import TimeCheck, parse_answers, parse_chapters, parse_summary, parse_timestamp
 from videovision.types import Scene
 
@@ -94,3 +96,122 @@ def test_bare_times_are_checked_too():
 def test_chapters_past_the_end_are_reported():
     chapters = parse_chapters("[00:00:00.0] Start - a\n[00:00:30.0] Late - b", check())
     assert [c.title for c in chapters.chapters] == ["Start"] and chapters.rejected == ("[00:00:30.0]",)
+
+
+# --------------------------------------------------------------------------- no silent losses
+CUT_AT_1 = [Scene(0, 0.0, 1.0), Scene(1, 1.0, 24.0)]
+
+
+def test_a_chapter_near_the_first_is_not_dropped_by_snapping():
+    # 0:00 used to snap to the cut at 1.0 s, 0:02.6 too, and "Leaf" vanished as a duplicate
+    chapters = parse_chapters("[00:00:00.0] Intro\n[00:00:02.6] Leaf\n[00:00:09.3] Tree", check(), scenes=CUT_AT_1)
+    assert [(c.start, c.title) for c in chapters.chapters] == [(0.0, "Intro"), (1.0, "Leaf"), (9.3, "Tree")]
+    assert chapters.notes == () and chapters.warnings == ()
+
+
+def test_chapters_merge_on_one_cut_only_when_cited_close_and_say_so():
+    cut_at_5 = [Scene(0, 0.0, 5.0), Scene(1, 5.0, 24.0)]
+    close = parse_chapters("[00:00:00.0] Intro\n[00:00:04.0] Leaf\n[00:00:05.5] Stem", check(), scenes=cut_at_5)
+    assert [(c.start, c.title) for c in close.chapters] == [(0.0, "Intro"), (5.0, "Leaf")]
+    (note,) = close.notes
+    assert '"Stem"' in note and "[00:00:05.5]" in note and '"Leaf"' in note and "scene cut" in note
+    apart = parse_chapters("[00:00:00.0] Intro\n[00:00:04.0] Leaf\n[00:00:06.5] Stem", check(), scenes=cut_at_5)
+    assert [(c.start, c.title) for c in apart.chapters] == [(0.0, "Intro"), (5.0, "Leaf"), (6.5, "Stem")]
+    assert apart.notes == ()
+    same = parse_chapters("[00:00:00.0] Intro\n[00:00:12.0] A\n[00:00:12.0] B", check())
+    assert [c.title for c in same.chapters] == ["Intro", "A"] and "same start" in same.notes[0]
+
+
+def test_a_first_chapter_cited_late_starts_at_zero_with_a_note():
+    chapters = parse_chapters("[00:00:06.0] Late start\n[00:00:15.0] End", check())
+    assert [c.start for c in chapters.chapters] == [0.0, 15.0]
+    assert "[00:00:06.0]" in chapters.notes[0] and '"Late start"' in chapters.notes[0]
+
+
+def test_chapter_starts_near_no_frame_or_speech_are_unsupported():
+    reply = "[00:00:00.0] Intro\n[00:00:07.5] Invented\n[00:00:15.2] Real"
+    chapters = parse_chapters(reply, check())
+    assert [c.supported for c in chapters.chapters] == [True, False, True]
+    spoken = TimeCheck(SENT, duration=24.0, tolerance=1.0, spans=((7.0, 8.0),))
+    assert all(c.supported for c in parse_chapters(reply, spoken).chapters)
+
+
+def test_a_reply_without_chapters_is_kept_raw_with_a_warning():
+    chapters = parse_chapters("Sorry, I cannot split this video.", check())
+    assert chapters.chapters == () and chapters.raw == "Sorry, I cannot split this video."
+    assert len(chapters.warnings) == 1 and "no chapter" in chapters.warnings[0]
+    assert parse_chapters("   ", check()).warnings == ("the model returned an empty reply",)
+    bad_start = json.dumps({"chapters": [{"start": "00:00:00.0", "title": "A", "summary": ""},
+                                         {"start": "soon", "title": "B", "summary": ""}]})
+    some = parse_chapters(bad_start, check())
+    assert [c.title for c in some.chapters] == ["A"] and some.raw == ""
+    assert some.warnings == ("chapter \"B\" left out: its start 'soon' is not a time",)
+
+
+def test_bare_time_chapter_lines_and_titles_before_the_time():
+    chapters = parse_chapters("0:00 Opening\n- **Part 2** [00:00:10.0]", check())
+    assert [(c.start, c.title) for c in chapters.chapters] == [(0.0, "Opening"), (10.0, "Part 2")]
+
+
+def test_a_json_reply_that_does_not_parse_is_kept_once_with_a_warning():
+    truncated = '{"answers": [{"question": "q1", "answer": "The door opens at 00:00:10.0 and'
+    a1, a2 = parse_answers(truncated, ["q1", "q2"], check())
+    assert a1.text == truncated and a1.warnings and "JSON" in a1.warnings[0]
+    assert (a2.text, a2.answered_with, a2.warnings) == ("", 0, ())
+    (only,) = parse_answers("", ["q1"], check())
+    assert only.warnings == ("the model returned an empty reply",)
+
+
+def test_a_json_reply_missing_an_answer_warns():
+    reply = json.dumps({"answers": [{"question": "q1", "answer": "Yes.", "moments": []}]})
+    a1, a2 = parse_answers(reply, ["q1", "q2"], check())
+    assert a1.warnings == () and a2.text == "" and a2.warnings == ("the reply has no answer to question 2",)
+
+
+def test_free_text_for_several_questions_is_kept_once_when_it_cannot_be_split():
+    text = "A red car passes [00:00:05.0] under a blue sky."
+    a1, a2, a3 = parse_answers(text, ["car?", "sky?", "dog?"], check())
+    assert a1.text == text and [m.time for m in a1.moments] == [5.0]
+    assert "did not answer the 3 questions separately" in a1.warnings[0]
+    assert [(a.text, a.moments, a.answered_with) for a in (a2, a3)] == [("", (), 0), ("", (), 0)]
+
+
+def test_free_text_splits_on_question_headings_and_on_the_questions_themselves():
+    headed = "Here you go.\n**Q1:** A red car [00:00:05.0].\n**Q2:** A blue sky [00:00:20.0]."
+    a1, a2 = parse_answers(headed, ["What car?", "What sky?"], check())
+    assert (a1.text, a2.text) == ("A red car [00:00:05.0].", "A blue sky [00:00:20.0].")
+    assert [m.time for m in a2.moments] == [20.0] and a1.warnings == a2.warnings == ()
+    worded = "Question 1 - Red.\nQuestion 2 - Blue."
+    assert [a.text for a in parse_answers(worded, ["car?", "sky?"], check())] == ["Red.", "Blue."]
+    restated = "What car is it? A red one [00:00:05.0].\n\nWhat colour is the sky?\nBlue [00:00:20.0]."
+    b1, b2 = parse_answers(restated, ["What car is it?", "What colour is the sky?"], check())
+    assert (b1.text, b2.text) == ("A red one [00:00:05.0].", "Blue [00:00:20.0].")
+
+
+@pytest.mark.parametrize("sentence", [
+    "The door is open from 00:09 to 00:12.",
+    "The door is open between 0:09 and 0:12.",
+    "The door is open 00:09 until 00:12.",
+    "The door is open 00:09 through 00:12.",
+    "The door is open from [00:00:09.0] to [00:00:12.0].",
+    "The door is open [00:00:09.0] - [00:00:12.0].",
+    "The door is open [00:09 - 00:12].",
+])
+def test_ranges_in_words_are_one_moment_with_clean_text(sentence):
+    summary = parse_summary(sentence, check())
+    assert [(m.time, m.end, m.text) for m in summary.moments] == [(9.0, 12.0, "The door is open.")]
+    assert len(summary.spans) == 1
+
+
+def test_a_range_does_not_reach_across_lines():
+    summary = parse_summary("- [00:00:05.0]\n- [00:00:10.0] a cat", check())
+    assert [(m.time, m.end) for m in summary.moments] == [(5.0, None), (10.0, None)]
+
+
+def test_summary_spans_locate_every_citation_and_an_empty_summary_warns():
+    text = "Cat [00:00:07.5], dog [00:00:07.5], sun 00:10, end [09:00:00.0]."
+    summary = parse_summary(text, check())
+    assert [(text[a:b], ok) for a, b, ok in summary.spans] == [
+        ("[00:00:07.5]", False), ("[00:00:07.5]", False), ("00:10", True), ("[09:00:00.0]", None)]
+    assert summary.warnings == ()
+    assert parse_summary("  \n", check()).warnings == ("the model returned an empty reply (no summary)",)
