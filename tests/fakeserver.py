@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import collections
 import json
 import math
@@ -68,7 +69,9 @@ __all__ = [
     "Responder",
     "Route",
     "count_images",
+    "decoded_images",
     "default_responder",
+    "first_showing_responder",
     "frame_labels",
     "instance_from_schema",
     "label_seconds",
@@ -223,6 +226,9 @@ class _Parsed:
     max_output: int | None = None
     stream: bool = False
     include_usage: bool = False
+    prefixes: list[tuple[str, int]] = field(default_factory=list)
+    """(digest of the prompt up to here, tokens up to here) after each message and content part:
+    what the simulated prompt cache matches on."""
 
 
 # --------------------------------------------------------------------------- the server
@@ -270,6 +276,12 @@ class FakeOpenAIServer:
     ):
         self.api_key = api_key
         self.require_auth = require_auth
+        self.prompt_caching = True
+        """Simulate OpenAI's automatic prompt caching: a prompt whose first 1,024+ tokens were sent
+        before reports them (in 128-token steps) as ``usage.prompt_tokens_details.cached_tokens``."""
+        self.count_images = True
+        """False: images are accepted but not counted in ``prompt_tokens`` (a server that drops them)."""
+        self._prompt_cache: set[str] = set()
         self.models = tuple(models) if models is not None else None
         self.responder: Responder = responder or default_responder
         self.max_images = max_images
@@ -804,6 +816,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             "completion_tokens": completion_tokens,
             "total_tokens": parsed.prompt_tokens + completion_tokens,
         }
+        if self.owner.prompt_caching:
+            usage["prompt_tokens_details"] = {"cached_tokens": cached_prefix_tokens(self.owner, parsed),
+                                              "audio_tokens": 0}
         if parsed.stream:
             self._stream(rec, parsed, answer, refusal, finish or "stop", usage, late if late in _CUT_FAULTS else None)
             return
@@ -1120,6 +1135,7 @@ def _validate_messages(owner: FakeOpenAIServer, messages: Any, parsed: _Parsed) 
             continue
         if isinstance(content, str):
             tokens += _text_tokens(content)
+            _mark(parsed, {"role": role, "content": content}, tokens)
             continue
         if not isinstance(content, list):
             raise _bad(
@@ -1151,6 +1167,7 @@ def _validate_messages(owner: FakeOpenAIServer, messages: Any, parsed: _Parsed) 
                     raise _bad(f"Invalid type for '{pwhere}.text': expected a string, but got {_type_name(text)} instead.", f"{pwhere}.text", "invalid_type")
                 tokens += _text_tokens(text)
                 last_text = text
+                _mark(parsed, part, tokens)
                 continue
             if role != "user":
                 raise _bad(
@@ -1166,9 +1183,31 @@ def _validate_messages(owner: FakeOpenAIServer, messages: Any, parsed: _Parsed) 
                     "messages",
                     "too_many_images",
                 )
-            tokens += image.tokens
+            tokens += image.tokens if owner.count_images else 0
             last_text = None
+            _mark(parsed, part, tokens)
     parsed.prompt_tokens = tokens + 3
+
+
+def _mark(parsed: _Parsed, piece: Any, tokens: int) -> None:
+    previous = parsed.prefixes[-1][0] if parsed.prefixes else ""
+    digest = hashlib.sha256((previous + json.dumps(piece, sort_keys=True)).encode()).hexdigest()
+    parsed.prefixes.append((digest, tokens))
+
+
+PROMPT_CACHE_MIN = 1024
+PROMPT_CACHE_STEP = 128
+
+
+def cached_prefix_tokens(owner: FakeOpenAIServer, parsed: _Parsed) -> int:
+    """Tokens of the longest prefix seen in an earlier request (OpenAI: at least 1,024, in steps of
+    128), then remember this request's prefixes."""
+    with owner._lock:
+        hit = max((tokens for digest, tokens in parsed.prefixes if digest in owner._prompt_cache), default=0)
+        owner._prompt_cache.update(digest for digest, _ in parsed.prefixes)
+    if hit < PROMPT_CACHE_MIN:
+        return 0
+    return hit - hit % PROMPT_CACHE_STEP
 
 
 def _validate_image(owner: FakeOpenAIServer, part: dict, where: str, label: str | None) -> ImageInfo:
@@ -1440,3 +1479,63 @@ def _instance(node: Any, root: dict, labels: list[str], frame: int, name: str, m
     if lname in ("title", "name", "heading"):
         return f"Part {frame + 1}"
     return f"a test pattern at {label}" if label else "a test pattern"
+
+
+# --------------------------------------------------------------------------- an observing responder
+
+
+def decoded_images(body: dict) -> list[tuple[str | None, Any]]:
+    """Every base64 image of a request, decoded to an RGB array, with the time label of the text part
+    before it (None when there is none), in order."""
+    import cv2
+    import numpy as np
+
+    out: list[tuple[str | None, Any]] = []
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        last_text: str | None = None
+        for part in content:
+            if not isinstance(part, dict):
+                continue
+            if part.get("type") == "text":
+                last_text = part.get("text") if isinstance(part.get("text"), str) else None
+            elif part.get("type") == "image_url":
+                match = _DATA_URL.match(str((part.get("image_url") or {}).get("url", "")))
+                if match is None:
+                    continue
+                raw = np.frombuffer(base64.b64decode(match.group("data")), np.uint8)
+                bgr = cv2.imdecode(raw, cv2.IMREAD_COLOR)
+                if bgr is not None:
+                    out.append((_last_label(last_text), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+                last_text = None
+    return out
+
+
+NOT_SHOWN = "not in this window"
+
+
+def first_showing_responder(questions: Mapping[str, Callable[[Any], bool]]) -> Responder:
+    """A responder that looks: for each known question found in the request (in the order they
+    appear), it cites the label of the first image it received where ``shows(rgb)`` is true, or
+    says ``NOT_SHOWN`` and cites nothing. It sees only the frames sent (an ideal observer: what it
+    misses, the sampling missed). Answers JSON for a ``json_schema`` format, else text with labels."""
+
+    def respond(body: dict) -> str:
+        text = "\n".join(p.get("text", "") for m in body.get("messages") or [] if isinstance(m, dict)
+                         and isinstance(m.get("content"), list) for p in m["content"]
+                         if isinstance(p, dict) and p.get("type") == "text")
+        asked = sorted((text.find(q), q) for q in questions if q in text)
+        images = decoded_images(body)
+        items = []
+        for _, question in asked:
+            label = next((lab for lab, rgb in images if lab and questions[question](rgb)), None)
+            answer = f"It first shows at {label}." if label else f"It is {NOT_SHOWN}."
+            moments = [{"time": label.strip("[]"), "end": None, "text": "first seen"}] if label else []
+            items.append({"question": question, "answer": answer, "moments": moments})
+        if (body.get("response_format") or {}).get("type") == "json_schema":
+            return json.dumps({"answers": items})
+        return "\n".join(f"{n}. {item['answer']}" for n, item in enumerate(items, 1))
+
+    return respond

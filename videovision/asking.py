@@ -8,34 +8,77 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .client import ChatClient, billed_usage, stops_run
-from .errors import ConfigError, RequestError, VideovisionError
+from .errors import ConfigError, RequestError, UsageMismatchError, VideovisionError
 from .models import estimate_cost
+from .packing import ProviderLimits
 from .plan import Plan
 from .redact import scrub_secrets
 from .store import Cache, request_key
 from .types import ChatResult, Usage
 
+USAGE_CHECK_RATIO = 0.5
+"""A reply whose input tokens are below this share of its images' predicted tokens did not count the
+images (a text-only model, a proxy or server that drops them). Image counts are exact for known
+models (docs/tokens.md), so half is far outside any rounding."""
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where a run's requests stand (passed to ``run_plan``'s ``progress`` callback)."""
+
+    done: int
+    """Replies received (or found in the cache)."""
+    total: int
+    """Requests the run will make as far as known (the refine pass adds its own when it starts)."""
+    running: int
+    """Requests sent and waiting for their reply."""
+    elapsed: float
+    """Seconds since the run's first request."""
+
+
+RunProgressCallback = Callable[[RunProgress], None]
+
+
+def usage_shortfall(usage: Usage, image_tokens: int, limits: ProviderLimits) -> str | None:
+    """Why a reply's usage shows the images were not read, or None when it looks right (or cannot
+    be judged: no images, a provider that does not bill them, no usage reported)."""
+    counted = usage.prompt_tokens + usage.cached_tokens  # some servers report cached tokens apart
+    if not limits.bills_images or image_tokens <= 0 or usage.prompt_tokens <= 0:
+        return None
+    if counted >= USAGE_CHECK_RATIO * image_tokens:
+        return None
+    return (f"the endpoint counted {counted:,} input tokens for a request whose images alone cost {image_tokens:,}: "
+            "it probably did not read the images (a text-only model, or a proxy or server that drops them)")
+
 
 @dataclass
 class Asker:
-    """Sends requests (or finds them in the cache), counts, logs, and stops the run after an
-    authentication failure."""
+    """Sends requests (or finds them in the cache), counts, prices, checks usage, logs, reports
+    progress, and stops the run after an error every further request would repeat."""
 
     client: ChatClient | None
     cache: Cache | None
     plan: Plan
     run_id: str
+    progress: RunProgressCallback | None = None
+    total: int = 0
+    """Requests expected (for progress)."""
     requests_made: int = 0
     cache_hits: int = 0
     usage: Usage = Usage()
     cost: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """One line per reply whose usage shows its images were not read (see :func:`usage_shortfall`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopped: BaseException | None = None
     """Set by an error that would repeat on every request (401/403, unknown model, quota, wrong
     path): no new request is sent after it."""
+    _running: int = 0
+    _done: int = 0
+    _started: float | None = None
 
     @property
     def endpoint(self) -> str:
@@ -43,7 +86,40 @@ class Asker:
             raise ConfigError("no client to send the request with")
         return self.client.endpoint
 
-    def ask(self, body: dict, on_text: Callable[[str], None] | None = None) -> ChatResult:
+    def expect(self, more: int) -> None:
+        """``more`` requests join the run (the reduce step, the refine pass)."""
+        with self.lock:
+            self.total += more
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            elapsed = 0.0 if self._started is None else time.monotonic() - self._started
+            state = RunProgress(self._done, max(self.total, self._done + self._running), self._running, elapsed)
+        self.progress(state)
+
+    def _moved(self, running: int, done: int) -> None:
+        with self.lock:
+            if self._started is None:
+                self._started = time.monotonic()
+            self._running += running
+            self._done += done
+        self._report()
+
+    def ask(self, body: dict, on_text: Callable[[str], None] | None = None, *, image_tokens: int = 0) -> ChatResult:
+        """One reply: from the cache, else from the endpoint (cached, priced and logged).
+
+        Args:
+            body: the request.
+            on_text: streaming callback.
+            image_tokens: the images' predicted tokens, for the usage check (0: no check).
+
+        Raises:
+            RequestError; UsageMismatchError with ``plan.config.strict`` when the usage shows the
+            images were not read (the reply is cached first: it was paid for).
+        """
         key = request_key(body, endpoint=self.endpoint)
         started = time.monotonic()
         hit = self.cache.responses.get(key) if self.cache is not None else None
@@ -51,12 +127,15 @@ class Asker:
         if hit is not None:
             with self.lock:
                 self.cache_hits += 1
-                self.usage = self.usage + hit.usage  # tokens of the answer, though not paid again
+                self.usage = self.usage + replace(hit.usage, cached_tokens=0)  # tokens of the answer, not paid again
+            self._moved(0, 1)
             self._log(model, hit, key, started, cached=True)
+            self._check(hit, image_tokens)
             return hit
         assert self.client is not None  # self.endpoint raised otherwise
         if self.stopped is not None:
             raise self.stopped
+        self._moved(1, 0)
         try:
             result = self.client.complete(body, on_text=on_text)
         except RequestError as err:
@@ -65,16 +144,33 @@ class Asker:
             self._log(model, ChatResult("", billed_usage(err), model), key, started, cached=False,
                       status=type(err).__name__)
             raise
-        cost = estimate_cost(self.plan.spec, result.usage.prompt_tokens, result.usage.completion_tokens)
+        finally:
+            self._moved(-1, 1)
+        u = result.usage
+        cost = estimate_cost(self.plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens)
         with self.lock:
             self.requests_made += 1
-            self.usage = self.usage + result.usage
+            self.usage = self.usage + u
             self.cost += cost or 0.0
         if self.cache is not None:
             secrets = tuple(getattr(self.client, "secrets", ()))
             self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
-        self._log(model, result, key, started, cached=False, cost=cost)
+        shortfall = usage_shortfall(u, image_tokens, self.plan.config.pack.limits)
+        self._log(model, result, key, started, cached=False, cost=cost,
+                  status="ok" if shortfall is None else "images-not-counted")
+        self._check(result, image_tokens)
         return result
+
+    def _check(self, result: ChatResult, image_tokens: int) -> None:
+        shortfall = usage_shortfall(result.usage, image_tokens, self.plan.config.pack.limits)
+        if shortfall is None:
+            return
+        if self.plan.config.strict:
+            self.stopped = UsageMismatchError(shortfall + " (--strict)")
+            raise self.stopped
+        with self.lock:
+            if shortfall not in self.warnings:
+                self.warnings.append(shortfall)
 
     def _log(self, model: str, result: ChatResult | None, key: str, started: float, *, cached: bool,
              status: str = "ok", cost: float | None = None) -> None:
@@ -82,21 +178,22 @@ class Asker:
             return
         usage = result.usage if result is not None else Usage()
         if cost is None and not cached and result is not None:
-            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens)
+            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
         self.cache.log.add(
             run_id=self.run_id, model=model, prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens, estimated_cost_usd=0.0 if cached else cost,
             duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.plan.prompt.task,
             video=self.plan.video.path, endpoint=self.endpoint, status=status,
+            cached_tokens=0 if cached else usage.cached_tokens,
         )
 
 
-def ask_all(asker: Asker, bodies: list[dict], concurrency: int) -> list[ChatResult]:
-    """Send map requests, ``concurrency`` at a time. Every finished reply is cached even when another
-    fails or the run is interrupted: on Ctrl-C no new request starts, the ones in flight finish and
-    are stored, then the interruption goes on."""
+def ask_all(asker: Asker, requests: list[tuple[dict, int]], concurrency: int) -> list[ChatResult]:
+    """Send requests ((body, predicted image tokens) each), ``concurrency`` at a time. Every finished
+    reply is cached even when another fails or the run is interrupted: on Ctrl-C no new request
+    starts, the ones in flight finish and are stored, then the interruption goes on."""
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-    futures = [pool.submit(asker.ask, body) for body in bodies]
+    futures = [pool.submit(asker.ask, body, image_tokens=tokens) for body, tokens in requests]
     results: list[ChatResult] = []
     first_error: BaseException | None = None
     try:

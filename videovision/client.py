@@ -543,10 +543,15 @@ def _create_parameters(resource: type[Any]) -> frozenset[str]:
 
 
 def _usage(usage: Any) -> Usage:
-    def count(name: str) -> int:
-        value = getattr(usage, name, None)
-        if value is None and isinstance(usage, Mapping):
-            value = usage.get(name)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    def field(obj: Any, name: str) -> Any:
+        value = getattr(obj, name, None)
+        if value is None and isinstance(obj, Mapping):
+            value = obj.get(name)
+        return value
 
-    return Usage(count("prompt_tokens"), count("completion_tokens"))
+    def count(obj: Any, name: str) -> int:
+        value = field(obj, name)
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0
+
+    details = field(usage, "prompt_tokens_details")
+    return Usage(count(usage, "prompt_tokens"), count(usage, "completion_tokens"), count(details, "cached_tokens"))

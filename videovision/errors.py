@@ -146,3 +146,8 @@ class ResponseFormatError(RequestError):
 
 class IncompleteReplyError(ResponseFormatError):
     """The reply ended before the model finished it (no ``finish_reason``): cut off or truncated."""
+
+
+class UsageMismatchError(ResponseFormatError):
+    """``--strict``: the endpoint counted far fewer input tokens than the images sent cost (it
+    likely dropped them), or the reply could not be read as the task asked."""

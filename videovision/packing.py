@@ -65,6 +65,10 @@ class ProviderLimits:
     """The model's context window when the provider sets one (local servers)."""
     token_parameter: str = "max_completion_tokens"
     """Name of the output-token limit: ``max_tokens`` for servers that only know the older name."""
+    bills_images: bool = True
+    """The provider counts image tokens in ``usage.prompt_tokens``: a reply counting far fewer than
+    the images sent cost means they were dropped (checked after each reply). Local servers often
+    count images differently, or not at all."""
 
 
 PROVIDERS: dict[str, ProviderLimits] = {
@@ -73,7 +77,7 @@ PROVIDERS: dict[str, ProviderLimits] = {
     # few images per request, detail ignored, structured output not guaranteed.
     "local": ProviderLimits(
         name="local", max_images_per_request=8, max_payload_bytes=20 * MB,
-        supports_detail=False, supports_json_schema=False, token_parameter="max_tokens",
+        supports_detail=False, supports_json_schema=False, token_parameter="max_tokens", bills_images=False,
     ),
 }
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from . import __version__, defaults
-from .asking import Asker, ask_all
+from .asking import Asker, RunProgressCallback, ask_all
 from .client import ChatClient
 from .endpoint import ClientConfig
 from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
@@ -366,6 +366,20 @@ class TaskResult:
     cache_hits: int = 0
     estimated_cost_usd: float | None = None
     run_id: str = ""
+    warnings: tuple[str, ...] = ()
+    """What was noticed but not fatal: usage showing the images were not read, a reply that could
+    not be read as the task asked (``config.strict`` makes these errors)."""
+
+    @property
+    def parse_warnings(self) -> tuple[str, ...]:
+        """Warnings from reading the reply (summary, answers or chapters)."""
+        found: list[str] = []
+        parts: list = [self.summary, self.chapters, *self.answers]
+        for part in parts:
+            for w in getattr(part, "warnings", ()) if part is not None else ():
+                if w not in found:
+                    found.append(w)
+        return tuple(found)
 
     def to_json(self) -> dict:
         from .render import chapters_json, moment_json
@@ -390,8 +404,10 @@ class TaskResult:
         data["usage"] = {
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
+            "cached_tokens": self.usage.cached_tokens,
             "estimated_image_tokens": self.plan.image_tokens,
         }
+        data["warnings"] = list(self.warnings)
         data["estimated_cost_usd"] = _round_cost(self.estimated_cost_usd)
         data["requests"] = self.requests_made
         data["cache_hits"] = self.cache_hits
@@ -405,31 +421,39 @@ def run_plan(
     *,
     cache: Cache | None = None,
     on_text: Callable[[str], None] | None = None,
+    progress: RunProgressCallback | None = None,
 ) -> TaskResult:
     """Send a plan's requests (map chunks concurrently, then reduce) and parse the answer.
 
-    Concurrency and the tolerance for checking cited times come from ``plan.config``; the endpoint
-    (part of every reply's cache key) from the client.
+    Everything else comes from ``plan.config``: concurrency, the tolerance for checking cited
+    times, the refine pass, ``strict``; the endpoint (part of every reply's cache key) from the client.
 
     Args:
         plan: from :func:`make_plan`.
         client: a :class:`~videovision.client.ChatClient`.
         cache: response cache and run log (None: nothing cached or logged).
         on_text: streaming callback for a single-request summary.
+        progress: called with a :class:`~videovision.asking.RunProgress` when a request starts or
+            ends (from the threads that send them).
 
     Returns:
-        A :class:`TaskResult`.
+        A :class:`TaskResult`; its ``warnings`` say what was noticed but not fatal (usage showing
+        the images were not read, a reply that could not be read as the task asked).
 
     Raises:
-        RequestError (and subclasses), ResponseFormatError, CacheError, ConfigError (no client).
+        RequestError (and subclasses), ResponseFormatError, CacheError, ConfigError (no client),
+        UsageMismatchError (``plan.config.strict``: a reply's usage shows its images were not read;
+        no further request is sent).
     """
-    asker = Asker(client, cache, plan, new_run_id())
+    asker = Asker(client, cache, plan, new_run_id(), progress=progress, total=len(plan.requests))
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
         assert maps[0].body is not None
-        final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None)
+        final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None,
+                          image_tokens=maps[0].image_tokens)
     else:
-        results = ask_all(asker, [r.body for r in maps if r.body is not None], plan.config.concurrency)
+        results = ask_all(asker, [(r.body, r.image_tokens) for r in maps if r.body is not None],
+                          plan.config.concurrency)
         partials = [(r.time_range, res.text) for r, res in zip(maps, results)]
         reduce_range = plan.requests[-1].time_range
         clipped = reduce_range if reduce_range != (0.0, plan.video.duration) else None
@@ -438,16 +462,17 @@ def run_plan(
         final = asker.ask(body)
     check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
                       spans=tuple((s.start, s.end) for s in plan.speech.segments))
-    result = TaskResult(
-        task=plan.prompt.task, plan=plan, text=final.text, usage=asker.usage, requests_made=asker.requests_made,
-        cache_hits=asker.cache_hits, estimated_cost_usd=asker.cost if asker.requests_made else 0.0,
-        run_id=asker.run_id,
-    )
+    result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
     if plan.prompt.task == "summarize":
-        return replace(result, summary=parse_summary(final.text, check))
-    if plan.prompt.task == "ask":
-        return replace(result, answers=tuple(parse_answers(final.text, plan.prompt.questions, check)))
-    return replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
+        result = replace(result, summary=parse_summary(final.text, check))
+    elif plan.prompt.task == "ask":
+        answers = parse_answers(final.text, plan.prompt.questions, check)
+        result = replace(result, answers=tuple(answers))
+    else:
+        result = replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
+    warnings = tuple(asker.warnings) + result.parse_warnings
+    return replace(result, usage=asker.usage, requests_made=asker.requests_made, cache_hits=asker.cache_hits,
+                   estimated_cost_usd=asker.cost if asker.requests_made else 0.0, warnings=warnings)
 
 
 def transcribe_video(

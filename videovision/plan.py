@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import defaults
 from .errors import ConfigError
@@ -27,6 +28,9 @@ from .types import (
     VideoInfo,
 )
 
+if TYPE_CHECKING:
+    from .refine import RefineEstimate
+
 
 @dataclass(frozen=True)
 class TaskConfig:
@@ -46,6 +50,9 @@ class TaskConfig:
     """``ask``: a second, dense pass around each cited moment (see :mod:`videovision.refine`)."""
     refine_max: int = defaults.REFINE_MAX
     """``ask``: moments refined at most."""
+    strict: bool = False
+    """Stop the run (``UsageMismatchError``, exit 7) instead of warning when a reply's usage shows its
+    images were not read (the CLI's ``--strict`` also exits 7 after printing a result with warnings)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
@@ -137,6 +144,8 @@ class Plan:
     text_tokens_exact: bool
     selection: Selection = Selection()
     speech: PlanSpeech = PlanSpeech()
+    refine_estimate: RefineEstimate | None = None
+    """``ask`` with the refine pass on: its worst case (:func:`videovision.refine.refine_estimate`)."""
 
     @property
     def duplicates_dropped(self) -> int:
@@ -235,6 +244,7 @@ class Plan:
             "repeats": [{"time": round(r.time, 3), "same_as": round(r.same_as, 3)} for r in self.selection.repeats],
             "notes": list(self.selection.notes),
             "speech": self.speech.to_json(),
+            "refine": self.refine_estimate.to_json() if self.refine_estimate is not None else None,
         }
 
 

@@ -93,6 +93,9 @@ class ModelSpec:
     """USD per 1M input tokens; None when unknown."""
     output_price_per_m: float | None = None
     """USD per 1M output tokens; None when unknown."""
+    cached_input_price_per_m: float | None = None
+    """USD per 1M input tokens served from the provider's prompt cache (``usage.prompt_tokens_details
+    .cached_tokens``); None: unknown, priced as ordinary input (an upper bound)."""
     encoding: str | None = "o200k_base"
     """tiktoken encoding of the model's text; None when the tokenizer is unknown (estimate only)."""
     known: bool = True
@@ -200,6 +203,17 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
     _speech("gpt-4o-mini-transcribe", 0.003),
     _speech("gpt-4o-transcribe-diarize", 0.006),
 )
+
+_CACHED_INPUT_PRICES: dict[str, float] = {
+    # USD per 1M cached input tokens (OpenAI's pricing page, as of PRICES_CHECKED): 50 % off for the
+    # gpt-4o and o1 generation, 75 % for gpt-4.1 / o3 / o4-mini, 90 % for gpt-5 and later.
+    "gpt-4o": 1.25, "gpt-4o-mini": 0.075, "gpt-4.1": 0.50, "gpt-4.1-mini": 0.10, "gpt-4.1-nano": 0.025,
+    "gpt-4.5": 37.50, "o1": 7.50, "o3": 0.50, "o4-mini": 0.275, "codex-mini-latest": 0.375, "gpt-5": 0.125,
+    "gpt-5-chat-latest": 0.125, "gpt-5-mini": 0.025, "gpt-5-nano": 0.005, "gpt-5.2": 0.175, "gpt-5.3-codex": 0.175,
+    "gpt-5.4": 0.25, "gpt-5.4-mini": 0.075, "gpt-5.4-nano": 0.02, "gpt-5.5": 0.50,
+}
+DEFAULT_MODELS = tuple(dataclasses.replace(m, cached_input_price_per_m=_CACHED_INPUT_PRICES.get(m.name))
+                       for m in DEFAULT_MODELS)
 
 _REASONING_NAME = re.compile(r"^(?:o\d|gpt-5(?!(?:\.\d+)?-chat))|codex", re.IGNORECASE)
 """Names of reasoning models not in the table (a newer o-series or gpt-5.x): a guess for unknown models only."""
@@ -351,7 +365,7 @@ def _validate(spec: ModelSpec) -> None:
     for field_name in ("multiplier_doc", "multiplier_observed"):
         v = getattr(spec, field_name)
         _check(v is None or (_is_num(v) and v > 0), n, f"{field_name} must be a number > 0 or null, not {v!r}.")
-    for field_name in ("input_price_per_m", "output_price_per_m"):
+    for field_name in ("input_price_per_m", "output_price_per_m", "cached_input_price_per_m"):
         v = getattr(spec, field_name)
         _check(v is None or (_is_num(v) and v >= 0), n, f"{field_name} must be a number >= 0 or null, not {v!r}.")
     for field_name in ("supports_detail", "known"):
@@ -507,13 +521,15 @@ def prices(model: str | ModelSpec = DEFAULT_MODEL) -> tuple[float | None, float 
     return spec.input_price_per_m, spec.output_price_per_m
 
 
-def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0) -> float | None:
-    """Estimated USD cost of a request at the table's list prices (no cache or batch discounts).
+def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0, cached_tokens: int = 0) -> float | None:
+    """Estimated USD cost of a request at the table's list prices (no batch discount).
 
     Args:
         model: model name or spec.
-        input_tokens: prompt tokens.
+        input_tokens: prompt tokens, cached ones included (as ``usage.prompt_tokens`` counts them).
         output_tokens: completion tokens (reasoning tokens included).
+        cached_tokens: the part of ``input_tokens`` served from the provider's prompt cache, priced at
+            the cached rate (at the input price when the table has none).
 
     Returns:
         USD, or None when a needed price is unknown.
@@ -521,12 +537,15 @@ def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int 
     Raises:
         ValueError: a token count is negative.
     """
-    if input_tokens < 0 or output_tokens < 0:
+    if input_tokens < 0 or output_tokens < 0 or cached_tokens < 0:
         raise ValueError("Token counts must be >= 0.")
-    price_in, price_out = prices(model)
+    spec = resolve_model(model) if isinstance(model, str) else model
+    price_in, price_out = spec.input_price_per_m, spec.output_price_per_m
     if price_in is None or (output_tokens and price_out is None):
         return None
-    return (input_tokens * price_in + output_tokens * (price_out or 0.0)) / 1_000_000
+    cached = min(cached_tokens, input_tokens)
+    price_cached = spec.cached_input_price_per_m if spec.cached_input_price_per_m is not None else price_in
+    return ((input_tokens - cached) * price_in + cached * price_cached + output_tokens * (price_out or 0.0)) / 1_000_000
 
 
 
