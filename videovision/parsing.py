@@ -5,8 +5,12 @@ sent: a time past the video's end is rejected; any other is snapped to the neare
 sent (``frame_time``) and marked ``supported`` only when that frame lies within
 ``tolerance`` seconds of it.
 
-Structured replies (JSON schema) are read as JSON; anything else, or JSON that does not
-parse, falls back to reading ``[HH:MM:SS.s]`` / ``[MM:SS]`` citations from the text.
+Structured replies (JSON schema) are read as JSON; anything else falls back to reading
+``[HH:MM:SS.s]`` / ``[MM:SS]`` / bare citations and ranges ("from 00:09 to 00:12") from the text.
+
+Nothing is lost without a word: what parsing changes is kept as ``notes`` (chapters merged on one
+scene cut), what it could not read as ``warnings`` (one line each), with the reply itself kept
+where nothing could be read from it (docs/json.md).
 """
 
 from __future__ import annotations
@@ -231,7 +235,7 @@ def parse_answers(text: str, questions: Sequence[str], check: TimeCheck) -> list
         return [_json_answer(q, items[i] if i < len(items) else None, i, check) for i, q in enumerate(questions)]
     if not text.strip():
         return _shared(text, questions, check, EMPTY_REPLY)
-    if data is not None or _looks_like_json(text):
+    if _looks_like_json(text):
         return _shared(text, questions, check, "the reply is not the JSON answer asked for; it is shown as received")
     sections = _split_per_question(text, questions)
     if sections is not None:
