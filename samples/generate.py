@@ -44,9 +44,11 @@ __all__ = [
     "NAMES",
     "STRIPE_BITS",
     "STRIPE_CELLS",
+    "colour_shown",
     "draw_frame_code",
     "generate_clip",
     "generate_cut_heavy_clip",
+    "generate_event_clip",
     "generate_fade_clip",
     "generate_long_clip",
     "generate_named",
@@ -1222,6 +1224,94 @@ def generate_fade_clip(path: str | os.PathLike, *, size: tuple[int, int] = (320,
              {"cut": 2, "out": 0.5, "in": 0.5, "hold": 0.2}, {"close": 0.8}]
     return generate_clip(path, duration=12.0, fps=fps, size=size, cuts=[3.0, 6.0, 9.0], fade=fades,
                          write_json=write_json, **kw)
+
+
+# --------------------------------------------------------------------------------------------
+# Events at known times (the refine pass: "when does X happen?")
+# --------------------------------------------------------------------------------------------
+
+EVENT_COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (230, 30, 30), "green": (30, 200, 60), "blue": (40, 80, 235), "yellow": (240, 220, 30),
+    "magenta": (220, 40, 220), "cyan": (30, 220, 230),
+}
+"""Square colours of ``generate_event_clip`` (the background is grey: never close to any of them)."""
+EVENT_SQUARE_FRACTION = 1 / 4
+"""Side of an event's square, as a fraction of the picture's height."""
+
+
+def colour_shown(image: np.ndarray, rgb: Sequence[int], *, min_fraction: float = 0.01,
+                 max_distance: float = 70.0) -> bool:
+    """True when at least ``min_fraction`` of an RGB picture's pixels lie within ``max_distance``
+    (Euclidean, 0-255 units) of ``rgb``: is an event's square in view (after resizing and JPEG)?"""
+    diff = image.reshape(-1, 3).astype(np.int32) - np.asarray(rgb, np.int32)
+    close = (diff * diff).sum(axis=1) <= max_distance * max_distance
+    return bool(close.mean() >= min_fraction)
+
+
+def generate_event_clip(
+    path: str | os.PathLike,
+    *,
+    duration: float = 60.0,
+    events: Sequence[tuple[str, float, float]] = (("red", 23.37, 31.9),),
+    size: tuple[int, int] = (320, 180),
+    fps: float = 25,
+    write_json: bool = True,
+) -> dict:
+    """A grey clip where coloured squares appear and disappear at known times (no cuts).
+
+    Each event ``(colour, start, end)`` (a key of ``EVENT_COLOURS``, seconds) shows a square of that
+    colour on every frame whose time lies in ``[start, end)``, at a place of its own; a soft grey
+    gradient drifts behind it and every frame carries its number (``read_frame_number``). The
+    ground truth adds ``events``: per event its colour, rgb, start, end and ``first_time`` /
+    ``first_frame`` (the first frame that shows it), besides ``frame_times``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    W, H = int(size[0]), int(size[1])
+    if W % 2 or H % 2:
+        raise ValueError(f"size must be even, got {W}x{H}")
+    for colour, start, end in events:
+        if colour not in EVENT_COLOURS or not 0 <= start < end:
+            raise ValueError(f"bad event {(colour, start, end)!r}: colour in {sorted(EVENT_COLOURS)}, 0 <= start < end")
+    rate = Fraction(fps).limit_denominator(1001)
+    count = int(math.floor(duration * rate))
+    times = [float(i / rate) for i in range(count)]
+    side = _even(H * EVENT_SQUARE_FRACTION)
+    top = stripe_height(H) + 4
+    spots = [(int(x), int(y)) for x, y in zip(np.linspace(8, W - side - 8, max(2, len(events))),
+                                              np.linspace(top, H - side - 4, max(2, len(events))))]
+    ramp = np.linspace(70, 150, W, dtype=np.float32)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        _codec_setup(stream, "libx264", 23, "veryfast", True, None, W, H, float(rate), None)
+        for i, t in enumerate(times):
+            shift = int(t * 3) % W  # a slow drift: neighbouring frames are not identical
+            grey = np.roll(ramp, shift)[None, :, None]
+            img = np.broadcast_to(grey, (H, W, 3)).astype(np.uint8).copy()
+            for k, (colour, start, end) in enumerate(events):
+                if start <= t < end:
+                    x, y = spots[k]
+                    img[y : y + side, x : x + side] = EVENT_COLOURS[colour]
+            draw_frame_code(img, i)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            frame.time_base = 1 / rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    found = []
+    for colour, start, end in events:
+        first = next((i for i, t in enumerate(times) if start <= t < end), None)
+        found.append({"colour": colour, "rgb": list(EVENT_COLOURS[colour]), "start": start, "end": end,
+                      "first_frame": first, "first_time": times[first] if first is not None else None})
+    gt = {"name": path.stem, "file": path.name, "kind": "events", "duration": float(count / rate), "fps": float(rate),
+          "width": W, "height": H, "frame_count": count, "frame_times": times, "events": found,
+          "size_bytes": path.stat().st_size}
+    if write_json:
+        ground_truth_path(path).write_text(json.dumps(gt, indent=1) + "\n")
+    return gt
 
 
 # --------------------------------------------------------------------------------------------
