@@ -166,6 +166,23 @@ def test_refined_times_no_frame_of_either_pass_supports_are_flagged(clip):
     assert apply_refined(plan, answers, requests, [far]).outcomes[0].status == "outside"
 
 
+def test_a_range_keeps_its_end_unless_the_window_gives_one(clip):
+    path, _ = clip
+    plan = make_plan(path, config())
+    answers = [coarse(24.0, end=27.0)]
+    requests = refine_requests(plan, refine_windows(plan, answers), path)
+    assert requests[0].image_tokens == sum(i.tokens for i in requests[0].images) > 0
+
+    def refined(moment: dict) -> Moment:
+        text = json.dumps({"answers": [{"question": RED, "answer": "x", "moments": [{"text": "x", **moment}]}]})
+        result = apply_refined(plan, answers, requests, [ChatResult(text, Usage(), "gpt-4o-mini")])
+        return result.answers[0].moments[0]
+
+    assert (refined({"time": "00:00:19.5", "end": None}).end) == 27.0  # the overview's end still follows it
+    both = refined({"time": "00:00:19.5", "end": "00:00:26.5"})
+    assert (both.time, both.end, both.refined) == (19.5, 26.5, True)
+
+
 def test_refine_max_caps_the_requests_in_answer_order(clip):
     path, _ = clip
     answers = [Answer(RED, "", tuple(Moment(t, None, "", t, True) for t in (6.0, 12.0, 12.0))),

@@ -184,6 +184,11 @@ class RefineRequest:
     def sent_times(self) -> tuple[float, ...]:
         return tuple(t for image in self.images for t in image.frame_times)
 
+    @property
+    def image_tokens(self) -> int:
+        """The images' predicted tokens (for the usage check)."""
+        return sum(image.tokens for image in self.images)
+
 
 def refine_instruction(window: RefineWindow) -> str:
     """What the refine request adds to the question."""
