@@ -1175,7 +1175,7 @@ def _validate_messages(owner: FakeOpenAIServer, messages: Any, parsed: _Parsed) 
                     f"{pwhere}.type",
                     "invalid_value",
                 )
-            image = _validate_image(owner, part, pwhere, _last_label(last_text))
+            image = _validate_image(owner, part, pwhere, _last_label(last_text), parsed.model)
             parsed.images.append(image)
             if len(parsed.images) > owner.max_images:
                 raise _bad(
@@ -1210,7 +1210,8 @@ def cached_prefix_tokens(owner: FakeOpenAIServer, parsed: _Parsed) -> int:
     return hit - hit % PROMPT_CACHE_STEP
 
 
-def _validate_image(owner: FakeOpenAIServer, part: dict, where: str, label: str | None) -> ImageInfo:
+def _validate_image(owner: FakeOpenAIServer, part: dict, where: str, label: str | None,
+                    model: str = "gpt-4o") -> ImageInfo:
     spec = part.get("image_url")
     if not isinstance(spec, dict):
         raise _bad(f"Invalid type for '{where}.image_url': expected an object, but got {_type_name(spec)} instead.", f"{where}.image_url", "invalid_type")
@@ -1273,7 +1274,7 @@ def _validate_image(owner: FakeOpenAIServer, part: dict, where: str, label: str 
             "invalid_image",
         )
     width, height = size
-    return ImageInfo(actual, width, height, len(data), detail, _image_tokens(width, height, detail), label)
+    return ImageInfo(actual, width, height, len(data), detail, _image_tokens(width, height, detail, model), label)
 
 
 def _sniff(data: bytes) -> str | None:
@@ -1300,16 +1301,27 @@ def _decode_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     return None
 
 
-def _image_tokens(width: int, height: int, detail: str) -> int:
-    """gpt-4o's tile rule: low = 85; otherwise fit in 2048², short side <= 768, 170 per 512-px tile."""
+TILE_COSTS = {"gpt-4o-mini": (2833, 5667), "o1": (75, 150), "o3": (75, 150), "gpt-5": (70, 140)}
+"""(base, per tile) image tokens OpenAI bills by model family (its vision docs); others as gpt-4o (85, 170)."""
+
+
+def _tile_costs(model: str) -> tuple[int, int]:
+    family = max((name for name in TILE_COSTS if model.startswith(name)), key=len, default=None)
+    return TILE_COSTS[family] if family is not None else (85, 170)
+
+
+def _image_tokens(width: int, height: int, detail: str, model: str = "gpt-4o") -> int:
+    """The tile rule: low = base; otherwise fit in 2048², short side <= 768, base + per tile for each
+    512-px tile (gpt-4o: 85 + 170 per tile)."""
+    base, tile = _tile_costs(model)
     if detail == "low":
-        return 85
+        return base
     w, h = float(width), float(height)
     scale = min(1.0, 2048 / max(w, h))
     w, h = w * scale, h * scale
     scale = min(1.0, 768 / min(w, h))
     w, h = w * scale, h * scale
-    return 85 + 170 * math.ceil(w / 512) * math.ceil(h / 512)
+    return base + tile * math.ceil(w / 512) * math.ceil(h / 512)
 
 
 def _last_label(text: str | None) -> str | None:

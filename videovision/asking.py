@@ -155,13 +155,15 @@ class Asker:
         if self.cache is not None:
             secrets = tuple(getattr(self.client, "secrets", ()))
             self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
-        shortfall = usage_shortfall(u, image_tokens, self.plan.config.pack.limits)
+        shortfall = usage_shortfall(u, image_tokens if self.plan.spec.known else 0, self.plan.config.pack.limits)
         self._log(model, result, key, started, cached=False, cost=cost,
                   status="ok" if shortfall is None else "images-not-counted")
         self._check(result, image_tokens)
         return result
 
     def _check(self, result: ChatResult, image_tokens: int) -> None:
+        if not self.plan.spec.known:  # the images' tokens are a conservative guess: nothing to compare
+            return
         shortfall = usage_shortfall(result.usage, image_tokens, self.plan.config.pack.limits)
         if shortfall is None:
             return

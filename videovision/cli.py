@@ -14,13 +14,13 @@ import math
 import os
 import sys
 import threading
-import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from . import __version__, defaults
+from .console import ProgressBar, RequestStatus
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
@@ -81,34 +81,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
-
-
-# --------------------------------------------------------------------------- progress
-class ProgressBar:
-    """A one-line progress bar on stderr, shown only when stderr is a terminal."""
-
-    def __init__(self, label: str, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.label = label
-        self.last = 0.0
-
-    def __call__(self, done: float, total: float) -> None:
-        if not self.enabled or total <= 0:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and done < total:
-            return
-        self.last = now
-        frac = max(0.0, min(1.0, done / total))
-        bar = "#" * int(frac * 30)
-        self.stream.write(f"\r{self.label} [{bar:<30}] {frac * 100:5.1f}%")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * 60 + "\r")
-            self.stream.flush()
 
 
 # --------------------------------------------------------------------------- options
@@ -227,6 +199,9 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
     g.add_argument("--json", action="store_true", help="print JSON")
     g.add_argument("--language", default=None, help="answer in this language")
+    g.add_argument("--strict", action="store_true",
+                   help="exit 7 on any warning about the reply: the endpoint did not count the images (it stops the "
+                        "run), or the reply could not be read as asked (after printing what there is)")
 
 
 def add_speech_options(p: argparse.ArgumentParser) -> None:
@@ -282,7 +257,9 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
     prompt = PromptOptions(task=task, questions=questions, **_given(  # type: ignore[arg-type]
         args, style="style", language="language", instruction="prompt", max_output_tokens="max_output_tokens"))
     return TaskConfig(sampling=sampling_config(args), pack=pack_config, prompt=prompt, speech=speech_config(args),
-                      **_given(args, concurrency="concurrency", tolerance="tolerance"))
+                      strict=bool(getattr(args, "strict", False)),
+                      **_given(args, concurrency="concurrency", tolerance="tolerance", refine="refine",
+                               refine_max="refine_max"))
 
 
 def _open_cache(args):
@@ -345,9 +322,17 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
             return None, False
         client_config = _client_config(args)
         streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
-        on_text = _write_through if streaming else None
-        with OpenAIChatClient(client_config) as client:
-            result = run_plan(plan, client, cache=cache, on_text=on_text)
+        status = RequestStatus()
+
+        def on_text(text: str) -> None:
+            status.close()  # the answer itself replaces the waiting line
+            _write_through(text)
+
+        try:
+            with OpenAIChatClient(client_config) as client:
+                result = run_plan(plan, client, cache=cache, on_text=on_text if streaming else None, progress=status)
+        finally:
+            status.close()
         streamed = streaming and result.cache_hits == 0
         if streamed:
             sys.stdout.write("\n")
@@ -376,8 +361,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             sys.stdout.write("\n".join(notes) + "\n")
     else:
         sys.stdout.write(summary_text(result.summary, markdown=args.markdown))
-    _footer(result)
-    return 0
+    return _finish(args, result)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -388,8 +372,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if result is None:
         return 0
     sys.stdout.write(dumps(result.to_json()) if args.json else answers_text(result.answers, markdown=args.markdown))
-    _footer(result)
-    return 0
+    return _finish(args, result)
 
 
 def _write(path_text: str, option: str, text: str) -> None:
@@ -443,8 +426,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     if fmt in ("youtube", "vtt") or args.output:
         for note in chapter_notes(result.chapters):
             print(note, file=sys.stderr)
-    _footer(result)
-    return 0
+    return _finish(args, result)
 
 
 def _footer(result) -> None:
@@ -453,8 +435,22 @@ def _footer(result) -> None:
     cached = f", {result.cache_hits} from the cache (not paid again)" if result.cache_hits else ""
     speech = result.plan.speech
     heard = f" + {len(speech.segments)} spoken lines ({speech.source})" if speech.segments else ""
+    u = result.usage
+    reused = f" ({u.cached_tokens} of them from the provider's prompt cache)" if u.cached_tokens else ""
     print(f"{result.plan.model}: {len(result.plan.sent_times)} frames{heard}, {result.requests_made} request(s) sent{cached}, "
-          f"{result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens, {cost_text}", file=sys.stderr)
+          f"{u.prompt_tokens}+{u.completion_tokens} tokens{reused}, {cost_text}", file=sys.stderr)
+
+
+def _finish(args: argparse.Namespace, result) -> int:
+    """Print the run's warnings after its output; the exit code: 7 with ``--strict`` when there are any."""
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    _footer(result)
+    if getattr(args, "strict", False) and result.warnings:
+        print(f"{PROG}: error: --strict: {len(result.warnings)} warning(s) above (the output was still written)",
+              file=sys.stderr)
+        return 7
+    return 0
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
@@ -495,13 +491,13 @@ def cmd_log(args: argparse.Namespace) -> int:
     if not entries:
         print("no requests logged yet", file=sys.stderr)
         return 0
-    print(f"{'time (UTC)':<19}  {'run':<8}  {'task':<9} {'model':<18} {'tokens in+out':>14} {'cost':>9} {'time':>7}  "
-          f"{'status':<6} video")
+    print(f"{'time (UTC)':<19}  {'run':<8}  {'task':<9} {'model':<18} {'tokens in+out':>14} {'cached':>7} {'cost':>9} "
+          f"{'time':>7}  {'status':<6} video")
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
         print(f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
-              f"{cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}")
+              f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}")
     return 0
 
 
@@ -536,6 +532,12 @@ def _extend_tasks(sub) -> None:
         p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
         if name == "ask":
             p.add_argument("questions", nargs="+", metavar="QUESTION")
+            g = p.add_argument_group("refine pass (a second, dense look at each cited moment)")
+            g.add_argument("--no-refine", dest="refine", action="store_false", default=None,
+                           help="answer from the overview pass only (one request; times only as exact as the "
+                                "frames' spacing)")
+            g.add_argument("--refine-max", type=int, default=None, metavar="N",
+                           help=f"moments refined at most, one request each (default {defaults.REFINE_MAX}; 0: none)")
         add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
         add_pack_options(p)
         add_speech_options(p)
