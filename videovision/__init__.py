@@ -24,8 +24,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AuthenticationError", "BudgetError", "CacheError", "ConfigError", "ContentRefusedError",
         "ContextLengthError", "EndpointConnectionError", "IncompleteReplyError", "ModelNotFoundError",
         "QuotaExceededError", "RateLimitError", "RequestError", "RequestTimeoutError", "ResponseFormatError",
-        "SamplingError", "ServerError", "VideoOpenError", "VideovisionError",
+        "SamplingError", "ServerError", "UsageMismatchError", "VideoOpenError", "VideovisionError",
     ),
+    ".asking": ("RunProgress",),
+    ".chat": ("ChatTurn", "Conversation"),
     ".packing": ("Budget", "PackConfig", "Packing", "ProviderLimits", "load_provider", "pack"),
     ".parsing": ("TimeCheck",),
     ".plan": ("Plan", "TaskConfig"),
@@ -59,6 +61,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the names as static tools see them
+    from .asking import RunProgress
+    from .chat import ChatTurn, Conversation
     from .client import ChatClient, ClientConfig, OpenAIChatClient
     from .errors import (
         AuthenticationError,
@@ -77,6 +81,7 @@ if TYPE_CHECKING:  # the names as static tools see them
         ResponseFormatError,
         SamplingError,
         ServerError,
+        UsageMismatchError,
         VideoOpenError,
         VideovisionError,
     )

@@ -375,6 +375,80 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return _finish(args, result)
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation: the frames once, then a question per line (a prompt with line editing on a
+    terminal; the lines of a pipe otherwise)."""
+    from .chat import Conversation
+    from .client import OpenAIChatClient
+    from .console import questions
+    from .errormap import stops_run
+    from .errors import RequestError
+    cache = _open_cache(args)
+    failed = 0
+    try:
+        _, plan = _plan(args, "summarize", cache=cache, transcribe=not args.dry_run)
+        if args.dry_run:
+            _print_plan(plan, args.json)
+            return 0
+        interactive = sys.stdin.isatty()
+        with OpenAIChatClient(_client_config(args)) as client:
+            status = RequestStatus()
+            conversation = Conversation(plan, client, cache=cache, progress=status)
+            status.close()
+            if interactive:
+                heard = f" + {len(plan.speech.segments)} spoken lines" if plan.speech.segments else ""
+                print(f"chat about {plan.video.path}: {len(plan.sent_times)} frames{heard}, {plan.image_tokens:,} image "
+                      f"tokens a question (billed at the cached rate after the first where the provider caches "
+                      f"prompts). Ctrl-D or /quit ends.", file=sys.stderr)
+            history = cache.directory / "chat_history" if cache is not None else None
+            for question in questions(history=history):
+                status = RequestStatus()
+                conversation.asker.progress = status
+                try:
+                    turn = conversation.ask(question)
+                except RequestError as err:
+                    if stops_run(err) or not interactive:
+                        raise
+                    failed += 1
+                    print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+                    continue
+                finally:
+                    status.close()
+                _print_turn(turn, as_json=args.json, markdown=args.markdown, interactive=interactive)
+            for warning in conversation.warnings:
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+            n, u = len(conversation.turns), conversation.usage
+            print(f"{plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+{u.completion_tokens:,} "
+                  f"tokens ({u.cached_tokens:,} from the provider's prompt cache), ~${conversation.cost_usd:.4f}",
+                  file=sys.stderr)
+            if failed or (args.strict and conversation.warnings):
+                return 7
+            return 0
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
+    """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
+    import json
+
+    from .render import answer_json, answers_text
+
+    u = turn.usage
+    if as_json:
+        row = {"schema_version": 1, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
+               "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                         "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
+    sys.stdout.flush()
+    where = " (from the cache, not paid again)" if turn.from_cache else (
+        f" ({u.cached_tokens:,} from the provider's prompt cache)" if u.cached_tokens else "")
+    print(f"  {u.prompt_tokens:,}+{u.completion_tokens:,} tokens{where}, ~${turn.cost_usd:.4f}", file=sys.stderr)
+
+
 def _write(path_text: str, option: str, text: str) -> None:
     """Write an output file atomically; a failure is a one-line ConfigError naming the option."""
     from pathlib import Path
@@ -402,7 +476,9 @@ def _check_writable(path_text: str, option: str) -> None:
 
 
 def cmd_chapters(args: argparse.Namespace) -> int:
-    from .render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_chapters
+    from dataclasses import replace
+
+    from .render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_export
 
     if args.output:
         _check_writable(args.output, "--output")
@@ -413,7 +489,8 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     if fmt == "json":
         text = dumps(result.to_json())
     elif fmt == "youtube":
-        text = youtube_chapters(result.chapters)
+        text, youtube_warnings = youtube_export(result.chapters)
+        result = replace(result, warnings=result.warnings + youtube_warnings)
     elif fmt == "vtt":
         text = webvtt_chapters(result.chapters)
     else:
@@ -550,6 +627,20 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--format", choices=get_args(ChapterFormat), default="text")
             p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("chat", help="a conversation about a video (follow-up questions reuse the frames)",
+                       parents=[_verbose_parent()],
+                       description="Ask questions about a video, one after another: the frames and speech are sent "
+                                   "first, identically on every turn (a provider's prompt cache bills them at its "
+                                   "cached rate), then the conversation so far. On a terminal: a prompt with line "
+                                   "editing and history; from a pipe: one question per line.")
+    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
+    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
+    add_pack_options(p)
+    add_speech_options(p)
+    add_request_options(p)
+    p.add_argument("--markdown", action="store_true", help="Markdown output")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("transcript", help="the speech of a video, timed (subtitles or transcription)",
                        parents=[_verbose_parent()],

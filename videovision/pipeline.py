@@ -382,7 +382,7 @@ class TaskResult:
         return tuple(found)
 
     def to_json(self) -> dict:
-        from .render import chapters_json, moment_json
+        from .render import answer_json, chapters_json, moment_json
 
         data: dict = {"schema_version": SCHEMA_VERSION, "model": self.plan.model,
                       "frames_sent": len(self.plan.sent_times)}
@@ -393,14 +393,12 @@ class TaskResult:
         if self.answers:
             data["answer"] = self.answers[0].text if len(self.answers) == 1 else None
             data["moments"] = [moment_json(m) for m in self.answers[0].moments] if len(self.answers) == 1 else None
-            data["answers"] = [
-                {"question": a.question, "answer": a.text, "moments": [moment_json(m) for m in a.moments],
-                 "rejected": list(a.rejected)}
-                for a in self.answers
-            ]
+            data["answers"] = [answer_json(a) for a in self.answers]
         if self.chapters is not None:
             data["chapters"] = chapters_json(self.chapters)
             data["rejected"] = list(self.chapters.rejected)
+            data["notes"] = list(self.chapters.notes)
+            data["raw_reply"] = self.chapters.raw or None
         data["usage"] = {
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,

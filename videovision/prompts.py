@@ -363,3 +363,37 @@ def build_reduce_request(
     system = SYSTEM.replace("You are shown frames sampled from a video", "You are given notes on frames sampled from a video")
     messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
     return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
+
+
+CHAT_TASK = ("Answer the questions about the video that follow, one at a time, briefly. Cite the timestamp labels "
+             "of the frames (and speech lines) that support each answer, in square brackets, e.g. [00:01:05.2]; "
+             "say so when the frames do not show the answer.")
+
+
+def build_chat_request(first: dict, turns: Sequence[tuple[str, str]], question: str,
+                       language: str | None = None) -> dict:
+    """A conversation's next request: the frames of ``first`` (a :func:`build_request` body) as its
+    prefix, then every earlier question and answer, then ``question``.
+
+    Each turn's request starts with the previous one byte for byte (system prompt, frames, speech,
+    then the turns in order), so a provider's prompt cache serves all but the new question.
+
+    Args:
+        first: a request about the frames; its task part (last) is replaced by the chat instruction.
+        turns: (question, answer) of the earlier turns, in order.
+        question: the new question.
+        language: answer in this language.
+
+    Returns:
+        The request body (free text: no ``response_format``).
+    """
+    body = {k: v for k, v in first.items() if k not in ("messages", "response_format")}
+    system, user = first["messages"][0], first["messages"][1]
+    task = CHAT_TASK + (f" Write in {language}." if language else "")
+    asked = [*(q for q, _ in turns), question]
+    messages: list[dict] = [system, {"role": "user", "content": [
+        *user["content"][:-1], {"type": "text", "text": f"{task}\n\n{asked[0]}"}]}]
+    for (_, answer), next_question in zip(turns, asked[1:]):
+        messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": next_question}]
+    body["messages"] = messages
+    return body
