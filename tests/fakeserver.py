@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import collections
+import hashlib
 import json
 import math
 import re

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -31,7 +32,7 @@ def test_follow_ups_resend_the_conversation_with_the_same_prefix(cut_clip, api_e
     assert proc.returncode == 0, proc.stderr
     bodies = [r.body for r in api_env.chat_requests]
     assert len(bodies) == 3  # the blank line asks nothing
-    for before, after in zip(bodies, bodies[1:]):
+    for before, after in itertools.pairwise(bodies):
         # every turn starts with the whole previous request, byte for byte
         assert json.dumps(after["messages"][: len(before["messages"])]) == json.dumps(before["messages"])
         assert after["messages"][len(before["messages"])]["role"] == "assistant"

@@ -150,7 +150,7 @@ def test_ask_validates_every_cited_time(cut_clip, api_env, capsys):
 
     api_env.responder = responder
     code, out, err = cli(capsys, "ask", cut_clip[0], "When does it change?", "Is there a dog?",
-                         "--json", "--strategy", "interval", "--every", "1", "--tolerance", "0.25")
+                         "--json", "--strategy", "interval", "--every", "1", "--tolerance", "0.25", "--no-refine")
     assert code == 0, err
     data = json.loads(out)
     first = data["answers"][0]

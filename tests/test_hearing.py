@@ -115,7 +115,7 @@ def test_dry_run_estimates_transcription_and_uploads_nothing(capsys, api_env, no
 
 def test_transcribed_speech_is_sent_cached_and_cited(capsys, api_env, no_speech_clip):
     audio = install_audio(api_env)
-    code, out, err = cli(capsys, "ask", no_speech_clip, "When is the budget mentioned?", "--json")
+    code, out, err = cli(capsys, "ask", no_speech_clip, "When is the budget mentioned?", "--json", "--no-refine")
     assert code == 0, err
     assert len(audio.uploads) == 1 and audio.uploads[0].response_format == "verbose_json"
     (chat,) = api_env.chat_requests
@@ -125,7 +125,7 @@ def test_transcribed_speech_is_sent_cached_and_cited(capsys, api_env, no_speech_
     truth = [x["start"] for x in TRUTH["lines"]]
     assert all(min(abs(s - t) for t in truth) < 0.6 for s in starts)  # on the video's timeline
     # again: the transcript comes from the cache, the reply too
-    code, out, err = cli(capsys, "ask", no_speech_clip, "When is the budget mentioned?", "--json")
+    code, out, err = cli(capsys, "ask", no_speech_clip, "When is the budget mentioned?", "--json", "--no-refine")
     assert code == 0 and len(audio.uploads) == 1 and json.loads(out)["cache_hits"] == 1
     code, out, _ = cli(capsys, "transcript", no_speech_clip, "--format", "json")
     assert code == 0 and json.loads(out)["source"] == "transcription" and len(audio.uploads) == 1

@@ -63,7 +63,7 @@ def test_chapter_exports():
 
 def test_json_helpers_round_and_keep_unicode():
     assert moment_json(INVENTED) == {"time": 300.0, "end": 310.5, "text": "a fire", "frame_time": None,
-                                     "supported": False}
+                                     "supported": False, "refined": False}
     out = dumps({"title": "Café ☕", "t": 1.5})
     assert "Café ☕" in out and out.endswith("\n") and json.loads(out)["t"] == 1.5
 

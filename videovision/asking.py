@@ -214,6 +214,28 @@ def ask_all(asker: Asker, requests: list[tuple[dict, int]], concurrency: int) ->
     return results
 
 
+def ask_each(asker: Asker, requests: list[tuple[dict, int]], concurrency: int) -> list[ChatResult | VideovisionError]:
+    """Like :func:`ask_all`, but a failed request gives its error in its place instead of failing
+    the others; an error that stops the run (a wrong key, spent quota, ``strict``) is raised."""
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    futures = [pool.submit(asker.ask, body, image_tokens=tokens) for body, tokens in requests]
+    results: list[ChatResult | VideovisionError] = []
+    try:
+        for f in futures:
+            try:
+                results.append(f.result())
+            except VideovisionError as err:
+                if asker.stopped is not None:
+                    raise
+                results.append(err)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _drain(futures)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
 def _drain(futures: list) -> None:
     """Wait for the requests already in flight (their replies are paid for: let them be cached).
     A second Ctrl-C stops waiting."""

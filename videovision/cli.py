@@ -514,6 +514,10 @@ def _footer(result) -> None:
     heard = f" + {len(speech.segments)} spoken lines ({speech.source})" if speech.segments else ""
     u = result.usage
     reused = f" ({u.cached_tokens} of them from the provider's prompt cache)" if u.cached_tokens else ""
+    refined = sum(o.status == "refined" for o in result.refine_outcomes)
+    if result.refine_outcomes:
+        heard += (f" + {len(result.refine_times)} frames looking again at {len(result.refine_outcomes)} moment(s) "
+                  f"({refined} refined)")
     print(f"{result.plan.model}: {len(result.plan.sent_times)} frames{heard}, {result.requests_made} request(s) sent{cached}, "
           f"{u.prompt_tokens}+{u.completion_tokens} tokens{reused}, {cost_text}", file=sys.stderr)
 

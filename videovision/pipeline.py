@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from . import __version__, defaults
-from .asking import Asker, RunProgressCallback, ask_all
+from .asking import Asker, RunProgressCallback, ask_all, ask_each
 from .client import ChatClient
 from .endpoint import ClientConfig
 from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
@@ -30,6 +30,7 @@ from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
 from .prompts import build_reduce_request, build_request
+from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
 from .sampling import FrameStream, sample
 from .source import open_video
 from .speech.audio import AudioInfo
@@ -227,7 +228,8 @@ def make_plan(
         log.warning("%s", note)
     if speech.note and speech.source is None:
         log.info("%s", speech.note)
-    return replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech)
+    plan = replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech)
+    return replace(plan, refine_estimate=refine_estimate(plan), source=os.fsdecode(video))
 
 
 def _audio_only(video: str | os.PathLike, err: VideoOpenError) -> AudioInfo:
@@ -369,6 +371,10 @@ class TaskResult:
     warnings: tuple[str, ...] = ()
     """What was noticed but not fatal: usage showing the images were not read, a reply that could
     not be read as the task asked (``config.strict`` makes these errors)."""
+    refine_times: tuple[float, ...] = ()
+    """``ask``: times of the frames the refine pass sent (cited times were checked against these too)."""
+    refine_outcomes: tuple[RefineOutcome, ...] = ()
+    """``ask``: what each refine window did (refined, not shown, failed ...)."""
 
     @property
     def parse_warnings(self) -> tuple[str, ...]:
@@ -406,6 +412,12 @@ class TaskResult:
             "estimated_image_tokens": self.plan.image_tokens,
         }
         data["warnings"] = list(self.warnings)
+        if self.refine_outcomes:
+            data["refine_frames_sent"] = len(self.refine_times)
+            data["refine"] = [{"question": o.window.question, "cited": round(o.window.cited, 3),
+                               "window": [round(o.window.start, 3), round(o.window.end, 3)],
+                               "frames": len(o.window.times), "status": o.status,
+                               "time": None if o.time is None else round(o.time, 3)} for o in self.refine_outcomes]
         data["estimated_cost_usd"] = _round_cost(self.estimated_cost_usd)
         data["requests"] = self.requests_made
         data["cache_hits"] = self.cache_hits
@@ -466,11 +478,44 @@ def run_plan(
     elif plan.prompt.task == "ask":
         answers = parse_answers(final.text, plan.prompt.questions, check)
         result = replace(result, answers=tuple(answers))
+        if refinable(plan):
+            result = _refine(plan, asker, result)
     else:
         result = replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
-    warnings = tuple(asker.warnings) + result.parse_warnings
+    warnings = tuple(asker.warnings) + result.parse_warnings + result.warnings
     return replace(result, usage=asker.usage, requests_made=asker.requests_made, cache_hits=asker.cache_hits,
                    estimated_cost_usd=asker.cost if asker.requests_made else 0.0, warnings=warnings)
+
+
+def _refine(plan: Plan, asker: Asker, result: TaskResult) -> TaskResult:
+    """The refine pass: a dense look at the window around each cited moment (see :mod:`videovision.refine`).
+    A window whose request fails keeps its overview moment, with a warning; an error every request
+    would repeat (a wrong key, spent quota) still stops the run."""
+    windows = refine_windows(plan, result.answers)
+    budget, estimate = plan.config.pack.budget.max_cost, plan.refine_estimate
+    if windows and budget is not None and estimate is not None and estimate.cost_usd:
+        each = estimate.cost_usd / max(1, estimate.requests)  # worst case per window
+        affordable = max(0, int((budget - asker.cost) // each))
+        if affordable < len(windows):
+            result = replace(result, warnings=result.warnings + (
+                f"refine pass: --max-cost ${budget:g} leaves room for {affordable} of {len(windows)} windows "
+                f"(worst case ~${each:.4f} each); the other moments keep the overview's time",))
+            windows = windows[:affordable]
+    if not windows:
+        return result
+    requests = refine_requests(plan, windows, plan.source)
+    asker.expect(len(requests))
+    replies = ask_each(asker, [(r.body, r.image_tokens) for r in requests], plan.config.concurrency)
+    failed = [r for r in replies if isinstance(r, VideovisionError)]
+    refined = apply_refined(plan, result.answers, requests,
+                            [None if isinstance(r, VideovisionError) else r for r in replies])
+    warnings = result.warnings
+    if failed:
+        reason = " ".join(str(failed[0]).split()) or type(failed[0]).__name__
+        warnings += (f"refine pass: {len(failed)} of {len(requests)} requests failed ({reason}); "
+                     "their moments keep the overview's time",)
+    return replace(result, answers=refined.answers, refine_times=refined.sent_times,
+                   refine_outcomes=refined.outcomes, warnings=warnings)
 
 
 def transcribe_video(

@@ -146,6 +146,9 @@ class Plan:
     speech: PlanSpeech = PlanSpeech()
     refine_estimate: RefineEstimate | None = None
     """``ask`` with the refine pass on: its worst case (:func:`videovision.refine.refine_estimate`)."""
+    source: str | None = None
+    """The video file as given, for opening it again (``video.path`` is display text: a non-UTF-8
+    name has ``\\xNN`` escapes there)."""
 
     @property
     def duplicates_dropped(self) -> int:

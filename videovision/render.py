@@ -40,6 +40,7 @@ def moment_json(m: Moment) -> dict:
         "text": m.text,
         "frame_time": round(m.frame_time, 3) if m.frame_time is not None else None,
         "supported": m.supported,
+        "refined": m.refined,
     }
 
 
@@ -118,6 +119,7 @@ def answers_text(answers: Sequence[Answer], markdown: bool = False) -> str:
             for m in a.moments:
                 span = _ts(m.time) + (f"-{_ts(m.end)}" if m.end is not None else "")
                 flag = "" if m.supported else "  (unsupported: no frame sent near this time)"
+                flag += "  (refined)" if m.refined else ""
                 out.append(f"{'- ' if markdown else '  '}[{span}] {m.text}{flag}")
         out += _unsupported_note([], a.rejected)
         out.append("")
