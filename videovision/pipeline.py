@@ -375,6 +375,8 @@ class TaskResult:
     """``ask``: times of the frames the refine pass sent (cited times were checked against these too)."""
     refine_outcomes: tuple[RefineOutcome, ...] = ()
     """``ask``: what each refine window did (refined, not shown, failed ...)."""
+    refine_images: tuple[PackedImage, ...] = ()
+    """``ask``: the images the refine pass sent, in window order (their times are ``refine_times``)."""
 
     @property
     def parse_warnings(self) -> tuple[str, ...]:
@@ -515,7 +517,8 @@ def _refine(plan: Plan, asker: Asker, result: TaskResult) -> TaskResult:
         warnings += (f"refine pass: {len(failed)} of {len(requests)} requests failed ({reason}); "
                      "their moments keep the overview's time",)
     return replace(result, answers=refined.answers, refine_times=refined.sent_times,
-                   refine_outcomes=refined.outcomes, warnings=warnings)
+                   refine_outcomes=refined.outcomes, refine_images=tuple(i for r in requests for i in r.images),
+                   warnings=warnings)
 
 
 def transcribe_video(
