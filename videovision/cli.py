@@ -305,34 +305,45 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):
-    """Plan, then (unless --dry-run) send and parse.
+def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = (), *, replay: str | None = None):
+    """Plan, then (unless --dry-run) send and parse; a finished run is remembered in the cache (its
+    command line, for ``videovision report``).
+
+    Args:
+        replay: rebuild a run from the cache only, for this endpoint (``videovision report``): nothing is sent.
 
     Returns:
         (TaskResult or None for a dry run, whether the text was already streamed to the terminal).
     """
-    from .client import OpenAIChatClient
+    from contextlib import nullcontext
+
+    from .client import CachedRepliesOnly, OpenAIChatClient
     from .pipeline import run_plan
 
     cache = _open_cache(args)
     try:
-        _, plan = _plan(args, task, questions, cache=cache, transcribe=not args.dry_run)
+        _, plan = _plan(args, task, questions, cache=cache, transcribe=not args.dry_run and replay is None)
         if args.dry_run:
             _print_plan(plan, args.json)
             return None, False
-        client_config = _client_config(args)
-        streaming = task == "summarize" and not args.json and sys.stdout.isatty() and len(plan.requests) == 1
+        streaming = (replay is None and task == "summarize" and not args.json and sys.stdout.isatty()
+                     and len(plan.requests) == 1)
         status = RequestStatus()
 
         def on_text(text: str) -> None:
             status.close()  # the answer itself replaces the waiting line
             _write_through(text)
 
+        client_context: Any = (nullcontext(CachedRepliesOnly(replay)) if replay is not None
+                               else OpenAIChatClient(_client_config(args)))
         try:
-            with OpenAIChatClient(client_config) as client:
+            with client_context as client:
                 result = run_plan(plan, client, cache=cache, on_text=on_text if streaming else None, progress=status)
+                endpoint = client.endpoint
         finally:
             status.close()
+        if cache is not None and replay is None:
+            _remember_run(cache, args, result, task, endpoint)
         streamed = streaming and result.cache_hits == 0
         if streamed:
             sys.stdout.write("\n")
@@ -340,6 +351,20 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
     finally:
         if cache is not None:
             cache.close()
+
+
+def _remember_run(cache, args: argparse.Namespace, result, task: str, endpoint: str) -> None:
+    """Store the run's command line (for ``videovision report``); best effort: a finished run never
+    fails here."""
+    from .errors import CacheError
+    from .paths import path_text
+    from .store import RunRecord
+
+    argv = [a for a in getattr(args, "argv", ()) if a != "--no-cache"]
+    try:
+        cache.runs.add(RunRecord(result.run_id, "", task, path_text(args.video), endpoint, os.getcwd(), tuple(argv)))
+    except CacheError:
+        pass
 
 
 def _write_through(text: str) -> None:
@@ -350,6 +375,7 @@ def _write_through(text: str) -> None:
 def cmd_summarize(args: argparse.Namespace) -> int:
     from .render import dumps, summary_notes, summary_text
 
+    _check_report(args)
     result, streamed = _run_task(args, "summarize")
     if result is None:
         return 0
@@ -368,6 +394,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answers_text, dumps
 
     questions = tuple(q for q in args.questions)
+    _check_report(args)
     result, _ = _run_task(args, "ask", questions)
     if result is None:
         return 0
@@ -482,6 +509,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
 
     if args.output:
         _check_writable(args.output, "--output")
+    _check_report(args)
     result, _ = _run_task(args, "chapters")
     if result is None:
         return 0
@@ -522,8 +550,55 @@ def _footer(result) -> None:
           f"{u.prompt_tokens}+{u.completion_tokens} tokens{reused}, {cost_text}", file=sys.stderr)
 
 
+def _check_report(args: argparse.Namespace) -> None:
+    if getattr(args, "report", None):
+        _check_writable(args.report, "--report")
+
+
+def _write_report(result, video: str, path: str) -> None:
+    from .report import render_report
+
+    _write(path, "--report", render_report(result, video=video, out=path))
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild a run's result from the cache (the same requests, every reply found there) and write
+    its HTML report; nothing is sent."""
+    cache = _open_cache(args)
+    assert cache is not None  # report has no --no-cache
+    try:
+        record = cache.runs.get(args.run)
+    finally:
+        cache.close()
+    if record is None:
+        raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
+                          "no finished summarize/ask/chapters run in the cache yet")
+    out = os.path.abspath(args.output or os.path.splitext(os.path.basename(record.video or "run"))[0] + ".html")
+    _check_writable(out, "--output")
+    replayed = build_parser().parse_args(list(record.argv))
+    replayed.argv = list(record.argv)
+    if args.cache_dir:
+        replayed.cache_dir = args.cache_dir
+    here = os.getcwd()
+    try:
+        os.chdir(record.cwd)  # the run's relative paths (video, --subtitles ...) are relative to it
+    except OSError as err:
+        raise ConfigError(f"the run's folder {record.cwd} is gone ({err.strerror})") from err
+    try:
+        result, _ = _run_task(replayed, replayed.command, tuple(getattr(replayed, "questions", ()) or ()),
+                              replay=record.endpoint)
+        assert result is not None
+        _write_report(result, replayed.video, out)
+    finally:
+        os.chdir(here)
+    return 0
+
+
 def _finish(args: argparse.Namespace, result) -> int:
     """Print the run's warnings after its output; the exit code: 7 with ``--strict`` when there are any."""
+    if getattr(args, "report", None):
+        _write_report(result, args.video, args.report)
     for warning in result.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     _footer(result)
@@ -624,6 +699,9 @@ def _extend_tasks(sub) -> None:
         add_speech_options(p)
         add_request_options(p)
         p.add_argument("--markdown", action="store_true", help="Markdown output")
+        p.add_argument("--report", default=None, metavar="FILE.html",
+                       help="also write an HTML report: the player, the frames the model saw, every cited moment a "
+                            "click away (one self-contained file; `videovision report` rebuilds it later)")
         if name == "summarize":
             p.add_argument("--style", choices=get_args(Style), default=None, help=f"(default {defaults.STYLE})")
             p.add_argument("--prompt", default=None, help="replace the instruction text")
@@ -656,6 +734,16 @@ def _extend_tasks(sub) -> None:
     add_speech_options(p)
     add_request_options(p)
     p.set_defaults(func=cmd_transcript)
+
+    p = sub.add_parser("report", help="write the HTML report of an earlier run (from the cache, nothing sent)",
+                       parents=[_verbose_parent()],
+                       description="Rebuild a summarize/ask/chapters run from the cache (its frames and replies) and "
+                                   "write its HTML report. RUN is a run id from `videovision log` (its last 8 "
+                                   "characters are enough); without it, the latest run.")
+    p.add_argument("run", nargs="?", default=None, metavar="RUN")
+    p.add_argument("--output", "-o", default=None, metavar="FILE.html", help="default: VIDEO_NAME.html here")
+    p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)", parents=[_verbose_parent()],
                        description="List recent model requests, newest first, from the run log in the cache.")
@@ -754,7 +842,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (ValueError, OSError):
                 pass
     parser = build_parser()
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
+    args.argv = [os.fsdecode(a) for a in argv]
     _setup_logging(args.verbose)
     _one_line_warnings()
     try:

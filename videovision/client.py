@@ -117,6 +117,24 @@ class ChatClient(Protocol):
         ...
 
 
+class CachedRepliesOnly:
+    """A client that never sends: ``videovision report`` rebuilds a run from the cache with it (every
+    reply of the run is found there first; a missing one is an error, not a request)."""
+
+    def __init__(self, endpoint: str):
+        self._endpoint = endpoint
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
+        from .errors import CacheError
+
+        raise CacheError("a reply of this run is no longer in the cache (pruned or cleared): run the command again "
+                         "with --report to rebuild it")
+
+
 # --------------------------------------------------------------------------- the OpenAI SDK client
 
 

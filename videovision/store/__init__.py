@@ -6,6 +6,7 @@
     responses.py  replies by request key, with their redacted requests
     frames.py     packed frame sets by video digest + options; remembered file digests
     runlog.py     one row per model call
+    runs.py       one row per finished run: its command line (``videovision report`` replays it from the cache)
     transcripts.py  transcripts and transcribed chunks by audio digest + options + endpoint
 
 The cache dir is, first match wins: the ``directory`` argument, ``$VIDEOVISION_CACHE_DIR``,
@@ -27,10 +28,11 @@ from .images import IMAGE_REF_PREFIX, ImageStore
 from .keys import file_digest, frames_key, new_run_id, request_key, strip_secrets
 from .responses import ResponseStore
 from .runlog import LogEntry, RunLog
+from .runs import RunRecord, RunStore
 
 __all__ = [
     "DB_FILENAME", "ENV_CACHE_DIR", "IMAGE_REF_PREFIX", "MIGRATIONS", "Cache", "FrameItem", "FrameSet",
-    "LogEntry", "default_cache_dir", "file_digest", "frames_key", "item_to_packed", "new_run_id",
+    "LogEntry", "RunRecord", "default_cache_dir", "file_digest", "frames_key", "item_to_packed", "new_run_id",
     "open_cache", "packed_to_item", "request_key", "strip_secrets",
 ]
 
@@ -79,6 +81,7 @@ class Cache:
         self.responses = ResponseStore(self.db, self.images)
         self.frames = FrameStore(self.db, self.images)
         self.log = RunLog(self.db)
+        self.runs = RunStore(self.db)
         from .transcripts import TranscriptStore  # imports the speech values (PyAV, pysubs2) only here
 
         self.transcripts = TranscriptStore(self.db)

@@ -91,8 +91,15 @@ def _m004_transcripts(conn: sqlite3.Connection) -> None:
         """)
 
 
+def _m005_runs(conn: sqlite3.Connection) -> None:
+    # One row per finished summarize/ask/chapters run: the command that made it, so `videovision
+    # report` can rebuild its result from the cached frames and replies without a new request.
+    conn.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, time TEXT NOT NULL, task TEXT NOT NULL, "
+                 "video TEXT, endpoint TEXT NOT NULL, cwd TEXT NOT NULL, argv_json TEXT NOT NULL)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens,
-                                     _m004_transcripts)
+                                     _m004_transcripts, _m005_runs)
 """Append only: never edit or reorder a migration that has shipped."""
 
 

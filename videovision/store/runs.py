@@ -1,0 +1,64 @@
+"""Finished runs: the command line that made each one, so ``videovision report`` can rebuild a run's
+result from the cached frames and replies (the same requests, answered from the cache) without
+sending anything."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .db import Database
+from .keys import now_iso
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    time: str
+    """UTC, ISO 8601."""
+    task: str
+    video: str | None
+    endpoint: str
+    """The endpoint the replies came from (part of their cache keys), without credentials."""
+    cwd: str
+    """The folder the command ran in (its relative paths are relative to it)."""
+    argv: tuple[str, ...]
+    """The command's arguments after ``videovision`` (the API key is never among them)."""
+
+
+class RunStore:
+    """The ``runs`` table."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, record: RunRecord) -> None:
+        """Remember a finished run.
+
+        Raises:
+            CacheError: the cache database failed.
+        """
+        with self.db.write("remembering a run") as conn:
+            conn.execute("INSERT OR REPLACE INTO runs (run_id, time, task, video, endpoint, cwd, argv_json)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (record.run_id, record.time or now_iso(), record.task,
+                                                          record.video, record.endpoint, record.cwd,
+                                                          json.dumps(list(record.argv))))
+
+    def get(self, run_id: str | None = None) -> RunRecord | None:
+        """The run with this id (or whose id ends with it, as ``log`` shows them), else the latest run;
+        None when there is none.
+
+        Raises:
+            CacheError: the cache database failed.
+        """
+        query = "SELECT run_id, time, task, video, endpoint, cwd, argv_json FROM runs"
+        params: tuple = ()
+        if run_id:
+            query += " WHERE substr(run_id, -length(?)) = ?"  # the whole id, or its end
+            params = (run_id, run_id)
+        query += " ORDER BY time DESC, rowid DESC LIMIT 1"
+        with self.db.read("reading a run") as conn:
+            row = conn.execute(query, params).fetchone()
+        if row is None:
+            return None
+        return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])))
