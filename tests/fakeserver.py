@@ -48,7 +48,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -1339,7 +1339,11 @@ def frame_labels(body: dict) -> list[str]:
 
     Images with no label before them are skipped.
     """
-    labels: list[str] = []
+    return [label for label, _ in _images_after_text(body) if label]
+
+
+def _images_after_text(body: dict) -> Iterator[tuple[str | None, dict]]:
+    """Each ``image_url`` part of a request with the time label of the text part just before it."""
     for message in body.get("messages") or []:
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, list):
@@ -1351,11 +1355,8 @@ def frame_labels(body: dict) -> list[str]:
             if part.get("type") == "text":
                 last_text = part.get("text") if isinstance(part.get("text"), str) else None
             elif part.get("type") == "image_url":
-                label = _last_label(last_text)
-                if label:
-                    labels.append(label)
+                yield _last_label(last_text), part
                 last_text = None
-    return labels
 
 
 def count_images(body: dict) -> int:
@@ -1503,25 +1504,14 @@ def decoded_images(body: dict) -> list[tuple[str | None, Any]]:
     import numpy as np
 
     out: list[tuple[str | None, Any]] = []
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
+    for label, part in _images_after_text(body):
+        match = _DATA_URL.match(str((part.get("image_url") or {}).get("url", "")))
+        if match is None:
             continue
-        last_text: str | None = None
-        for part in content:
-            if not isinstance(part, dict):
-                continue
-            if part.get("type") == "text":
-                last_text = part.get("text") if isinstance(part.get("text"), str) else None
-            elif part.get("type") == "image_url":
-                match = _DATA_URL.match(str((part.get("image_url") or {}).get("url", "")))
-                if match is None:
-                    continue
-                raw = np.frombuffer(base64.b64decode(match.group("data")), np.uint8)
-                bgr = cv2.imdecode(raw, cv2.IMREAD_COLOR)
-                if bgr is not None:
-                    out.append((_last_label(last_text), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-                last_text = None
+        raw = np.frombuffer(base64.b64decode(match.group("data")), np.uint8)
+        bgr = cv2.imdecode(raw, cv2.IMREAD_COLOR)
+        if bgr is not None:
+            out.append((label, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
     return out
 
 

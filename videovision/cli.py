@@ -262,6 +262,16 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
                                refine_max="refine_max"))
 
 
+def _read_cache(args, read: Callable[[Any], Any]) -> Any:
+    """``read(cache)`` on a cache opened for it (commands without ``--no-cache``), then closed."""
+    cache = _open_cache(args)
+    assert cache is not None
+    try:
+        return read(cache)
+    finally:
+        cache.close()
+
+
 def _open_cache(args):
     from .store import open_cache
 
@@ -565,12 +575,7 @@ def _write_report(result, video: str, path: str) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild a run's result from the cache (the same requests, every reply found there) and write
     its HTML report; nothing is sent."""
-    cache = _open_cache(args)
-    assert cache is not None  # report has no --no-cache
-    try:
-        record = cache.runs.get(args.run)
-    finally:
-        cache.close()
+    record = _read_cache(args, lambda cache: cache.runs.get(args.run))
     if record is None:
         raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
                           "no finished summarize/ask/chapters run in the cache yet")
@@ -635,12 +640,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from .render import dumps
     from .types import SCHEMA_VERSION
 
-    cache = _open_cache(args)
-    assert cache is not None  # log has no --no-cache
-    try:
-        entries = cache.log.recent(args.limit)
-    finally:
-        cache.close()
+    entries = _read_cache(args, lambda cache: cache.log.recent(args.limit))
     if args.json:
         sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}))
         return 0
