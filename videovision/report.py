@@ -1,0 +1,541 @@
+"""The HTML report (stage 7: render): one self-contained page to check an answer against the video.
+
+    TaskResult ──render_report──▶ HTML text (the caller writes it next to, or near, the video)
+
+The page holds a ``<video>`` player for the original file (its path relative to the report's
+folder), the summary / answers / chapters with every cited time a ``#t=SECONDS`` link that seeks
+the player and highlights the frame it was snapped to, a filmstrip of every frame sent (the packed
+JPEGs as ``data:`` URIs, not re-encoded), a scene / chapter timeline, the speech lines sent, and
+the plan (model, tokens, cost, dropped frames, warnings).
+
+Model text is untrusted. It is rendered as CommonMark by markdown-it-py with raw HTML off and
+links limited to ``http``/``https``/``mailto``; every other value is escaped. A
+Content-Security-Policy meta tag allows only this page's own inline script and style (by their
+SHA-256 hashes), ``data:`` images and the local video, so even markup that slipped through could
+not run. Renderers never print; the caller writes the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import html
+import os
+import re
+import urllib.parse
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markdown_it import MarkdownIt
+
+from .render import NO_FRAME_MARK, OUTSIDE_MARK
+from .timecode import format_time
+from .types import Answer, Chapters, Moment, PackedImage, Summary, VideoInfo
+
+if TYPE_CHECKING:
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+
+    from .pipeline import TaskResult
+    from .plan import Plan
+
+__all__ = ["CSP_TEMPLATE", "SAFE_LINK_SCHEMES", "render_report"]
+
+SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
+"""The only links a reply may make; any other (``javascript:``, ``data:``, relative paths, ``#t=``
+fragments that would pose as checked citations) is rendered as plain text."""
+IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp"})
+"""Image types embedded as ``data:`` URIs (what the packer writes)."""
+CSP_TEMPLATE = ("default-src 'none'; script-src '{script}'; style-src '{style}'; img-src data:; "
+                "media-src 'self' file:; base-uri 'none'; form-action 'none'")
+"""The page's Content-Security-Policy: nothing loads but its own hashed inline script and style,
+``data:`` images and the video (same folder tree, or a ``file:`` URL)."""
+VIDEO_MIMES = {("h264", "mp4"): 'video/mp4; codecs="avc1.42E01E"', ("hevc", "mp4"): 'video/mp4; codecs="hvc1"',
+               ("av1", "mp4"): 'video/mp4; codecs="av01.0.05M.08"', ("vp9", "webm"): 'video/webm; codecs="vp9"',
+               ("vp8", "webm"): 'video/webm; codecs="vp8"', ("av1", "webm"): 'video/webm; codecs="av01.0.05M.08"'}
+"""(codec, container) -> the MIME type the page asks ``canPlayType`` about (others: the error event alone)."""
+_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_RESERVED = re.compile("[\ue000\ue001]")
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+# --------------------------------------------------------------------------- small helpers
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _secs(t: float) -> str:
+    """Seconds for a ``#t=`` link: up to millisecond precision, no trailing zeros."""
+    return f"{max(0.0, t):.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _ts(t: float) -> str:
+    return format_time(t, precision=1)
+
+
+def _sha256(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _cost(value: float | None) -> str:
+    return "unknown (model not in the price table)" if value is None else f"${value:.4f}"
+
+
+def video_src(video: str | os.PathLike, out: str | os.PathLike) -> str:
+    """The player's ``src``: the video's path relative to the report's folder, URL-quoted (a
+    ``file:`` URL when no relative path exists, e.g. another drive on Windows)."""
+    target = Path(os.path.abspath(os.fsdecode(video)))
+    folder = os.path.dirname(os.path.abspath(os.fsdecode(out)))
+    try:
+        rel = os.path.relpath(target, folder)
+    except ValueError:
+        return target.as_uri()
+    return urllib.parse.quote(rel.replace(os.sep, "/"), safe="/")
+
+
+class _Frames:
+    """Where each time the model saw a picture for is shown: the figure id of its frame."""
+
+    def __init__(self, plan: Plan, refine_images: Sequence[PackedImage]):
+        self.ids: dict[float, str] = {}
+        for prefix, images in (("f", plan.images), ("r", refine_images)):
+            for n, image in enumerate(images):
+                for t in image.frame_times:
+                    self.ids.setdefault(round(t, 3), f"{prefix}{n}")
+        for repeat in plan.selection.repeats:  # "same picture as": shown by the earlier frame
+            same = self.ids.get(round(repeat.same_as, 3))
+            if same is not None:
+                self.ids.setdefault(round(repeat.time, 3), same)
+        self.times = sorted(self.ids)
+
+    def of(self, t: float | None) -> str:
+        return self.ids.get(round(t, 3), "") if t is not None else ""
+
+    def nearest(self, t: float) -> str:
+        if not self.times:
+            return ""
+        i = bisect.bisect_left(self.times, t)
+        near = min((self.times[j] for j in (i - 1, i) if 0 <= j < len(self.times)), key=lambda s: abs(s - t))
+        return self.ids[near]
+
+
+def _seek(t: float, label: str, frame: str = "", *, supported: bool = True, cls: str = "t") -> str:
+    """A link that seeks the player to ``t`` (and highlights ``frame``), marked when unsupported."""
+    classes = cls + ("" if supported else " unsupported")
+    title = "" if supported else ' title="no frame sent (nor spoken line) lies near this time"'
+    mark = "" if supported else f' <span class="mark">({NO_FRAME_MARK})</span>'
+    data = f' data-frame="{_e(frame)}"' if frame else ""
+    return f'<a class="{classes}" href="#t={_secs(t)}"{data}{title}>{_e(label)}{mark}</a>'
+
+
+def _outside(label: str) -> str:
+    return f'<span class="outside">{_e(label)} <span class="mark">({OUTSIDE_MARK})</span></span>'
+
+
+def _moment_link(m: Moment, frames: _Frames, label: str | None = None) -> str:
+    text = label if label is not None else _ts(m.time) + (f"–{_ts(m.end)}" if m.end is not None else "")
+    return _seek(m.time, text, frames.of(m.frame_time), supported=m.supported)
+
+
+# --------------------------------------------------------------------------- model text
+def _safe_link(url: str) -> bool:
+    return url.strip().lower().startswith(SAFE_LINK_SCHEMES)
+
+
+def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _markdown() -> MarkdownIt:
+    """CommonMark with raw HTML off, no images (a reply cannot load anything) and safe links only."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")
+    md.validateLink = _safe_link  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _link_open)
+    return md
+
+
+def _render_cited(md: MarkdownIt, text: str, cites: Sequence[tuple[int, int, str]]) -> str:
+    """``text`` as Markdown with each ``(start, stop, markup)`` span replaced by its markup.
+
+    Each span becomes a private-use placeholder before rendering, swapped for its markup in text
+    positions after it (in a tag's attribute, where markup cannot go, for the escaped span text).
+    """
+    clean = _RESERVED.sub("\ufffd", text)
+    pieces, pos, spans = [], 0, []
+    for start, stop, markup in sorted(cites):
+        if start < pos or stop > len(clean) or start >= stop:
+            continue
+        pieces += [clean[pos:start], f"\ue000{len(spans)}\ue001"]
+        spans.append((clean[start:stop], markup))
+        pos = stop
+    rendered = md.render("".join(pieces) + clean[pos:])
+    parts = _TAG.split(rendered)
+    for i, part in enumerate(parts):
+        in_tag = part.startswith("<")
+        parts[i] = _PLACEHOLDER.sub(lambda m: _e(spans[int(m.group(1))][0]) if in_tag else spans[int(m.group(1))][1],
+                                    part)
+    return "".join(parts)
+
+
+def _summary_html(md: MarkdownIt, summary: Summary, frames: _Frames) -> str:
+    moments = iter(summary.moments)
+    cites = []
+    for start, stop, supported in summary.spans:
+        label = summary.text[start:stop]
+        if supported is None:
+            cites.append((start, stop, _outside(label)))
+            continue
+        m = next(moments, None)
+        if m is not None:
+            cites.append((start, stop, _moment_link(m, frames, label)))
+    body = _render_cited(md, summary.text, cites) if summary.text else ""
+    return '<section id="summary"><h2>Summary</h2>' + (body or _empty(summary.warnings)) + "</section>"
+
+
+def _empty(warnings: Iterable[str]) -> str:
+    return '<p class="empty">' + _e("; ".join(warnings) or "(the reply is empty)") + "</p>"
+
+
+def _moments_list(moments: Sequence[Moment], rejected: Sequence[str], frames: _Frames) -> str:
+    items = []
+    for m in moments:
+        refined = ' <span class="tag">refined</span>' if m.refined else ""
+        items.append(f"<li>{_moment_link(m, frames)}{refined} {_e(m.text)}</li>")
+    items += [f"<li>{_outside(r)}</li>" for r in rejected]
+    return '<ul class="moments">' + "".join(items) + "</ul>" if items else ""
+
+
+def _answers_html(md: MarkdownIt, answers: Sequence[Answer], frames: _Frames) -> str:
+    out = ['<section id="answers"><h2>Answers</h2>']
+    for i, a in enumerate(answers):
+        out.append(f'<article class="answer" id="a{i}"><h3>{_e(a.question)}</h3>')
+        if a.answered_with is not None and not a.text:
+            out.append(f'<p class="empty">Answered together with question {a.answered_with + 1} above.</p>')
+        else:
+            out.append(md.render(_RESERVED.sub("\ufffd", a.text)) if a.text else _empty(()))
+        if a.moments or a.rejected:
+            out.append("<h4>Moments</h4>" + _moments_list(a.moments, a.rejected, frames))
+        out += [f'<p class="warn">{_e(w)}</p>' for w in a.warnings]
+        out.append("</article>")
+    return "".join(out) + "</section>"
+
+
+def _chapters_html(md: MarkdownIt, chapters: Chapters, frames: _Frames) -> str:
+    out = ['<section id="chapters"><h2>Chapters</h2>']
+    if chapters.chapters:
+        out.append('<ol class="chapters">')
+        for c in chapters.chapters:
+            link = _seek(c.start, f"{_ts(c.start)}–{_ts(c.end)}", frames.nearest(c.start), supported=c.supported)
+            summary = f" — {md.renderInline(_RESERVED.sub('', c.summary))}" if c.summary else ""
+            out.append(f"<li>{link} <strong>{md.renderInline(_RESERVED.sub('', c.title))}</strong>{summary}</li>")
+        out.append("</ol>")
+    elif chapters.raw:
+        out.append('<p class="warn">No chapter could be read; the reply as received:</p>' + md.render(chapters.raw))
+    if chapters.rejected:
+        out.append("<p>Starts outside the video (dropped): " + ", ".join(_outside(r) for r in chapters.rejected)
+                   + "</p>")
+    out += [f'<p class="note">{_e(n)}</p>' for n in chapters.notes]
+    return "".join(out) + "</section>"
+
+
+# --------------------------------------------------------------------------- frames, timeline, speech
+def _figure(image: PackedImage, fid: str) -> str:
+    mime = image.mime if image.mime in IMAGE_MIMES else "image/jpeg"
+    uri = f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+    times = image.frame_times
+    label = " · ".join(_ts(t) for t in times)
+    scene = f' <span class="scene">scene {image.scene + 1}</span>' if image.scene is not None else ""
+    return (f'<li><figure id="{fid}" data-times="{" ".join(_secs(t) for t in times)}">'
+            f'<a class="t" href="#t={_secs(image.time)}" data-frame="{fid}">'
+            f'<img src="{uri}" width="{image.width}" height="{image.height}" alt="frame sent at {_e(label)}"></a>'
+            f"<figcaption>{_e(label)}{scene}</figcaption></figure></li>")
+
+
+def _filmstrip_html(plan: Plan, refine_images: Sequence[PackedImage]) -> str:
+    count = len(plan.sent_times)
+    out = [f'<section id="frames"><h2>Frames the model saw <span class="count">({count})</span></h2>',
+           '<ol class="strip">' + "".join(_figure(im, f"f{n}") for n, im in enumerate(plan.images)) + "</ol>"]
+    if refine_images:
+        out += [f'<h3>Refine pass <span class="count">({sum(len(i.frame_times) for i in refine_images)})</span></h3>',
+                '<ol class="strip refine">' + "".join(_figure(im, f"r{n}") for n, im in enumerate(refine_images))
+                + "</ol>"]
+    return "".join(out) + "</section>"
+
+
+def _bar(x0: float, x1: float, y: int, h: int, cls: str, title: str, href_t: float, frame: str = "") -> str:
+    data = f' data-frame="{_e(frame)}"' if frame else ""
+    return (f'<a href="#t={_secs(href_t)}"{data}><rect class="{cls}" x="{x0:.2f}" y="{y}" '
+            f'width="{max(x1 - x0, 2.0):.2f}" height="{h}"><title>{_e(title)}</title></rect></a>')
+
+
+def _timeline_html(result: TaskResult, frames: _Frames) -> str:
+    plan, duration = result.plan, result.plan.video.duration
+    if duration <= 0:
+        return ""
+    def x(t: float) -> float:
+        return 1000.0 * min(max(t, 0.0), duration) / duration
+    rows, y = [], 0
+    scenes = plan.scenes
+    if scenes:
+        rows += [_bar(x(s.start), x(s.end), y, 12, f"scene s{i % 2}", f"scene {i + 1}: {_ts(s.start)}–{_ts(s.end)}",
+                      s.start, frames.nearest(s.start)) for i, s in enumerate(scenes)]
+        y += 16
+    if result.chapters is not None and result.chapters.chapters:
+        rows += [_bar(x(c.start), x(c.end), y, 12, f"chapter c{i % 2}", f"{c.title} ({_ts(c.start)})", c.start,
+                      frames.nearest(c.start)) for i, c in enumerate(result.chapters.chapters)]
+        y += 16
+    rows += [_bar(x(t) - 1, x(t) + 1, y, 10, "tick", f"frame sent at {_ts(t)}", t, frames.of(t))
+             for t in sorted(set(plan.sent_times + result.refine_times))]
+    y += 12
+    for m in _all_moments(result):
+        cls = "cited" if m.supported else "cited unsupported"
+        rows.append(_bar(x(m.time) - 3, x(m.time) + 3, y, 10, cls, f"cited {_ts(m.time)}", m.time,
+                         frames.of(m.frame_time)))
+    y += 10
+    svg = (f'<svg class="timeline" viewBox="0 0 1000 {y}" preserveAspectRatio="none" role="img" '
+           f'aria-label="timeline of scenes, chapters, frames sent and cited moments">{"".join(rows)}'
+           f'<rect id="playhead" x="0" y="0" width="2" height="{y}"/></svg>')
+    legend = ("scenes" if scenes else "") + (" · chapters" if result.chapters and result.chapters.chapters else "")
+    return (f'<section id="timeline"><h2>Timeline</h2>{svg}<p class="axis"><span>{_ts(0)}</span>'
+            f"<span>{_e(legend)} · frames sent · cited moments</span><span>{_ts(duration)}</span></p></section>")
+
+
+def _all_moments(result: TaskResult) -> list[Moment]:
+    moments = list(result.summary.moments) if result.summary is not None else []
+    for a in result.answers:
+        moments += a.moments
+    return moments
+
+
+def _speech_html(plan: Plan, frames: _Frames) -> str:
+    speech = plan.speech
+    if not speech.segments:
+        return ""
+    items = []
+    for s in speech.segments:
+        who = f'<span class="who">{_e(s.speaker)}:</span> ' if s.speaker else ""
+        approx = "~" if s.approximate else ""
+        items.append(f"<li>{_seek(s.start, approx + _ts(s.start), frames.nearest(s.start))} {who}{_e(s.text)}</li>")
+    more = f" ({speech.dropped} lines left out to fit the budget)" if speech.dropped else ""
+    return (f'<section id="speech"><h2>Speech sent <span class="count">({_e(speech.source or "")}{_e(more)})'
+            f'</span></h2><ol class="speech">{"".join(items)}</ol></section>')
+
+
+# --------------------------------------------------------------------------- plan and page
+def _plan_html(result: TaskResult) -> str:
+    plan, usage = result.plan, result.usage
+    rows = [("model", plan.model), ("frames sent", f"{len(plan.sent_times)} in {len(plan.images)} images"),
+            ("image tokens", f"{plan.image_tokens:,}"), ("text tokens", f"{plan.text_tokens:,}"),
+            ("speech tokens", f"{plan.speech.tokens:,}" + (f" ({plan.speech.source})" if plan.speech.source else "")),
+            ("prompt tokens (reply)", f"{usage.prompt_tokens:,}"), ("cached tokens", f"{usage.cached_tokens:,}"),
+            ("completion tokens", f"{usage.completion_tokens:,}"),
+            ("requests", f"{result.requests_made} sent, {result.cache_hits} from the cache"),
+            ("estimated cost (planned)", _cost(plan.estimated_cost_usd)), ("cost", _cost(result.estimated_cost_usd))]
+    if result.refine_images:
+        rows.append(("refine frames", f"{len(result.refine_times)}"))
+    out = ['<section id="plan"><h2>Plan</h2><dl class="plan">']
+    out += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows]
+    out.append("</dl>")
+    if plan.dropped:
+        out.append(f"<details><summary>{len(plan.dropped)} frames picked but not sent</summary><ul>")
+        out += [f"<li>{_seek(d.time, _ts(d.time))} {_e(d.reason)}</li>" for d in plan.dropped]
+        out.append("</ul></details>")
+    if result.refine_outcomes:
+        out.append("<h3>Refine pass</h3><ul>")
+        out += [f"<li>{_seek(o.window.cited, _ts(o.window.cited))} {_e(o.status.replace('_', ' '))}"
+                + (f" → {_ts(o.time)}" if o.time is not None else "") + "</li>" for o in result.refine_outcomes]
+        out.append("</ul>")
+    notes = [*plan.selection.notes, plan.speech.note] if plan.speech.note else list(plan.selection.notes)
+    warnings = list(result.warnings)
+    if warnings:
+        out.append('<h3>Warnings</h3><ul class="warnings">' + "".join(f'<li class="warn">{_e(w)}</li>' for w in warnings)
+                   + "</ul>")
+    if notes:
+        out.append('<h3>Notes</h3><ul>' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+    return "".join(out) + "</section>"
+
+
+def _player_html(info: VideoInfo, src: str) -> str:
+    mime = VIDEO_MIMES.get((info.codec, "mp4" if "mp4" in info.container else info.container), "")
+    data = f' data-mime="{_e(mime)}"' if mime else ""
+    return (f'<aside class="stage"><video id="player" controls preload="metadata" playsinline src="{_e(src)}"{data}>'
+            "</video>"
+            f'<p id="video-note" class="warn" hidden>This browser cannot play the video here: <code>{_e(src)}</code> is '
+            f"missing next to this report or its codec ({_e(info.codec)} in {_e(info.container)}) is not supported. "
+            "The frames below are what the model saw; open the video in a player to watch it.</p>"
+            '<p id="seen" hidden><img alt=""><span></span></p></aside>')
+
+
+def _body(result: TaskResult, md: MarkdownIt, src: str) -> str:
+    plan = result.plan
+    frames = _Frames(plan, result.refine_images)
+    parts = []
+    if result.summary is not None:
+        parts.append(_summary_html(md, result.summary, frames))
+    if result.answers:
+        parts.append(_answers_html(md, result.answers, frames))
+    if result.chapters is not None:
+        parts.append(_chapters_html(md, result.chapters, frames))
+    parts += [_timeline_html(result, frames), _filmstrip_html(plan, result.refine_images),
+              _speech_html(plan, frames), _plan_html(result)]
+    name = os.path.basename(plan.video.path) or plan.video.path
+    head = (f"<header><h1>{_e(result.task)}: {_e(name)}</h1><p class=\"meta\">{_e(_ts(plan.video.duration))} · "
+            f"{plan.video.width}×{plan.video.height} · {_e(plan.model)} · {len(plan.sent_times)} frames sent</p>"
+            "</header>")
+    return head + '<main>' + _player_html(plan.video, src) + '<div class="content">' + "".join(parts) + "</div></main>"
+
+
+def render_report(result: TaskResult, *, video: str | os.PathLike, out: str | os.PathLike) -> str:
+    """The HTML report of a run: one self-contained page (no network, no external assets).
+
+    Args:
+        result: a summarize / ask / chapters run (:func:`videovision.pipeline.run_plan`).
+        video: the video file, as the page should find it (its path is made relative to ``out``'s folder).
+        out: where the page will be written (only its folder is used).
+
+    Returns:
+        The page's HTML text (UTF-8 when written).
+    """
+    md = _markdown()
+    csp = CSP_TEMPLATE.format(script=_sha256(_SCRIPT), style=_sha256(_STYLE))
+    title = f"{result.task}: {os.path.basename(result.plan.video.path)} — videovision"
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">'
+            f"<title>{_e(title)}</title><style>{_STYLE}</style></head>\n<body>"
+            + _body(result, md, video_src(video, out))
+            + f"<script>{_SCRIPT}</script></body></html>\n")
+
+
+# --------------------------------------------------------------------------- the page's own style and script
+_STYLE = """
+:root{--bg:#fff;--fg:#1b1d21;--muted:#5d6470;--line:#d8dce3;--card:#f4f6f9;--link:#0b5cd5;--bad:#a8200d;
+--hit:#f0a800;--s0:#9fb7d9;--s1:#c5d3e8;--c0:#8cc7a1;--c1:#b9dec6;--tick:#5d6470;--ok:#0b5cd5}
+@media (prefers-color-scheme:dark){:root{--bg:#15171b;--fg:#e6e8ec;--muted:#9aa2ae;--line:#343943;--card:#1f2228;
+--link:#7ab1ff;--bad:#ff8a73;--hit:#ffc53d;--s0:#3c5378;--s1:#2c3c57;--c0:#2f6b45;--c1:#244f35;--tick:#9aa2ae;
+--ok:#7ab1ff}}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;
+overflow-wrap:anywhere}
+header{padding:12px 16px;border-bottom:1px solid var(--line)}
+h1{font-size:1.25rem;margin:0}h2{font-size:1.1rem;margin:1.4em 0 .5em}h3{font-size:1rem}
+.meta,.count,.axis,figcaption,.note{color:var(--muted);font-size:.875rem}
+main{display:grid;grid-template-columns:minmax(0,1fr);gap:0 24px;padding:0 16px 32px;max-width:1400px;margin:auto}
+.stage{position:sticky;top:0;z-index:2;background:var(--bg);padding:8px 0;align-self:start}
+video{display:block;width:100%;max-height:34vh;background:#000;border-radius:6px}
+.content{min-width:0}
+@media (min-width:900px){main{grid-template-columns:minmax(0,5fr) minmax(0,6fr)}.stage{padding-top:16px}
+video{max-height:70vh}}
+a{color:var(--link)}
+a.t{font-variant-numeric:tabular-nums;white-space:nowrap}
+a.unsupported{color:var(--bad);text-decoration-style:dashed}
+.mark{font-size:.8em;font-weight:600}
+.outside{color:var(--muted);text-decoration:line-through}
+.outside .mark{text-decoration:none;display:inline-block}
+.tag{font-size:.75em;border:1px solid var(--line);border-radius:4px;padding:0 4px}
+.warn{color:var(--bad)}
+pre{overflow-x:auto;max-width:100%;background:var(--card);padding:8px;border-radius:6px}
+code{font-size:.9em}
+.moments,.chapters,.speech{padding-left:1.2em}
+.speech{list-style:none;padding:0}.speech li{margin:.2em 0}.who{font-weight:600}
+.strip{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px}
+figure{margin:0;padding:3px;border:2px solid transparent;border-radius:6px;background:var(--card)}
+figure img{display:block;width:100%;height:auto;border-radius:3px}
+figure.hit{border-color:var(--hit);box-shadow:0 0 0 2px var(--hit)}
+figcaption{font-variant-numeric:tabular-nums}
+.scene{white-space:nowrap}
+#seen{display:flex;gap:8px;align-items:center;margin:6px 0 0;font-size:.875rem;color:var(--muted)}
+#seen[hidden]{display:none}
+#seen img{width:96px;height:auto;border:2px solid var(--hit);border-radius:4px}
+.timeline{display:block;width:100%;height:64px;background:var(--card);border-radius:4px}
+.timeline .s0{fill:var(--s0)}.timeline .s1{fill:var(--s1)}.timeline .c0{fill:var(--c0)}.timeline .c1{fill:var(--c1)}
+.timeline .tick{fill:var(--tick)}.timeline .cited{fill:var(--ok)}.timeline .unsupported{fill:var(--bad)}
+#playhead{fill:var(--hit)}
+.axis{display:flex;justify-content:space-between;gap:8px;margin:2px 0}
+.plan{display:grid;grid-template-columns:minmax(0,auto) minmax(0,1fr);gap:2px 12px;margin:0}
+.plan dt{color:var(--muted)}.plan dd{margin:0;font-variant-numeric:tabular-nums}
+@media print{.stage,#timeline #playhead{display:none}main{display:block}a{color:inherit;text-decoration:none}
+figure{break-inside:avoid}.strip{grid-template-columns:repeat(4,1fr)}details>*{display:block}
+body{font-size:11pt}}
+"""
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var player = document.getElementById("player");
+  var note = document.getElementById("video-note");
+  var seen = document.getElementById("seen");
+  var playhead = document.getElementById("playhead");
+  var lit = null, pending = null;
+  function timeOf(href) {
+    var m = /^#t=(?:npt:)?(\\d+(?:\\.\\d+)?)/.exec(href || "");
+    return m ? parseFloat(m[1]) : null;
+  }
+  function nearest(t) {
+    var best = null, gap = Infinity;
+    document.querySelectorAll("figure[data-times]").forEach(function (f) {
+      f.getAttribute("data-times").split(" ").forEach(function (s) {
+        var d = Math.abs(parseFloat(s) - t);
+        if (d < gap) { gap = d; best = f.id; }
+      });
+    });
+    return best;
+  }
+  function highlight(id, t) {
+    if (lit) { lit.classList.remove("hit"); }
+    lit = id ? document.getElementById(id) : null;
+    if (!lit) { seen.hidden = true; return; }
+    lit.classList.add("hit");
+    seen.querySelector("img").src = lit.querySelector("img").src;
+    seen.querySelector("span").textContent = "Cited " + label(t) + " \\u2014 the model saw the frame at " +
+      lit.querySelector("figcaption").firstChild.textContent;
+    seen.hidden = false;
+  }
+  function label(t) {
+    var m = Math.floor(t / 60), s = (t - 60 * m).toFixed(1);
+    return (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function seek(t, id) {
+    highlight(id, t);
+    if (!player) { return; }
+    if (player.readyState >= 1) { player.currentTime = t; } else { pending = t; }
+  }
+  function fromHash() {
+    var t = timeOf(location.hash);
+    if (t !== null) { seek(t, nearest(t)); }
+  }
+  function cannotPlay() { note.hidden = false; }
+  if (player) {
+    player.addEventListener("loadedmetadata", function () {
+      if (pending !== null) { player.currentTime = pending; pending = null; }
+    });
+    player.addEventListener("error", cannotPlay);
+    player.addEventListener("timeupdate", function () {
+      if (playhead && player.duration) {
+        playhead.setAttribute("x", String(1000 * player.currentTime / player.duration));
+      }
+    });
+    var mime = player.getAttribute("data-mime");
+    if (player.error || player.networkState === 3 || (mime && player.canPlayType(mime) === "")) { cannotPlay(); }
+  }
+  document.addEventListener("click", function (event) {
+    var a = event.target.closest ? event.target.closest("a") : null;
+    if (!a) { return; }
+    var href = a.getAttribute("href") || a.getAttribute("xlink:href");
+    var t = timeOf(href);
+    if (t === null) { return; }
+    event.preventDefault();
+    seek(t, a.getAttribute("data-frame") || nearest(t));
+    try { history.replaceState(null, "", href); } catch (err) { /* file: URLs may refuse */ }
+  });
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
+}());
+"""
