@@ -44,9 +44,9 @@ XSS_REPLY = ("A red card is shown at [00:00:02.0], then a cut at [00:00:04.0]. "
 
 def run_task(video: str | Path, reply: str, *, task: str = "summarize", questions: Sequence[str] = (),
              every: float = 2.0, max_frames: int = 12, refine: bool = False, tolerance: float = 0.5,
-             speech: SpeechConfig | None = None) -> TaskResult:
+             speech: SpeechConfig | None = None, strategy: str = "interval") -> TaskResult:
     """A real run of ``task`` on ``video`` against the loopback server, which answers ``reply``."""
-    config = TaskConfig(sampling=SamplingConfig(strategy="interval", every=every),
+    config = TaskConfig(sampling=SamplingConfig(strategy=strategy, every=every),  # type: ignore[arg-type]
                         pack=PackConfig(budget=Budget(max_frames=max_frames)),
                         prompt=PromptOptions(task=task, questions=tuple(questions), structured=False),  # type: ignore[arg-type]
                         speech=speech or SpeechConfig(mode="off"), refine=refine, tolerance=tolerance)
@@ -163,7 +163,8 @@ def test_answers_list_their_moments_as_links(tmp_path):
 
 def test_chapters_link_their_starts_and_draw_a_timeline(tmp_path):
     reply = "[00:00:00.0] Opening - <i>red</i>\n[00:00:06.9] Middle - blue\n[00:00:14.0] End - green\n[00:05:00.0] Late"
-    result = run_task(DEMO, reply, task="chapters")
+    result = run_task(DEMO, reply, task="chapters", strategy="hybrid")
+    assert result.plan.scenes
     page_text = render_report(result, video=DEMO, out=tmp_path / "r.html")
     assert [c.title for c in result.chapters.chapters] == ["Opening", "Middle", "End"]
     page = Page(page_text)
@@ -203,8 +204,10 @@ def test_a_refine_pass_gets_its_own_strip(tmp_path):
                       every=6.0, refine=True)
     assert result.refine_images, "the refine pass sent frames"
     page_text = render_report(result, video=DEMO, out=tmp_path / "r.html")
-    strip = page_text.split('<ol class="strip refine">', 1)[1].split("</ol>", 1)[0]
-    assert strip.count("<figure") == len(result.refine_images)
+    strips = [part.split("</ol>", 1)[0] for part in page_text.split('<ol class="strip refine">')[1:]]
+    assert len(strips) == len(result.refine_outcomes)  # one strip per refine window
+    assert sum(strip.count("<figure") for strip in strips) == len(result.refine_images)
+    assert [o.status for o in result.refine_outcomes] == ["refined"] and "around 00:04.0: refined" in page_text
     (moment,) = result.answers[0].moments
     link = re.search(rf'href="#t={moment.time:g}" data-frame="([fr]\d+)"', page_text)
     assert link and re.search(rf'<figure id="{link.group(1)}" data-times="[^"]*\b{moment.frame_time:g}\b', page_text)

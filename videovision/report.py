@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from .pipeline import TaskResult
     from .plan import Plan
+    from .refine import RefineOutcome
 
 __all__ = ["CSP_TEMPLATE", "SAFE_LINK_SCHEMES", "render_report"]
 
@@ -53,10 +54,11 @@ CSP_TEMPLATE = ("default-src 'none'; script-src '{script}'; style-src '{style}';
                 "media-src 'self' file:; base-uri 'none'; form-action 'none'")
 """The page's Content-Security-Policy: nothing loads but its own hashed inline script and style,
 ``data:`` images and the video (same folder tree, or a ``file:`` URL)."""
-VIDEO_MIMES = {("h264", "mp4"): 'video/mp4; codecs="avc1.42E01E"', ("hevc", "mp4"): 'video/mp4; codecs="hvc1"',
-               ("av1", "mp4"): 'video/mp4; codecs="av01.0.05M.08"', ("vp9", "webm"): 'video/webm; codecs="vp9"',
+VIDEO_MIMES = {("h264", "mov"): 'video/mp4; codecs="avc1.42E01E"', ("hevc", "mov"): 'video/mp4; codecs="hvc1"',
+               ("av1", "mov"): 'video/mp4; codecs="av01.0.05M.08"', ("vp9", "webm"): 'video/webm; codecs="vp9"',
                ("vp8", "webm"): 'video/webm; codecs="vp8"', ("av1", "webm"): 'video/webm; codecs="av01.0.05M.08"'}
-"""(codec, container) -> the MIME type the page asks ``canPlayType`` about (others: the error event alone)."""
+"""(codec, container family) -> the MIME type the page asks ``canPlayType`` about (others: the error event
+alone). PyAV names the MP4/MOV family ``mov`` and Matroska/WebM ``matroska,webm``."""
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _RESERVED = re.compile("[\ue000\ue001]")
 _TAG = re.compile(r"(<[^>]*>)")
@@ -166,7 +168,9 @@ def _render_cited(md: MarkdownIt, text: str, cites: Sequence[tuple[int, int, str
     positions after it (in a tag's attribute, where markup cannot go, for the escaped span text).
     """
     clean = _RESERVED.sub("\ufffd", text)
-    pieces, pos, spans = [], 0, []
+    pieces: list[str] = []
+    spans: list[tuple[str, str]] = []
+    pos = 0
     for start, stop, markup in sorted(cites):
         if start < pos or stop > len(clean) or start >= stop:
             continue
@@ -174,12 +178,10 @@ def _render_cited(md: MarkdownIt, text: str, cites: Sequence[tuple[int, int, str
         spans.append((clean[start:stop], markup))
         pos = stop
     rendered = md.render("".join(pieces) + clean[pos:])
-    parts = _TAG.split(rendered)
-    for i, part in enumerate(parts):
-        in_tag = part.startswith("<")
-        parts[i] = _PLACEHOLDER.sub(lambda m: _e(spans[int(m.group(1))][0]) if in_tag else spans[int(m.group(1))][1],
-                                    part)
-    return "".join(parts)
+    as_text = lambda m: _e(spans[int(m.group(1))][0])  # noqa: E731
+    as_markup = lambda m: spans[int(m.group(1))][1]  # noqa: E731
+    return "".join(_PLACEHOLDER.sub(as_text if part.startswith("<") else as_markup, part)
+                   for part in _TAG.split(rendered))
 
 
 def _summary_html(md: MarkdownIt, summary: Summary, frames: _Frames) -> str:
@@ -201,11 +203,11 @@ def _empty(warnings: Iterable[str]) -> str:
     return '<p class="empty">' + _e("; ".join(warnings) or "(the reply is empty)") + "</p>"
 
 
-def _moments_list(moments: Sequence[Moment], rejected: Sequence[str], frames: _Frames) -> str:
+def _moments_list(md: MarkdownIt, moments: Sequence[Moment], rejected: Sequence[str], frames: _Frames) -> str:
     items = []
     for m in moments:
         refined = ' <span class="tag">refined</span>' if m.refined else ""
-        items.append(f"<li>{_moment_link(m, frames)}{refined} {_e(m.text)}</li>")
+        items.append(f"<li>{_moment_link(m, frames)}{refined} {md.renderInline(_RESERVED.sub('', m.text))}</li>")
     items += [f"<li>{_outside(r)}</li>" for r in rejected]
     return '<ul class="moments">' + "".join(items) + "</ul>" if items else ""
 
@@ -219,7 +221,7 @@ def _answers_html(md: MarkdownIt, answers: Sequence[Answer], frames: _Frames) ->
         else:
             out.append(md.render(_RESERVED.sub("\ufffd", a.text)) if a.text else _empty(()))
         if a.moments or a.rejected:
-            out.append("<h4>Moments</h4>" + _moments_list(a.moments, a.rejected, frames))
+            out.append("<h4>Moments</h4>" + _moments_list(md, a.moments, a.rejected, frames))
         out += [f'<p class="warn">{_e(w)}</p>' for w in a.warnings]
         out.append("</article>")
     return "".join(out) + "</section>"
@@ -249,21 +251,43 @@ def _figure(image: PackedImage, fid: str) -> str:
     uri = f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
     times = image.frame_times
     label = " · ".join(_ts(t) for t in times)
-    scene = f' <span class="scene">scene {image.scene + 1}</span>' if image.scene is not None else ""
+    scene = f' · <span class="scene">scene {image.scene + 1}</span>' if image.scene is not None else ""
     return (f'<li><figure id="{fid}" data-times="{" ".join(_secs(t) for t in times)}">'
             f'<a class="t" href="#t={_secs(image.time)}" data-frame="{fid}">'
             f'<img src="{uri}" width="{image.width}" height="{image.height}" alt="frame sent at {_e(label)}"></a>'
             f"<figcaption>{_e(label)}{scene}</figcaption></figure></li>")
 
 
-def _filmstrip_html(plan: Plan, refine_images: Sequence[PackedImage]) -> str:
-    count = len(plan.sent_times)
-    out = [f'<section id="frames"><h2>Frames the model saw <span class="count">({count})</span></h2>',
+def _refine_groups(images: Sequence[PackedImage], outcomes: Sequence[RefineOutcome]
+                   ) -> list[tuple[RefineOutcome | None, list[int]]]:
+    """The refine images (by index) under the window that sent them: both are in request order, so
+    each window takes the run of images inside it; any left over form a last group."""
+    groups: list[tuple[RefineOutcome | None, list[int]]] = []
+    i = 0
+    for outcome in outcomes:
+        w, taken = outcome.window, []
+        while i < len(images) and w.start - 1e-3 <= images[i].time <= w.end + 1e-3:
+            taken.append(i)
+            i += 1
+        groups.append((outcome, taken))
+    if i < len(images):
+        groups.append((None, list(range(i, len(images)))))
+    return [g for g in groups if g[1]]
+
+
+def _filmstrip_html(result: TaskResult) -> str:
+    plan, refine = result.plan, result.refine_images
+    out = [f'<section id="frames"><h2>Frames the model saw <span class="count">({len(plan.sent_times)})</span></h2>',
            '<ol class="strip">' + "".join(_figure(im, f"f{n}") for n, im in enumerate(plan.images)) + "</ol>"]
-    if refine_images:
-        out += [f'<h3>Refine pass <span class="count">({sum(len(i.frame_times) for i in refine_images)})</span></h3>',
-                '<ol class="strip refine">' + "".join(_figure(im, f"r{n}") for n, im in enumerate(refine_images))
-                + "</ol>"]
+    if refine:
+        out.append(f'<h3>Refine pass <span class="count">({sum(len(i.frame_times) for i in refine)})</span></h3>')
+        for outcome, indices in _refine_groups(refine, result.refine_outcomes):
+            if outcome is not None:
+                w = outcome.window
+                after = f" → {_ts(outcome.time)}" if outcome.time is not None else ""
+                out.append(f'<h4>{_e(w.question)} · around {_ts(w.cited)}: {_e(outcome.status.replace("_", " "))}'
+                           f"{_e(after)}</h4>")
+            out.append('<ol class="strip refine">' + "".join(_figure(refine[n], f"r{n}") for n in indices) + "</ol>")
     return "".join(out) + "</section>"
 
 
@@ -300,9 +324,11 @@ def _timeline_html(result: TaskResult, frames: _Frames) -> str:
     svg = (f'<svg class="timeline" viewBox="0 0 1000 {y}" preserveAspectRatio="none" role="img" '
            f'aria-label="timeline of scenes, chapters, frames sent and cited moments">{"".join(rows)}'
            f'<rect id="playhead" x="0" y="0" width="2" height="{y}"/></svg>')
-    legend = ("scenes" if scenes else "") + (" · chapters" if result.chapters and result.chapters.chapters else "")
+    keys = [("scenes", "k-scene", bool(scenes)), ("chapters", "k-chapter", bool(result.chapters and result.chapters.chapters)),
+            ("frames sent", "k-tick", True), ("cited", "k-cited", True), ("no frame", "k-bad", True)]
+    legend = "".join(f'<span class="k {cls}">{name}</span>' for name, cls, shown in keys if shown)
     return (f'<section id="timeline"><h2>Timeline</h2>{svg}<p class="axis"><span>{_ts(0)}</span>'
-            f"<span>{_e(legend)} · frames sent · cited moments</span><span>{_ts(duration)}</span></p></section>")
+            f'<span>{_ts(duration)}</span></p><p class="legend">{legend}</p></section>')
 
 
 def _all_moments(result: TaskResult) -> list[Moment]:
@@ -345,11 +371,6 @@ def _plan_html(result: TaskResult) -> str:
         out.append(f"<details><summary>{len(plan.dropped)} frames picked but not sent</summary><ul>")
         out += [f"<li>{_seek(d.time, _ts(d.time))} {_e(d.reason)}</li>" for d in plan.dropped]
         out.append("</ul></details>")
-    if result.refine_outcomes:
-        out.append("<h3>Refine pass</h3><ul>")
-        out += [f"<li>{_seek(o.window.cited, _ts(o.window.cited))} {_e(o.status.replace('_', ' '))}"
-                + (f" → {_ts(o.time)}" if o.time is not None else "") + "</li>" for o in result.refine_outcomes]
-        out.append("</ul>")
     notes = [*plan.selection.notes, plan.speech.note] if plan.speech.note else list(plan.selection.notes)
     warnings = list(result.warnings)
     if warnings:
@@ -361,7 +382,8 @@ def _plan_html(result: TaskResult) -> str:
 
 
 def _player_html(info: VideoInfo, src: str) -> str:
-    mime = VIDEO_MIMES.get((info.codec, "mp4" if "mp4" in info.container else info.container), "")
+    family = "webm" if "webm" in info.container else info.container.split(",")[0]
+    mime = VIDEO_MIMES.get((info.codec, family), "")
     data = f' data-mime="{_e(mime)}"' if mime else ""
     return (f'<aside class="stage"><video id="player" controls preload="metadata" playsinline src="{_e(src)}"{data}>'
             "</video>"
@@ -381,7 +403,7 @@ def _body(result: TaskResult, md: MarkdownIt, src: str) -> str:
         parts.append(_answers_html(md, result.answers, frames))
     if result.chapters is not None:
         parts.append(_chapters_html(md, result.chapters, frames))
-    parts += [_timeline_html(result, frames), _filmstrip_html(plan, result.refine_images),
+    parts += [_timeline_html(result, frames), _filmstrip_html(result),
               _speech_html(plan, frames), _plan_html(result)]
     name = os.path.basename(plan.video.path) or plan.video.path
     head = (f"<header><h1>{_e(result.task)}: {_e(name)}</h1><p class=\"meta\">{_e(_ts(plan.video.duration))} · "
@@ -459,6 +481,10 @@ figcaption{font-variant-numeric:tabular-nums}
 .timeline .tick{fill:var(--tick)}.timeline .cited{fill:var(--ok)}.timeline .unsupported{fill:var(--bad)}
 #playhead{fill:var(--hit)}
 .axis{display:flex;justify-content:space-between;gap:8px;margin:2px 0}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:0;font-size:.8rem;color:var(--muted)}
+.k::before{content:"";display:inline-block;width:.75em;height:.75em;margin-right:4px;border-radius:2px}
+.k-scene::before{background:var(--s0)}.k-chapter::before{background:var(--c0)}.k-tick::before{background:var(--tick);width:2px}
+.k-cited::before{background:var(--ok)}.k-bad::before{background:var(--bad)}
 .plan{display:grid;grid-template-columns:minmax(0,auto) minmax(0,1fr);gap:2px 12px;margin:0}
 .plan dt{color:var(--muted)}.plan dd{margin:0;font-variant-numeric:tabular-nums}
 @media print{.stage,#timeline #playhead{display:none}main{display:block}a{color:inherit;text-decoration:none}
@@ -494,7 +520,7 @@ _SCRIPT = """
     if (!lit) { seen.hidden = true; return; }
     lit.classList.add("hit");
     seen.querySelector("img").src = lit.querySelector("img").src;
-    seen.querySelector("span").textContent = "Cited " + label(t) + " \\u2014 the model saw the frame at " +
+    seen.querySelector("span").textContent = label(t) + " \\u2014 the model saw the frame at " +
       lit.querySelector("figcaption").firstChild.textContent;
     seen.hidden = false;
   }
@@ -523,7 +549,7 @@ _SCRIPT = """
       }
     });
     var mime = player.getAttribute("data-mime");
-    if (player.error || player.networkState === 3 || (mime && player.canPlayType(mime) === "")) { cannotPlay(); }
+    if (player.error || (mime && player.canPlayType(mime) === "")) { cannotPlay(); }
   }
   document.addEventListener("click", function (event) {
     var a = event.target.closest ? event.target.closest("a") : null;
