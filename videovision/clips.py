@@ -78,6 +78,8 @@ AUDIO_SEEK_MARGIN = 2.0
 ahead of or behind the video, and some (Matroska) index only video keyframes."""
 MAX_GROUP_PACKETS = 512
 """Packets a copy may hold before its frames line up again; more means a damaged or odd stream (then encode)."""
+DTS_LOOKAHEAD = 32
+"""Packets read before decoding timestamps are made up for a stream that has none (Matroska after a seek)."""
 OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov")
 TIME_EPSILON = 1e-6
 
@@ -436,14 +438,21 @@ def _copy(source: VideoSource, cut: _Cut, tmp: Path) -> tuple[int, bool]:
 def _clean_groups(source: VideoSource, container, stream, cut: _Cut) -> Iterator[tuple[list[av.Packet], int]]:
     """Video packets from the keyframe at ``cut.first`` in decode order, in groups that end where
     the packets taken so far are exactly the frames ``cut.first .. stop - 1``; stops at the clean
-    end nearest ``cut.stop``. Yields ``(packets, stop)``."""
+    end nearest ``cut.stop``. Yields ``(packets, stop)``.
+
+    Packets without a decoding timestamp (Matroska right after a seek) get one: the k-th packet's
+    is the (k - delay)-th frame's presentation time, ``delay`` being the deepest reordering seen in
+    the first :data:`DTS_LOOKAHEAD` packets (B-frames), so timestamps increase and never pass the
+    presentation time.
+    """
     pts_index = _pts(source)
+    frames = pts_index[cut.first:]
     start_pts = int(pts_index[cut.first])
-    started = False
-    group: list[av.Packet] = []
-    taken = 0
-    high = -1
-    previous = cut.first
+    started = retime = False
+    group: list[tuple[av.Packet, int, int]] = []  # (packet, decode number, presentation number)
+    ready: list[tuple[list[tuple[av.Packet, int, int]], int]] = []
+    taken, high, previous = 0, -1, cut.first
+    delay: int | None = None
     for packet in container.demux(stream):
         if packet.size == 0 or packet.is_discard:
             continue
@@ -455,29 +464,55 @@ def _clean_groups(source: VideoSource, container, stream, cut: _Cut) -> Iterator
                 if pts > start_pts and packet.is_keyframe:
                     raise _CopyFailed("seeking missed the keyframe")
                 continue
-            started = True
+            started, retime = True, packet.dts is None
         if pts < start_pts:  # a leading picture of an open GOP: shown before the cut
             continue
-        group.append(packet)
+        rank = int(np.searchsorted(pts_index, pts, side="left"))
+        if rank >= len(pts_index) or int(pts_index[rank]) != pts:
+            raise _CopyFailed("a packet the index does not know")
+        group.append((packet, taken, rank - cut.first))
         taken += 1
         high = max(high, pts)
-        top = int(np.searchsorted(pts_index, high, side="left"))
-        if top >= len(pts_index) or int(pts_index[top]) != high:
-            raise _CopyFailed("a packet the index does not know")
-        stop = top + 1
+        stop = int(np.searchsorted(pts_index, high, side="left")) + 1
         if taken != stop - cut.first:
             if len(group) > MAX_GROUP_PACKETS:
                 raise _CopyFailed("frames do not line up")
             continue
-        if stop >= cut.stop:
-            if previous > cut.first and cut.stop - previous < stop - cut.stop:
-                return
-            yield group, stop
+        done = stop >= cut.stop
+        if not (done and previous > cut.first and cut.stop - previous < stop - cut.stop):
+            ready.append((group, stop))  # else the previous clean end is nearer: this group is dropped
+            previous = stop
+        group = []
+        if retime and delay is None and taken < DTS_LOOKAHEAD and not done:
+            continue
+        if retime:
+            delay = _set_dts(ready, frames, delay)
+        for packets, end in ready:
+            yield [p for p, _, _ in packets], end
+        ready = []
+        if done:
             return
-        yield group, stop
-        group, previous = [], stop
     if group:
         raise _CopyFailed("the stream ends with frames missing")
+    if retime:
+        _set_dts(ready, frames, delay)
+    for packets, end in ready:
+        yield [p for p, _, _ in packets], end
+
+
+def _set_dts(groups: list[tuple[list[tuple[av.Packet, int, int]], int]], frames: np.ndarray, delay: int | None) -> int:
+    """Decoding timestamps for packets ``(packet, decode number, presentation number)``; returns the delay used."""
+    entries = [entry for packets, _ in groups for entry in packets]
+    needed = max((k - r for _, k, r in entries), default=0)
+    if delay is None:
+        delay = max(0, needed)
+    elif needed > delay:
+        raise _CopyFailed("the B-frame reordering deepens mid-stream")
+    step = int(frames[1] - frames[0]) if len(frames) > 1 else 1
+    for packet, k, _ in entries:
+        j = k - delay
+        packet.dts = int(frames[j]) if j >= 0 else int(frames[0]) + j * step
+    return delay
 
 
 def _audio_packets(container, stream, abs_start: float) -> Iterator[tuple[float, av.Packet]]:
@@ -659,11 +694,16 @@ def _audio_frames(source: VideoSource, abs_start: float, abs_end: float, ostream
                     return
                 if begin + frame.samples / frame.sample_rate <= abs_start:
                     continue
-                for out in resampler.resample(frame):
-                    trimmed = _trim(out, abs_start, abs_end, rate, position)
+                for resampled in resampler.resample(frame):
+                    trimmed = _trim(resampled, abs_start, abs_end, rate, position)
                     if trimmed is not None:
                         position = int(trimmed.pts or 0) + trimmed.samples
-                        yield trimmed.pts / rate, 1, trimmed
+                        yield (position - trimmed.samples) / rate, 1, trimmed
+        for resampled in resampler.resample(None):  # the resampler's last samples
+            trimmed = _trim(resampled, abs_start, abs_end, rate, position)
+            if trimmed is not None:
+                position = int(trimmed.pts or 0) + trimmed.samples
+                yield (position - trimmed.samples) / rate, 1, trimmed
 
 
 def _trim(frame: av.AudioFrame, abs_start: float, abs_end: float, rate: int, position: int) -> av.AudioFrame | None:
