@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -435,3 +437,66 @@ def test_an_opened_source_is_reused_and_left_open(av_clip, tmp_path):
 def result_json_ok(result: ClipResult) -> bool:
     data = result.to_json()
     return data["method"] == result.method and data["path"].endswith("a.mp4") and data["has_audio"] is True
+
+
+# ----------------------------------------------------------------------------- a real browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def play_in_chromium(clips: list[Path]) -> list[dict]:
+    """Play each clip to its end at 4x in headless Chromium; what the <video> element reports."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        if IN_CI:
+            pytest.fail("chromium and chromedriver are required in CI (.ci/run installs them)", pytrace=False)
+        pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required", "--mute-audio"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    state = ("const v = document.querySelector('video'); const q = v.getVideoPlaybackQuality();"
+             "return {ready: v.readyState, ended: v.ended, error: v.error && v.error.message, duration: v.duration,"
+             " width: v.videoWidth, height: v.videoHeight, frames: q.totalVideoFrames};")
+    seen = []
+    try:
+        for clip in clips:
+            page = clip.with_suffix(".html")
+            page.write_text(f'<video src="{clip.name}" muted></video>', encoding="utf-8")
+            driver.get(page.as_uri())
+            driver.execute_script("const v = document.querySelector('video'); v.playbackRate = 4; v.play();")
+            deadline = time.monotonic() + 30
+            while not (driver.execute_script(state)["ended"] or driver.execute_script(state)["error"]):
+                assert time.monotonic() < deadline, f"{clip.name} did not play to its end"
+                time.sleep(0.05)
+            seen.append(driver.execute_script(state))
+    finally:
+        driver.quit()
+    return seen
+
+
+def test_clips_play_to_the_end_in_chromium(av_clip, tmp_path):
+    path, _ = av_clip
+    mkv = tmp_path / "src.mkv"
+    make_clip(mkv, duration=3.0, gop=FPS, scenecut=False, audio=True)
+    phone = tmp_path / "phone.mp4"
+    make_clip(phone, duration=3.0, size=(120, 160), rotation=-90, gop=FPS, scenecut=False, audio=True)
+    results = [
+        cut_clip(path, 2.0, 5.0, tmp_path / "copy-bframes.mp4"),  # negative first dts: an edit list
+        cut_clip(path, 2.2, 4.2, tmp_path / "encoded.mp4"),
+        cut_clip(mkv, 1.0, 2.0, tmp_path / "copy-mkv.mp4"),  # decoding timestamps made up
+        cut_clip(phone, 1.0, 2.0, tmp_path / "copy-rotated.mp4"),  # display matrix carried
+        cut_clip(phone, 1.3, 2.3, tmp_path / "encoded-rotated.mp4"),
+    ]
+    assert [r.method for r in results] == ["copy", "encode", "copy", "copy", "encode"]
+    for result, seen in zip(results, play_in_chromium([r.path for r in results])):
+        out = inspect(result.path)
+        assert seen["error"] is None and seen["ready"] == 4 and seen["ended"], result.path.name
+        assert (seen["width"], seen["height"]) == (out.width, out.height), result.path.name
+        assert seen["frames"] == len(out.numbers), result.path.name
+        assert seen["duration"] == pytest.approx(result.duration, abs=0.05), result.path.name
