@@ -45,6 +45,7 @@ class Output:
     audio_start: float
     images: list[np.ndarray]
     moov_first: bool
+    decoder_errors: list[str]
 
 
 def inspect(path: Path, *, keep_images: int = 1) -> Output:
@@ -56,31 +57,39 @@ def inspect(path: Path, *, keep_images: int = 1) -> Output:
         first_pts, first_key = first.pts, first.is_keyframe
     numbers, times, images = [], [], []
     rotation = 0.0
-    with av.open(str(path)) as container:
-        video = container.streams.video[0]
-        for frame in container.decode(video):
-            image = upright(frame)
-            rotation = frame.rotation
-            numbers.append(read_frame_number(image))
-            times.append(float(frame.pts * frame.time_base))
-            if len(images) < keep_images:
-                images.append(image)
-        width, height = images[0].shape[1], images[0].shape[0]
     audio_codec, rate, start, samples = None, 0, 0.0, []
-    with av.open(str(path)) as container:
-        if container.streams.audio:
-            stream = container.streams.audio[0]
-            audio_codec = stream.codec_context.name
-            for frame in container.decode(stream):
-                if not samples:
-                    rate, start = frame.sample_rate, float(frame.pts * frame.time_base)
-                samples.append(frame.to_ndarray().astype(np.float32).reshape(len(frame.layout.channels), -1).mean(axis=0))
-        name = container.format.name
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture() as logs:
+            with av.open(str(path)) as container:
+                video = container.streams.video[0]
+                for frame in container.decode(video):
+                    image = upright(frame)
+                    rotation = frame.rotation
+                    numbers.append(read_frame_number(image))
+                    times.append(float(frame.pts * frame.time_base))
+                    if len(images) < keep_images:
+                        images.append(image)
+                width, height = images[0].shape[1], images[0].shape[0]
+            with av.open(str(path)) as container:
+                if container.streams.audio:
+                    stream = container.streams.audio[0]
+                    audio_codec = stream.codec_context.name
+                    for frame in container.decode(stream):
+                        if not samples:
+                            rate, start = frame.sample_rate, float(frame.pts * frame.time_base)
+                        channels = len(frame.layout.channels)
+                        samples.append(frame.to_ndarray().astype(np.float32).reshape(channels, -1).mean(axis=0))
+                name = container.format.name
+    finally:
+        av.logging.set_level(level)
     return Output(
         container=name, video_codec=video.codec_context.name, audio_codec=audio_codec, width=width, height=height,
         rotation=rotation, numbers=numbers, times=times, first_packet_pts=first_pts, first_packet_key=first_key,
         audio=np.concatenate(samples) if samples else np.zeros(0, np.float32), audio_rate=rate, audio_start=start,
         images=images, moov_first=mp4_box(data, b"moov")[0] < mp4_box(data, b"mdat")[0],
+        decoder_errors=[f"{name}: {text.strip()}" for _, name, text in logs],
     )
 
 
@@ -92,6 +101,7 @@ def assert_playable(out: Output, *, audio: bool) -> None:
     assert out.first_packet_pts == 0 and out.first_packet_key
     assert out.times[0] == pytest.approx(0.0, abs=1e-6)
     assert None not in out.numbers, "a frame came out damaged or not upright"
+    assert out.decoder_errors == [], "FFmpeg's decoders complained (a reference picture missing?)"
 
 
 def assert_frames(out: Output, first: int, result: ClipResult, gt: dict) -> None:
