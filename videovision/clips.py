@@ -34,6 +34,7 @@ import heapq
 import math
 import os
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -305,12 +306,18 @@ def _audio_note(source: VideoSource) -> str:
     return f" with {audio} audio" if audio else ""
 
 
+_AUDIO_CODECS: weakref.WeakKeyDictionary[VideoSource, str | None] = weakref.WeakKeyDictionary()
+"""Each opened source's audio codec (asked per clip; opening a long MP4 parses its whole index)."""
+
+
 def _audio_codec(source: VideoSource) -> str | None:
     if not source.info.has_audio:
         return None
-    with _open(source) as container:
-        stream = container.streams.audio[0]
-        return stream.codec_context.name if stream.codec_context is not None else "unknown"
+    if source not in _AUDIO_CODECS:
+        with _open(source) as container:
+            cc = container.streams.audio[0].codec_context
+            _AUDIO_CODECS[source] = cc.name if cc is not None else "unknown"
+    return _AUDIO_CODECS[source]
 
 
 # The packet index lives in VideoSource (docs: videovision/source.py); these read it in one place.
@@ -411,9 +418,7 @@ def _copy(source: VideoSource, cut: _Cut, tmp: Path) -> tuple[int, bool]:
     abs_start = start_pts * float(source.time_base)
     with _open(source) as vin, _open(source) as ain, _open_output(tmp) as out:
         vstream = vin.streams.video[0]
-        ovideo = out.add_stream_from_template(vstream)
-        if source.info.rotation:
-            ovideo.set_display_rotation(-source.info.rotation)
+        ovideo = out.add_stream_from_template(vstream)  # carries the display matrix (docs/facts.md)
         audio_in = ain.streams.audio[0] if ain.streams.audio else None
         oaudio = out.add_stream_from_template(audio_in) if audio_in is not None else None
         audio = _audio_packets(ain, audio_in, abs_start) if audio_in is not None else iter(())
