@@ -568,8 +568,8 @@ def _check_report(args: argparse.Namespace) -> None:
 def _write_report(result, video: str, path: str) -> None:
     from .report import render_report
 
-    _write(path, "--report", render_report(result, video=video, out=path))
-    print(f"wrote {path}", file=sys.stderr)
+    _write(path, "--report", render_report(result, video=result.plan.source or video, out=path))
+    print(f"{PROG}: report written to {path}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -583,6 +583,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_writable(out, "--output")
     replayed = build_parser().parse_args(list(record.argv))
     replayed.argv = list(record.argv)
+    if args.video:  # the file moved since the run
+        replayed.video = os.path.abspath(args.video)
     if args.cache_dir:
         replayed.cache_dir = args.cache_dir
     here = os.getcwd()
@@ -742,6 +744,7 @@ def _extend_tasks(sub) -> None:
                                    "characters are enough); without it, the latest run.")
     p.add_argument("run", nargs="?", default=None, metavar="RUN")
     p.add_argument("--output", "-o", default=None, metavar="FILE.html", help="default: VIDEO_NAME.html here")
+    p.add_argument("--video", default=None, metavar="PATH", help="the video, when it moved since the run")
     p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
     p.set_defaults(func=cmd_report)
 
