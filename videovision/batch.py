@@ -351,6 +351,10 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 # --------------------------------------------------------------------------- requests
+class _NotRun(VideovisionError):
+    """A video not sent because an earlier one hit an error every request would repeat."""
+
+
 class _Bounded:
     """A ChatClient whose requests share ``slots`` with every other video of the batch."""
 
@@ -619,10 +623,18 @@ class _Runner:
         return True
 
     def _run_plan(self, plan: Plan):
+        """run_plan in a request thread; an error every request would repeat stops the videos after it."""
         from .pipeline import run_plan
 
+        if self.halt is not None:
+            raise _NotRun(f"not run: {self.halt}")
         started = time.monotonic()
-        return run_plan(plan, self._client(), cache=self._cache()), time.monotonic() - started
+        try:
+            return run_plan(plan, self._client(), cache=self._cache()), time.monotonic() - started
+        except VideovisionError as err:
+            if _stops(err):
+                self.halt = self.halt or _one_line(err)
+            raise
 
     def _ran(self, item: _Pending, future: Future) -> None:
         self.batch.reserved -= item.reserved
@@ -630,8 +642,6 @@ class _Runner:
         try:
             result, seconds = future.result()
         except Exception as err:  # one bad video never stops the batch
-            if _stops(err):
-                self.halt = _one_line(err)
             self._fail(item, _one_line(err))
             return
         plan = item.prepared.plan
