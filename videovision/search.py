@@ -22,6 +22,7 @@ scan of the full-text table.
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -267,5 +268,6 @@ def search(index_dir: str | os.PathLike, query: str, limit: int = DEFAULT_LIMIT)
 
 def render_hit(hit: Hit) -> str:
     """``talk.mp4 [01:40] …we spent **forty** thousand…`` (``[summary]``/``[answer]`` when untimed)."""
-    where = format_time(hit.time, precision=0) if hit.time is not None else hit.kind
+    # whole seconds, rounded down: seeking there starts just before the match, never after it
+    where = format_time(math.floor(hit.time), precision=0) if hit.time is not None else hit.kind
     return f"{hit.video} [{where}] {' '.join(hit.snippet.split())}"
