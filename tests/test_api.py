@@ -14,7 +14,8 @@ EXPECTED = {
     "TimeCheck", "Usage", "VideoInfo", "VideoOpenError", "VideoSource", "VideovisionError", "build_request",
     "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
     "open_video", "pack", "probe", "register_model", "resolve_model", "run_plan", "sample", "target_size", "transcribe_video",
-    "ChatTurn", "Conversation", "RunProgress", "UsageMismatchError",
+    "ChatTurn", "Conversation", "RunProgress", "UsageMismatchError", "ClipResult", "clip_at", "clips_for_moments",
+    "cut_clip", "render_report",
 }
 
 

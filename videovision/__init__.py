@@ -28,6 +28,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     ".asking": ("RunProgress",),
     ".chat": ("ChatTurn", "Conversation"),
+    ".clips": ("ClipResult", "clip_at", "clips_for_moments", "cut_clip"),
+    ".report": ("render_report",),
     ".packing": ("Budget", "PackConfig", "Packing", "ProviderLimits", "load_provider", "pack"),
     ".parsing": ("TimeCheck",),
     ".plan": ("Plan", "TaskConfig"),
@@ -63,6 +65,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the names as static tools see them
     from .asking import RunProgress
     from .chat import ChatTurn, Conversation
+    from .clips import ClipResult, clip_at, clips_for_moments, cut_clip
+    from .report import render_report
     from .client import ChatClient, ClientConfig, OpenAIChatClient
     from .errors import (
         AuthenticationError,

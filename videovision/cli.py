@@ -25,6 +25,7 @@ from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
     ChapterFormat,
+    ClipMode,
     Detail,
     DetectorName,
     ImageFormat,
@@ -405,11 +406,50 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     questions = tuple(q for q in args.questions)
     _check_report(args)
+    if args.clips and os.path.exists(args.clips) and not os.path.isdir(args.clips):
+        raise ConfigError(f"--clips {args.clips}: not a folder")
     result, _ = _run_task(args, "ask", questions)
     if result is None:
         return 0
-    sys.stdout.write(dumps(result.to_json()) if args.json else answers_text(result.answers, markdown=args.markdown))
+    clips = _clips(args, result) if args.clips else None
+    if args.json:
+        data = result.to_json()
+        if clips is not None:
+            data["clips"] = clips
+        sys.stdout.write(dumps(data))
+    else:
+        sys.stdout.write(answers_text(result.answers, markdown=args.markdown))
     return _finish(args, result)
+
+
+def _clips(args: argparse.Namespace, result) -> list[dict]:
+    """``ask --clips DIR``: one clip per cited moment (answers are printed even when a clip fails)."""
+    from .clips import clips_for_moments
+    from .timecode import time_label
+
+    moments = [m for a in result.answers for m in a.moments]
+    made = clips_for_moments(result.plan.source or args.video, moments, args.clips,
+                             **_given(args, before="clip_before", after="clip_after"))
+    for moment, clip in zip(moments, made):
+        how = "copied" if clip.method == "copy" else "re-encoded"
+        print(f"clip {time_label(moment.time)} -> {clip.path} ({how}, {clip.duration:.1f} s)", file=sys.stderr)
+    return [{"time": round(m.time, 3), **c.to_json()} for m, c in zip(moments, made)]
+
+
+def cmd_clip(args: argparse.Namespace) -> int:
+    from .clips import clip_at
+    from .render import dumps
+    from .timecode import format_time
+
+    clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
+                   **_given(args, before="before", after="after"))
+    if args.json:
+        sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
+    else:
+        how = "copied" if clip.method == "copy" else "re-encoded"
+        print(f"{how} {format_time(clip.start, precision=3)}-{format_time(clip.end, precision=3)} "
+              f"({clip.duration:.2f} s) -> {clip.path}", file=sys.stderr)
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -696,6 +736,14 @@ def _extend_tasks(sub) -> None:
                                 "frames' spacing)")
             g.add_argument("--refine-max", type=int, default=None, metavar="N",
                            help=f"moments refined at most, one request each (default {defaults.REFINE_MAX}; 0: none)")
+            g = p.add_argument_group("clips of the cited moments")
+            g.add_argument("--clips", default=None, metavar="DIR",
+                           help="write one MP4 clip per cited moment into DIR (stream copy when the cut falls on a "
+                                "keyframe, else re-encoded H.264/AAC)")
+            g.add_argument("--clip-before", type=_finite_float, default=None, metavar="SECONDS",
+                           help=f"seconds before each moment (default {defaults.CLIP_BEFORE:g})")
+            g.add_argument("--clip-after", type=_finite_float, default=None, metavar="SECONDS",
+                           help=f"seconds after each moment or range (default {defaults.CLIP_AFTER:g})")
         add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
         add_pack_options(p)
         add_speech_options(p)
@@ -736,6 +784,24 @@ def _extend_tasks(sub) -> None:
     add_speech_options(p)
     add_request_options(p)
     p.set_defaults(func=cmd_transcript)
+
+    p = sub.add_parser("clip", help="cut a short MP4 clip around a moment (plays in browsers)",
+                       parents=[_verbose_parent()],
+                       description="Write the part of a video around a moment as an MP4: packets copied when the "
+                                   "start falls on a keyframe, else the short clip re-encoded (H.264/AAC, upright, "
+                                   "square pixels). Never a splice of both.")
+    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
+    p.add_argument("--at", type=_time_arg, required=True, metavar="T", help="the moment (seconds or [HH:]MM:SS[.mmm])")
+    p.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end of a range (the clip runs past it)")
+    p.add_argument("--before", type=_finite_float, default=None, metavar="SECONDS",
+                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g})")
+    p.add_argument("--after", type=_finite_float, default=None, metavar="SECONDS",
+                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g})")
+    p.add_argument("--mode", choices=get_args(ClipMode), default="auto",
+                   help="auto: copy when the cut allows it and browsers can play the codecs, else encode")
+    p.add_argument("--output", "-o", required=True, metavar="OUT.mp4")
+    p.add_argument("--json", action="store_true", help="print the clip's facts as JSON")
+    p.set_defaults(func=cmd_clip)
 
     p = sub.add_parser("report", help="write the HTML report of an earlier run (from the cache, nothing sent)",
                        parents=[_verbose_parent()],

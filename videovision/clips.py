@@ -44,18 +44,17 @@ from typing import Literal, Protocol, cast
 import av
 import numpy as np
 
+from . import defaults
 from .errors import ConfigError, VideoOpenError
 from .paths import path_text
 from .source import VideoSource, _rotation_cw, open_video
 from .timecode import file_stamp, format_time
+from .types import ClipMode
 
-ClipMode = Literal["auto", "copy", "encode"]
 ClipMethod = Literal["copy", "encode"]
 
-CLIP_BEFORE = 3.0
-"""Seconds a moment's clip starts before the cited time (``clip --before``)."""
-CLIP_AFTER = 5.0
-"""Seconds a moment's clip runs after the cited time, or after the end of a cited range (``clip --after``)."""
+CLIP_BEFORE = defaults.CLIP_BEFORE
+CLIP_AFTER = defaults.CLIP_AFTER
 KEYFRAME_SLACK = 1.0
 """Seconds a window's start may move earlier onto a keyframe, so that the clip is copied, not encoded."""
 
@@ -140,7 +139,7 @@ def clip_window(t: float, before: float = CLIP_BEFORE, after: float = CLIP_AFTER
     for name, value in (("before", before), ("after", after)):
         if not math.isfinite(value) or value < 0:
             raise ConfigError(f"{name}: must be a number of seconds >= 0, got {value!r}", field=name)
-    if not math.isfinite(t) or t < 0 or t >= duration:
+    if not math.isfinite(t) or t < 0 or t > duration:  # the very end is a moment too (the last frame's end)
         raise ConfigError(f"at: {_secs(t)} is outside the video (0 to {_secs(duration)})", field="at")
     last = t if end is None else min(max(float(end), t), duration)
     start, stop = max(0.0, t - before), min(duration, last + after)
@@ -322,15 +321,15 @@ def _audio_codec(source: VideoSource) -> str | None:
 
 # The packet index lives in VideoSource (docs: videovision/source.py); these read it in one place.
 def _pts(source: VideoSource) -> np.ndarray:
-    return source._pts
+    return source.frame_pts
 
 
 def _keyframe_times(source: VideoSource) -> np.ndarray:
-    return (np.asarray(source._key_pts, dtype=np.int64) - source._first_pts) * float(source.time_base)
+    return (np.asarray(source.keyframe_pts, dtype=np.int64) - source.first_pts) * float(source.time_base)
 
 
 def _is_keyframe(source: VideoSource, index: int) -> bool:
-    keys = source._key_pts
+    keys = source.keyframe_pts
     pts = int(_pts(source)[index])
     i = int(np.searchsorted(keys, pts))
     return i < len(keys) and int(keys[i]) == pts
@@ -625,7 +624,7 @@ def _video_frames(source: VideoSource, t0: float, t1: float, width: int, height:
     last = -1
     for raw in source.iter_raw(t0, t1):
         frame = _upright(raw.frame, _rotation_cw(raw.frame.rotation) or source.info.rotation,
-                         (source._sar.numerator, source._sar.denominator), width, height)
+                         (source.sample_aspect_ratio.numerator, source.sample_aspect_ratio.denominator), width, height)
         pts = round((raw.time - t0) / tb)
         if pts <= last:
             continue

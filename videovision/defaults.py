@@ -73,6 +73,12 @@ REFINE_MAX_FRAMES: Final = 32
 REFINE_MIN_HALF_WINDOW: Final = 4.0
 """Seconds: a refine window reaches at least this far on each side of the cited time."""
 
+# ---- clips (videovision clip, ask --clips)
+CLIP_BEFORE: Final = 3.0
+"""Seconds a moment's clip starts before the cited time."""
+CLIP_AFTER: Final = 5.0
+"""Seconds a moment's clip runs after the cited time, or after the end of a cited range."""
+
 # ---- endpoint (ClientConfig)
 TIMEOUT: Final = 120.0
 """Seconds one request attempt may take."""

@@ -362,6 +362,28 @@ class VideoSource:
 
     # ----------------------------------------------------------------- index queries
     @property
+    def frame_pts(self) -> np.ndarray:
+        """Every frame's presentation timestamp in the stream's time base, ascending (read-only view)."""
+        view = self._pts.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def keyframe_pts(self) -> tuple[int, ...]:
+        """Presentation timestamps of the keyframes (time base units), ascending."""
+        return tuple(self._key_pts)
+
+    @property
+    def first_pts(self) -> int:
+        """The first frame's presentation timestamp (time base units): time 0 in videovision."""
+        return self._first_pts
+
+    @property
+    def sample_aspect_ratio(self) -> Fraction:
+        """The stream's sample (pixel) aspect ratio."""
+        return self._sar
+
+    @property
     def frame_times(self) -> np.ndarray:
         """Every frame's time in seconds from the first frame, ascending (read-only view)."""
         view = self._times.view()

@@ -36,6 +36,8 @@ TranscriptFormat = Literal["text", "srt", "vtt", "json"]
 Task = Literal["summarize", "ask", "chapters"]
 Style = Literal["brief", "detailed", "bullet"]
 ChapterFormat = Literal["text", "youtube", "vtt", "json"]
+ClipMode = Literal["auto", "copy", "encode"]
+"""How a clip is cut: packets copied (the start on a keyframe), re-encoded, or chosen (``auto``)."""
 
 
 @dataclass(frozen=True)
