@@ -65,9 +65,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the names as static tools see them
     from .asking import RunProgress
     from .chat import ChatTurn, Conversation
-    from .clips import ClipResult, clip_at, clips_for_moments, cut_clip
-    from .report import render_report
     from .client import ChatClient, ClientConfig, OpenAIChatClient
+    from .clips import ClipResult, clip_at, clips_for_moments, cut_clip
     from .errors import (
         AuthenticationError,
         BudgetError,
@@ -95,6 +94,7 @@ if TYPE_CHECKING:  # the names as static tools see them
     from .pipeline import TaskResult, extract_frames, make_plan, run_plan, transcribe_video
     from .plan import Plan, TaskConfig
     from .prompts import PromptOptions, build_request
+    from .report import render_report
     from .sampling import FrameStream, sample
     from .source import VideoSource, open_video, probe
     from .speech import Segment, Transcript
