@@ -253,12 +253,11 @@ def test_sample_aspect_ratio_is_applied_when_encoding(tmp_path):
     assert_frames(out, 13, result, gt)
 
 
-# source.py compares the video's span with the container's (audio from 0 s makes it longer)
-@pytest.mark.filterwarnings("ignore:.*looks truncated")
+@pytest.mark.filterwarnings("error:.*looks truncated")  # audio from 0 s, video from 1.5 s: complete, not truncated
 def test_a_non_zero_start_time_keeps_times_and_audio_in_step(offset_clip, tmp_path):
     path, gt = offset_clip
     with open_video(path) as video:
-        assert video.info.start_time == pytest.approx(1.5)
+        assert video.info.start_time == pytest.approx(1.5) and not video.info.truncated
     # the cut (a new picture and a new pitch) is at 2.0 s from the first frame
     for start, method in ((1.0, "copy"), (1.3, "encode")):
         result = cut_clip(path, start, start + 1.5, tmp_path / f"{method}.mp4")

@@ -286,8 +286,14 @@ class VideoSource:
         diffs = np.diff(pts)
         vfr = bool(len(diffs) > 1 and (diffs.max() - diffs.min()) > max(1, 0.02 * np.median(diffs)))
         header_duration = float(container.duration) / av.time_base if container.duration else None
+        # The header's span starts at the container's earliest stream (audio may start before the
+        # video): compare where each ends, not their lengths.
+        lead = 0.0
+        if container.start_time is not None:
+            lead = max(0.0, self._first_pts * float(self.time_base) - float(container.start_time) / av.time_base)
         truncated = damaged or bool(
-            header_duration is not None and header_duration - duration > max(TRUNCATION_TOLERANCE, 0.05 * header_duration)
+            header_duration is not None
+            and header_duration - (lead + duration) > max(TRUNCATION_TOLERANCE, 0.05 * header_duration)
         )
         if truncated:
             warnings.warn(
