@@ -269,3 +269,31 @@ def test_ask_needs_its_questions_in_the_config(api_env, library, tmp_path):
     with SearchIndex(out) as index:
         kinds = [k for (k,) in index.db.execute("SELECT kind FROM entries WHERE stem = 'week1__talk.mp4'")]
     assert "answer" in kinds and "speech" in kinds
+
+
+def test_an_interrupt_keeps_every_finished_video(api_env, library, tmp_path):
+    (library / "broken.mp4").unlink()
+    out = tmp_path / "out"
+
+    def interrupt_after_first(progress):
+        if progress.done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        batch([library], out, jobs=2, progress=interrupt_after_first)
+    rows = read_index(out)
+    assert [r["status"] for r in rows] == ["ok"]
+    assert (out / rows[0]["result"]).is_file()
+
+    summary = batch([library], out)
+    assert (summary.ok, summary.skipped) == (1, 1)
+    assert rows_by_stem(out)[rows[0]["stem"]]["status"] == "skipped"
+
+
+def test_worker_warnings_reach_the_parent_log_with_the_video(api_env, library, tmp_path, caplog):
+    video = library / "week2" / "talk.mp4"
+    config = replace(small_config(), pack=PackConfig(model="my-own-vlm", budget=Budget(max_frames=4)))
+    with caplog.at_level("WARNING", logger="videovision"):
+        batch([video], tmp_path / "out", config)
+    forwarded = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{video}: ")]
+    assert any("Unknown model 'my-own-vlm'" in m for m in forwarded)  # logged in the worker, shown here

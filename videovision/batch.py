@@ -251,7 +251,10 @@ def _one_line(err: BaseException) -> str:
 def video_key(digest: str, task: str, config: TaskConfig, endpoint: str) -> str:
     """What decides "unchanged": the video's content, the task, its options, the endpoint and the
     videovision version (a new version may sample or parse differently)."""
-    options: Any = asdict(config.speech) if task == "transcript" else asdict(config)
+    from .models import resolve_model
+
+    options: Any = (asdict(config.speech) if task == "transcript"  # a models file can change a model's table
+                    else {**asdict(config), "model_spec": resolve_model(config.pack.model).to_dict()})
     payload = {"f": KEY_FORMAT, "version": __version__, "digest": digest, "task": task, "options": options,
                "endpoint": endpoint}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)

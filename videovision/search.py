@@ -113,7 +113,16 @@ class Hit:
 
 
 def check_fts5() -> None:
-    """Raise ConfigError when this Python's SQLite was built without FTS5."""
+    """Raise ConfigError when this Python's SQLite was built without FTS5 (checked once per process)."""
+    if not _fts5_checked:
+        _check_fts5()
+        _fts5_checked.append(True)
+
+
+_fts5_checked: list[bool] = []
+
+
+def _check_fts5() -> None:
     probe = sqlite3.connect(":memory:")
     try:
         probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
@@ -177,8 +186,8 @@ class SearchIndex:
                               "output folder first")
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
             if create:
+                self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: readers never set it
                 self.db.executescript(_SCHEMA)
             elif self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 raise ConfigError(f"{self.path} is not a videovision search index (or from another version); "
