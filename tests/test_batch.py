@@ -297,3 +297,12 @@ def test_worker_warnings_reach_the_parent_log_with_the_video(api_env, library, t
         batch([video], tmp_path / "out", config)
     forwarded = [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"{video}: ")]
     assert any("Unknown model 'my-own-vlm'" in m for m in forwarded)  # logged in the worker, shown here
+
+
+def test_without_a_cache_outputs_still_resume(api_env, library, tmp_path):
+    video = library / "week2" / "talk.mp4"
+    out = tmp_path / "out"
+    assert batch([video], out, use_cache=False).ok == 1
+    assert batch([video], out, use_cache=False).skipped == 1
+    assert len(api_env.chat_requests) == 1
+    assert not (tmp_path / "cache").exists()  # $VIDEOVISION_CACHE_DIR (api_env) never touched

@@ -385,6 +385,8 @@ class _Pending:
     key: str
     prepared: _Prepared | None = None
     reserved: float = 0.0
+    pool: ProcessPoolExecutor | None = None
+    """The pool its plan was submitted to (a broken pool is replaced once)."""
 
 
 class _Batch:
@@ -410,14 +412,16 @@ class _Batch:
         return (row is not None and row.get("key") == key and row.get("status") in ("ok", "skipped")
                 and not row.get("error") and (self.out_dir / (video.stem + RESULT_SUFFIX)).is_file())
 
-    def record(self, row: dict, *, worked: bool = False) -> None:
+    def record(self, row: dict, *, worked: bool = False, write: bool = True) -> None:
+        """Keep a video's row, write the index (unless ``write`` is False: the caller writes it soon), report."""
         self.rows[row["stem"]] = row
         if worked:
             self.worked += 1
         self.spent += row["cost_usd"]
         if row["status"] == "failed":
             self.search.remove(row["stem"])
-        self._write_index()
+        if write:
+            self.write_index()
         if self.progress is not None:
             self.progress(self._progress())
 
@@ -429,7 +433,7 @@ class _Batch:
         return BatchProgress(done, len(self.videos), round(self.spent, 6), eta, counts["ok"], counts["failed"],
                              counts["skipped"])
 
-    def _write_index(self) -> None:
+    def write_index(self) -> None:
         current = {v.stem for v in self.videos}
         rows = [self.rows[v.stem] for v in self.videos if v.stem in self.rows]
         rows += [self.previous[v.stem] for v in self.videos if v.stem not in self.rows and v.stem in self.previous]
@@ -532,6 +536,7 @@ class _Runner:
         self.cache: Cache | None = None
         self.client: ChatClient | None = None
         self.slots = threading.Semaphore(concurrency)
+        self._lock = threading.Lock()
         self.halt: str | None = None
         self.interrupted = False
         """Stopped by an exception (Ctrl-C): requests in flight finish in their threads, unwaited."""
@@ -567,20 +572,25 @@ class _Runner:
             raise
 
     def _todo(self) -> list[_Pending]:
+        """Each video's key; the unchanged ones skipped (one index write for them all)."""
         endpoint_url = self.endpoint.endpoint
+        cache = self._cache()  # remembers digests by (path, size, mtime, inode): a re-run reads no video
+        digest = cache.frames.file_digest if cache is not None else file_digest
         todo = []
         for video in self.batch.videos:
             started = time.monotonic()
             try:
-                key = video_key(file_digest(video.path), self.task, self.config, endpoint_url)
+                key = video_key(digest(video.path), self.task, self.config, endpoint_url)
             except VideovisionError as err:
-                self.batch.record(_row(video, "failed", error=_one_line(err), seconds=time.monotonic() - started))
+                self.batch.record(_row(video, "failed", error=_one_line(err), seconds=time.monotonic() - started),
+                                  write=False)
                 continue
             if self.batch.unchanged(video, key):
                 old = self.batch.previous[video.stem]
-                self.batch.record(_row(video, "skipped", result=old.get("result"), key=key))
+                self.batch.record(_row(video, "skipped", result=old.get("result"), key=key), write=False)
             else:
                 todo.append(_Pending(video, key))
+        self.batch.write_index()
         return todo
 
     def _submit(self, item: _Pending) -> Future:
@@ -588,13 +598,16 @@ class _Runner:
             self.pool = ProcessPoolExecutor(
                 self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                 initargs=(self.cache_dir, log.getEffectiveLevel(), _models_for(self.config)))
+        item.pool = self.pool
         return self.pool.submit(_prepare, _Job(item.video.path, self.task, self.config, self.endpoint))
 
     def _planned(self, item: _Pending, future: Future, running: dict[Future, _Pending]) -> None:
         try:
             prepared: _Prepared = future.result()
         except BrokenProcessPool as err:  # a worker died (a decoder crash, out of memory): a new pool
-            self.pool = None
+            if item.pool is self.pool and self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
             prepared = _Prepared(error=f"the worker process making the plan died ({_one_line(err)})")
         item.prepared = prepared
         for level, message in prepared.logs:
@@ -665,9 +678,7 @@ class _Runner:
         seconds = item.prepared.seconds if item.prepared is not None else 0.0
         self.batch.record(_row(item.video, "failed", error=message, seconds=seconds), worked=True)
 
-    # -- shared resources, made when first needed (a batch with nothing to do opens nothing)
-    _lock = threading.Lock()
-
+    # -- shared resources, made when first needed (a batch with nothing to do sends nothing)
     def _client(self) -> _Bounded:
         with self._lock:
             if self.client is None:
