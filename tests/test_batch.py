@@ -306,3 +306,16 @@ def test_without_a_cache_outputs_still_resume(api_env, library, tmp_path):
     assert batch([video], out, use_cache=False).skipped == 1
     assert len(api_env.chat_requests) == 1
     assert not (tmp_path / "cache").exists()  # $VIDEOVISION_CACHE_DIR (api_env) never touched
+
+
+def test_html_reports_beside_the_results(api_env, library, tmp_path):
+    video = library / "week1" / "talk.mp4"
+    out = tmp_path / "out"
+    assert batch([video], out, report=True).ok == 1
+    page = (out / "talk.mp4.html").read_text()
+    assert page.startswith("<!doctype html>") and "forty thousand" in page
+    assert batch([video], out, report=True).skipped == 1
+    (out / "talk.mp4.html").unlink()
+    assert batch([video], out).skipped == 1  # no report asked: the JSON is all it needs
+    assert batch([video], out, report=True).ok == 1 and (out / "talk.mp4.html").is_file()
+    assert len(api_env.chat_requests) == 1  # the re-run's reply came from the cache

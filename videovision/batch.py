@@ -8,6 +8,7 @@ What a batch writes into ``out_dir``:
 
     <stem>.json    the video's result (``TaskResult.to_json()`` plus ``video``; the transcript JSON for
                    task ``transcript``), written atomically
+    <stem>.html    with ``report``: its HTML report (:mod:`videovision.report`), written first
     index.jsonl    one row per video: {"video", "stem", "status": "ok"|"failed"|"skipped", "result",
                    "error", "tokens", "cost_usd", "seconds", "key"}, rewritten atomically after
                    each video (a Ctrl-C keeps every finished video; never a half line)
@@ -72,6 +73,7 @@ VIDEO_EXTENSIONS = frozenset({
 taken whatever its extension."""
 INDEX_FILENAME = "index.jsonl"
 RESULT_SUFFIX = ".json"
+REPORT_SUFFIX = ".html"
 STEM_MAX_CHARS = 150
 """Longer stems are cut and given a hash of the full relative path (file names stay under 255 bytes)."""
 COST_CAP_REACHED = "total cost cap reached"
@@ -416,10 +418,12 @@ class _Pending:
 class _Batch:
     """The parent's bookkeeping: rows, spend, outputs, index, search index (main thread only)."""
 
-    def __init__(self, videos: Sequence[VideoInput], out_dir: Path, progress: BatchProgressCallback | None):
+    def __init__(self, videos: Sequence[VideoInput], out_dir: Path, progress: BatchProgressCallback | None,
+                 report: bool = False):
         from .search import SearchIndex
 
         self.out_dir = out_dir
+        self.report = report
         self.videos = videos
         self.previous = {row["stem"]: row for row in read_index(out_dir)}
         self.rows: dict[str, dict] = {}
@@ -432,8 +436,9 @@ class _Batch:
 
     def unchanged(self, video: VideoInput, key: str) -> bool:
         row = self.previous.get(video.stem)
+        wanted = [video.stem + RESULT_SUFFIX] + ([video.stem + REPORT_SUFFIX] if self.report else [])
         return (row is not None and row.get("key") == key and row.get("status") in ("ok", "skipped")
-                and not row.get("error") and (self.out_dir / (video.stem + RESULT_SUFFIX)).is_file())
+                and not row.get("error") and all((self.out_dir / name).is_file() for name in wanted))
 
     def record(self, row: dict, *, worked: bool = False, write: bool = True) -> None:
         """Keep a video's row, write the index (unless ``write`` is False: the caller writes it soon), report."""
@@ -469,6 +474,13 @@ class _Batch:
         self.search.replace(video.path, video.stem, data, segments)
         return name
 
+    def write_report(self, video: VideoInput, result: Any) -> None:
+        """``<stem>.html``: the run's HTML report (:func:`videovision.report.render_report`)."""
+        from .report import render_report
+
+        path = self.out_dir / (video.stem + REPORT_SUFFIX)
+        write_atomic(path, render_report(result, video=result.plan.source or video.path, out=path))
+
     def summary(self) -> BatchSummary:
         p = self._progress()
         return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started)
@@ -490,6 +502,7 @@ def run_batch(
     jobs: int | None = None,
     concurrency: int = defaults.CONCURRENCY,
     total_max_cost: float | None = None,
+    report: bool = False,
     progress: BatchProgressCallback | None = None,
 ) -> BatchSummary:
     """Run one task over many videos; resumable (see the module docstring).
@@ -508,6 +521,7 @@ def run_batch(
         jobs: worker processes making plans (default: :func:`available_cpus`).
         concurrency: requests in flight at once across all videos.
         total_max_cost: USD cap on the whole batch's estimated spend (None: no cap).
+        report: also write each video's HTML report, ``<stem>.html`` (not for ``transcript``).
         progress: called with a :class:`BatchProgress` after each video.
 
     Returns:
@@ -538,7 +552,7 @@ def run_batch(
     except OSError as err:
         raise ConfigError(f"cannot create {out}: {err.strerror or err}") from err
     cache_path = os.fspath(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
-    runner = _Runner(_Batch(videos, out, progress), config, task, endpoint, client_factory,
+    runner = _Runner(_Batch(videos, out, progress, report and task != "transcript"), config, task, endpoint, client_factory,
                      cache_path if use_cache else None, jobs, concurrency, total_max_cost)
     try:
         runner.run()
@@ -685,6 +699,12 @@ class _Runner:
             return
         plan = item.prepared.plan
         data = {"video": item.video.path, **result.to_json()}
+        if self.batch.report:
+            try:
+                self.batch.write_report(item.video, result)
+            except Exception as err:  # a page that cannot be made fails this video only
+                self._fail(item, f"HTML report: {_one_line(err)}")
+                return
         name = self.batch.write_result(item.video, data, plan.speech.segments)
         tokens = result.usage.prompt_tokens + result.usage.completion_tokens
         self.batch.record(_row(item.video, "ok", result=name, tokens=tokens, cost=result.estimated_cost_usd or 0.0,
