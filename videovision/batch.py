@@ -543,22 +543,27 @@ def run_batch(
     if task != "transcript":
         config = replace(config, prompt=replace(config.prompt, task=task))
     endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
-    videos = [v for v in inputs if isinstance(v, VideoInput)]
-    if len(videos) != len(inputs):
-        videos = find_videos([os.fspath(i) for i in inputs if not isinstance(i, VideoInput)]) + videos
+    videos = _videos(inputs)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"cannot create {out}: {err.strerror or err}") from err
     cache_path = os.fspath(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
-    runner = _Runner(_Batch(videos, out, progress, report and task != "transcript"), config, task, endpoint, client_factory,
-                     cache_path if use_cache else None, jobs, concurrency, total_max_cost)
+    runner = _Runner(_Batch(videos, out, progress, report and task != "transcript"), config, task, endpoint,
+                     client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost)
     try:
         runner.run()
     finally:
         runner.close()
     return runner.batch.summary()
+
+
+def _videos(inputs: Sequence[VideoInput] | Sequence[str | os.PathLike]) -> list[VideoInput]:
+    found = [v for v in inputs if isinstance(v, VideoInput)]
+    if found and len(found) == len(inputs):
+        return found
+    return find_videos([i for i in inputs if not isinstance(i, VideoInput)])
 
 
 class _Runner:
@@ -669,6 +674,8 @@ class _Runner:
         if self.cap is None:
             return True
         estimate = plan.estimated_cost_usd
+        refine = plan.refine_estimate.cost_usd if plan.refine_estimate is not None else 0.0
+        estimate = None if estimate is None or refine is None else estimate + refine  # the worst case
         if estimate is None or self.batch.spent + self.batch.reserved + estimate > self.cap:
             return False
         item.reserved = estimate
