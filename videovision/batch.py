@@ -24,9 +24,12 @@ Exit codes for the CLI (:attr:`BatchSummary.exit_code`): 0 every video ok or ski
 failed (partial failure), 7 every video failed.
 
 Worker processes come from a fork server with videovision preloaded (``spawn`` where there is
-none; never a fork of this process, which holds threads and SQLite connections). The plan travels back pickled (measured on samples/demo.mp4: 0.76 MB, pickling
-< 1 ms, against 90 ms to make the plan again from the shared frame cache); the frames are also
-stored in the cache (SQLite WAL, shared by processes), so a later run of the video reuses them.
+none; never a fork of this process, which holds threads and SQLite connections); each is given
+this process's environment, log level and model table. The plan travels back pickled (measured on
+samples/demo.mp4: 0.76 MB, pickled in < 1 ms, against 90 ms to make the plan again from the shared
+frame cache); the frames are also stored in the cache (SQLite WAL, shared by processes), so a
+later run of the video reuses them. Requests are sent from this process only, ``concurrency`` at
+a time across all videos; plans made but not yet sent are at most ``jobs + concurrency``.
 """
 
 from __future__ import annotations
