@@ -148,3 +148,9 @@ def test_hit_json_and_untimed_render():
                              "snippet": "a **b** c", "score": 1.234568}
     assert render_hit(hit) == "x/talk.mp4 [summary] a **b** c"
     assert render_hit(Hit("t.mp4", "t", "chapter", 3725.0, "x", 1.0)) == "t.mp4 [01:02:05] x"
+
+
+def test_a_file_that_is_not_sqlite_is_a_config_error(tmp_path):
+    (tmp_path / "search.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ConfigError, match="cannot use the search index"):
+        search(tmp_path, "anything")

@@ -22,6 +22,7 @@ scan of the full-text table.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sqlite3
@@ -112,17 +113,9 @@ class Hit:
                 "score": round(self.score, 6)}
 
 
+@functools.cache  # a success is remembered for the process; a failure is raised every time
 def check_fts5() -> None:
-    """Raise ConfigError when this Python's SQLite was built without FTS5 (checked once per process)."""
-    if not _fts5_checked:
-        _check_fts5()
-        _fts5_checked.append(True)
-
-
-_fts5_checked: list[bool] = []
-
-
-def _check_fts5() -> None:
+    """Raise ConfigError when this Python's SQLite was built without FTS5."""
     probe = sqlite3.connect(":memory:")
     try:
         probe.execute("CREATE VIRTUAL TABLE probe USING fts5(text)")
@@ -192,8 +185,12 @@ class SearchIndex:
             elif self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 raise ConfigError(f"{self.path} is not a videovision search index (or from another version); "
                                   "delete it and run the batch again")
-        except sqlite3.Error as err:
-            raise ConfigError(f"cannot use the search index {self.path}: {err}") from err
+        except BaseException as err:
+            if hasattr(self, "db"):
+                self.db.close()
+            if isinstance(err, sqlite3.Error):
+                raise ConfigError(f"cannot use the search index {self.path}: {err}") from err
+            raise
 
     def replace(self, video: str, stem: str, data: Mapping[str, Any], segments: Sequence[Segment] = ()) -> int:
         """Replace a video's rows with those of its result JSON and its speech, in one transaction.
