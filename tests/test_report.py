@@ -159,6 +159,10 @@ def test_answers_list_their_moments_as_links(tmp_path):
     unsupported = [a for a in answers.all("a") if a["href"] == "#t=15.1"]
     assert unsupported and all("unsupported" in (a["class"] or "") for a in unsupported)
     assert "&lt;b&gt;Blue&lt;/b&gt;?" in page_text and "<b>Blue" not in page_text
+    # times in the answers' own text are links too, in place; the one past the end stays text
+    articles = re.findall(r'<article class="answer".*?<h4>', page_text, re.S)
+    assert [[a["href"] for a in Page(x).all("a")] for x in articles] == [["#t=2"], ["#t=15.1"]]
+    assert re.search(r'<span class="outside">\[00:30:00\.0\]', articles[1])
 
 
 def test_chapters_link_their_starts_and_draw_a_timeline(tmp_path):

@@ -159,6 +159,12 @@ def _cite_all(text: str, check: TimeCheck) -> list[_Cited]:
     return out
 
 
+def cited_spans(text: str, check: TimeCheck) -> list[tuple[int, int, Moment | None]]:
+    """Where each time cited in ``text`` stands: ``(start, stop, moment)``, the moment None for a
+    time outside the video (the HTML report links these in place)."""
+    return [(c.start, c.stop, c.moment) for c in _cite_all(text, check)]
+
+
 def citations(text: str, check: TimeCheck) -> tuple[list[Moment], list[str]]:
     """Moments cited in free text: ``[HH:MM:SS.s]`` or bare times, and ranges (``[a - b]``, ``[a]-[b]``,
     "from a to b", "between a and b", "a until b", "a through b").

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 
+from .parsing import TimeCheck, cited_spans
 from .render import NO_FRAME_MARK, OUTSIDE_MARK
 from .timecode import format_time
 from .types import Answer, Chapters, Moment, PackedImage, Summary, VideoInfo
@@ -212,14 +213,21 @@ def _moments_list(md: MarkdownIt, moments: Sequence[Moment], rejected: Sequence[
     return '<ul class="moments">' + "".join(items) + "</ul>" if items else ""
 
 
-def _answers_html(md: MarkdownIt, answers: Sequence[Answer], frames: _Frames) -> str:
+def _linked(md: MarkdownIt, text: str, check: TimeCheck, frames: _Frames) -> str:
+    """``text`` as Markdown with every time it cites a seek link (times outside the video as text)."""
+    cites = [(start, stop, _outside(text[start:stop]) if m is None else _moment_link(m, frames, text[start:stop]))
+             for start, stop, m in cited_spans(text, check)]
+    return _render_cited(md, text, cites)
+
+
+def _answers_html(md: MarkdownIt, answers: Sequence[Answer], frames: _Frames, check: TimeCheck) -> str:
     out = ['<section id="answers"><h2>Answers</h2>']
     for i, a in enumerate(answers):
         out.append(f'<article class="answer" id="a{i}"><h3>{_e(a.question)}</h3>')
         if a.answered_with is not None and not a.text:
             out.append(f'<p class="empty">Answered together with question {a.answered_with + 1} above.</p>')
         else:
-            out.append(md.render(_RESERVED.sub("\ufffd", a.text)) if a.text else _empty(()))
+            out.append(_linked(md, a.text, check, frames) if a.text else _empty(()))
         if a.moments or a.rejected:
             out.append("<h4>Moments</h4>" + _moments_list(md, a.moments, a.rejected, frames))
         out += [f'<p class="warn">{_e(w)}</p>' for w in a.warnings]
@@ -400,7 +408,9 @@ def _body(result: TaskResult, md: MarkdownIt, src: str) -> str:
     if result.summary is not None:
         parts.append(_summary_html(md, result.summary, frames))
     if result.answers:
-        parts.append(_answers_html(md, result.answers, frames))
+        check = TimeCheck(plan.seen_times + tuple(result.refine_times), plan.video.duration, plan.config.tolerance,
+                          spans=tuple((s.start, s.end) for s in plan.speech.segments))
+        parts.append(_answers_html(md, result.answers, frames, check))
     if result.chapters is not None:
         parts.append(_chapters_html(md, result.chapters, frames))
     parts += [_timeline_html(result, frames), _filmstrip_html(result),
