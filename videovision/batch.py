@@ -54,10 +54,11 @@ from typing import Any, Literal, get_args
 from . import __version__, defaults
 from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
-from .errors import ConfigError, VideovisionError
+from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, ConfigError, VideovisionError
 from .plan import Plan, TaskConfig
 from .speech.transcript import Segment, Transcript
 from .store import Cache, default_cache_dir, file_digest
+from .types import BatchTask
 
 log = logging.getLogger("videovision")
 
@@ -66,7 +67,6 @@ __all__ = [
     "BatchSummary", "BatchTask", "VideoInput", "find_videos", "read_index", "run_batch",
 ]
 
-BatchTask = Literal["summarize", "chapters", "ask", "transcript"]
 BATCH_TASKS: tuple[str, ...] = get_args(BatchTask)
 VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".wmv", ".flv",
@@ -80,7 +80,7 @@ REPORT_SUFFIX = ".html"
 STEM_MAX_CHARS = 150
 """Longer stems are cut and given a hash of the full relative path (file names stay under 255 bytes)."""
 COST_CAP_REACHED = "total cost cap reached"
-EXIT_OK, EXIT_ALL_FAILED, EXIT_PARTIAL = 0, 7, 8
+EXIT_OK = 0
 KEY_FORMAT = 1
 """Version of what a video's resume key holds."""
 

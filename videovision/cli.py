@@ -25,7 +25,6 @@ from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
     ChapterFormat,
-    ClipMode,
     Detail,
     DetectorName,
     ImageFormat,
@@ -436,96 +435,6 @@ def _clips(args: argparse.Namespace, result) -> list[dict]:
     return [{"time": round(m.time, 3), **c.to_json()} for m, c in zip(moments, made)]
 
 
-def cmd_clip(args: argparse.Namespace) -> int:
-    from .clips import clip_at
-    from .render import dumps
-    from .timecode import format_time
-
-    clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
-                   **_given(args, before="before", after="after"))
-    if args.json:
-        sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
-    else:
-        how = "copied" if clip.method == "copy" else "re-encoded"
-        print(f"{how} {format_time(clip.start, precision=3)}-{format_time(clip.end, precision=3)} "
-              f"({clip.duration:.2f} s) -> {clip.path}", file=sys.stderr)
-    return 0
-
-
-def cmd_chat(args: argparse.Namespace) -> int:
-    """A conversation: the frames once, then a question per line (a prompt with line editing on a
-    terminal; the lines of a pipe otherwise)."""
-    from .chat import Conversation
-    from .client import OpenAIChatClient
-    from .console import questions
-    from .errormap import stops_run
-    from .errors import RequestError
-    cache = _open_cache(args)
-    failed = 0
-    try:
-        _, plan = _plan(args, "summarize", cache=cache, transcribe=not args.dry_run)
-        if args.dry_run:
-            _print_plan(plan, args.json)
-            return 0
-        interactive = sys.stdin.isatty()
-        with OpenAIChatClient(_client_config(args)) as client:
-            status = RequestStatus()
-            conversation = Conversation(plan, client, cache=cache, progress=status)
-            status.close()
-            if interactive:
-                heard = f" + {len(plan.speech.segments)} spoken lines" if plan.speech.segments else ""
-                print(f"chat about {plan.video.path}: {len(plan.sent_times)} frames{heard}, {plan.image_tokens:,} image "
-                      f"tokens a question (billed at the cached rate after the first where the provider caches "
-                      f"prompts). Ctrl-D or /quit ends.", file=sys.stderr)
-            history = cache.directory / "chat_history" if cache is not None else None
-            for question in questions(history=history):
-                status = RequestStatus()
-                conversation.asker.progress = status
-                try:
-                    turn = conversation.ask(question)
-                except RequestError as err:
-                    if stops_run(err) or not interactive:
-                        raise
-                    failed += 1
-                    print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
-                    continue
-                finally:
-                    status.close()
-                _print_turn(turn, as_json=args.json, markdown=args.markdown, interactive=interactive)
-            for warning in conversation.warnings:
-                print(f"{PROG}: warning: {warning}", file=sys.stderr)
-            n, u = len(conversation.turns), conversation.usage
-            print(f"{plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+{u.completion_tokens:,} "
-                  f"tokens ({u.cached_tokens:,} from the provider's prompt cache), ~${conversation.cost_usd:.4f}",
-                  file=sys.stderr)
-            if failed or (args.strict and conversation.warnings):
-                return 7
-            return 0
-    finally:
-        if cache is not None:
-            cache.close()
-
-
-def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
-    """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
-    import json
-
-    from .render import answer_json, answers_text
-
-    u = turn.usage
-    if as_json:
-        row = {"schema_version": 1, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
-               "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-                         "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
-    sys.stdout.flush()
-    where = " (from the cache, not paid again)" if turn.from_cache else (
-        f" ({u.cached_tokens:,} from the provider's prompt cache)" if u.cached_tokens else "")
-    print(f"  {u.prompt_tokens:,}+{u.completion_tokens:,} tokens{where}, ~${turn.cost_usd:.4f}", file=sys.stderr)
-
-
 def _write(path_text: str, option: str, text: str) -> None:
     """Write an output file atomically; a failure is a one-line ConfigError naming the option."""
     from pathlib import Path
@@ -612,36 +521,6 @@ def _write_report(result, video: str, path: str) -> None:
     print(f"{PROG}: report written to {path}", file=sys.stderr)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Rebuild a run's result from the cache (the same requests, every reply found there) and write
-    its HTML report; nothing is sent."""
-    record = _read_cache(args, lambda cache: cache.runs.get(args.run))
-    if record is None:
-        raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
-                          "no finished summarize/ask/chapters run in the cache yet")
-    out = os.path.abspath(args.output or os.path.splitext(os.path.basename(record.video or "run"))[0] + ".html")
-    _check_writable(out, "--output")
-    replayed = build_parser().parse_args(list(record.argv))
-    replayed.argv = list(record.argv)
-    if args.video:  # the file moved since the run
-        replayed.video = os.path.abspath(args.video)
-    if args.cache_dir:
-        replayed.cache_dir = args.cache_dir
-    here = os.getcwd()
-    try:
-        os.chdir(record.cwd)  # the run's relative paths (video, --subtitles ...) are relative to it
-    except OSError as err:
-        raise ConfigError(f"the run's folder {record.cwd} is gone ({err.strerror})") from err
-    try:
-        result, _ = _run_task(replayed, replayed.command, tuple(getattr(replayed, "questions", ()) or ()),
-                              replay=record.endpoint)
-        assert result is not None
-        _write_report(result, replayed.video, out)
-    finally:
-        os.chdir(here)
-    return 0
-
-
 def _finish(args: argparse.Namespace, result) -> int:
     """Print the run's warnings after its output; the exit code: 7 with ``--strict`` when there are any."""
     if getattr(args, "report", None):
@@ -707,6 +586,18 @@ def _verbose_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def _extend_followup(sub) -> None:
+    from .cli_followup import add_followup_parsers
+
+    add_followup_parsers(sub)
+
+
+def _extend_library(sub) -> None:
+    from .cli_library import add_library_parsers
+
+    add_library_parsers(sub)
+
+
 def _extend_tasks(sub) -> None:
     common_help = {"plan": "show what would be sent and what it costs (offline)",
                    "summarize": "summarize a video", "ask": "ask questions about a video (timestamped answers)",
@@ -760,20 +651,6 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(func=func)
 
-    p = sub.add_parser("chat", help="a conversation about a video (follow-up questions reuse the frames)",
-                       parents=[_verbose_parent()],
-                       description="Ask questions about a video, one after another: the frames and speech are sent "
-                                   "first, identically on every turn (a provider's prompt cache bills them at its "
-                                   "cached rate), then the conversation so far. On a terminal: a prompt with line "
-                                   "editing and history; from a pipe: one question per line.")
-    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
-    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
-    add_pack_options(p)
-    add_speech_options(p)
-    add_request_options(p)
-    p.add_argument("--markdown", action="store_true", help="Markdown output")
-    p.set_defaults(func=cmd_chat)
-
     p = sub.add_parser("transcript", help="the speech of a video, timed (subtitles or transcription)",
                        parents=[_verbose_parent()],
                        description="Print a video's speech with exact times: from its subtitles, a sidecar file, "
@@ -784,35 +661,6 @@ def _extend_tasks(sub) -> None:
     add_speech_options(p)
     add_request_options(p)
     p.set_defaults(func=cmd_transcript)
-
-    p = sub.add_parser("clip", help="cut a short MP4 clip around a moment (plays in browsers)",
-                       parents=[_verbose_parent()],
-                       description="Write the part of a video around a moment as an MP4: packets copied when the "
-                                   "start falls on a keyframe, else the short clip re-encoded (H.264/AAC, upright, "
-                                   "square pixels). Never a splice of both.")
-    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
-    p.add_argument("--at", type=_time_arg, required=True, metavar="T", help="the moment (seconds or [HH:]MM:SS[.mmm])")
-    p.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end of a range (the clip runs past it)")
-    p.add_argument("--before", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g})")
-    p.add_argument("--after", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g})")
-    p.add_argument("--mode", choices=get_args(ClipMode), default="auto",
-                   help="auto: copy when the cut allows it and browsers can play the codecs, else encode")
-    p.add_argument("--output", "-o", required=True, metavar="OUT.mp4")
-    p.add_argument("--json", action="store_true", help="print the clip's facts as JSON")
-    p.set_defaults(func=cmd_clip)
-
-    p = sub.add_parser("report", help="write the HTML report of an earlier run (from the cache, nothing sent)",
-                       parents=[_verbose_parent()],
-                       description="Rebuild a summarize/ask/chapters run from the cache (its frames and replies) and "
-                                   "write its HTML report. RUN is a run id from `videovision log` (its last 8 "
-                                   "characters are enough); without it, the latest run.")
-    p.add_argument("run", nargs="?", default=None, metavar="RUN")
-    p.add_argument("--output", "-o", default=None, metavar="FILE.html", help="default: VIDEO_NAME.html here")
-    p.add_argument("--video", default=None, metavar="PATH", help="the video, when it moved since the run")
-    p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
-    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("log", help="list recent requests (tokens, cost, cache hits)", parents=[_verbose_parent()],
                        description="List recent model requests, newest first, from the run log in the cache.")
@@ -842,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks]
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks, _extend_followup, _extend_library]
 
 
 _HANDLER: logging.Handler | None = None

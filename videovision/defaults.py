@@ -85,6 +85,10 @@ TIMEOUT: Final = 120.0
 MAX_RETRIES: Final = 2
 """The openai SDK's retries with exponential backoff (honouring Retry-After)."""
 
+# ---- search (videovision search)
+SEARCH_LIMIT: Final = 10
+"""Hits ``videovision search`` shows."""
+
 # ---- cache
 CACHE_MAX_BYTES: Final = 2 * 1024**3
 """Cap on stored image bytes; least recently used images are pruned past it (2 GiB)."""

@@ -34,6 +34,12 @@ if TYPE_CHECKING:  # imported at run time only when needed, so types.py may impo
     from .types import Usage
 
 
+EXIT_PARTIAL = 8
+"""``videovision batch``: some videos failed (the others are done)."""
+EXIT_ALL_FAILED = 7
+"""``videovision batch``: every video failed (as a failed request)."""
+
+
 class VideovisionError(Exception):
     """Base class of every error videovision raises on purpose."""
 

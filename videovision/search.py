@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from . import defaults
 from .errors import ConfigError
 from .speech.transcript import Segment
 from .timecode import format_time
@@ -45,7 +46,7 @@ HIGHLIGHT = ("**", "**")
 ELLIPSIS = "…"
 SNIPPET_TOKENS = 16
 """Words a snippet shows around the match (FTS5 snippet()'s limit is 64)."""
-DEFAULT_LIMIT = 10
+DEFAULT_LIMIT = defaults.SEARCH_LIMIT
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of search.db."""
 TOKENIZER = "porter unicode61 remove_diacritics 2"

@@ -36,6 +36,8 @@ TranscriptFormat = Literal["text", "srt", "vtt", "json"]
 Task = Literal["summarize", "ask", "chapters"]
 Style = Literal["brief", "detailed", "bullet"]
 ChapterFormat = Literal["text", "youtube", "vtt", "json"]
+BatchTask = Literal["summarize", "chapters", "ask", "transcript"]
+"""What ``videovision batch`` does to each video."""
 ClipMode = Literal["auto", "copy", "encode"]
 """How a clip is cut: packets copied (the start on a keyframe), re-encoded, or chosen (``auto``)."""
 

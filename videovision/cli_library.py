@@ -1,0 +1,116 @@
+"""Commands over whole libraries: ``batch`` (a task over folders of videos, resumable, in worker
+processes) and ``search`` (what a batch produced, by SQLite FTS5). Part of the thin command line
+in :mod:`videovision.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import get_args
+
+from . import defaults
+from .cli import (
+    _client_config,
+    _given,
+    _positive_int,
+    _positive_money,
+    _task_config,
+    _verbose_parent,
+    add_pack_options,
+    add_request_options,
+    add_sampling_options,
+    add_speech_options,
+)
+from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, ConfigError
+from .types import BatchTask
+
+
+def _batch_progress():
+    """A line over the library on a terminal: videos done/total, outcomes, spend, ETA (tqdm)."""
+    from .console import _bar
+
+    bar = _bar(sys.stderr, "{desc}") if sys.stderr.isatty() else None
+
+    def show(p) -> None:
+        if bar is None:
+            return
+        eta = "" if p.eta_seconds is None else f" · ETA {p.eta_seconds:.0f} s"
+        bar.set_description_str(f"videos {p.done}/{p.total} · {p.ok} ok, {p.failed} failed, {p.skipped} skipped"
+                                f" · ${p.cost_usd:.4f}{eta}", refresh=True)
+
+    return show, (bar.close if bar is not None else (lambda: None))
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+    from .client import OpenAIChatClient
+
+    questions = tuple(args.question or ())
+    if (args.task == "ask") != bool(questions):
+        raise ConfigError("--question is needed with --task ask, and only there")
+    if args.subtitles:
+        raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
+    config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
+    endpoint = _client_config(args)
+    show, close = _batch_progress()
+    try:
+        summary = run_batch(args.inputs, args.out, config, lambda: OpenAIChatClient(endpoint), task=args.task,
+                            endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                            jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
+                            progress=show, **_given(args, concurrency="concurrency"))
+    finally:
+        close()
+    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped · ${summary.cost_usd:.4f} · "
+          f"{summary.seconds:.1f} s · {args.out}/index.jsonl", file=sys.stderr)
+    return summary.exit_code
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import render_hit, search
+
+    hits = search(args.index, args.query, args.limit)
+    if args.json:
+        sys.stdout.write(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
+                                    ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("".join(render_hit(h) + "\n" for h in hits))
+        if not hits:
+            print(f"no match for {args.query!r}", file=sys.stderr)
+    return 0
+
+
+def add_library_parsers(sub) -> None:
+    p = sub.add_parser("batch", help="run a task over many videos (folders, globs): resumable, with a search index",
+                       parents=[_verbose_parent()],
+                       description="Summarize (or chapter, transcribe, ask) every video found in the inputs: "
+                                   "one result per video in --out, index.jsonl, and search.db for `videovision "
+                                   "search`. A re-run skips what is done and retries failures.",
+                       epilog=f"exit codes: 0 every video ok or skipped, {EXIT_PARTIAL} some videos failed, "
+                              f"{EXIT_ALL_FAILED} every video failed; 2 bad options, 130 interrupted "
+                              "(finished videos are kept)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders (searched recursively) or globs")
+    p.add_argument("--out", required=True, metavar="DIR", help="results, index.jsonl and search.db go here")
+    p.add_argument("--task", choices=get_args(BatchTask), default="summarize")
+    p.add_argument("--question", action="append", metavar="Q", help="--task ask: a question (repeatable)")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="worker processes decoding videos (default: the CPUs available)")
+    p.add_argument("--total-max-cost", type=_positive_money, default=None, metavar="USD",
+                   help="cap on the whole batch's estimated spend (--max-cost stays per video)")
+    p.add_argument("--report", action="store_true", help="also write each video's HTML report (<stem>.html)")
+    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
+    add_pack_options(p)
+    add_speech_options(p)
+    add_request_options(p)
+    p.set_defaults(func=cmd_batch, refine=None, refine_max=None, style=None, prompt=None)
+
+    p = sub.add_parser("search", help="search what a batch produced (summaries, chapters, answers, speech)",
+                       parents=[_verbose_parent()],
+                       description="Full-text search (SQLite FTS5, ranked by bm25) over a batch's results and "
+                                   "speech, each hit with its video and time.")
+    p.add_argument("query", help='words, "a phrase", OR, NOT, prefix*')
+    p.add_argument("--index", required=True, metavar="DIR", help="a batch's --out folder")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--limit", type=_positive_int, default=defaults.SEARCH_LIMIT, metavar="N",
+                   help=f"hits shown (default {defaults.SEARCH_LIMIT})")
+    p.set_defaults(func=cmd_search)
