@@ -27,6 +27,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SamplingError", "ServerError", "UsageMismatchError", "VideoOpenError", "VideovisionError",
     ),
     ".asking": ("RunProgress",),
+    ".batch": ("BatchSummary", "find_videos", "run_batch"),
+    ".search": ("search",),
     ".chat": ("ChatTurn", "Conversation"),
     ".clips": ("ClipResult", "clip_at", "clips_for_moments", "cut_clip"),
     ".report": ("render_report",),
@@ -64,6 +66,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the names as static tools see them
     from .asking import RunProgress
+    from .batch import BatchSummary, find_videos, run_batch
     from .chat import ChatTurn, Conversation
     from .client import ChatClient, ClientConfig, OpenAIChatClient
     from .clips import ClipResult, clip_at, clips_for_moments, cut_clip
@@ -96,6 +99,7 @@ if TYPE_CHECKING:  # the names as static tools see them
     from .prompts import PromptOptions, build_request
     from .report import render_report
     from .sampling import FrameStream, sample
+    from .search import search
     from .source import VideoSource, open_video, probe
     from .speech import Segment, Transcript
     from .store import Cache, open_cache
