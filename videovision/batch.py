@@ -45,7 +45,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -56,6 +56,7 @@ from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, ConfigError, VideovisionError
 from .plan import Plan, TaskConfig
+from .scaleout import ExecutorName, check_executor
 from .speech.transcript import Segment, Transcript
 from .store import Cache, default_cache_dir, file_digest
 from .types import BatchTask
@@ -374,12 +375,20 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
+def _stop_workers(pool: Executor) -> None:
     """Cancel what has not started and end the worker processes (Ctrl-C: their work is lost anyway)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # CPython keeps its workers here
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+
+
+def _ray_planner(runner: _Runner) -> Executor:
+    """Plans as Ray tasks running :func:`_prepare` (:mod:`videovision.scaleout`)."""
+    from .scaleout import RayPlanner, WorkerSetup
+
+    setup = WorkerSetup.of(runner.cache_dir, log.getEffectiveLevel(), _models_for(runner.config))
+    return RayPlanner(runner.jobs, runner.ray_address, setup, lambda error: _Prepared(error=error))
 
 
 # --------------------------------------------------------------------------- requests
@@ -414,7 +423,7 @@ class _Pending:
     key: str
     prepared: _Prepared | None = None
     reserved: float = 0.0
-    pool: ProcessPoolExecutor | None = None
+    pool: Executor | None = None
     """The pool its plan was submitted to (a broken pool is replaced once)."""
 
 
@@ -507,6 +516,8 @@ def run_batch(
     total_max_cost: float | None = None,
     report: bool = False,
     progress: BatchProgressCallback | None = None,
+    executor: ExecutorName = "process",
+    ray_address: str | None = None,
 ) -> BatchSummary:
     """Run one task over many videos; resumable (see the module docstring).
 
@@ -526,6 +537,8 @@ def run_batch(
         total_max_cost: USD cap on the whole batch's estimated spend (None: no cap).
         report: also write each video's HTML report, ``<stem>.html`` (not for ``transcript``).
         progress: called with a :class:`BatchProgress` after each video.
+        executor: ``process`` (a local process pool) or ``ray`` (Ray tasks: :mod:`videovision.scaleout`).
+        ray_address: with ``ray``, the cluster to join (None: a local Ray runtime of ``jobs`` CPUs).
 
     Returns:
         The :class:`BatchSummary`.
@@ -541,6 +554,7 @@ def run_batch(
     for name, value in (("jobs", jobs), ("concurrency", concurrency)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be a whole number >= 1", field=name)
+    check_executor(executor, ray_address)
     if total_max_cost is not None and not total_max_cost >= 0:
         raise ConfigError("total_max_cost must be a number of USD >= 0", field="total_max_cost")
     if task != "transcript":
@@ -554,7 +568,8 @@ def run_batch(
         raise ConfigError(f"cannot create {out}: {err.strerror or err}") from err
     cache_path = os.fspath(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
     runner = _Runner(_Batch(videos, out, progress, report and task != "transcript"), config, task, endpoint,
-                     client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost)
+                     client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost,
+                     executor, ray_address)
     try:
         runner.run()
     finally:
@@ -574,10 +589,12 @@ class _Runner:
 
     def __init__(self, batch: _Batch, config: TaskConfig, task: str, endpoint: ClientConfig,
                  client_factory: Callable[[], ChatClient] | None, cache_dir: str | None, jobs: int,
-                 concurrency: int, cap: float | None):
+                 concurrency: int, cap: float | None, executor: ExecutorName = "process",
+                 ray_address: str | None = None):
         self.batch, self.config, self.task, self.endpoint = batch, config, task, endpoint
         self.client_factory = client_factory
         self.cache_dir, self.jobs, self.concurrency, self.cap = cache_dir, jobs, concurrency, cap
+        self.executor, self.ray_address = executor, ray_address
         self.cache: Cache | None = None
         self.client: ChatClient | None = None
         self.slots = threading.Semaphore(concurrency)
@@ -585,7 +602,7 @@ class _Runner:
         self.halt: str | None = None
         self.interrupted = False
         """Stopped by an exception (Ctrl-C): requests in flight finish in their threads, unwaited."""
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Executor | None = None
         self.threads = ThreadPoolExecutor(concurrency, thread_name_prefix="videovision-batch")
 
     # -- the loop
@@ -639,6 +656,8 @@ class _Runner:
         return todo
 
     def _submit(self, item: _Pending) -> Future:
+        if self.pool is None and self.executor == "ray":
+            self.pool = _ray_planner(self)
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 self.jobs, mp_context=_worker_context(), initializer=_init_worker,

@@ -1,0 +1,214 @@
+"""Plans made as Ray tasks: ``videovision batch --executor ray [--ray-address ADDR]``.
+
+    RayPlanner   an executor for :func:`videovision.batch.run_batch`: each ``submit(fn, job)`` is one Ray
+                 task (``num_cpus=1``) that runs ``fn(job)`` (the batch's ``_prepare``: make_plan, or the
+                 transcript) on some node; its result comes back as a ``concurrent.futures.Future``
+
+Everything else stays in the driver, as with the process pool: digests and resume keys, requests
+(I/O-bound, ``concurrency`` at a time across all videos), result files, ``index.jsonl`` and
+``search.db``. Only the CPU-bound part (decode, sample, pack) fans out.
+
+Over the wire: to a task, the video's *path* (every node must see the same file at the same path:
+shared storage such as NFS or a mounted bucket), the task's options, the endpoint settings
+(transcription calls the endpoint from the node) and a small setup (cache path, log level, model
+table, ``VIDEOVISION_*``/``TIKTOKEN_*`` variables); back from it, the pickled plan (its images are
+the packed JPEGs: about 0.8 MB for samples/demo.mp4) or a one-line error. The frame cache is the
+one at the driver's cache path on each node (a node where it cannot be opened works without one).
+
+Without an address a local Ray runtime is started (``num_cpus=jobs``) and shut down at the end; with
+one (``auto``, ``host:6379`` or ``ray://host:10001``) the batch connects to that cluster and leaves
+it running. A process that has already called ``ray.init`` is used as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from concurrent.futures import wait as futures_wait
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Literal, get_args
+
+from .errors import CacheError, ConfigError
+
+log = logging.getLogger("videovision")
+
+__all__ = ["EXECUTORS", "RAY_INSTALL", "ExecutorName", "RayPlanner", "WorkerSetup", "import_ray"]
+
+ExecutorName = Literal["process", "ray"]
+EXECUTORS: tuple[str, ...] = get_args(ExecutorName)
+RAY_INSTALL = "pip install 'videovision[ray]'"
+TASK_CPUS = 1
+"""CPUs Ray reserves for each plan (decoding one video is one core's work)."""
+FORWARDED_ENV_PREFIXES = ("VIDEOVISION_", "TIKTOKEN_", "DATA_GYM_")
+"""Environment variables a task sees as the driver had them (cache and tokenizer locations). The
+rest of a node's environment is its own (PATH, HOME... differ between machines)."""
+LOCAL = "local"
+"""``ray.init`` address that always starts a new local runtime (never joins ``RAY_ADDRESS``)."""
+
+
+def import_ray() -> ModuleType:
+    """The ``ray`` module, imported only when the Ray executor is chosen.
+
+    Raises:
+        ConfigError: Ray is not installed.
+    """
+    try:
+        import ray
+    except ImportError as err:
+        raise ConfigError(f"--executor ray needs Ray, which is not installed: {RAY_INSTALL}",
+                          field="executor") from err
+    return ray
+
+
+def check_executor(executor: str, ray_address: str | None) -> None:
+    """Raise ConfigError for an unknown executor, an address given without ``ray``, or Ray missing."""
+    if executor not in EXECUTORS:
+        raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)} (got {executor!r})", field="executor")
+    if ray_address is not None and executor != "ray":
+        raise ConfigError("a Ray address needs executor ray", field="ray_address")
+    if ray_address is not None and not ray_address.strip():
+        raise ConfigError("the Ray address is empty", field="ray_address")
+    if executor == "ray":
+        import_ray()  # before any work: a missing Ray is a one-line error at the start
+
+
+# --------------------------------------------------------------------------- in the Ray worker
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a Ray worker process needs before its first plan (the process pool's initializer)."""
+
+    cache_dir: str | None
+    log_level: int
+    models: tuple
+    """The driver's model table entries the plans use (:func:`videovision.batch._models_for`)."""
+    environ: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, cache_dir: str | None, log_level: int, models: tuple,
+           environ: Mapping[str, str] | None = None) -> WorkerSetup:
+        env = os.environ if environ is None else environ
+        forwarded = tuple(sorted((k, v) for k, v in env.items() if k.startswith(FORWARDED_ENV_PREFIXES)))
+        return cls(cache_dir, log_level, models, forwarded)
+
+
+_applied: WorkerSetup | None = None
+_setup_lock = threading.Lock()
+
+
+def _apply(setup: WorkerSetup) -> None:
+    """Make this worker process ready for ``setup`` once (Ray reuses a worker for many tasks)."""
+    global _applied
+    from . import batch
+    from .models import register_model
+    from .store import Cache
+
+    with _setup_lock:
+        if _applied == setup:
+            return
+        os.environ.update(dict(setup.environ))
+        for spec in setup.models:
+            register_model(spec)
+        log.setLevel(setup.log_level)
+        log.propagate = False  # records travel back to the driver with the result (_Prepared.logs)
+        old = batch._worker_cache
+        try:
+            batch._worker_cache = Cache(setup.cache_dir) if setup.cache_dir is not None else None
+        except CacheError as err:  # this node cannot use that path: plans are made without a cache
+            log.warning("no frame cache on this node: %s", err)
+            batch._worker_cache = None
+        if old is not None:
+            old.close()
+        _applied = setup
+
+
+def _run_task(setup: WorkerSetup, fn: Callable[[Any], Any], job: Any) -> Any:
+    """The body of each Ray task: the batch's worker function, after the worker's setup."""
+    _apply(setup)
+    return fn(job)
+
+
+# --------------------------------------------------------------------------- in the driver
+class RayPlanner(Executor):
+    """Runs ``fn(job)`` as Ray tasks; a task Ray could not finish resolves to ``on_lost(message)``.
+
+    Args:
+        jobs: CPUs of the local runtime started when there is no address (ignored with one).
+        address: a Ray cluster to join (``auto``, ``host:port``, ``ray://host:10001``), or None
+            for a new local runtime.
+        setup: applied in each worker process before its first task.
+        on_lost: makes the result of a task that died with its worker, was lost or cancelled
+            (the batch records it as that video's failure; the others go on).
+
+    Raises:
+        ConfigError: Ray is not installed, or it cannot start or reach the cluster.
+    """
+
+    def __init__(self, jobs: int, address: str | None, setup: WorkerSetup, on_lost: Callable[[str], Any]):
+        ray = import_ray()
+        self._ray = ray
+        self._started = False
+        if not ray.is_initialized():
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                       "configure_logging": False}
+            if address is None:
+                options.update(address=LOCAL, num_cpus=jobs)
+            else:
+                options.update(address=address)
+            try:
+                ray.init(**options)
+            except Exception as err:  # ConnectionError, a version mismatch, a bad address...
+                where = f"the Ray cluster at {address}" if address is not None else "a local Ray runtime"
+                text = " ".join(str(err).split()) or type(err).__name__
+                raise ConfigError(f"cannot use {where}: {text}", field="ray_address") from err
+            self._started = True
+        self._task = ray.remote(num_cpus=TASK_CPUS)(_run_task)
+        self._setup = ray.put(setup)
+        self._on_lost = on_lost
+        self._lock = threading.Lock()
+        self._pending: dict[Future, Any] = {}  # our future -> its ObjectRef
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """One Ray task running ``fn(job)``; ``args`` is the one job."""
+        (job,) = args
+        ref = self._task.remote(self._setup, fn, job)
+        out: Future = Future()
+        with self._lock:
+            self._pending[out] = ref
+        ref.future().add_done_callback(lambda done: self._settle(out, done))
+        return out
+
+    def _settle(self, out: Future, done: Future) -> None:
+        with self._lock:
+            self._pending.pop(out, None)
+        if not out.set_running_or_notify_cancel():
+            return
+        try:
+            out.set_result(done.result())
+        except BaseException as err:  # the worker died (a decoder crash, out of memory), lost, cancelled
+            lines = str(err).strip().splitlines()
+            text = " ".join(lines[0].split())[:300] if lines else type(err).__name__
+            out.set_result(self._on_lost(f"the Ray task making the plan failed ({type(err).__name__}: {text})"))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Cancel what has not finished when asked; shut the runtime down if this planner started it."""
+        if cancel_futures:
+            with self._lock:
+                pending = list(self._pending.items())
+                self._pending.clear()
+            for out, ref in pending:
+                out.cancel()
+                try:
+                    self._ray.cancel(ref, force=True)
+                except Exception as err:  # already finished or gone: nothing to stop
+                    log.debug("ray.cancel: %s", err)
+        elif wait:
+            with self._lock:
+                running = list(self._pending)
+            futures_wait(running)
+        if self._started:
+            self._started = False
+            self._ray.shutdown()
