@@ -5,6 +5,7 @@ keys the normal path computes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fake_batches import install_batches
@@ -17,6 +18,7 @@ from videovision.batchapi import (
     BatchApiError,
     BatchCollector,
     DeferredToBatch,
+    LineFailure,
     batch_cost,
     input_line,
     jobs_path,
@@ -35,7 +37,7 @@ from videovision.pipeline import make_plan, run_plan
 from videovision.plan import TaskConfig
 from videovision.prompts import PromptOptions
 from videovision.store import Cache, request_key
-from videovision.types import SamplingConfig, Usage
+from videovision.types import ChatResult, SamplingConfig, Usage
 
 KEY = "sk-batch-test-0123456789abcdef"
 TALK = SAMPLES_DIR / "talk.mp4"
@@ -67,7 +69,8 @@ def chat_body(text: str, model: str = "gpt-4o-mini") -> dict:
 
 
 def poll_until_done(jobs, cfg, cache, limit: int = 10):
-    results, failures = {}, []
+    results: dict[str, ChatResult] = {}
+    failures: list[LineFailure] = []
     for _ in range(limit):
         state = poll(jobs, cfg, cache)
         results.update(state.results)
@@ -78,9 +81,10 @@ def poll_until_done(jobs, cfg, cache, limit: int = 10):
     raise AssertionError("the batches never ended")
 
 
-def small_config() -> TaskConfig:
+def small_config(frames_per_request: int | None = None) -> TaskConfig:
     return TaskConfig(sampling=SamplingConfig(strategy="interval", every=6.0),
-                      pack=PackConfig(budget=Budget(max_frames=4)), prompt=PromptOptions())
+                      pack=PackConfig(budget=Budget(max_frames=4), frames_per_request=frames_per_request),
+                      prompt=PromptOptions())
 
 
 # --------------------------------------------------------------------------- end to end
@@ -106,24 +110,40 @@ def test_a_video_deferred_then_answered_from_the_cache(srv, cache):
     assert set(line) == {"custom_id", "method", "url", "body"} and line["url"] == "/v1/chat/completions"
     assert line["body"] == requests[0][1]
 
-    first = poll(jobs, cfg, cache)
+    first = poll(load_jobs(cache), cfg, cache)  # what a later run does: the jobs come from the cache
     assert not first.done and first.statuses[jobs[0].batch_id] == "in_progress" and first.results == {}
     results, failures = poll_until_done(list(first.pending), cfg, cache)
     assert failures == [] and set(results) == {c for c, _ in requests}
     assert load_jobs(cache) == [] and pending_ids(cache) == frozenset()
 
-    # the normal path now finds every first-round reply; a map-reduce video's reduce step is the next round
+    # the normal path now finds every reply: nothing is deferred, nothing is sent
+    assert [r.kind for r in plan.requests] == ["single"]
+    again = BatchCollector(cfg.endpoint)
+    assert run_plan(plan, again.scope(), cache=cache).cache_hits == 1 and again.requests() == []
     with OpenAIChatClient(cfg) as client:
-        round_two = BatchCollector(cfg.endpoint)
+        result = run_plan(plan, client, cache=cache)
+    assert result.requests_made == 0 and result.cache_hits == 1 and result.text
+    assert srv.chat_requests == []
+
+
+def test_a_map_reduce_video_takes_a_second_round_for_its_reduce_step(srv, cache):
+    batches = install_batches(srv)
+    cfg = config_for(srv)
+    plan = make_plan(TALK, small_config(frames_per_request=2), cache=cache, endpoint=cfg)
+    maps = [r for r in plan.requests if r.kind == "map"]
+    assert len(maps) >= 2 and plan.requests[-1].kind == "reduce"
+    rounds = []
+    for _ in range(3):
+        collector = BatchCollector(cfg.endpoint)
         try:
-            result = run_plan(plan, round_two.scope(), cache=cache)
+            result = run_plan(plan, collector.scope(), cache=cache)
+            break
         except DeferredToBatch:
-            more = submit(round_two.requests(), cfg, cache)
-            poll_until_done(more, cfg, cache)
-            result = run_plan(plan, client, cache=cache)
-        assert result.requests_made == 0 and result.cache_hits == len(plan.requests)
-        assert srv.chat_requests == []
-        assert result.text
+            rounds.append(len(collector.requests()))
+            poll_until_done(submit(collector.requests(), cfg, cache), cfg, cache)
+    assert rounds == [len(maps), 1]  # the maps first, then the reduce step built from their replies
+    assert result.requests_made == 0 and result.cache_hits == len(maps) + 1
+    assert len(batches.batches) == 2 and srv.chat_requests == []
 
 
 def test_asker_finds_a_batch_reply_and_sends_nothing(srv, cache):
@@ -132,6 +152,7 @@ def test_asker_finds_a_batch_reply_and_sends_nothing(srv, cache):
     plan = make_plan(TALK, small_config(), cache=cache, endpoint=cfg)
     bodies = [chat_body(f"question {i}") for i in range(3)]
     jobs = submit([(request_key(b, endpoint=cfg.endpoint), b) for b in bodies], cfg, cache)
+    Path(jobs[0].input_path).unlink()  # the local copy lost: the input file is downloaded again
     results, failures = poll_until_done(jobs, cfg, cache)
     assert failures == [] and len(results) == 3
     with OpenAIChatClient(cfg) as client:
