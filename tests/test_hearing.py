@@ -198,3 +198,8 @@ def test_audio_only_files_get_speech_only_requests(capsys, api_env, podcast):
     assert code == 0 and out.count("\n") >= 3 and len(audio.uploads) == 1  # cached
     code, _, err = cli(capsys, "summarize", podcast, "--speech", "off")
     assert code == 4 and "no video stream and no speech" in err
+
+
+def test_a_transcription_endpoint_that_is_not_there_is_named_by_its_own_path(capsys, api_env, no_speech_clip):
+    code, _, err = cli(capsys, "transcript", no_speech_clip, "--max-retries", "0")  # the server has no audio route
+    assert code == 7 and "/audio/transcriptions" in err and "/chat/completions" not in err

@@ -93,12 +93,14 @@ class ErrorMapper:
         timeout: seconds each attempt may take (quoted in timeout messages).
         max_retries: the retries configured (quoted in messages about spent retries).
         secrets: strings scrubbed from every message and from the SDK errors chained.
+        path: the API path requests go to under the endpoint (named when it is not found).
     """
 
     endpoint: str
     timeout: float
     max_retries: int
     secrets: tuple[str, ...] = ()
+    path: str = "/chat/completions"
 
     def __repr__(self) -> str:
         return f"ErrorMapper({display_url(self.endpoint)!r})"
@@ -206,7 +208,7 @@ class ErrorMapper:
         if code == "model_not_found" or "model" in message.lower():
             return ModelNotFoundError(f"model '{model}' not found at {self.host}: check --model", **kw)
         return RequestError(
-            f"not found (404) at {display_url(self.endpoint)}/chat/completions: check --base-url "
+            f"not found (404) at {display_url(self.endpoint)}{self.path}: check --base-url "
             f"(OpenAI-compatible servers usually end in /v1){quoted}",
             **kw,
         )

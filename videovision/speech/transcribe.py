@@ -251,7 +251,8 @@ class Transcriber:
         key = self.config.resolved_api_key()
         secrets = tuple(k for k in (self.config.api_key, key) if k and k != LOCAL_PLACEHOLDER_KEY)
         # videovision's one SDK-error mapping (videovision/errormap.py), as the chat client uses it
-        self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, secrets)
+        self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, secrets,
+                                   path="/audio/transcriptions")
         self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
 
     def __repr__(self) -> str:
