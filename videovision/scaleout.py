@@ -43,6 +43,9 @@ EXECUTORS: tuple[str, ...] = get_args(ExecutorName)
 RAY_INSTALL = "pip install 'videovision[ray]'"
 TASK_CPUS = 1
 """CPUs Ray reserves for each plan (decoding one video is one core's work)."""
+TASK_RETRIES = 1
+"""Ray runs a task again once when its worker dies: a node lost mid-task gets a second chance, a
+decoder crash that would repeat costs one more decode (Ray's default is 3)."""
 FORWARDED_ENV_PREFIXES = ("VIDEOVISION_", "TIKTOKEN_", "DATA_GYM_")
 """Environment variables a task sees as the driver had them (cache and tokenizer locations). The
 rest of a node's environment is its own (PATH, HOME... differ between machines)."""
@@ -165,7 +168,7 @@ class RayPlanner(Executor):
                 text = " ".join(str(err).split()) or type(err).__name__
                 raise ConfigError(f"cannot use {where}: {text}", field="ray_address") from err
             self._started = True
-        self._task = ray.remote(num_cpus=TASK_CPUS)(_run_task)
+        self._task = ray.remote(num_cpus=TASK_CPUS, max_retries=TASK_RETRIES)(_run_task)
         self._setup = ray.put(setup)
         self._on_lost = on_lost
         self._lock = threading.Lock()
@@ -212,3 +215,4 @@ class RayPlanner(Executor):
         if self._started:
             self._started = False
             self._ray.shutdown()
+
