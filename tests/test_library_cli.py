@@ -78,3 +78,33 @@ def test_batch_option_mistakes_are_caught_before_any_work(lectures, api_env, cap
     code, _, err = cli(capsys, "batch", tmp_path / "missing", "--out", tmp_path / "o")
     assert code == 2 and "missing" in err
     assert api_env.chat_requests == []
+
+
+def test_batch_api_submits_then_collects_and_completes_the_videos(lectures, api_env, capsys, tmp_path):
+    from fake_batches import install_batches
+
+    install_batches(api_env)
+    out = tmp_path / "out"
+    args = ("batch", lectures / "week1", lectures / "week2", "--out", out, *SMALL, "--batch-api")
+    code, _, err = cli(capsys, *args)
+    assert code == 9, err  # submitted: every video waits for the Batch API
+    assert "submitted 2 requests" in err and "2 waiting for the Batch API" in err
+    assert api_env.chat_requests == []  # nothing went to /chat/completions
+    rows = [json.loads(line) for line in (out / "index.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in rows] == ["pending", "pending"]
+    for _ in range(5):  # the fake batch moves one step per retrieve
+        code, _, err = cli(capsys, *args)
+        if code != 9:
+            break
+        assert "still running" in err and "submitted" not in err  # never submitted twice
+    assert code == 0, err
+    assert "collected 2 replies" in err and "2 ok, 0 failed" in err
+    assert api_env.chat_requests == []
+    assert all(json.loads(p.read_text())["summary"] for p in out.glob("*.json"))
+    code, _, err = cli(capsys, *args)  # done: a re-run costs nothing
+    assert code == 0 and "0 ok, 0 failed, 2 skipped" in err
+
+
+def test_batch_api_needs_the_cache(lectures, api_env, capsys, tmp_path):
+    code, _, err = cli(capsys, "batch", lectures, "--out", tmp_path / "o", "--batch-api", "--no-cache")
+    assert code == 2 and "--batch-api needs the cache" in err

@@ -52,9 +52,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from . import __version__, defaults
+from .batchapi import BatchCollector, DeferredToBatch
 from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
-from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, ConfigError, VideovisionError
+from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError, VideovisionError
 from .plan import Plan, TaskConfig
 from .scaleout import ExecutorName, check_executor
 from .speech.transcript import Segment, Transcript
@@ -81,11 +82,14 @@ REPORT_SUFFIX = ".html"
 STEM_MAX_CHARS = 150
 """Longer stems are cut and given a hash of the full relative path (file names stay under 255 bytes)."""
 COST_CAP_REACHED = "total cost cap reached"
+WAITING = "waiting for the OpenAI Batch API: run the same batch again to complete it"
 EXIT_OK = 0
 KEY_FORMAT = 1
 """Version of what a video's resume key holds."""
 
-Status = Literal["ok", "failed", "skipped"]
+Status = Literal["ok", "failed", "skipped", "pending"]
+"""``pending``: the video's requests wait in an OpenAI Batch API batch (``--batch-api``); a later run
+completes it."""
 
 
 # --------------------------------------------------------------------------- inputs
@@ -197,12 +201,15 @@ class BatchSummary:
     skipped: int
     cost_usd: float
     seconds: float
+    pending: int = 0
+    """Videos waiting for the OpenAI Batch API (run the batch again to complete them)."""
 
     @property
     def exit_code(self) -> int:
-        """0: nothing failed; 8: some videos failed; 7: every video failed."""
+        """0: nothing failed; 8: some videos failed; 7: every video failed; 9: none failed, some wait
+        for the Batch API."""
         if self.failed == 0:
-            return EXIT_OK
+            return EXIT_PENDING if self.pending else EXIT_OK
         return EXIT_ALL_FAILED if self.ok == 0 and self.skipped == 0 else EXIT_PARTIAL
 
 
@@ -495,7 +502,8 @@ class _Batch:
 
     def summary(self) -> BatchSummary:
         p = self._progress()
-        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started)
+        pending = sum(r["status"] == "pending" for r in self.rows.values())
+        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started, pending)
 
     def close(self) -> None:
         self.search.close()
@@ -518,6 +526,7 @@ def run_batch(
     progress: BatchProgressCallback | None = None,
     executor: ExecutorName = "process",
     ray_address: str | None = None,
+    collector: BatchCollector | None = None,
 ) -> BatchSummary:
     """Run one task over many videos; resumable (see the module docstring).
 
@@ -539,6 +548,8 @@ def run_batch(
         progress: called with a :class:`BatchProgress` after each video.
         executor: ``process`` (a local process pool) or ``ray`` (Ray tasks: :mod:`videovision.scaleout`).
         ray_address: with ``ray``, the cluster to join (None: a local Ray runtime of ``jobs`` CPUs).
+        collector: OpenAI Batch API (:mod:`videovision.batchapi`): requests not in the cache are
+            collected here instead of sent, and their videos recorded ``pending``.
 
     Returns:
         The :class:`BatchSummary`.
@@ -570,6 +581,7 @@ def run_batch(
     runner = _Runner(_Batch(videos, out, progress, report and task != "transcript"), config, task, endpoint,
                      client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost,
                      executor, ray_address)
+    runner.collector = collector
     try:
         runner.run()
     finally:
@@ -595,6 +607,7 @@ class _Runner:
         self.client_factory = client_factory
         self.cache_dir, self.jobs, self.concurrency, self.cap = cache_dir, jobs, concurrency, cap
         self.executor, self.ray_address = executor, ray_address
+        self.collector: BatchCollector | None = None
         self.cache: Cache | None = None
         self.client: ChatClient | None = None
         self.slots = threading.Semaphore(concurrency)
@@ -712,6 +725,12 @@ class _Runner:
             raise _NotRun(f"not run: {self.halt}")
         started = time.monotonic()
         try:
+            if self.collector is not None:  # the Batch API: collect what the cache lacks, send nothing
+                scope = self.collector.scope()
+                result = run_plan(plan, scope, cache=self._cache())
+                if scope.deferred:  # the refine pass keeps going past a failed request: not finished
+                    raise DeferredToBatch(WAITING)
+                return result, time.monotonic() - started
             return run_plan(plan, self._client(), cache=self._cache()), time.monotonic() - started
         except VideovisionError as err:
             if _stops(err):
@@ -723,6 +742,9 @@ class _Runner:
         assert item.prepared is not None and item.prepared.plan is not None
         try:
             result, seconds = future.result()
+        except DeferredToBatch:
+            self.batch.record(_row(item.video, "pending", error=WAITING, seconds=item.prepared.seconds), worked=True)
+            return
         except Exception as err:  # one bad video never stops the batch
             self._fail(item, _one_line(err))
             return

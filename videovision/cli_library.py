@@ -22,7 +22,7 @@ from .cli import (
     add_sampling_options,
     add_speech_options,
 )
-from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, ConfigError
+from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
 from .types import BatchTask
 
 
@@ -53,17 +53,62 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
     config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
     endpoint = _client_config(args)
+    collector = _batch_api_round(args, endpoint) if args.batch_api else None
+    if args.batch_api and collector is None:
+        return EXIT_PENDING  # the batches submitted before are still running
     show, close = _batch_progress()
     try:
         summary = run_batch(args.inputs, args.out, config, lambda: OpenAIChatClient(endpoint), task=args.task,
                             endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
                             jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
-                            progress=show, **_given(args, concurrency="concurrency"))
+                            progress=show, collector=collector, **_given(args, concurrency="concurrency"))
     finally:
         close()
-    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped · ${summary.cost_usd:.4f} · "
+    if collector is not None:
+        _batch_api_submit(args, endpoint, collector)
+    waiting = f", {summary.pending} waiting for the Batch API" if summary.pending else ""
+    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped{waiting} · ${summary.cost_usd:.4f} · "
           f"{summary.seconds:.1f} s · {args.out}/index.jsonl", file=sys.stderr)
     return summary.exit_code
+
+
+def _batch_api_round(args: argparse.Namespace, endpoint):
+    """``--batch-api``: collect the replies of batches submitted before (into the reply cache); None
+    while any is still running, else a collector for this run's requests the cache lacks."""
+    from .batchapi import BatchCollector, load_jobs, poll
+    from .cli import _read_cache
+
+    if args.no_cache:
+        raise ConfigError("--batch-api needs the cache (it keeps the submitted batches and their replies)")
+
+    def collect(cache):
+        jobs = load_jobs(cache)
+        return poll(jobs, endpoint, cache) if jobs else None
+
+    state = _read_cache(args, collect)
+    if state is not None:
+        for batch_id, status in state.statuses.items():
+            print(f"batch {batch_id}: {status}", file=sys.stderr)
+        if not state.done:
+            print(f"{len(state.pending)} batch(es) still running: run the same command again later", file=sys.stderr)
+            return None
+        failed = f", {len(state.failures)} failed (asked again below)" if state.failures else ""
+        print(f"collected {len(state.results)} replies at the batch price (~${state.cost_usd:.4f}){failed}",
+              file=sys.stderr)
+    return BatchCollector(endpoint.endpoint, tuple(s for s in (endpoint.api_key,) if s))
+
+
+def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:
+    from .batchapi import submit
+    from .cli import _read_cache
+
+    requests = collector.requests()
+    if not requests:
+        return
+    jobs = _read_cache(args, lambda cache: submit(requests, endpoint, cache))
+    print(f"submitted {len(requests)} requests in {len(jobs)} batch(es) to the OpenAI Batch API (half price, "
+          f"within 24 h): {', '.join(j.batch_id for j in jobs)}; run the same command again to collect them",
+          file=sys.stderr)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -87,8 +132,8 @@ def add_library_parsers(sub) -> None:
                                    "one result per video in --out, index.jsonl, and search.db for `videovision "
                                    "search`. A re-run skips what is done and retries failures.",
                        epilog=f"exit codes: 0 every video ok or skipped, {EXIT_PARTIAL} some videos failed, "
-                              f"{EXIT_ALL_FAILED} every video failed; 2 bad options, 130 interrupted "
-                              "(finished videos are kept)")
+                              f"{EXIT_ALL_FAILED} every video failed, {EXIT_PENDING} none failed but some wait for "
+                              "the Batch API; 2 bad options, 130 interrupted (finished videos are kept)")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders (searched recursively) or globs")
     p.add_argument("--out", required=True, metavar="DIR", help="results, index.jsonl and search.db go here")
     p.add_argument("--task", choices=get_args(BatchTask), default="summarize")
@@ -98,6 +143,10 @@ def add_library_parsers(sub) -> None:
     p.add_argument("--total-max-cost", type=_positive_money, default=None, metavar="USD",
                    help="cap on the whole batch's estimated spend (--max-cost stays per video)")
     p.add_argument("--report", action="store_true", help="also write each video's HTML report (<stem>.html)")
+    p.add_argument("--batch-api", action="store_true",
+                   help="send the requests through the OpenAI Batch API (half price, replies within 24 h): the first "
+                        "run submits them, a later run of the same command collects the replies and completes the "
+                        "videos (map-reduce and refine steps take one more round each)")
     add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
     add_pack_options(p)
     add_speech_options(p)

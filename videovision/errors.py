@@ -38,6 +38,8 @@ EXIT_PARTIAL = 8
 """``videovision batch``: some videos failed (the others are done)."""
 EXIT_ALL_FAILED = 7
 """``videovision batch``: every video failed (as a failed request)."""
+EXIT_PENDING = 9
+"""``videovision batch --batch-api``: nothing failed, some videos wait for their Batch API replies."""
 
 
 class VideovisionError(Exception):
