@@ -108,3 +108,11 @@ def test_batch_api_submits_then_collects_and_completes_the_videos(lectures, api_
 def test_batch_api_needs_the_cache(lectures, api_env, capsys, tmp_path):
     code, _, err = cli(capsys, "batch", lectures, "--out", tmp_path / "o", "--batch-api", "--no-cache")
     assert code == 2 and "--batch-api needs the cache" in err
+
+
+def test_the_plan_shows_the_batch_api_price(capsys):
+    code, out, _ = cli(capsys, "plan", ROOT / "samples" / "demo.mp4", "--json", "--no-cache")
+    data = json.loads(out)
+    assert code == 0 and data["estimated_batch_api_cost_usd"] == pytest.approx(data["estimated_cost_usd"] / 2, abs=2e-6)
+    code, out, _ = cli(capsys, "plan", ROOT / "samples" / "demo.mp4", "--no-cache")
+    assert "half through the OpenAI Batch API" in out

@@ -39,7 +39,7 @@ from typing import Any, Final
 from .endpoint import ClientConfig, sdk_client
 from .errormap import ErrorMapper
 from .errors import ConfigError, VideovisionError
-from .models import ModelSpec, estimate_cost
+from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .redact import scrub_secrets
 from .store import Cache, new_run_id, request_key
 from .types import ChatResult, Usage
@@ -57,7 +57,6 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 """OpenAI's cap on one batch input file."""
 MAX_FILE_LINES = 50_000
 """OpenAI's cap on requests in one batch."""
-BATCH_PRICE_FACTOR = 0.5
 """The Batch API bills half the list price."""
 JOBS_DIRNAME = "batchapi"
 JOBS_FILENAME = "jobs.json"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from . import defaults
 from .errors import ConfigError
-from .models import ModelSpec, estimate_cost
+from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .packing import Budget, PackConfig, Packing
 from .prompts import PromptOptions
 from .speech.estimate import SpeechEstimate
@@ -232,6 +232,8 @@ class Plan:
             "text_tokens_exact": self.text_tokens_exact,
             "estimated_input_cost_usd": _round_cost(self.estimated_input_cost_usd),
             "estimated_cost_usd": _round_cost(self.estimated_cost_usd),
+            "estimated_batch_api_cost_usd": _round_cost(None if self.estimated_cost_usd is None
+                                                        else self.estimated_cost_usd * BATCH_PRICE_FACTOR),
             "requests": len(self.requests),
             "request_plan": [
                 {"kind": r.kind, "start": round(r.time_range[0], 3), "end": round(r.time_range[1], 3),

@@ -269,7 +269,8 @@ def plan_table(plan) -> str:
     if cost is None:
         lines.append("cost         unknown (no price for this model; --models-file can set one)")
     else:
-        lines.append(f"cost         ~${cost_in:.4f} input, ~${cost:.4f} with output at its limit (estimate)")
+        lines.append(f"cost         ~${cost_in:.4f} input, ~${cost:.4f} with output at its limit (estimate); "
+                     f"half through the OpenAI Batch API (batch --batch-api)")
     lines.append(f"requests     {len(plan.requests)}" + (
         "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
                            f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"

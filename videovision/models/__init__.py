@@ -13,6 +13,7 @@ also takes a name. How OpenAI counts image tokens, with worked examples: ``docs/
 from .headers import data_url, data_url_image_size, image_size, split_data_url
 from .images import image_tokens, max_image_tokens, target_size
 from .spec import (
+    BATCH_PRICE_FACTOR,
     DEFAULT_MODEL,
     DEFAULT_MODELS,
     PRICES_CHECKED,
@@ -29,9 +30,29 @@ from .spec import (
 from .text import ENCODINGS_DIR_ENV, TokenCount, chat_tokens, count_text_tokens, estimate_text_tokens
 
 __all__ = [
-    "DEFAULT_MODEL", "DEFAULT_MODELS", "ENCODINGS_DIR_ENV", "PRICES_CHECKED", "UNKNOWN_MODEL_SPEC", "ModelSpec",
-    "TokenCount", "chat_tokens", "count_text_tokens", "data_url", "data_url_image_size", "estimate_cost",
-    "estimate_text_tokens", "image_size", "image_tokens", "load_models_file", "max_image_tokens", "prices",
-    "register_model", "register_model_from_dict", "reset_models", "resolve_model", "split_data_url",
+    "BATCH_PRICE_FACTOR",
+    "DEFAULT_MODEL",
+    "DEFAULT_MODELS",
+    "ENCODINGS_DIR_ENV",
+    "PRICES_CHECKED",
+    "UNKNOWN_MODEL_SPEC",
+    "ModelSpec",
+    "TokenCount",
+    "chat_tokens",
+    "count_text_tokens",
+    "data_url",
+    "data_url_image_size",
+    "estimate_cost",
+    "estimate_text_tokens",
+    "image_size",
+    "image_tokens",
+    "load_models_file",
+    "max_image_tokens",
+    "prices",
+    "register_model",
+    "register_model_from_dict",
+    "reset_models",
+    "resolve_model",
+    "split_data_url",
     "target_size",
 ]

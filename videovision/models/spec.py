@@ -521,6 +521,10 @@ def prices(model: str | ModelSpec = DEFAULT_MODEL) -> tuple[float | None, float 
     return spec.input_price_per_m, spec.output_price_per_m
 
 
+BATCH_PRICE_FACTOR = 0.5
+"""The OpenAI Batch API bills this share of the list price (input and output)."""
+
+
 def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0, cached_tokens: int = 0) -> float | None:
     """Estimated USD cost of a request at the table's list prices (no batch discount).
 
