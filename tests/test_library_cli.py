@@ -116,3 +116,8 @@ def test_the_plan_shows_the_batch_api_price(capsys):
     assert code == 0 and data["estimated_batch_api_cost_usd"] == pytest.approx(data["estimated_cost_usd"] / 2, abs=2e-6)
     code, out, _ = cli(capsys, "plan", ROOT / "samples" / "demo.mp4", "--no-cache")
     assert "half through the OpenAI Batch API" in out
+
+
+def test_a_ray_address_without_the_ray_executor_is_refused(lectures, api_env, capsys, tmp_path):
+    code, _, err = cli(capsys, "batch", lectures, "--out", tmp_path / "o", "--ray-address", "auto")
+    assert code == 2 and "ray" in err.lower() and len(err.strip().splitlines()) == 1

@@ -23,6 +23,7 @@ from .cli import (
     add_speech_options,
 )
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
+from .scaleout import EXECUTORS
 from .types import BatchTask
 
 
@@ -61,7 +62,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         summary = run_batch(args.inputs, args.out, config, lambda: OpenAIChatClient(endpoint), task=args.task,
                             endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
                             jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
-                            progress=show, collector=collector, **_given(args, concurrency="concurrency"))
+                            progress=show, collector=collector, executor=args.executor,
+                            ray_address=args.ray_address, **_given(args, concurrency="concurrency"))
     finally:
         close()
     if collector is not None:
@@ -139,7 +141,13 @@ def add_library_parsers(sub) -> None:
     p.add_argument("--task", choices=get_args(BatchTask), default="summarize")
     p.add_argument("--question", action="append", metavar="Q", help="--task ask: a question (repeatable)")
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                   help="worker processes decoding videos (default: the CPUs available)")
+                   help="worker processes (or Ray tasks in flight) decoding videos (default: the CPUs available)")
+    p.add_argument("--executor", choices=EXECUTORS, default="process",
+                   help="where plans are made: 'process' (local worker processes) or 'ray' (Ray tasks; "
+                        "pip install 'videovision[ray]')")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --executor ray: the cluster to join ('auto', HOST:6379 or ray://HOST:10001); "
+                        "default: a local Ray runtime of --jobs CPUs")
     p.add_argument("--total-max-cost", type=_positive_money, default=None, metavar="USD",
                    help="cap on the whole batch's estimated spend (--max-cost stays per video)")
     p.add_argument("--report", action="store_true", help="also write each video's HTML report (<stem>.html)")
