@@ -627,6 +627,8 @@ class _Runner:
         planning: dict[Future, _Pending] = {}
         running: dict[Future, _Pending] = {}
         queue = list(reversed(todo))
+        if self.executor == "ray" and self.pool is None:  # a cluster that cannot be joined fails here, cleanly
+            self.pool = _ray_planner(self)
         try:
             while queue or planning or running:
                 while queue and len(planning) + len(running) < window:
