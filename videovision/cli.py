@@ -578,6 +578,16 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def fetch_remote(args: argparse.Namespace) -> None:
+    """An ``http(s)://`` VIDEO is downloaded into the cache (once per URL and ETag) and read from there."""
+    from .remote import fetch, is_url
+
+    if is_url(getattr(args, "video", None)):
+        from .store import default_cache_dir
+
+        args.video = os.fspath(fetch(args.video, getattr(args, "cache_dir", None) or default_cache_dir()))
+
+
 def _verbose_parent() -> argparse.ArgumentParser:
     """Lets -v follow the subcommand too."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -765,6 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     _one_line_warnings()
     try:
+        fetch_remote(args)
         return int(args.func(args) or 0)
     except VideovisionError as err:
         if debug:

@@ -31,6 +31,7 @@ from .cli import (
     add_sampling_options,
     add_speech_options,
     build_parser,
+    fetch_remote,
 )
 from .errors import ConfigError
 from .types import ClipMode
@@ -137,6 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_writable(out, "--output")
     replayed = build_parser().parse_args(list(record.argv))
     replayed.argv = list(record.argv)
+    fetch_remote(replayed)  # a run on a URL reads the same download
     if args.video:  # the file moved since the run
         replayed.video = os.path.abspath(args.video)
     if args.cache_dir:

@@ -1,0 +1,125 @@
+"""Videos by URL: downloaded once into the cache (by URL + ETag), resumed with Range, one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from videovision.cli import main
+from videovision.remote import fetch
+
+DEMO = Path(__file__).resolve().parents[1] / "samples" / "demo.mp4"
+
+
+class Files:
+    """A loopback HTTP server of one file with ETag, HEAD and byte ranges; it counts body bytes sent."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.gets: list[str | None] = []  # the Range header of each GET
+        self.cut_after: int | None = None  # end the next GET's body after this many bytes
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _head(self, status: int, length: int, extra: dict[str, str]) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(length))
+                self.send_header("ETag", owner.etag)
+                self.send_header("Accept-Ranges", "bytes")
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+
+            def do_HEAD(self):
+                if self.path != "/talks/demo.mp4":
+                    self.send_error(404)
+                    return
+                self._head(200, len(owner.data), {})
+
+            def do_GET(self):
+                if self.path != "/talks/demo.mp4":
+                    self.send_error(404)
+                    return
+                rng = self.headers.get("Range")
+                owner.gets.append(rng)
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                body = owner.data[start:]
+                self._head(206 if rng else 200, len(body),
+                           {"Content-Range": f"bytes {start}-{len(owner.data) - 1}/{len(owner.data)}"} if rng else {})
+                if owner.cut_after is not None:
+                    body, owner.cut_after = body[: owner.cut_after], None
+                    self.wfile.write(body)
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.data).hexdigest()[:16] + '"'
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/talks/demo.mp4"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def files():
+    server = Files(DEMO.read_bytes())
+    yield server
+    server.close()
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_url_is_read_like_a_file_and_downloaded_once(files, api_env, capsys, tmp_path):
+    code, out, err = cli(capsys, "plan", files.url, "--json")
+    assert code == 0, err
+    local = json.loads(out)
+    code, out, _ = cli(capsys, "plan", DEMO, "--json")
+    assert [f["time"] for f in json.loads(out)["frames"]] == [f["time"] for f in local["frames"]]
+    assert len(files.gets) == 1
+    code, _, err = cli(capsys, "frames", files.url, "--out", tmp_path / "frames")
+    assert code == 0 and len(files.gets) == 1  # the download is reused (same URL, same ETag)
+
+
+def test_a_changed_file_is_downloaded_again(files, tmp_path):
+    first = fetch(files.url, tmp_path)
+    files.data = files.data[:-1000] + b"\x00" * 1000  # a new version: a new ETag
+    second = fetch(files.url, tmp_path)
+    assert first != second and second.read_bytes() == files.data and len(files.gets) == 2
+
+
+def test_a_cut_download_is_one_line_and_resumes_with_a_range(files, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDEOVISION_CACHE_DIR", str(tmp_path / "cache"))
+    files.cut_after = 100_000
+    code, _, err = cli(capsys, "plan", files.url)
+    assert code == 3 and "run again to resume" in err and len(err.strip().splitlines()) == 1
+    path = fetch(files.url, tmp_path / "cache")
+    assert files.gets[-1] == "bytes=100000-" and path.read_bytes() == files.data
+
+
+def test_a_missing_url_is_one_line(files, capsys):
+    code, _, err = cli(capsys, "plan", files.url.replace("demo.mp4", "nothing.mp4") + "?token=SECRET")
+    assert code == 3 and "404" in err and "SECRET" not in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, "plan", "http://127.0.0.1:9/x.mp4")
+    assert code == 3 and "cannot be reached" in err

@@ -1,0 +1,131 @@
+"""Videos given as ``http(s)://`` URLs: fetched once into the cache, then read like local files.
+
+    fetch(url) ──HEAD (ETag, Last-Modified, size)──▶ <cache dir>/remote/<sha256>.<ext>
+
+The file is downloaded in chunks (memory stays bounded), into a ``.part`` file that a later run
+resumes with a ``Range`` request when the server allows it; a complete download is reused as long
+as the server reports the same ``ETag`` / ``Last-Modified`` / size (the cache key). Why whole: the
+packet index (exact timestamps, keyframes) reads every packet of the file, which over HTTP would
+fetch it all anyway, and decoding at several places then costs no further traffic.
+Only the standard library is used (``urllib``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import VideoOpenError
+
+CHUNK = 1 << 20
+"""Bytes read and written at a time."""
+TIMEOUT = 60.0
+"""Seconds a connection may stay silent."""
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def is_url(text: object) -> bool:
+    """True for an ``http://`` or ``https://`` URL (anything else is a local path)."""
+    return isinstance(text, str) and bool(_URL.match(text))
+
+
+@dataclass(frozen=True)
+class Remote:
+    """What the server says about a URL before it is downloaded."""
+
+    url: str
+    size: int | None
+    validator: str
+    """``ETag``, else ``Last-Modified``, else "" (then the URL alone is the key)."""
+    ranges: bool
+
+
+def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None):
+    request = urllib.request.Request(url, method=method, headers={"User-Agent": "videovision", **(headers or {})})
+    try:
+        return urllib.request.urlopen(request, timeout=TIMEOUT)
+    except urllib.error.HTTPError as err:
+        raise VideoOpenError(f"{_shown(url)}: the server answered {err.code} {err.reason}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise VideoOpenError(f"{_shown(url)}: cannot be reached ({reason})") from None
+
+
+def _shown(url: str) -> str:
+    """The URL without credentials or query (which may hold tokens), for messages."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def describe(url: str) -> Remote:
+    """HEAD the URL: its size, validator and whether it serves byte ranges.
+
+    Raises:
+        VideoOpenError: the server cannot be reached or refuses.
+    """
+    with _request(url, "HEAD") as reply:
+        headers = reply.headers
+    size = headers.get("Content-Length")
+    validator = headers.get("ETag") or headers.get("Last-Modified") or ""
+    return Remote(url, int(size) if size and size.isdigit() else None, validator,
+                  headers.get("Accept-Ranges", "").lower() == "bytes")
+
+
+def local_path(remote: Remote, cache_dir: Path) -> Path:
+    """Where the download of ``remote`` lives: named by the URL, the validator and the size."""
+    key = hashlib.sha256(f"{remote.url}\n{remote.validator}\n{remote.size}".encode()).hexdigest()[:32]
+    suffix = Path(urllib.parse.urlsplit(remote.url).path).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".video"
+    return cache_dir / "remote" / f"{key}{suffix}"
+
+
+def fetch(url: str, cache_dir: str | os.PathLike) -> Path:
+    """The video at ``url`` as a local file in the cache (downloaded, or resumed, when needed).
+
+    Args:
+        url: an ``http(s)://`` URL of a video file.
+        cache_dir: the cache directory (downloads go to its ``remote/`` folder).
+
+    Returns:
+        The local file.
+
+    Raises:
+        VideoOpenError: the server cannot be reached, refuses, or the download ends short.
+    """
+    remote = describe(url)
+    target = local_path(remote, Path(cache_dir))
+    if target.is_file() and (remote.size is None or target.stat().st_size == remote.size):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    have = part.stat().st_size if part.is_file() and remote.ranges else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    if remote.validator and have:
+        headers["If-Range"] = remote.validator
+    with _request(url, headers=headers) as reply:
+        resumed = have and reply.status == 206
+        with open(part, "ab" if resumed else "wb") as out:
+            try:
+                while True:
+                    chunk = reply.read(CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+            except (http.client.HTTPException, OSError):
+                pass  # a connection cut mid-body: what arrived is kept, the size check below says so
+    got = part.stat().st_size
+    if remote.size is not None and got != remote.size:
+        raise VideoOpenError(f"{_shown(url)}: the download ended after {got:,} of {remote.size:,} bytes "
+                             "(run again to resume)")
+    os.replace(part, target)
+    return target
