@@ -123,3 +123,34 @@ def test_a_missing_url_is_one_line(files, capsys):
     assert code == 3 and "404" in err and "SECRET" not in err and len(err.strip().splitlines()) == 1
     code, _, err = cli(capsys, "plan", "http://127.0.0.1:9/x.mp4")
     assert code == 3 and "cannot be reached" in err
+
+
+def test_a_web_page_url_asks_for_the_yt_dlp_extra(capsys, monkeypatch):
+    import builtins
+
+    class Page(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_HEAD(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    real_import = builtins.__import__
+
+    def no_yt_dlp(name, *args, **kwargs):  # as on a machine without the extra
+        if name == "yt_dlp":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_yt_dlp)
+    try:
+        code, _, err = cli(capsys, "plan", f"http://127.0.0.1:{httpd.server_address[1]}/watch?v=abc")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert code == 3 and "videovision[yt-dlp]" in err and len(err.strip().splitlines()) == 1

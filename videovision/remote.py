@@ -45,6 +45,8 @@ class Remote:
     validator: str
     """``ETag``, else ``Last-Modified``, else "" (then the URL alone is the key)."""
     ranges: bool
+    page: bool = False
+    """The URL serves a web page (``text/html``), not a video file: a site such as YouTube."""
 
 
 def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None):
@@ -78,7 +80,8 @@ def describe(url: str) -> Remote:
     size = headers.get("Content-Length")
     validator = headers.get("ETag") or headers.get("Last-Modified") or ""
     return Remote(url, int(size) if size and size.isdigit() else None, validator,
-                  headers.get("Accept-Ranges", "").lower() == "bytes")
+                  headers.get("Accept-Ranges", "").lower() == "bytes",
+                  headers.get("Content-Type", "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml"))
 
 
 def local_path(remote: Remote, cache_dir: Path) -> Path:
@@ -103,6 +106,8 @@ def fetch(url: str, cache_dir: str | os.PathLike) -> Path:
         VideoOpenError: the server cannot be reached, refuses, or the download ends short.
     """
     remote = describe(url)
+    if remote.page:
+        return _from_page(remote, Path(cache_dir))
     target = local_path(remote, Path(cache_dir))
     if target.is_file() and (remote.size is None or target.stat().st_size == remote.size):
         return target
@@ -129,3 +134,29 @@ def fetch(url: str, cache_dir: str | os.PathLike) -> Path:
                              "(run again to resume)")
     os.replace(part, target)
     return target
+
+
+def _from_page(remote: Remote, cache_dir: Path) -> Path:
+    """A web page's video through yt-dlp (the optional extra ``videovision[yt-dlp]``), downloaded once
+    into the cache. Kept thin on purpose: yt-dlp does the site-specific work (not testable offline)."""
+    try:
+        import yt_dlp  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise VideoOpenError(f"{_shown(remote.url)} is a web page, not a video file: pip install "
+                             "'videovision[yt-dlp]' to read videos from sites such as YouTube, or give "
+                             "the video file's own URL") from None
+    folder = cache_dir / "remote" / hashlib.sha256(remote.url.encode()).hexdigest()[:32]
+    done = sorted(p for p in folder.glob("video.*") if not p.name.endswith((".part", ".ytdl")))
+    if done:
+        return done[0]
+    options = {"outtmpl": str(folder / "video.%(ext)s"), "format": "bv*[ext=mp4]+ba[ext=m4a]/b[ext=mp4]/bv*+ba/b",
+               "quiet": True, "no_warnings": True, "noprogress": True}
+    try:
+        with yt_dlp.YoutubeDL(options) as downloader:
+            downloader.download([remote.url])
+    except Exception as err:  # yt-dlp's errors are many and site-specific: one line
+        raise VideoOpenError(f"{_shown(remote.url)}: yt-dlp could not fetch the video ({err})") from None
+    done = sorted(p for p in folder.glob("video.*") if not p.name.endswith((".part", ".ytdl")))
+    if not done:
+        raise VideoOpenError(f"{_shown(remote.url)}: yt-dlp wrote no video")
+    return done[0]
