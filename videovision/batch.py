@@ -56,6 +56,7 @@ from .batchapi import BatchCollector, DeferredToBatch
 from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError, VideovisionError
+from .export import atomic_write_text
 from .plan import Plan, TaskConfig
 from .scaleout import ExecutorName, check_executor
 from .speech.transcript import Segment, Transcript
@@ -240,16 +241,11 @@ def _row(video: VideoInput, status: Status, *, result: str | None = None, error:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    """Write ``text`` over ``path`` atomically (:func:`videovision.export.atomic_write_text`); a failure
+    is a one-line ConfigError."""
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {path}: {err.strerror or err}") from err
 
 

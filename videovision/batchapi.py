@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from .client import usage_from
 from .endpoint import ClientConfig, sdk_client
 from .errormap import ErrorMapper
 from .errors import ConfigError, VideovisionError
@@ -491,7 +492,7 @@ def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper) -> ChatR
         return f"the reply is not usable (finish_reason {finish})", status
     if not isinstance(text, str):
         return "the reply has no text", status
-    return ChatResult(text=scrub_secrets(text, secrets), usage=_usage(body.get("usage")),
+    return ChatResult(text=scrub_secrets(text, secrets), usage=usage_from(body.get("usage")),
                       model=str(body.get("model") or ""), finish_reason=finish,
                       request_id=_request_id(response))
 
@@ -499,15 +500,6 @@ def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper) -> ChatR
 def _request_id(response: dict | None) -> str | None:
     value = response.get("request_id") if response is not None else None
     return value if isinstance(value, str) and value else None
-
-
-def _usage(usage: Any) -> Usage:
-    def count(obj: Any, name: str) -> int:
-        value = obj.get(name) if isinstance(obj, dict) else None
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0
-
-    details = usage.get("prompt_tokens_details") if isinstance(usage, dict) else None
-    return Usage(count(usage, "prompt_tokens"), count(usage, "completion_tokens"), count(details, "cached_tokens"))
 
 
 def _bodies(client: Any, mapper: ErrorMapper, job: BatchJob, wanted: set[str]) -> dict[str, dict]:

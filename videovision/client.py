@@ -304,7 +304,7 @@ class OpenAIChatClient:
                 "that the model supports chat completions",
                 status_code=status,
                 request_id=request_id,
-                usage=_usage(usage),
+                usage=usage_from(usage),
                 retries_taken=retries,
             )
         choice = choices[0]
@@ -349,12 +349,12 @@ class OpenAIChatClient:
                     if time.monotonic() > due:  # also bounds an injected sdk_client without the deadline hooks
                         raise _Unfinished(
                             RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
-                            usage=_usage(state.usage), retries_taken=retries,
+                            usage=usage_from(state.usage), retries_taken=retries,
                         )
         except (httpx2.TimeoutException, openai.APITimeoutError) as err:  # the SDK wraps httpx2's errors
             raise _Unfinished(
                 RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
-                usage=_usage(state.usage), retries_taken=retries,
+                usage=usage_from(state.usage), retries_taken=retries,
             ) from err
         except (httpx2.TransportError, openai.APIConnectionError) as err:  # the connection closed mid-answer
             if state.finish_reason is None:
@@ -365,7 +365,7 @@ class OpenAIChatClient:
                     "try again later, or raise --max-retries",
                     status_code=status,
                     request_id=request_id,
-                    usage=_usage(state.usage),
+                    usage=usage_from(state.usage),
                     retries_taken=retries,
                 ) from err
             log.debug("the connection closed after the answer finished (%s); usage may be missing", type(err).__name__)
@@ -426,7 +426,7 @@ class OpenAIChatClient:
             ContentRefusedError, ResponseFormatError: billed replies that cannot be used; their
                 usage is attached.
         """
-        billed = _usage(usage)
+        billed = usage_from(usage)
         kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "usage": billed}
         if refusal:
             raise ContentRefusedError(f"the model refused to answer: {self._errors.clean(refusal)}", **kw)
@@ -560,7 +560,8 @@ def _create_parameters(resource: type[Any]) -> frozenset[str]:
     return _PARAMS_CACHE[resource]
 
 
-def _usage(usage: Any) -> Usage:
+def usage_from(usage: Any) -> Usage:
+    """A reply's ``usage`` (an SDK object or a plain dict, as in Batch API output files) as a :class:`Usage`."""
     def field(obj: Any, name: str) -> Any:
         value = getattr(obj, name, None)
         if value is None and isinstance(obj, Mapping):
