@@ -473,13 +473,13 @@ class _DarkIntro:
         sc = w / 1280.0
         y = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
         x = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
-        top, bottom = np.array([2, 3, 22], np.float32), np.array([1, 2, 12], np.float32)
+        top, bottom = np.array([4, 8, 46], np.float32), np.array([3, 6, 32], np.float32)
         base = top + (bottom - top) * y + 5 * np.exp(-((x - 0.5) ** 2 + (y - 0.45) ** 2) / 0.05) * np.array([0.2, 0.4, 1.0], np.float32)
         img = np.clip(base, 0, 255).astype(np.uint8)
         cx, cy = w // 2, int(h * 0.38)
-        cv2.circle(img, (cx, cy), int(70 * sc), (12, 22, 70), max(2, int(6 * sc)), cv2.LINE_AA)
-        cv2.circle(img, (cx, cy), int(30 * sc), (10, 18, 58), -1, cv2.LINE_AA)
-        for text, yy, s, col in (("OPENING KEYNOTE", 0.62, 1.5, (28, 38, 92)), ("platform summit 2026", 0.72, 0.8, (18, 26, 66))):
+        cv2.circle(img, (cx, cy), int(70 * sc), (18, 30, 95), max(2, int(6 * sc)), cv2.LINE_AA)
+        cv2.circle(img, (cx, cy), int(30 * sc), (14, 24, 76), -1, cv2.LINE_AA)
+        for text, yy, s, col in (("OPENING KEYNOTE", 0.62, 1.5, (34, 46, 110)), ("platform summit 2026", 0.72, 0.8, (22, 32, 80))):
             (tw, _), _ = cv2.getTextSize(text, FONT, s * sc, max(1, int(round(3 * sc))))
             cv2.putText(img, text, ((w - tw) // 2, int(h * yy)), FONT, s * sc, col, max(1, int(round(3 * sc))), cv2.LINE_AA)
         self.base = img
@@ -1086,7 +1086,7 @@ def make_phone_handheld(path, *, seconds=None, size=None, fps=None, short=False,
     finally:
         enc.close()
     return _truth(path, "phone_handheld", duration=n / fps, fps=fps, size=size, cuts=[], rotation=90,
-                  write_json=write_json)
+                  rotation_display_matrix=90, rotation_cw=270, write_json=write_json)
 
 
 # --------------------------------------------------------------------------------------------
