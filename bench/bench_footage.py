@@ -80,6 +80,12 @@ def truth_spans(gt: dict) -> list[tuple[float, float]]:
     return [tuple(s) for s in gt["scenes"]]
 
 
+def _secs(tc) -> float:
+    """FrameTimecode seconds (``.seconds`` in PySceneDetect 0.7, ``get_seconds()`` before)."""
+    s = getattr(type(tc), "seconds", None)
+    return float(tc.seconds) if isinstance(s, property) else float(tc.get_seconds())
+
+
 def real_truth(path: Path) -> dict:
     import scenedetect
 
@@ -89,7 +95,7 @@ def real_truth(path: Path) -> dict:
     with open_video(path) as video:
         duration = video.info.duration
     if scenes:
-        spans = [(a.get_seconds(), b.get_seconds()) for a, b in scenes]
+        spans = [(_secs(a), _secs(b)) for a, b in scenes]
         spans[-1] = (spans[-1][0], max(spans[-1][1], duration))
     else:
         spans = [(0.0, duration)]
@@ -284,7 +290,7 @@ def wave2(media: Path, short: bool, truths: dict[str, dict]) -> None:
         if not gt or "path" not in gt:
             continue
         try:
-            psd = [a.get_seconds() for a, _ in scenedetect.detect(gt["path"], scenedetect.ContentDetector())][1:]
+            psd = [_secs(a) for a, _ in scenedetect.detect(gt["path"], scenedetect.ContentDetector())][1:]
             with open_video(gt["path"]) as video:
                 stream = sample(video, SamplingConfig(strategy="scenes", detector="content"))
                 for _ in stream:
