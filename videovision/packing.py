@@ -35,7 +35,7 @@ from . import defaults
 from .errors import BudgetError, ConfigError
 from .export import draw_label, encode_image
 from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
-from .sampling.pictures import THUMB_WIDTH, changed_percent, grey
+from .sampling.pictures import THUMB_WIDTH, changed_percent, grey, same_content, structure
 from .timecode import format_time, time_label
 from .types import Detail, DroppedFrame, Frame, ImageFormat, PackedImage
 
@@ -331,7 +331,7 @@ def choose(items: Sequence[_Prepared], keep: int, *, merge_look_alikes: bool = T
     for a, b in itertools.pairwise(alive):
         ta, tb = items[a].thumb, items[b].thumb
         d = changed_percent(ta, tb) if ta.shape == tb.shape else 100.0
-        if d <= same_change:
+        if same_content(d, max(structure(ta), structure(tb)), same_change):
             pairs.append((d, b, a))
     for _, b, a in sorted(pairs):
         if len(alive) <= keep:

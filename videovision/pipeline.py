@@ -32,6 +32,7 @@ from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_c
 from .prompts import build_reduce_request, build_request
 from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
 from .sampling import FrameStream, sample
+from .sampling.scenes import BLANK_NOTE
 from .source import open_video
 from .speech.audio import AudioInfo
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
@@ -58,7 +59,7 @@ Progress = Callable[[float, float], None]
 MIN_AUTO_GAP = 3.0
 """Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
 REDUCE_OVERHEAD_TOKENS = 250
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Version of what a cached frame set holds; part of its key."""
 
 
@@ -219,11 +220,24 @@ def make_plan(
             packing, scenes, selection = cached
         else:
             stream = sample(source, config.sampling, progress=progress)
-            packing = pack(stream, config.pack, exact_cuts=lambda: stream.preset_used == "screen")
+            try:
+                packing = pack(stream, config.pack, exact_cuts=lambda: stream.preset_used == "screen")
+            except SamplingError as err:  # not one frame decoded: the speech may still be there
+                if not speech.heard:
+                    raise SamplingError(f"{info.path}: {err}, and no speech ({speech.note or 'none found'})") from err
+                packing = _no_images(config, spec)
+                stream.notes.append(f"{err}: the speech is sent alone")
             scenes = tuple(stream.scenes)
             selection = _selection(stream, packing)
-            if cache is not None and key is not None:
+            if cache is not None and key is not None and packing.images:
                 _store_packing(cache, key, packing, scenes, selection)
+    if selection.blank_only and speech.heard:
+        # camera off, a black screen: the blank pictures say nothing the speech does not
+        packing = _no_images(config, spec, dropped=tuple(
+            DroppedFrame(t, "blank picture (the speech is sent alone)") for i in packing.images for t in i.frame_times))
+        notes = tuple(n for n in selection.notes if n != BLANK_NOTE)
+        selection = replace(selection, notes=(*notes, "every picture is blank (camera off, a black screen or "
+                                                      "one colour): the speech is sent alone"))
     for note in selection.notes:
         log.warning("%s", note)
     if speech.note and speech.source is None:
@@ -254,11 +268,16 @@ def _speech_only_plan(video: str | os.PathLike, audio: AudioInfo, config: TaskCo
                      has_audio=True, start_time=0.0, variable_frame_rate=False, size_bytes=os.path.getsize(video))
     config = _settle(config, info, spec)
     speech = _speech(video, info, config, spec, cache, endpoint, transcribe)
-    if speech.pending is None and not speech.segments:
+    if not speech.heard:
         raise SamplingError(f"{info.path}: no video stream and no speech ({speech.note or 'nothing heard'})")
-    packing = Packing(model=config.pack.model, detail=config.pack.detail, images=(), dropped=(), requests=((),),
-                      frames_considered=0, model_known=spec.known)
+    packing = _no_images(config, spec)
     return replace(_assemble(info, packing, (), Selection(), config, spec, speech), speech=speech)
+
+
+def _no_images(config: TaskConfig, spec: ModelSpec, dropped: tuple[DroppedFrame, ...] = ()) -> Packing:
+    """A packing that sends no image: one request carrying the speech."""
+    return Packing(model=config.pack.model, detail=config.pack.detail, images=(), dropped=dropped, requests=((),),
+                   frames_considered=len(dropped), model_known=spec.known)
 
 
 def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec: ModelSpec, cache: Cache | None,
@@ -301,7 +320,7 @@ def _selection(stream: FrameStream, packing: Packing) -> Selection:
     sent = {round(t, 6) for image in packing.images for t in image.frame_times}
     repeats = tuple(r for r in stream.repeats if round(r.same_as, 6) in sent)
     return Selection(stream.preset_used, stream.preset_reason, repeats, tuple(stream.duplicates),
-                     tuple(stream.notes))
+                     tuple(stream.notes), stream.blank_only)
 
 
 def _lines(images: Sequence[PackedImage], segments: Sequence[Segment]) -> FrameSpeech | None:

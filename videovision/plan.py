@@ -89,17 +89,21 @@ class Selection:
     repeats: tuple[RepeatNote, ...] = ()
     duplicates: tuple[DuplicateDrop, ...] = ()
     notes: tuple[str, ...] = ()
+    blank_only: bool = False
+    """Every picture was blank (camera off, a black screen, one colour): with speech, none is sent."""
 
     def to_json(self) -> dict:
         return {"preset": self.preset, "preset_reason": self.preset_reason,
                 "repeats": [[r.time, r.same_as] for r in self.repeats],
-                "duplicates": [[d.time, d.same_as, d.change] for d in self.duplicates], "notes": list(self.notes)}
+                "duplicates": [[d.time, d.same_as, d.change] for d in self.duplicates], "notes": list(self.notes),
+                "blank_only": self.blank_only}
 
     @classmethod
     def from_json(cls, data: dict) -> Selection:
         return cls(data.get("preset"), data.get("preset_reason", ""),
                    tuple(RepeatNote(*r) for r in data.get("repeats", ())),
-                   tuple(DuplicateDrop(*d) for d in data.get("duplicates", ())), tuple(data.get("notes", ())))
+                   tuple(DuplicateDrop(*d) for d in data.get("duplicates", ())), tuple(data.get("notes", ())),
+                   bool(data.get("blank_only", False)))
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ class PlanSpeech:
     pending: SpeechEstimate | None = None
     """Transcription still to do (``plan``/``--dry-run``): its estimate; the requests carry no speech yet."""
     note: str = ""
+
+    @property
+    def heard(self) -> bool:
+        """There is speech to send (lines, or a transcription still to do)."""
+        return bool(self.segments) or self.pending is not None
 
     @property
     def transcription_cost_usd(self) -> float | None:

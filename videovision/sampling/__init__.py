@@ -127,6 +127,8 @@ class FrameStream:
                          picture sent just before (send as text: ``[t] same picture as [same_as]``)
     ``duplicates``       :class:`DuplicateDrop`\\ s from ``dedup`` (time, the kept frame, % changed)
     ``notes``            adjustments made to the options (e.g. more targets than frames)
+    ``blank_only``       every picture was blank (scene strategies): the frames given are the blank
+                         scenes' representatives, there to show just that
     """
 
     _frames: Iterator[Frame]
@@ -136,6 +138,7 @@ class FrameStream:
     repeats: list[RepeatNote] = field(default_factory=list)
     duplicates: list[DuplicateDrop] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    blank_only: bool = False
 
     @property
     def duplicates_dropped(self) -> int:
@@ -174,7 +177,7 @@ def sample(source: VideoSource, config: SamplingConfig, progress: Progress | Non
     if config.dedup:
         threshold = DEFAULT_DEDUP_CHANGE if config.dedup_threshold is None else config.dedup_threshold
         frames = _dedup(frames, Dedup(threshold), stream)
-    stream._frames = _require_some(frames, start, end)
+    stream._frames = _require_some(frames, start, end, clipped=config.start is not None or config.end is not None)
     return stream
 
 
@@ -216,14 +219,16 @@ def _exact(source: VideoSource, targets: list[float], config: SamplingConfig, pr
         yield frame
 
 
-def _require_some(frames: Iterator[Frame], start: float, end: float) -> Iterator[Frame]:
+def _require_some(frames: Iterator[Frame], start: float, end: float, *, clipped: bool) -> Iterator[Frame]:
     count = 0
     for frame in frames:
         count += 1
         yield frame
     if count == 0:
-        stop = "the end" if math.isinf(end) else f"{end:g} s"
-        raise SamplingError(f"no frame could be taken between {start:g} s and {stop}: widen start/end")
+        if clipped:
+            stop = "the end" if math.isinf(end) else f"{end:g} s"
+            raise SamplingError(f"no frame could be decoded between {start:g} s and {stop}: widen --start/--end")
+        raise SamplingError("no frame could be decoded (the video stream is empty or damaged)")
 
 
 def _dedup(frames: Iterator[Frame], dedup: Dedup, stream: FrameStream) -> Iterator[Frame]:

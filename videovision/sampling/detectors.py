@@ -9,11 +9,14 @@ Which detector runs (:func:`choose_detection`):
   ``scenedetect.detect(path, XDetector(...))`` on constant-frame-rate files;
 * ``preset="film"`` -> ``AdaptiveDetector()`` the same way;
 * ``preset="screen"`` -> :class:`ScreenDetector`;
-* ``preset="auto"`` -> screen when the measured motion (:func:`measure_motion`) is low, else film.
+* ``preset="auto"`` -> screen when the footage (:func:`measure_footage`, over the whole range)
+  moves little, repeats exactly where it does not change and is mostly flat colour; otherwise
+  camera footage (sensor noise, grain, gradients — a static camera included): film.
 """
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import math
 from dataclasses import dataclass
@@ -65,7 +68,13 @@ SCREEN_BIG = 10.0
 SCREEN_ADDITIVE = 0.3
 """A change whose share of pixels that had ink (differed from the background) is below this only
 adds content (a bullet revealed): the slide goes on, its last state is picked. Measured on
-generate_screen_clip: reveals 0.07-0.16, slide changes 0.40-0.85."""
+generate_screen_clip: reveals 0.07-0.16, slide changes 0.40-0.85 (but 0.22-0.36 from a title-only
+slide or between files of an editor: see ``SCREEN_KEPT``)."""
+SCREEN_KEPT = 0.05
+"""... and that changes less than this share of the ink already there (a reveal leaves the slide
+in place). Measured: reveals 0.00-0.01; slide changes and file switches 0.11-0.99 (a title-only
+slide followed by a bullet slide removes little ink relative to what it adds, but changes all of
+the old title)."""
 SCREEN_SETTLE = 0.25
 """Seconds the picture must stay still (frame to frame) before a change is judged."""
 SCREEN_MAX_SETTLE = 2.0
@@ -77,15 +86,27 @@ VOLATILE_SECONDS = 3.0
 VOLATILE_LEVEL = 2.5
 """Changes per time constant above which a pixel is volatile and ignored."""
 
-# ---- automatic preset
+# ---- automatic preset (measured on real clips and the samples: see docs/facts.md, "Screen or camera")
 MOTION_PROBES = 8
-"""Places where motion is measured (pairs of frames ``MOTION_SPAN`` apart)."""
+"""Places, spread over the whole range, where the footage is measured."""
 MOTION_SPAN = 0.5
 """Seconds between the two frames of a motion probe."""
 MOTION_WIDTH = 160
+FOOTAGE_SIDE = 320
+"""Longest side the probe frames are decoded at for the static and flat shares."""
 SCREEN_MOTION = 5.0
-"""Median percent of pixels changing over ``MOTION_SPAN`` below which footage is a screen recording
-(measured: slide talks with pointer, clock and webcam 0.3-2.5 %; film and camera clips 20-90 %)."""
+"""Median percent of pixels changing over ``MOTION_SPAN`` at or above which footage is film/camera
+whatever else it shows (slide talks with pointer, clock and webcam 0-2.5 %; film 16-66 %; a static
+street camera 4 %)."""
+SCREEN_STATIC = 90.0
+"""Median percent of pixels bit-identical between a frame and the next one at or above which the
+picture may be a screen. Screen content repeats exactly where it does not change (99-100 % on
+slide talks and editors); camera sensors add noise to every frame (a static street camera 78 %,
+a tree 38 %, handheld clips 48-57 %)."""
+SCREEN_FLAT = 30.0
+"""Median percent of pixels whose 3x3 neighbourhood is one exact grey level, at or above which the
+picture may be a screen (flat colours: 77-98 % on slides and editors; camera footage carries
+grain and smooth gradients: 0.3-26 % on real clips)."""
 
 
 def pyscenedetect_defaults(name: DetectorName) -> dict[str, object]:
@@ -215,8 +236,10 @@ class ScreenDetector(SceneDetector):
             return False
         background = int(np.argmax(np.bincount(self._ref.ravel(), minlength=256)))
         ink = cv2.absdiff(self._ref, np.full_like(self._ref, background)) > 2 * 16
-        removed = int(np.count_nonzero(changed & ink)) / max(1, int(np.count_nonzero(changed)))
-        if removed < SCREEN_ADDITIVE:
+        lost_pixels = int(np.count_nonzero(changed & ink))
+        removed = lost_pixels / max(1, int(np.count_nonzero(changed)))
+        lost = lost_pixels / max(1, int(np.count_nonzero(ink & steady)))
+        if removed < SCREEN_ADDITIVE and lost < SCREEN_KEPT:
             self.reveals.append(self._change_time)
             return False
         return True
@@ -249,21 +272,88 @@ class Detection:
     """Feed full-size frames downscaled as PySceneDetect does (parity) rather than the fast copy."""
 
 
-def measure_motion(source: VideoSource, start: float, end: float) -> float:
-    """Median percent of pixels that change over ``MOTION_SPAN`` seconds at ``MOTION_PROBES`` places."""
+@dataclass(frozen=True)
+class Footage:
+    """What tells a screen recording from camera footage, measured over the whole range (medians
+    over ``MOTION_PROBES`` places)."""
+
+    motion: float
+    """Percent of the picture that changes (by more than 16 grey levels) within ``MOTION_SPAN``."""
+    static: float
+    """Percent of pixels bit-identical between a frame and the next one (no sensor noise)."""
+    flat: float
+    """Percent of pixels in flat colour (a 3x3 neighbourhood of one grey level)."""
+
+    @property
+    def screen(self) -> bool:
+        """Low motion, noise-free and flat: a screen recording (slides, editors, a camera-off meeting)."""
+        return self.motion < SCREEN_MOTION and self.static >= SCREEN_STATIC and self.flat >= SCREEN_FLAT
+
+    def explain(self) -> str:
+        """Why, in one clause (``plan`` shows it)."""
+        facts = (f"{self.static:.0f} % of pixels identical frame to frame, {self.flat:.0f} % in flat colour, "
+                 f"{self.motion:.1f} % changing within {MOTION_SPAN:g} s")
+        if self.screen:
+            return f"screen recording ({facts})"
+        if self.motion >= SCREEN_MOTION:
+            why = f"motion at or above {SCREEN_MOTION:g} %"
+        elif self.static < SCREEN_STATIC:
+            why = f"sensor noise: under {SCREEN_STATIC:g} % identical"
+        else:
+            why = f"gradients and grain: under {SCREEN_FLAT:g} % flat"
+        return f"film/camera footage ({facts}; {why})"
+
+
+def measure_footage(source: VideoSource, start: float, end: float) -> Footage:
+    """Measure motion, the static share and the flat share at ``MOTION_PROBES`` places of [start, end).
+
+    Each probe decodes three frames at ``FOOTAGE_SIDE``: the first frame at the probe's time, the
+    frame after it (static share), and the first frame ``MOTION_SPAN`` later (motion).
+    """
+    times = source.frame_times
     span = end - start
-    pairs = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
-    targets = sorted({t for p in pairs for t in (p, min(p + MOTION_SPAN, end - 1e-6))})
-    thumbs = {f.time: _grey_copy(f.image[:, :, ::-1], MOTION_WIDTH)
-              for f in source.frames_at(targets, max_side=2 * MOTION_WIDTH)}
-    times = sorted(thumbs)
-    values = []
-    for p in pairs:
-        a = next((t for t in times if t >= p - 1e-6), None)
-        b = next((t for t in times if t >= min(p + MOTION_SPAN, end - 1e-6) - 1e-6 and t > (a or -1)), None)
-        if a is not None and b is not None:
-            values.append(_percent(_changed(thumbs[a], thumbs[b])))
-    return float(np.median(values)) if values else 0.0
+    probes = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
+    plan: list[tuple[float, float | None, float]] = []
+    for p in probes:
+        i = int(np.searchsorted(times, p - 1e-6, side="left"))
+        if i >= len(times) or times[i] >= end:
+            continue
+        nxt = float(times[i + 1]) if i + 1 < len(times) and times[i + 1] < end else None
+        plan.append((float(times[i]), nxt, min(p + MOTION_SPAN, end - 1e-6)))
+    targets = sorted({t for a, b, m in plan for t in (a, b, m) if t is not None})
+    greys = {f.time: cv2.cvtColor(f.image, cv2.COLOR_RGB2GRAY)
+             for f in source.frames_at(targets, max_side=FOOTAGE_SIDE)}
+    ordered = sorted(greys)
+
+    def at(t: float) -> float | None:
+        i = bisect.bisect_left(ordered, t - 1e-6)
+        return ordered[i] if i < len(ordered) else None
+
+    motion, static, flat = [], [], []
+    kernel = np.ones((3, 3), np.uint8)
+    for a, b, m in plan:
+        ta = at(a)
+        if ta is None:
+            continue
+        g = greys[ta]
+        flat.append(_percent(cv2.dilate(g, kernel) == cv2.erode(g, kernel)))
+        tb = at(b) if b is not None else None
+        if tb is not None and tb > ta and greys[tb].shape == g.shape:
+            static.append(_percent(greys[tb] == g))
+        tm = at(m)
+        if tm is not None and tm > ta and greys[tm].shape == g.shape:
+            motion.append(_percent(_changed(_grey_copy(g, MOTION_WIDTH), _grey_copy(greys[tm], MOTION_WIDTH))))
+
+    def median(values: list[float]) -> float:
+        return float(np.median(values)) if values else 0.0
+
+    # one frame (no pair to compare): a still picture, judged by its flat share alone
+    return Footage(median(motion), median(static) if static else 100.0, median(flat))
+
+
+def measure_motion(source: VideoSource, start: float, end: float) -> float:
+    """Median percent of pixels that change over ``MOTION_SPAN`` seconds (see :func:`measure_footage`)."""
+    return measure_footage(source, start, end).motion
 
 
 def choose_detection(config: SamplingConfig, source: VideoSource, start: float, end: float) -> Detection:
@@ -281,11 +371,9 @@ def choose_detection(config: SamplingConfig, source: VideoSource, start: float, 
     preset = config.preset
     reason = f"preset {preset} given"
     if preset == "auto":
-        motion = measure_motion(source, start, min(end, source.info.duration))
-        preset = "screen" if motion < SCREEN_MOTION else "film"
-        reason = (f"auto: {motion:.1f} % of the picture changes within {MOTION_SPAN:g} s "
-                  f"({'below' if preset == 'screen' else 'at or above'} {SCREEN_MOTION:g} %: "
-                  f"{'screen recording' if preset == 'screen' else 'film/camera footage'})")
+        footage = measure_footage(source, start, min(end, source.info.duration))
+        preset = "screen" if footage.screen else "film"
+        reason = f"auto: {footage.explain()}"
     if preset == "screen":
         return Detection(ScreenDetector(config.min_scene_len, fps), "screen", reason, False)
     return Detection(make_detector(config, fps), "film", reason, True)

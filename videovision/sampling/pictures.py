@@ -39,8 +39,14 @@ they are when, besides, at most ``DEFAULT_DEDUP_CHANGE`` percent of the pixels c
 a new bullet or even a new slide of the same template stays under 1 % mean difference)."""
 BLANK_STD = 3.0
 """Grey-level standard deviation below which a picture is blank (black, white, one colour)."""
-DARK_P90 = 40
-"""Grey level under which 90 % of a black picture lies (a logo, subtitle or stripe may remain)."""
+EDGE_STEP = 8
+"""Grey levels between neighbouring pixels of the ``THUMB_WIDTH``-wide copy that make an edge
+(a stroke of text, the border of an object). Sensor noise and grain, averaged by the downscale,
+stay well under it; white or grey text on a dark theme (#1e1e1e) is far above it."""
+BLANK_EDGES = 0.1
+"""Percent of edge pixels below which a picture shows no structure: blank. Darkness alone is not
+blankness: a dark-theme slide, a dark editor, night footage or a deep-blue scene is a picture; a
+name badge on black is a picture too. A black or one-colour frame (grain included) has none."""
 FADE_RATIO = 0.9
 """A frame whose mean brightness is below this share of the brightest frame near it (before it in
 its scene, decaying with ``FADE_MEMORY``, or within ``FADE_CONTEXT`` after it) is taken to be
@@ -49,6 +55,12 @@ FADE_MEMORY = 10.0
 """Seconds over which the brightness reference decays (slow lighting changes are not fades)."""
 FADE_CONTEXT = 2.0
 """Seconds after a frame where a brighter frame marks it as part of a fade-in."""
+CONTENT_CHANGE = 0.1
+"""At the default ``DEFAULT_DEDUP_CHANGE``, a change larger than this share of a picture's edge
+pixels (``structure``) is new content even when it is under 1 % of the picture: a new title on a
+title-only slide changes 0.9-1.7 % of the pixels but 0.5-0.8 of its structure; the same slide with
+the pointer, clock and webcam moving at most 0.07 of it (generated slide talk). Scaled with the
+threshold, so ``dedup_threshold`` keeps its meaning."""
 DEDUP_MEMORY = 256
 """Kept pictures a new frame is compared with (the most recent ones; bounded memory and time)."""
 
@@ -95,34 +107,51 @@ class Look:
     change_thumb: np.ndarray
     """``THUMB_WIDTH``-wide grey copy for the changed-pixel check."""
 
-    dark_p90: float
-    """90th percentile of the grey levels."""
+    structure: float
+    """Percent of edge pixels (``EDGE_STEP``) of ``change_thumb``: 0 for an empty picture."""
 
     @property
     def blank(self) -> bool:
-        """Black, white or one colour (a small overlay on black still counts as black)."""
-        return self.contrast < BLANK_STD or self.dark_p90 < DARK_P90
+        """Empty: black, white or one colour, with no edge, text or object (however dark or bright).
+        Fades are not judged here but relative to their scene (:func:`is_clean`)."""
+        return self.contrast < BLANK_STD or self.structure < BLANK_EDGES
 
 
 def look(small_bgr: np.ndarray) -> Look:
     """Measure a small BGR copy of a frame (as the detectors see it)."""
     g = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY)
     mean, std = cv2.meanStdDev(g)
-    thumb = grey(g, REPEAT_WIDTH)
+    change = grey(g, THUMB_WIDTH)
     return Look(
         sharpness=float(cv2.Laplacian(g, cv2.CV_32F).var()),
         brightness=float(mean[0, 0]),
         contrast=float(std[0, 0]),
-        repeat_thumb=thumb,
-        change_thumb=grey(g, THUMB_WIDTH),
-        dark_p90=float(np.percentile(thumb, 90)),
+        repeat_thumb=grey(g, REPEAT_WIDTH),
+        change_thumb=change,
+        structure=structure(change),
     )
+
+
+def structure(thumb: np.ndarray) -> float:
+    """Percent of pixels of a small grey copy that differ from their right or lower neighbour by
+    more than ``EDGE_STEP`` grey levels."""
+    edges = np.zeros(thumb.shape, bool)
+    edges[:, :-1] |= cv2.absdiff(thumb[:, 1:], thumb[:, :-1]) > EDGE_STEP
+    edges[:-1, :] |= cv2.absdiff(thumb[1:, :], thumb[:-1, :]) > EDGE_STEP
+    return 100.0 * float(np.count_nonzero(edges)) / thumb.size
+
+
+def same_content(changed: float, structure: float, threshold: float = DEFAULT_DEDUP_CHANGE) -> bool:
+    """Whether a change of ``changed`` percent of the pixels between two pictures whose larger edge
+    share is ``structure`` leaves the same picture: at most ``threshold`` percent, and at most
+    ``CONTENT_CHANGE`` of the content (both scaled with ``threshold``)."""
+    return changed <= threshold and changed <= CONTENT_CHANGE * structure * threshold / DEFAULT_DEDUP_CHANGE
 
 
 def same_picture(a: Look, b: Look) -> bool:
     """Practically identical pictures: a repeat, not worth another image."""
     return (mean_abs_diff(a.repeat_thumb, b.repeat_thumb) < REPEAT_MAD
-            and changed_percent(a.change_thumb, b.change_thumb) <= DEFAULT_DEDUP_CHANGE)
+            and same_content(changed_percent(a.change_thumb, b.change_thumb), max(a.structure, b.structure)))
 
 
 def is_clean(candidate: Look, reference_brightness: float) -> bool:
@@ -141,12 +170,14 @@ class Dedup:
     def __init__(self, threshold: float = DEFAULT_DEDUP_CHANGE):
         self.threshold = threshold
         self._ring: np.ndarray | None = None
+        self._structure = np.zeros(DEDUP_MEMORY)
         self._times: list[float] = []
         self._next = 0
 
     def check(self, time: float, image: np.ndarray) -> DuplicateDrop | None:
         """None when the picture is new (it is then remembered), else what it duplicates."""
         thumb = grey(image, THUMB_WIDTH)
+        own = structure(thumb)
         if self._ring is None or self._ring.shape[1:] != thumb.shape:
             self._ring = np.empty((DEDUP_MEMORY, *thumb.shape), np.uint8)
             self._times, self._next = [], 0
@@ -156,10 +187,11 @@ class Dedup:
             diff = np.maximum(kept, thumb) - np.minimum(kept, thumb)  # |a - b| without widening
             percent = 100.0 * np.count_nonzero((diff > PIXEL_CHANGE).reshape(n, -1), axis=1) / thumb.size
             best = int(np.argmin(percent))
-            if percent[best] <= self.threshold:
+            if same_content(float(percent[best]), max(own, float(self._structure[best])), self.threshold):
                 return DuplicateDrop(time=time, same_as=self._times[best], change=round(float(percent[best]), 3))
         slot = self._next % DEDUP_MEMORY
         self._ring[slot] = thumb
+        self._structure[slot] = own
         if n < DEDUP_MEMORY:
             self._times.append(time)
         else:

@@ -46,6 +46,13 @@ FADE_SETTLE = 0.3
 """A gap-filling frame is at least this old (at most a quarter of ``max_gap``) when chosen, so the
 frames after it show whether it was still fading in."""
 
+BLANK_NOTE = "every picture is blank (one colour: no edge, text or object); the frames sent show only that"
+CUT_MEMORY = 0.5
+"""Seconds over which the brightness of the scene before a cut still judges the frames after it
+(decaying): a black hold after a fade-out counts as faded, even with a logo or a stripe left on it,
+while a dark scene after a bright one is clean a second later. Fades are judged relative to the
+footage around them, never by darkness alone."""
+
 Progress = Callable[[float, float], None]
 
 
@@ -65,18 +72,25 @@ class _SceneBuffer:
     """Candidates of the current scene (since the last frame emitted), evenly thinned so that
     memory stays bounded: at most ``CANDIDATES_PER_SCENE`` decoded frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, carried: float = 0.0, cut: float = 0.0) -> None:
         self.items: list[_Candidate] = []
         self.spacing = 0.0
         self.peak = 0.0
         self.peak_time = 0.0
+        self.carried, self.cut = carried, cut
+        """The previous scene's brightness reference at the cut (see ``CUT_MEMORY``)."""
 
     def wants(self, time: float) -> bool:
         """Whether a frame at ``time`` would be kept (checked before paying for its measures)."""
         return not self.items or time - self.items[-1].time >= self.spacing
 
+    def decayed(self, time: float) -> float:
+        """The brightness reference at ``time`` (without a new candidate)."""
+        own = self.peak * math.exp(-max(0.0, time - self.peak_time) / FADE_MEMORY)
+        return max(own, self.carried * math.exp(-max(0.0, time - self.cut) / CUT_MEMORY))
+
     def _reference(self, cand: _Candidate) -> float:
-        decayed = self.peak * math.exp(-max(0.0, cand.time - self.peak_time) / FADE_MEMORY)
+        decayed = self.decayed(cand.time)
         if not cand.look.blank and cand.look.brightness >= decayed:
             self.peak, self.peak_time = cand.look.brightness, cand.time
             return cand.look.brightness
@@ -98,7 +112,7 @@ class _SceneBuffer:
     def split(self, cut: float) -> _SceneBuffer:
         """Move candidates at or after ``cut`` into a new buffer for the next scene (whose
         brightness reference starts afresh)."""
-        nxt = _SceneBuffer()
+        nxt = _SceneBuffer(self.decayed(cut), cut)
         moved = [c for c in self.items if c.time >= cut - 1e-9]
         self.items = [c for c in self.items if c.time < cut - 1e-9]
         for c in moved:
@@ -126,6 +140,10 @@ class _SceneBuffer:
         near = sorted(pool, key=lambda c: abs(c.time - target))[:CANDIDATE_WINDOW]
         return max(near, key=lambda c: c.look.sharpness)
 
+    def pick_any(self, target: float) -> _Candidate | None:
+        """The candidate nearest ``target``, clean or not (a scene of blank pictures)."""
+        return min(self.items, key=lambda c: abs(c.time - target), default=None)
+
 
 class _Picker:
     """State of one pass: scenes found, frames chosen and held back until their scene is known."""
@@ -145,6 +163,9 @@ class _Picker:
         """The last frame actually yielded (for the repeat check)."""
         self.latest: _Candidate | None = None
         """The latest frame chosen so far."""
+        self.blank_scenes: list[_Candidate] = []
+        """While no clean frame has been chosen: a representative of each scene without one (every
+        picture so far blank), thinned to ``CANDIDATES_PER_SCENE``."""
 
     def emit(self, cand: _Candidate) -> None:
         self.emitted.add(cand.raw.index)
@@ -182,6 +203,8 @@ class _Picker:
             cand = self.buffer.pick(target, lo, hi)
             if cand is not None and cand.raw.index not in self.emitted:
                 self.emit(cand)
+            elif cand is None and not self.emitted:
+                self._keep_blank(self.buffer.pick_any(target))
         elif self.screen and self.latest is not None:
             # a slide that already has a frame still gets its last state when that differs
             cand = self.buffer.pick(target, lo, hi)
@@ -190,6 +213,25 @@ class _Picker:
                 self.emit(cand)
         self.stream.scenes.append(Scene(len(self.stream.scenes), start, scene_end))
         self.scene_start = scene_end
+
+    def _keep_blank(self, cand: _Candidate | None) -> None:
+        if cand is None:
+            return
+        self.blank_scenes.append(cand)
+        if len(self.blank_scenes) > CANDIDATES_PER_SCENE:
+            self.blank_scenes = self.blank_scenes[::2]
+
+    def blank_only(self) -> bool:
+        """Nothing clean was chosen: send the blank scenes' representatives (what the video shows),
+        noted on the stream, rather than nothing."""
+        if self.emitted or not self.blank_scenes:
+            return False
+        for cand in self.blank_scenes:
+            self.emit(cand)
+        self.blank_scenes = []
+        self.stream.blank_only = True
+        self.stream.notes.append(BLANK_NOTE)
+        return True
 
     def cut(self, cut_time: float) -> None:
         if cut_time <= self.scene_start + 1e-6:
@@ -299,6 +341,9 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     if hybrid:
         picker.buffer.offer(last, force=True)
     picker.finish(stop)
+    if picker.blank_only():
+        yield from picker.flush(math.inf)
+        return
     closing = _closing(picker) if hybrid else None
     if closing is not None and closing.raw.index not in picker.emitted:
         picker.emit(closing)  # the closing frame
