@@ -15,7 +15,9 @@ clips; skipped with a note when apt is not available). Per kind:
              defaults)
   cov        the CLI's plan (``python -m videovision plan PATH --json --max-frames B``, the defaults
              otherwise: hybrid, preset auto) at a budget B = true scenes + 2: share of the true scenes
-             (slides, editor files) holding at least one sent frame
+             (slides, editor files) holding at least one sent frame ("n/a" on blank kinds: nothing to
+             see; they are left out of the mean). Events (the person crossing the home camera) are
+             reported under the row
   blank      sent frames that show nothing: decoded from the exact request body
              (``--request-json``), grey standard deviation < 3 on the sent JPEG (an independent check,
              not the project's own blank test)
@@ -174,6 +176,7 @@ def run_plan(path: Path, budget: int) -> dict:
             return res
         res["plan"] = plan
         res["times"] = [t for f in plan.get("frames", []) for t in (f.get("times") or [f["time"]])]
+        res["frame_times"] = [f["time"] for f in plan.get("frames", [])]
         res["images"] = request_images(req) if req.is_file() else []
     return res
 
@@ -189,8 +192,9 @@ def sample_scenes(path: Path) -> dict:
             "frames": len(sent), "seconds": time.perf_counter() - t0}
 
 
-def measure(name: str, path: Path, gt: dict) -> dict:
+def measure(name: str, path: Path, gt: dict, save: Path | None = None) -> dict:
     row: dict = {"kind": name, "expected": gt.get("expected_preset"), "any": bool(gt.get("preset_any")),
+                 "blank_kind": bool(gt.get("blank")),
                  "truth_scenes": len(gt["scenes"]), "errors": []}
     try:
         row.update(sample_scenes(path))
@@ -210,9 +214,14 @@ def measure(name: str, path: Path, gt: dict) -> dict:
     if "plan" in res:
         plan = res["plan"]
         row["sent"] = len(res["times"])
-        row["coverage"] = coverage(res["times"], spans)
+        row["coverage"] = None if gt.get("blank") else coverage(res["times"], spans)
+        row["events"] = [(e["what"], any(e["start"] <= t < e["end"] for t in res["times"])) for e in gt.get("events", [])]
         row["blank"], row["dup"], row["stds"] = picture_stats(res["images"])
         row["images"] = len(res["images"])
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            for j, (data, t) in enumerate(zip(res["images"], res["frame_times"] + [None] * len(res["images"]))):
+                (save / f"{name}_{j:02d}_{t if t is not None else 'x'}.jpg").write_bytes(data)
         row["plan_preset"] = plan.get("preset")
         row["plan_reason"] = plan.get("preset_reason")
         row["plan_scenes"] = plan.get("scenes")
@@ -229,7 +238,7 @@ def _fmt_row(r: dict) -> str:
     ok = r.get("preset") is not None and (r["any"] or r.get("preset") == r["expected"])
     mark = "ok" if ok else "WRONG" if r.get("preset") else "-"
     scenes = f"{r['scenes']}/{r['truth_scenes']}" if "scenes" in r else f"-/{r['truth_scenes']}"
-    cov = f"{r['coverage']:.0%}" if r.get("coverage") is not None else "-"
+    cov = "n/a" if r.get("blank_kind") else f"{r['coverage']:.0%}" if r.get("coverage") is not None else "-"
     sent = f"{r.get('sent', '-')}/{r['budget']}"
     blank = str(r.get("blank", "-"))
     dup = str(r.get("dup", "-"))
@@ -311,6 +320,7 @@ def main() -> int:
     parser.add_argument("--no-wave2", action="store_true", help="skip the wave-2 checks")
     parser.add_argument("--media", help="where generated clips go (default bench/media/footage[_short])")
     parser.add_argument("--regenerate", action="store_true", help="regenerate clips that exist")
+    parser.add_argument("--save-frames", metavar="DIR", help="write every sent JPEG there (KIND_NN_TIME.jpg)")
     args = parser.parse_args()
     footage = _load("_videovision_samples_footage", ROOT / "samples" / "footage.py")
     real = _load("_videovision_samples_real", ROOT / "samples" / "real.py")
@@ -374,7 +384,7 @@ def main() -> int:
             continue
         t1 = time.perf_counter()
         try:
-            r = measure(name, Path(gt["path"]), gt)
+            r = measure(name, Path(gt["path"]), gt, Path(args.save_frames) if args.save_frames else None)
         except Exception as e:
             print(f"{name:20s} ERROR {type(e).__name__}: {e}")
             rows.append({"kind": name, "error": str(e)})
@@ -388,6 +398,8 @@ def main() -> int:
             detail.append(f"plan: {r['plan_preset']} ({r.get('plan_reason')}), {r.get('plan_scenes')} scenes")
         for e in r["errors"]:
             detail.append(f"error: {e}")
+        for what, hit in r.get("events") or []:
+            detail.append(f"event: {what}: {'a frame sent' if hit else 'NO frame sent'}")
         if gt.get("speech"):
             detail.append(f"speech: {len(gt['speech'])} lines in truth; plan: {r.get('speech') or '-'}")
         for note in r.get("notes") or []:
@@ -401,12 +413,12 @@ def main() -> int:
     measured = [r for r in rows if "error" not in r]
     right = sum(1 for r in measured if r.get("preset") and (r["any"] or r["preset"] == r["expected"]))
     covs = [r["coverage"] for r in measured if r.get("coverage") is not None]
-    cov_all = [r.get("coverage") or 0.0 for r in measured]  # a failed plan covers nothing
+    cov_all = [r.get("coverage") or 0.0 for r in measured if not r.get("blank_kind")]  # a failed plan covers nothing
     blank = sum(r.get("blank", 0) for r in measured)
     sent = sum(r.get("images", 0) for r in measured)
     exit_bad = [r["kind"] for r in measured if r.get("rc") != 0]
     print(f"TOTAL right preset {right}/{len(rows)}   mean coverage {sum(cov_all) / max(1, len(cov_all)):.1%} over "
-          f"{len(cov_all)} kinds (failed plans count 0; {sum(covs) / max(1, len(covs)):.1%} over the {len(covs)} "
+          f"{len(cov_all)} kinds with something to see (failed plans count 0; {sum(covs) / max(1, len(covs)):.1%} over the {len(covs)} "
           f"planned)   blank frames sent {blank} of {sent}   plan exit != 0: {len(exit_bad)}"
           + (f" ({', '.join(exit_bad)})" if exit_bad else ""))
     if not args.no_wave2:

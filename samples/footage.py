@@ -13,6 +13,8 @@ the ground truth:
     slides           [{start, end, title}] for slide talks, editors (one per file) and screen shares
     speech           [{start, end, text, speaker}] when the clip has a speech track (espeak-ng)
     blank            True when the picture shows nothing at all (black / single-colour holds)
+    events           [{start, end, what}] short things worth a frame inside a scene (the person
+                     crossing the home camera's view)
     duration, fps, width, height (display, upright), rotation, has_audio, description
 
 Screen kinds are screen-like (flat colours, bit-identical static regions, sharp anti-aliased
@@ -76,6 +78,8 @@ __all__ = ["KINDS", "Kind", "make_all", "make_kind"]
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 AUDIO_RATE = 22050
+VERSION = 2
+"""Bumped when a generator's output changes: ``make_kind`` regenerates clips of another version."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -969,13 +973,15 @@ def make_home_camera(path, *, seconds=None, size=None, fps=None, short=False, se
             secs = int(t) + 2 * 3600 + 13 * 60 + 7
             stamp = f"2026-03-14  {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
             org = (int(10 * sc), int(22 * sc))
-            cv2.putText(img, stamp, org, FONT, scale_t, (0, 0, 0), max(2, int(3 * sc)), cv2.LINE_AA)
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1), (1, 1)):  # a dark outline, then the white text
+                cv2.putText(img, stamp, (org[0] + dx, org[1] + dy), FONT, scale_t, (0, 0, 0), 1, cv2.LINE_AA)
             cv2.putText(img, stamp, org, FONT, scale_t, (240, 240, 240), 1, cv2.LINE_AA)
             enc.write(img)
     finally:
         enc.close()
     return _truth(path, "home_camera", duration=n / fps, fps=fps, size=size, cuts=[],
-                  person_crossing=[round(cross_a, 3), round(cross_b, 3)], write_json=write_json)
+                  events=[{"start": round(cross_a, 3), "end": round(cross_b, 3), "what": "a person crosses the room"}],
+                  write_json=write_json)
 
 
 _BOARD = ["f(x) = a x^2 + b x + c", "f'(x) = 2 a x + b", "f'(x) = 0  =>  x = -b / 2a",
@@ -1381,7 +1387,7 @@ def make_kind(name: str, out_dir: str | os.PathLike, *, short: bool = False, reu
     out = Path(out_dir)
     path = out / f"{name}.mp4"
     gt_path = generate.ground_truth_path(path)
-    params = {"short": short, **{k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}}
+    params = {"version": VERSION, "short": short, **{k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}}
     if reuse and path.is_file() and gt_path.is_file():
         try:
             gt = json.loads(gt_path.read_text())
