@@ -365,8 +365,16 @@ def main() -> int:
 
     import videovision
 
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "videovision"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        rev = f"{head}{' + uncommitted changes in videovision/' if dirty else ''}" if head else "not a git checkout"
+    except (OSError, subprocess.SubprocessError):
+        rev = "unknown"
     print(f"footage kinds (issue 17): {'short' if args.short else 'full-length'} generated clips in {media} "
-          f"({t_gen:.0f} s to generate or reuse); videovision {videovision.__version__}")
+          f"({t_gen:.0f} s to generate or reuse); videovision {videovision.__version__} at {rev}")
     print("truth: generated clips = their ground-truth cuts/slides; real_* = scenedetect.detect(path, "
           "AdaptiveDetector()) cuts")
     print("preset/scenes: sample(open_video(p), SamplingConfig(strategy='scenes')); sent/cov/blank/dup/exit: "
