@@ -984,6 +984,67 @@ def make_home_camera(path, *, seconds=None, size=None, fps=None, short=False, se
                   write_json=write_json)
 
 
+def make_night_camera(path, *, seconds=None, size=None, fps=None, short=False, seed=0, write_json=True) -> dict:
+    """Night street camera: dark (grey mean ~20-25, 90 % of pixels under 40) but a real picture (building silhouettes, a few lit
+    windows, lamp glows, a road), heavy sensor noise, one car driving through with its lights on."""
+    seconds, size, fps = _pick(short, seconds, size, fps, (40.0, (640, 360), 25), (12.0, (320, 180), 25))
+    path = Path(path)
+    w, h = size
+    sc = w / 640.0
+    rng = np.random.default_rng(seed + 70)
+    pic = _gradient(h, w, (6, 8, 16), (12, 12, 14))
+    road_y = int(h * 0.72)
+    x = 0
+    while x < w:
+        bw = int(rng.integers(w // 9, w // 5))
+        top = int(h * rng.uniform(0.2, 0.45))
+        pic[top:road_y, x : x + bw] = (16, 16, 22)
+        for wy in range(top + int(10 * sc), road_y - int(12 * sc), max(8, int(18 * sc))):
+            for wx in range(x + int(6 * sc), x + bw - int(10 * sc), max(8, int(16 * sc))):
+                if rng.random() < 0.15:
+                    pic[wy : wy + max(3, int(7 * sc)), wx : wx + max(3, int(6 * sc))] = (130, 96, 44)
+        x += bw + int(rng.integers(2, 10) * sc)
+    pic[road_y:] = (20, 20, 22)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    for lx in (0.18, 0.52, 0.86):
+        cx, cy = lx * w, h * 0.5
+        glow = np.exp(-(((xx - cx) ** 2 + ((yy - cy) * 0.8) ** 2) / (2 * (40 * sc) ** 2)))
+        pic += glow[..., None] * np.array((70, 56, 28), np.float32)
+        cv2.line(pic, (int(cx), int(cy)), (int(cx), road_y + int(10 * sc)), (28, 28, 30), max(1, int(3 * sc)))
+        cv2.circle(pic, (int(cx), int(cy)), max(2, int(5 * sc)), (240, 210, 140), -1, cv2.LINE_AA)
+    for j in range(0, w, max(12, int(40 * sc))):  # lane markings
+        cv2.line(pic, (j, int(h * 0.86)), (j + int(18 * sc), int(h * 0.86)), (60, 60, 58), max(1, int(2 * sc)))
+    street = _soft(_u8(pic), 3)
+    n = _frames(seconds, fps)
+    car_a, car_b = 0.35 * seconds, 0.35 * seconds + min(4.0, 0.3 * seconds)
+    enc = _Encoder(path, w, h, fps, crf=23, noise=4.0, seed=seed)
+    try:
+        for i in range(n):
+            t = i / fps
+            img = street
+            if car_a <= t <= car_b:
+                u = (t - car_a) / (car_b - car_a)
+                img = street.copy()
+                cx = int(-0.25 * w + 1.5 * w * u)
+                cy = int(h * 0.8)
+                cw, chh = int(110 * sc), int(30 * sc)
+                cv2.rectangle(img, (cx - cw // 2, cy - chh), (cx + cw // 2, cy), (26, 26, 34), -1)
+                cv2.rectangle(img, (cx - cw // 3, cy - chh - int(16 * sc)), (cx + cw // 4, cy - chh), (22, 22, 30), -1)
+                beam = np.zeros_like(img)
+                cv2.ellipse(beam, (cx + cw // 2 + int(60 * sc), cy - int(8 * sc)), (int(80 * sc), int(18 * sc)), 0, 0, 360,
+                            (90, 90, 70), -1)
+                img = cv2.add(img, _soft(beam, int(21 * sc)))
+                cv2.circle(img, (cx + cw // 2 - int(4 * sc), cy - int(10 * sc)), max(2, int(5 * sc)), (255, 250, 220), -1, cv2.LINE_AA)
+                cv2.circle(img, (cx - cw // 2 + int(3 * sc), cy - int(10 * sc)), max(2, int(4 * sc)), (200, 20, 20), -1, cv2.LINE_AA)
+            enc.write(img)
+    finally:
+        enc.close()
+    return _truth(path, "night_camera", duration=n / fps, fps=fps, size=size, cuts=[],
+                  grey_mean=round(float(cv2.cvtColor(street, cv2.COLOR_RGB2GRAY).mean()), 2),
+                  events=[{"start": round(car_a, 3), "end": round(car_b, 3), "what": "a car drives through"}],
+                  write_json=write_json)
+
+
 _BOARD = ["f(x) = a x^2 + b x + c", "f'(x) = 2 a x + b", "f'(x) = 0  =>  x = -b / 2a",
           "a > 0 : minimum", "example: a=1, b=-4, c=3", "x = 2,  f(2) = -1"]
 
@@ -1371,6 +1432,7 @@ KINDS: dict[str, Kind] = {
     "black_speech": Kind(make_black_speech, "screen", "pure black picture with speech (no badge)", True),
     "webcam_head": Kind(make_webcam_head, "film", "webcam talking head, speech"),
     "home_camera": Kind(make_home_camera, "film", "static home camera, one person crossing once"),
+    "night_camera": Kind(make_night_camera, "film", "night street camera: dark but a picture, noise, a car"),
     "lecture_fixed": Kind(make_lecture_fixed, "film", "fixed camera lecture: board with writing, person moving"),
     "phone_handheld": Kind(make_phone_handheld, "film", "handheld phone, portrait via rotation 90, shake"),
     "film_fades": Kind(make_film_fades, "film", "film with grain, hard cuts and fades through black"),
