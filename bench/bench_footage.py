@@ -25,6 +25,7 @@ clips; skipped with a note when apt is not available). Per kind:
              128 px grey thumbnail differ by more than 12 levels)
   exit       exit code of ``videovision plan``; a failing kind shows the error's last line
 
+``--save-frames DIR`` keeps every sent JPEG (``KIND_NN_TIME.jpg``) for looking at them.
 A kind that fails is reported in its row and the bench goes on. The closing line totals the kinds
 with the right preset and the mean coverage. ``--no-wave2`` skips the wave-2 checks printed after
 the table (slide coverage at slides + 10 %, black frames on fade clips, ``detector="content"`` =
@@ -425,10 +426,15 @@ def main() -> int:
     blank = sum(r.get("blank", 0) for r in measured)
     sent = sum(r.get("images", 0) for r in measured)
     exit_bad = [r["kind"] for r in measured if r.get("rc") != 0]
+    events = [hit for r in measured for _, hit in r.get("events") or []]
+    wrong_scenes = [r["kind"] for r in measured if "scenes" in r and r["scenes"] != r["truth_scenes"]]
     print(f"TOTAL right preset {right}/{len(rows)}   mean coverage {sum(cov_all) / max(1, len(cov_all)):.1%} over "
           f"{len(cov_all)} kinds with something to see (failed plans count 0; {sum(covs) / max(1, len(covs)):.1%} over the {len(covs)} "
           f"planned)   blank frames sent {blank} of {sent}   plan exit != 0: {len(exit_bad)}"
           + (f" ({', '.join(exit_bad)})" if exit_bad else ""))
+    print(f"      scenes count = truth on {len(measured) - len(wrong_scenes)}/{len(measured)}"
+          + (f" (off: {', '.join(wrong_scenes)})" if wrong_scenes else "")
+          + f"   events with a frame sent {sum(events)}/{len(events)}")
     if not args.no_wave2:
         wave2(media, args.short, truths)
     return 0

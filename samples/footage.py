@@ -985,7 +985,7 @@ def make_home_camera(path, *, seconds=None, size=None, fps=None, short=False, se
 
 
 def make_night_camera(path, *, seconds=None, size=None, fps=None, short=False, seed=0, write_json=True) -> dict:
-    """Night street camera: dark (grey mean ~20-25, 90 % of pixels under 40) but a real picture (building silhouettes, a few lit
+    """Night street camera: dark (grey mean ~20-25, ~87 % of pixels under grey 40) but a real picture (building silhouettes, a few lit
     windows, lamp glows, a road), heavy sensor noise, one car driving through with its lights on."""
     seconds, size, fps = _pick(short, seconds, size, fps, (40.0, (640, 360), 25), (12.0, (320, 180), 25))
     path = Path(path)
