@@ -66,10 +66,19 @@ def _load(name: str, file: Path):
     return mod
 
 
+EPS = 1e-3
+"""Seconds of slack on span bounds: a frame time printed/rounded at a cut (15.799999 for a slide
+starting at 15.8) belongs to the span that starts there."""
+
+
+def inside(t: float, a: float, b: float) -> bool:
+    return a - EPS <= t < b - EPS
+
+
 def coverage(times, spans) -> float | None:
     if not spans:
         return None
-    hit = sum(1 for a, b in spans if any(a <= t < b for t in times))
+    hit = sum(1 for a, b in spans if any(inside(t, a, b) for t in times))
     return hit / len(spans)
 
 
@@ -216,7 +225,7 @@ def measure(name: str, path: Path, gt: dict, save: Path | None = None) -> dict:
         plan = res["plan"]
         row["sent"] = len(res["times"])
         row["coverage"] = None if gt.get("blank") else coverage(res["times"], spans)
-        row["events"] = [(e["what"], any(e["start"] <= t < e["end"] for t in res["times"])) for e in gt.get("events", [])]
+        row["events"] = [(e["what"], any(inside(t, e["start"], e["end"]) for t in res["times"])) for e in gt.get("events", [])]
         row["blank"], row["dup"], row["stds"] = picture_stats(res["images"])
         row["images"] = len(res["images"])
         if save is not None:
