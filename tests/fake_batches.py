@@ -82,6 +82,10 @@ class BatchesEndpoint:
         self._step: dict[str, int] = {}
         self._line_selector: LineSelector | None = None
         self._seq = 0
+        self._drops: collections.deque[str] = collections.deque()
+        self.lists = 0
+        self.garble_output = False
+        """Output files start with a line that is not JSON."""
 
     # ---- test controls
 
@@ -97,6 +101,39 @@ class BatchesEndpoint:
             raise ValueError(f"unknown batch fault {kind!r}; choose from {sorted(BATCH_FAULTS)}")
         with self._lock:
             self._faults.append(kind)
+
+    def drop_after_create(self, what: str) -> None:
+        """The next ``file`` upload or ``batch`` creation is carried out, then the connection is cut
+        before the answer (a client killed or interrupted with the request in flight)."""
+        if what not in ("file", "batch"):
+            raise ValueError("drop_after_create: 'file' or 'batch'")
+        with self._lock:
+            self._drops.append(what)
+
+    def _dropped(self, handler: RequestHandler, what: str) -> bool:
+        with self._lock:
+            if self._drops and self._drops[0] == what:
+                self._drops.popleft()
+                drop = True
+            else:
+                drop = False
+        if drop:
+            handler._drop_connection()
+        return drop
+
+    def list_batches(self, handler: RequestHandler, rec: dict) -> None:
+        handler.check_auth()
+        with self._lock:
+            self.lists += 1
+            data = sorted(self.batches.values(), key=lambda b: b["id"], reverse=True)
+        handler.send_json(rec, 200, {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
+                                     "last_id": data[-1]["id"] if data else None, "has_more": False})
+
+    def list_files(self, handler: RequestHandler, rec: dict) -> None:
+        handler.check_auth()
+        with self._lock:
+            data = [f.obj() for f in self.files.values()]
+        handler.send_json(rec, 200, {"object": "list", "data": data, "has_more": False})
 
     def fail_lines(self, selector: LineSelector) -> None:
         """Lines for which ``selector(custom_id, body)`` is true get a 400 in the error file."""
@@ -124,7 +161,8 @@ class BatchesEndpoint:
             _check_batch_input(data)
         stored = StoredFile(self._new_id("file"), filename, purpose, data, int(time.time()))
         self._store(stored)
-        handler.send_json(rec, 200, stored.obj())
+        if not self._dropped(handler, "file"):
+            handler.send_json(rec, 200, stored.obj())
 
     def _store(self, stored: StoredFile) -> None:
         with self._lock:
@@ -179,7 +217,8 @@ class BatchesEndpoint:
             fault = self._faults.popleft() if self._faults else "pass"
             self._batch_faults[bid] = fault
         self.server.add_route("GET", f"/v1/batches/{bid}", lambda h, r: self._retrieve(h, r, bid))
-        handler.send_json(rec, 200, batch)
+        if not self._dropped(handler, "batch"):
+            handler.send_json(rec, 200, batch)
 
     def _retrieve(self, handler: RequestHandler, rec: dict, bid: str) -> None:
         handler.check_auth()
@@ -230,6 +269,8 @@ class BatchesEndpoint:
 
     def _write(self, bid: str, kind: str, lines: list[dict]) -> str:
         data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        if self.garble_output and kind == "output" and data:
+            data = b'{"custom_id": "id-0", "response": {"status_c\n' + data  # a cut, non-JSON line first
         stored = StoredFile(self._new_id("file"), f"{bid}_{kind}.jsonl", f"batch_{kind}", data, int(time.time()))
         self._store(stored)
         return stored.id
@@ -304,4 +345,6 @@ def install_batches(server: FakeOpenAIServer, **options: Any) -> BatchesEndpoint
     endpoint = BatchesEndpoint(server, **options)
     server.add_route("POST", "/v1/files", endpoint.create_file)
     server.add_route("POST", "/v1/batches", endpoint.create_batch)
+    server.add_route("GET", "/v1/batches", endpoint.list_batches)
+    server.add_route("GET", "/v1/files", endpoint.list_files)
     return endpoint

@@ -285,3 +285,55 @@ def test_batch_cost_is_half_the_list_price():
     assert full is not None and full > 0
     assert batch_cost("gpt-4o-mini", usage) == pytest.approx(full * BATCH_PRICE_FACTOR)
     assert BATCH_PRICE_FACTOR == 0.5
+
+
+# --------------------------------------------------------------------------- faults (issue 20)
+
+
+def test_one_unreadable_output_line_does_not_block_the_good_ones(srv, cache):
+    batches = install_batches(srv)
+    batches.garble_output = True
+    cfg = config_for(srv)
+    requests = [(f"id-{i}", chat_body(f"q{i}")) for i in range(3)]
+    results, failures = poll_until_done(submit(requests, cfg, cache), cfg, cache)
+    assert set(results) == {"id-0", "id-1", "id-2"} and failures == []
+    for _, body in requests:
+        assert cache.responses.get(request_key(body, endpoint=cfg.endpoint)) is not None
+
+
+@pytest.mark.parametrize("what", ["batch", "file"])
+def test_a_submission_cut_in_flight_is_reconciled_not_sent_twice(srv, cache, what):
+    """kill -9 or Ctrl-C while POST /v1/batches (or /v1/files) is in flight: the server did the work
+    but the client never heard. The submission was recorded first, so the next run finds it (the
+    batch by its metadata, or the uploaded file by its name) instead of submitting again."""
+    batches = install_batches(srv)
+    batches.drop_after_create(what)
+    cfg = config_for(srv)
+    requests = [(f"id-{i}", chat_body(f"q{i}")) for i in range(2)]
+    with pytest.raises(Exception):
+        submit(requests, cfg, cache)
+    recorded = load_jobs(cache)
+    assert len(recorded) == 1 and recorded[0].batch_id == "" and pending_ids(cache) == {"id-0", "id-1"}
+    assert submit(requests, cfg, cache) == []  # the next run: reconciled, nothing new submitted
+    assert len(batches.uploads) == 1 and len(batches.batches) == 1 and batches.lists >= 1
+    jobs = load_jobs(cache)
+    assert jobs[0].batch_id in batches.batches
+    results, failures = poll_until_done(jobs, cfg, cache)
+    assert set(results) == {"id-0", "id-1"} and failures == []
+
+
+def test_a_submission_the_server_never_saw_is_sent_again(srv, cache):
+    batches = install_batches(srv)
+    cfg = config_for(srv)
+    requests = [("id-0", chat_body("q0"))]
+    jobs = submit(requests, cfg, cache)
+    # a run stopped after recording but before the upload left the server: simulate by forgetting the ids
+    import dataclasses
+
+    from videovision.batchapi import _save_jobs
+
+    _save_jobs(cache, [dataclasses.replace(jobs[0], batch_id="", input_file_id="", submission="never-sent")])
+    batches.batches.clear()
+    batches.files.clear()
+    again = submit(requests, cfg, cache)
+    assert len(again) == 1 and again[0].batch_id and load_jobs(cache) == again

@@ -22,8 +22,8 @@ from media import SAMPLES_DIR
 import videovision as vv
 from videovision import SamplingConfig, open_video, sample
 from videovision.cli import main
-from videovision.sampling.pictures import look
 from videovision.packing import Budget
+from videovision.sampling.pictures import look
 
 
 def _load(name: str):

@@ -27,12 +27,13 @@ Input line, output line and error line formats: OpenAI's Batch API reference ("r
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,13 +47,17 @@ from .store import Cache, new_run_id, request_key
 from .types import ChatResult, Usage
 
 __all__ = [
-    "BATCH_PRICE_FACTOR", "CHAT_URL", "COMPLETION_WINDOW", "MAX_FILE_BYTES", "MAX_FILE_LINES", "BatchApiError",
-    "BatchCollector", "BatchJob", "DeferredToBatch", "DeferringClient", "LineFailure", "PollResult", "batch_cost",
-    "jobs_path", "load_jobs", "pending_ids", "poll", "submit",
+    "BATCH_PRICE_FACTOR", "CHAT_URL", "COMPLETION_WINDOW", "MAX_FILE_BYTES", "MAX_FILE_LINES", "SUBMISSION_KEY",
+    "BatchApiError", "BatchCollector", "BatchJob", "DeferredToBatch", "DeferringClient", "LineFailure", "PollResult",
+    "batch_cost", "jobs_path", "load_jobs", "pending_ids", "poll", "reconcile", "submit",
 ]
 
 CHAT_URL: Final = "/v1/chat/completions"
 COMPLETION_WINDOW: Final = "24h"
+SUBMISSION_KEY: Final = "videovision_submission"
+"""Batch metadata key naming the submission (see ``BatchJob.submission``)."""
+
+log = logging.getLogger("videovision")
 """The only window OpenAI offers."""
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """OpenAI's cap on one batch input file."""
@@ -92,6 +97,10 @@ class BatchJob:
     input_path: str
     """The local copy of the input file (removed once the batch has ended)."""
     created_at: float
+    submission: str = ""
+    """Names this submission (the input file's name and the batch's metadata): recorded before the
+    upload, so a run stopped while ``POST /v1/files`` or ``/v1/batches`` was in flight is reconciled
+    with ``GET /v1/batches`` on the next run, never submitted twice. ``batch_id`` is "" until known."""
 
     def to_json(self) -> dict:
         return {**asdict(self), "custom_ids": list(self.custom_ids)}
@@ -100,7 +109,8 @@ class BatchJob:
     def from_json(cls, data: Mapping[str, Any]) -> BatchJob:
         return cls(batch_id=str(data["batch_id"]), input_file_id=str(data["input_file_id"]),
                    endpoint=str(data["endpoint"]), custom_ids=tuple(str(c) for c in data["custom_ids"]),
-                   input_path=str(data["input_path"]), created_at=float(data["created_at"]))
+                   input_path=str(data["input_path"]), created_at=float(data["created_at"]),
+                   submission=str(data.get("submission", "")))
 
 
 @dataclass(frozen=True)
@@ -312,34 +322,102 @@ def submit(requests: Sequence[tuple[str, dict]], client_config: ClientConfig, st
     ids = [c for c, _ in requests]
     if len(set(ids)) != len(ids):
         raise ConfigError("Batch API custom_ids must be unique within a submission")
-    known = pending_ids(store)
-    todo = [(c, b) for c, b in requests if c not in known]
-    if not todo:
-        return []
     key = client_config.resolved_api_key()
     secrets = tuple(s for s in (client_config.api_key, key) if s)
     mapper = ErrorMapper(client_config.endpoint, client_config.timeout, client_config.max_retries, secrets)
     client = sdk if sdk is not None else sdk_client(client_config, key)
+    if any(not j.batch_id for j in load_jobs(store)):
+        reconcile(store, client, mapper)
+    known = pending_ids(store)
+    todo = [(c, b) for c, b in requests if c not in known]
+    if not todo:
+        return []
     model = str(todo[0][1].get("model", "")) if isinstance(todo[0][1], dict) else ""
     folder = store.directory / JOBS_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[BatchJob] = []
     for group in split_lines(((c, input_line(c, b)) for c, b in todo), max_bytes=max_bytes, max_lines=max_lines):
-        path = folder / f"input-{uuid.uuid4().hex}.jsonl"
+        token = uuid.uuid4().hex
+        path = folder / f"input-{token}.jsonl"
         path.write_bytes(b"".join(line for _, line in group))
+        job = BatchJob(batch_id="", input_file_id="", endpoint=client_config.endpoint,
+                       custom_ids=tuple(c for c, _ in group), input_path=str(path), created_at=time.time(),
+                       submission=token)
+        _update_jobs(store, lambda old, job=job: [*old, job])  # type: ignore[misc]  # before anything is sent
         try:
             with open(path, "rb") as f:
                 uploaded = client.files.create(file=(path.name, f, "application/jsonl"), purpose="batch")
-            batch = client.batches.create(input_file_id=uploaded.id, endpoint=CHAT_URL,
-                                          completion_window=COMPLETION_WINDOW)
+            job = _replace_job(store, job, input_file_id=uploaded.id)
+            batch = _create_batch(client, uploaded.id, token)
         except Exception as err:
-            path.unlink(missing_ok=True)
+            if _refused(err):  # the server answered no: nothing was created, forget the submission
+                _update_jobs(store, lambda old, t=token: [j for j in old if j.submission != t])  # type: ignore[misc]
+                path.unlink(missing_ok=True)
             raise _mapped(mapper, err, model) from err
-        job = BatchJob(batch_id=batch.id, input_file_id=uploaded.id, endpoint=client_config.endpoint,
-                       custom_ids=tuple(c for c, _ in group), input_path=str(path), created_at=time.time())
-        _update_jobs(store, lambda old, job=job: [*old, job])  # type: ignore[misc]
-        jobs.append(job)
+        jobs.append(_replace_job(store, job, batch_id=batch.id))
     return jobs
+
+
+def _create_batch(client: Any, input_file_id: str, token: str) -> Any:
+    return client.batches.create(input_file_id=input_file_id, endpoint=CHAT_URL, completion_window=COMPLETION_WINDOW,
+                                 metadata={SUBMISSION_KEY: token})
+
+
+def _refused(err: BaseException) -> bool:
+    """The server answered with an error status (so it created nothing), as opposed to a request
+    whose outcome is unknown (a timeout, a cut connection, an interrupt)."""
+    import openai
+
+    return isinstance(err, openai.APIStatusError)
+
+
+def _replace_job(store: Cache, job: BatchJob, **changes: Any) -> BatchJob:
+    new = replace(job, **changes)
+    _update_jobs(store, lambda old: [new if j.submission == job.submission and j.batch_id == job.batch_id
+                                     else j for j in old])
+    return new
+
+
+def reconcile(store: Cache, client: Any, mapper: ErrorMapper) -> list[BatchJob]:
+    """Settle the submissions recorded without a batch id (a run stopped mid-submission).
+
+    A batch carrying the submission's name in its metadata is adopted; an input file uploaded under
+    its name gets its batch created now; a submission the server never saw is forgotten (its
+    requests go into the next submission). Returns the jobs as they now stand.
+
+    Raises:
+        RequestError: the files or batches API refused.
+    """
+    unsettled = {j.submission: j for j in load_jobs(store) if not j.batch_id and j.submission}
+    if not unsettled:
+        return load_jobs(store)
+    try:
+        for batch in client.batches.list(limit=100):
+            token = (getattr(batch, "metadata", None) or {}).get(SUBMISSION_KEY)
+            job = unsettled.pop(token, None) if token else None
+            if job is not None:
+                _replace_job(store, job, batch_id=batch.id, input_file_id=str(batch.input_file_id))
+            if not unsettled:
+                break
+        for job in list(unsettled.values()):
+            file_id = job.input_file_id or _uploaded(client, Path(job.input_path).name)
+            if file_id:
+                batch = _create_batch(client, file_id, job.submission)
+                _replace_job(store, job, batch_id=batch.id, input_file_id=file_id)
+            else:
+                _update_jobs(store, lambda old, t=job.submission: [j for j in old if j.submission != t])  # type: ignore[misc]
+                Path(job.input_path).unlink(missing_ok=True)
+    except Exception as err:
+        raise _mapped(mapper, err, "") from err
+    return load_jobs(store)
+
+
+def _uploaded(client: Any, filename: str) -> str:
+    """The id of the batch input file uploaded as ``filename`` ("" when there is none)."""
+    for f in client.files.list(purpose="batch"):
+        if getattr(f, "filename", None) == filename:
+            return str(f.id)
+    return ""
 
 
 def _mapped(mapper: ErrorMapper, err: BaseException, model: str) -> VideovisionError:
@@ -380,6 +458,10 @@ def poll(jobs: Sequence[BatchJob], client_config: ClientConfig, store: Cache, *,
     usage = Usage()
     cost = 0.0
     run_id = new_run_id()
+    if any(not j.batch_id for j in jobs):
+        settled = {j.submission: j for j in reconcile(store, client, mapper)}
+        jobs = [settled[j.submission] if not j.batch_id and j.submission in settled else j for j in jobs
+                if j.batch_id or j.submission in settled]
     for job in jobs:
         try:
             batch = client.batches.retrieve(job.batch_id)
@@ -422,15 +504,20 @@ def _download(client: Any, mapper: ErrorMapper, file_id: str) -> str:
 
 
 def _lines(text: str, what: str) -> Iterator[dict]:
+    """The readable lines of a JSONL file. Each line stands alone: one that is not JSON or has no
+    custom_id is skipped with a warning (its request, never answered, is asked again), and never
+    keeps the good lines from being stored."""
     for n, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
         try:
             line = json.loads(raw)
         except ValueError as err:
-            raise BatchApiError(f"{what} line {n} is not JSON: {err}") from err
+            log.warning("%s line %d is not JSON (%s): skipped, its request will be asked again", what, n, err)
+            continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-            raise BatchApiError(f"{what} line {n} has no custom_id")
+            log.warning("%s line %d has no custom_id: skipped", what, n)
+            continue
         yield line
 
 
