@@ -63,7 +63,10 @@ AUDIO_EXTENSIONS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "
 AUDIO_RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
 TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 DIARIZE_FORMATS = ("json", "text", "diarized_json")
-AUDIO_FAULTS = frozenset({"400", "401", "404", "429", "500", "503", "slow", "disconnect", "malformed", "pass"})
+AUDIO_FAULTS = frozenset({"400", "401", "404", "429", "500", "503", "slow", "disconnect", "malformed", "pass",
+                          "html", "text"})
+"""``html``: 200 with a text/html page (``message`` inside it: a login page echoing a key, say);
+``text``: 200 with ``{"text": message}`` whatever format was asked."""
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 0.01
 VOICE_THRESHOLD = 0.02
@@ -202,6 +205,13 @@ class AudioEndpoint:
             raise ConnectionAbortedError("disconnect fault")
         if kind == "malformed":
             handler.send_bytes(rec, 200, b'{"text": "cut', "application/json")
+            raise _Done
+        if kind == "html":
+            page = f"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>{message or ''}</body></html>"
+            handler.send_bytes(rec, 200, page.encode(), "text/html; charset=utf-8")
+            raise _Done
+        if kind == "text":
+            handler.send_json(rec, 200, {"text": message or ""})
             raise _Done
         replies = {
             "400": ErrorReply(400, message or "Audio file might be corrupted or unsupported", param="file", code="invalid_value"),

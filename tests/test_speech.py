@@ -31,6 +31,7 @@ from videovision.errors import (
     ModelNotFoundError,
     RateLimitError,
     RequestError,
+    ResponseFormatError,
     ServerError,
     VideoOpenError,
 )
@@ -774,3 +775,26 @@ def test_concurrent_callbacks_run_in_the_calling_thread(audio_server):
     with _transcriber(server, concurrency=3) as transcriber:
         transcribe_media(TALK, transcriber, chunk_seconds=6, on_chunk=lambda c, s: seen.append(threading.current_thread().name))
     assert seen and set(seen) == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize("response_format", ["verbose_json", "text"])
+def test_a_web_page_is_never_taken_for_a_transcript(audio_server, tmp_path, response_format):
+    """A transcription endpoint answering 200 text/html (a login page that echoes the key) is an
+    error naming the cause, never the transcript: the page is not kept, printed or cached."""
+    server, endpoint = audio_server
+    chunk = next(iter_audio_chunks(TALK, tmp_path))
+    endpoint.enqueue_fault("html", message=f"Signed in with {KEY}")
+    with _transcriber(server, response_format=response_format) as transcriber:
+        with pytest.raises(ResponseFormatError, match="web page") as caught:
+            transcriber.transcribe_chunk(chunk)
+    assert KEY not in str(caught.value)
+
+
+def test_a_transcript_echoing_the_key_is_scrubbed(audio_server, tmp_path):
+    server, endpoint = audio_server
+    chunk = next(iter_audio_chunks(TALK, tmp_path))
+    endpoint.enqueue_fault("text", message=f"your key is {KEY} thanks.")
+    with _transcriber(server, response_format="json") as transcriber:
+        segments = transcriber.transcribe_chunk(chunk)
+    text = " ".join(s.text for s in segments)
+    assert KEY not in text and "your key is" in text

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, get_args
 
 import openai
@@ -37,6 +37,7 @@ from ..client import LOCAL_PLACEHOLDER_KEY, ClientConfig
 from ..endpoint import sdk_client as make_sdk_client
 from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
+from ..redact import scrub_secrets
 from ..timecode import format_time
 from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
 from .keys import chunk_cache_key
@@ -66,6 +67,8 @@ ResponseFormat = Literal["verbose_json", "json", "text", "diarized_json"]
 """Reply formats understood: segments with times (verbose_json, diarized_json) or text only."""
 RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
 TIMED_FORMATS = frozenset({"verbose_json", "diarized_json"})
+JSON_FORMATS = frozenset({"json", *TIMED_FORMATS})
+"""Formats whose reply must be a JSON object (a plain-text or HTML answer is refused, never a transcript)."""
 TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 """Model name prefixes that answer json or text only, without segment timestamps (docs/speech.md)."""
 DIARIZE_MARK = "diarize"
@@ -253,6 +256,7 @@ class Transcriber:
         # videovision's one SDK-error mapping (videovision/errormap.py), as the chat client uses it
         self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, secrets,
                                    path="/audio/transcriptions")
+        self._secrets = secrets
         self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
 
     def __repr__(self) -> str:
@@ -291,7 +295,8 @@ class Transcriber:
             reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
         except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
             raise self._chunk_error(err, chunk) from err
-        return _segments_from_reply(reply, chunk, options.format, self._host)
+        segments = _segments_from_reply(reply, chunk, options.format, self._host)
+        return tuple(replace(s, text=scrub_secrets(s.text, self._secrets)) for s in segments)
 
     @property
     def _host(self) -> str:
@@ -495,8 +500,17 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+_HTML = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+
+
 def _segments_from_reply(reply: Any, chunk: AudioChunk, fmt: str, host: str) -> tuple[Segment, ...]:
     data, text = _as_data(reply)
+    if text is not None and (fmt in JSON_FORMATS or _HTML.match(text)):
+        what = "a web page (HTML)" if _HTML.match(text) else "plain text"
+        raise ResponseFormatError(
+            f"transcribing audio {_span(chunk)}: {host} answered with {what}, not a {fmt} transcript: "
+            "check the transcription endpoint (--transcribe-base-url) and its key"
+        )
     raw = data.get("segments") if data is not None else None
     if fmt in TIMED_FORMATS and isinstance(raw, list) and raw:
         return _timed_segments(raw, chunk)
