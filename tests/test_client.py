@@ -775,3 +775,21 @@ def test_held_requests_are_counted_on_arrival_and_answer_on_release(server):
         server.release()
         worker.join(5)
     assert results[0].text == FULL_TEXT and server.request_count == 1
+
+
+def test_an_exhausted_quota_is_not_retried(server):
+    server.enqueue_fault("quota", times=3)
+    with make_client(server, max_retries=2) as client, pytest.raises(QuotaExceededError) as info:
+        client.complete(chat_body())
+    assert server.request_count == 1  # the first answer is final: no retry, no backoff
+    assert "retrying will not help" in str(info.value)
+
+
+@pytest.mark.parametrize("fault, error", [("429", RateLimitError), ("503", ServerError)])
+def test_a_retry_after_longer_than_retries_wait_says_so(server, fault, error):
+    server.enqueue_fault(fault, retry_after=3600, times=3)
+    with make_client(server, max_retries=2) as client, pytest.raises(error) as info:
+        client.complete(chat_body())
+    assert server.request_count == 1
+    message = str(info.value)
+    assert "wait 1 h (Retry-After)" in message and "exhausted" not in message and "after 2 retries" not in message

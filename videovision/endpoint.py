@@ -8,16 +8,14 @@ CLI), a malformed base URL included. ``repr`` never shows the key.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import openai
-
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import openai
 
 from . import defaults
 from .errors import AuthenticationError, ConfigError
@@ -158,6 +156,24 @@ def sdk_client(config: ClientConfig, key: str) -> openai.OpenAI:
                 pass
 
     timeout = float(config.timeout)
+    hooks = deadline_hooks(timeout)
+    hooks["response"].append(_no_retry_on_quota)
     return openai.OpenAI(api_key=key, base_url=config.endpoint,
                          timeout=openai.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
-                         max_retries=config.max_retries, http_client=_HttpClient(event_hooks=deadline_hooks(timeout)))
+                         max_retries=config.max_retries, http_client=_HttpClient(event_hooks=hooks))
+
+
+def _no_retry_on_quota(response: Any) -> None:
+    """A 429 for an exhausted quota is final: tell the SDK not to retry it (``x-should-retry``),
+    rather than spend the retries and the backoff on an answer that cannot change."""
+    if response.status_code != 429 or "x-should-retry" in response.headers:
+        return
+    from .errormap import error_fields, is_quota
+
+    try:
+        response.read()
+        code, message = error_fields(response.json())
+    except Exception:  # not JSON, or unreadable: the SDK decides as usual
+        return
+    if is_quota(code, message):
+        response.headers["x-should-retry"] = "false"

@@ -13,6 +13,7 @@ same way, ``billed_usage(err)`` what the failed reply cost.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -155,18 +156,21 @@ class ErrorMapper:
         if isinstance(err, openai.APIResponseValidationError):
             return self.malformed(err, request_id_of(err))
         if isinstance(err, openai.APIStatusError):
-            return self.status_error(err.status_code, err.body, request_id_of(err), model)
+            return self.status_error(err.status_code, err.body, request_id_of(err), model,
+                                     retry_after=retry_after_of(err))
         if isinstance(err, openai.APIError):  # an error event inside a stream
             return self.status_error(None, err.body if err.body is not None else err.message, None, model)
         if isinstance(err, (json.JSONDecodeError, pydantic.ValidationError)):
             return self.malformed(err, None)
         return RequestError(f"the OpenAI client failed: {self.clean(err)}")
 
-    def status_error(self, status: int | None, body: Any, request_id: str | None, model: str) -> RequestError:
+    def status_error(self, status: int | None, body: Any, request_id: str | None, model: str, *,
+                     retry_after: float | None = None) -> RequestError:
         """The error for an HTTP status and error body (``status`` None: an error event mid-stream).
 
         The body's code and message are checked first (context length and content policy can come
-        with several statuses), then the status.
+        with several statuses), then the status. ``retry_after``: the reply's ``Retry-After`` in
+        seconds; one longer than the SDK waits (``SDK_MAX_RETRY_AFTER``) stopped the retries at once.
         """
         code, message = error_fields(body)
         server = self.clean(message) if message else ""
@@ -190,8 +194,15 @@ class ErrorMapper:
         if status == 404:
             return self._not_found(code, message, model, quoted, kw)
         if status == 429:
-            return self._rate_limited(code, message, kw)
-        return self._other_status(status, server, quoted, kw)
+            return self._rate_limited(code, message, kw, retry_after)
+        return self._other_status(status, server, quoted, kw, retry_after)
+
+    def _spent(self, retry_after: float | None) -> str | None:
+        """Why no retry was made, when the server asked for a wait the SDK does not make."""
+        if retry_after is None or not retry_after > SDK_MAX_RETRY_AFTER:
+            return None
+        return (f"it asks to wait {format_wait(retry_after)} (Retry-After), longer than retries wait "
+                f"({SDK_MAX_RETRY_AFTER:g} s), so none was made: try again after that")
 
     # ---- one status family each
 
@@ -213,12 +224,16 @@ class ErrorMapper:
             **kw,
         )
 
-    def _rate_limited(self, code: str | None, message: str, kw: dict[str, Any]) -> RequestError:
-        if code == "insufficient_quota" or "quota" in message.lower():
+    def _rate_limited(self, code: str | None, message: str, kw: dict[str, Any],
+                      retry_after: float | None = None) -> RequestError:
+        if is_quota(code, message):
             return QuotaExceededError(
                 f"quota exceeded (429) at {self.host}: check the account's plan and billing (retrying will not help)",
                 **kw,
             )
+        waited = self._spent(retry_after)
+        if waited:
+            return RateLimitError(f"rate limited (429) by {self.host}; {waited}", **kw)
         n = self.max_retries
         spent = "retries are disabled" if n == 0 else f"the {n} retr{'y was' if n == 1 else 'ies were'} exhausted"
         return RateLimitError(
@@ -226,7 +241,11 @@ class ErrorMapper:
             **kw,
         )
 
-    def _other_status(self, status: int, server: str, quoted: str, kw: dict[str, Any]) -> RequestError:
+    def _other_status(self, status: int, server: str, quoted: str, kw: dict[str, Any],
+                      retry_after: float | None = None) -> RequestError:
+        waited = self._spent(retry_after) if status >= 500 else None
+        if waited:
+            return ServerError(f"server error ({status}) from {self.host}; {waited}{quoted}", **kw)
         if status == 408:
             return RequestTimeoutError(
                 f"the server at {self.host} timed out (408) {self.retries_note()}: raise --timeout or try again later",
@@ -243,6 +262,41 @@ class ErrorMapper:
                 f"server error ({status}) from {self.host} {self.retries_note()}: try again later{quoted}", **kw
             )
         return RequestError(f"request rejected ({status}): {server or 'no details given'}", **kw)
+
+
+SDK_MAX_RETRY_AFTER = 120.0
+"""Seconds of ``Retry-After`` the openai SDK waits at most; above it, it does not retry at all
+(``openai._constants.MAX_RETRY_AFTER_DELAY``)."""
+
+
+def is_quota(code: str | None, message: str) -> bool:
+    """A 429 for an exhausted quota (``insufficient_quota``): retrying cannot help."""
+    return code == "insufficient_quota" or "quota" in message.lower()
+
+
+def retry_after_of(err: BaseException) -> float | None:
+    """Seconds of a reply's ``Retry-After`` (or ``retry-after-ms``) header, when it has a number."""
+    headers = getattr(getattr(err, "response", None), "headers", None)
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        try:
+            seconds = float(value) / divisor if value is not None else None
+        except ValueError:
+            continue
+        if seconds is not None and math.isfinite(seconds):
+            return seconds
+    return None
+
+
+def format_wait(seconds: float) -> str:
+    """``3600 s`` as ``1 h``, ``90 s`` as ``90 s``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds:.0f} s"
 
 
 def request_id_of(err: BaseException) -> str | None:
