@@ -614,3 +614,27 @@ def test_migrations_adopt_a_wave1_database_and_are_recorded(tmp_path):
     with sqlite3.connect(tmp_path / "cache.db") as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
     assert names == [m.__name__ for m in MIGRATIONS]
+
+
+def test_damaged_rows_are_rebuilt_or_asked_again_never_a_crash(tmp_path):
+    """Rows written by something else (non-JSON metadata, a BLOB where the reply text belongs):
+    a frame set is built again, a reply asked again, a stored request is a CacheError (exit 6)."""
+    body = chat_body(IMAGE_A)
+    key = request_key(body)
+    with Cache(tmp_path) as c:
+        put_frames(c, "k", [({"i": 0}, IMAGE_A)])
+        put_frames(c, "k2", [({"i": 0}, IMAGE_B)])
+        c.responses.put(key, result(), body=body)
+        other = chat_body(IMAGE_B)
+        c.responses.put(request_key(other), result("utf-8 blob"), body=other)
+    with sqlite3.connect(tmp_path / "cache.db") as conn:
+        conn.execute("UPDATE frame_sets SET meta_json = ? WHERE key = 'k'", ("{not json",))
+        conn.execute("UPDATE frame_items SET meta_json = ? WHERE set_key = 'k2'", ("[1, 2]",))
+        conn.execute("UPDATE responses SET text = ?, request_json = ? WHERE key = ?", (b"\xff\xfe", "{cut", key))
+        conn.execute("UPDATE responses SET text = ? WHERE key = ?", (b"utf-8 blob", request_key(other)))
+    with Cache(tmp_path) as c:
+        assert get_frames(c, "k") is None and get_frames(c, "k2") is None
+        assert c.responses.get(key) is None
+        assert c.responses.get(request_key(other)).text == "utf-8 blob"
+        with pytest.raises(CacheError, match="damaged"):
+            c.responses.get_request(key)

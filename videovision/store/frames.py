@@ -5,6 +5,7 @@ request split ...); and the remembered content digests of video files."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from ..types import PackedImage
 from .db import Database
 from .images import Images, ImageStore
 from .keys import canonical_json, file_digest, sha256_hex, strip_secrets
+
+log = logging.getLogger("videovision")
 
 FrameItem = tuple[dict, bytes]
 """One encoded frame: JSON-able metadata and the encoded image bytes."""
@@ -57,6 +60,14 @@ def item_to_packed(meta: dict, data: bytes) -> PackedImage:
         raise CacheError(f"cached frame metadata is incomplete ({err}); pass --no-cache or clear the cache") from err
 
 
+def _json_object(text: object) -> dict:
+    """A stored JSON object (ValueError/TypeError when the row is damaged)."""
+    value = json.loads(text)  # type: ignore[arg-type]
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
 class FrameStore:
     """The ``frame_sets`` / ``frame_items`` tables and the ``digests`` memo."""
 
@@ -82,14 +93,19 @@ class FrameStore:
             if len(rows) != row[0]:
                 return None
             items = []
-            for meta, sha, data in rows:
-                good = self.images.verified(conn, sha, data)
-                if good is None:
-                    return None
-                items.append((json.loads(meta), good))
+            try:
+                for meta, sha, data in rows:
+                    good = self.images.verified(conn, sha, data)
+                    if good is None:
+                        return None
+                    items.append((_json_object(meta), good))
+                set_meta = _json_object(row[1])
+            except (TypeError, ValueError):
+                log.warning("the cached frame set %s… is damaged: it is built again", key[:12])
+                return None
         with self.db.write("touching frames") as conn:
             conn.execute("UPDATE frame_sets SET used_at = ? WHERE key = ?", (time.time(), key))
-        return FrameSet(json.loads(row[1]), items)
+        return FrameSet(set_meta, items)
 
     def put(self, key: str, meta: dict, items: list[FrameItem]) -> None:
         """Store a frame set (replacing any set with the same key) in one transaction.

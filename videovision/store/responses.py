@@ -4,15 +4,19 @@ so the same question about the same frames is never paid for twice."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 
+from ..errors import CacheError
 from ..types import ChatResult, Usage
 from .db import Database
 from .images import Images, ImageStore, redact, restore
 from .keys import canonical_json
 
 Scrub = Callable[[str], str]
+
+log = logging.getLogger("videovision")
 
 
 class ResponseStore:
@@ -37,6 +41,14 @@ class ResponseStore:
         with self.db.write("touching a response") as conn:
             conn.execute("UPDATE responses SET used_at = ? WHERE key = ?", (time.time(), key))
         text, prompt_tokens, completion_tokens, model, finish_reason, request_id = row
+        if isinstance(text, bytes):  # written by another tool: usable when it is UTF-8
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        if not isinstance(text, str) or not all(isinstance(n, int) for n in (prompt_tokens, completion_tokens)):
+            log.warning("the cached reply %s… is damaged: it is asked again", key[:12])
+            return None
         return ChatResult(text=text, usage=Usage(prompt_tokens, completion_tokens), model=model,
                           finish_reason=finish_reason, request_id=request_id, cached=True)
 
@@ -91,7 +103,11 @@ class ResponseStore:
             row = conn.execute("SELECT request_json FROM responses WHERE key = ?", (key,)).fetchone()
             if row is None:
                 return None
-            body = json.loads(row[0])
+            try:
+                body = json.loads(row[0])
+            except (TypeError, ValueError) as err:
+                raise CacheError(f"the cached request {key[:12]}… is damaged ({err}): clear the cache "
+                                 "(videovision log shows where it is)") from err
             if not restore_images:
                 return body
             found: Images = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..errors import CacheError
 from .db import Database
 from .keys import now_iso
 
@@ -61,4 +62,10 @@ class RunStore:
             row = conn.execute(query, params).fetchone()
         if row is None:
             return None
-        return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])))
+        try:
+            argv = json.loads(row[6])
+            if not isinstance(argv, list):
+                raise ValueError("not a list")
+        except (TypeError, ValueError) as err:
+            raise CacheError(f"the run {row[0]} in the cache is damaged ({err}): run the command again") from err
+        return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], tuple(str(a) for a in argv))
