@@ -4,6 +4,7 @@ would repeat on every request; on Ctrl-C let the replies in flight land in the c
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,13 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from .client import ChatClient, billed_usage, stops_run
-from .errors import ConfigError, RequestError, UsageMismatchError, VideovisionError
+from .errors import CacheError, ConfigError, RequestError, ResponseFormatError, UsageMismatchError, VideovisionError
 from .models import estimate_cost
 from .packing import ProviderLimits
 from .plan import Plan
 from .redact import scrub_secrets
 from .store import Cache, request_key
 from .types import ChatResult, Usage
+
+log = logging.getLogger("videovision")
 
 USAGE_CHECK_RATIO = 0.5
 """A reply whose input tokens are below this share of its images' predicted tokens did not count the
@@ -136,8 +139,10 @@ class Asker:
         if self.stopped is not None:
             raise self.stopped
         self._moved(1, 0)
+        client = self.client
+        interrupted = False
         try:
-            result = self.client.complete(body, on_text=on_text)
+            result, interrupted = _landing(lambda: client.complete(body, on_text=on_text))
         except RequestError as err:
             if stops_run(err):  # a wrong key, model or endpoint: every further request would fail too
                 self.stopped = err
@@ -152,14 +157,31 @@ class Asker:
             self.requests_made += 1
             self.usage = self.usage + u
             self.cost += cost or 0.0
-        if self.cache is not None:
+        empty = not result.text.strip()
+        if self.cache is not None and not empty:  # an empty answer is paid for but never replayed
             secrets = tuple(getattr(self.client, "secrets", ()))
-            self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
+            try:
+                self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
+            except CacheError as err:  # a full disk: the paid answer is still given, once warned
+                self._warn(f"the reply could not be cached ({err}); a re-run will ask again")
         shortfall = usage_shortfall(u, image_tokens if self.plan.spec.known else 0, self.plan.config.pack.limits)
-        self._log(model, result, key, started, cached=False, cost=cost,
-                  status="ok" if shortfall is None else "images-not-counted")
+        try:
+            self._log(model, result, key, started, cached=False, cost=cost,
+                      status="empty-reply" if empty else "ok" if shortfall is None else "images-not-counted")
+        except CacheError as err:
+            self._warn(f"the request could not be logged ({err})")
+        if interrupted:  # the reply in flight has landed: now the interruption goes on
+            raise KeyboardInterrupt
+        if empty:
+            raise ResponseFormatError(f"the model answered with empty text (finish_reason {result.finish_reason}, "
+                                      f"{u.completion_tokens} output tokens): try again, or another model")
         self._check(result, image_tokens)
         return result
+
+    def _warn(self, text: str) -> None:
+        with self.lock:
+            if text not in self.warnings:
+                self.warnings.append(text)
 
     def _check(self, result: ChatResult, image_tokens: int) -> None:
         if not self.plan.spec.known:  # the images' tokens are a conservative guess: nothing to compare
@@ -188,6 +210,41 @@ class Asker:
             video=self.plan.video.path, endpoint=self.endpoint, status=status,
             cached_tokens=0 if cached else usage.cached_tokens,
         )
+
+
+def _landing(call: Callable[[], ChatResult]) -> tuple[ChatResult, bool]:
+    """Run a paid request so that Ctrl-C cannot lose its reply: from the main thread the request
+    runs in a worker, a first Ctrl-C waits for it to land (a second gives up on it), and the result
+    says whether an interruption is pending (raised once the reply is stored). Elsewhere (worker
+    threads, which signals never reach) it simply calls."""
+    if threading.current_thread() is not threading.main_thread():
+        return call(), False
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as err:  # handed to the caller's thread
+            box["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="videovision-request", daemon=True).start()
+    interrupted = False
+    while not done.is_set():
+        try:
+            done.wait()
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            log.warning("interrupted: waiting for the reply in flight (paid for) to land; Ctrl-C again to abandon it")
+    if "error" in box:
+        if interrupted:
+            raise KeyboardInterrupt from box["error"]  # type: ignore[misc]
+        raise box["error"]  # type: ignore[misc]
+    return box["result"], interrupted  # type: ignore[return-value]
 
 
 def ask_all(asker: Asker, requests: list[tuple[dict, int]], concurrency: int) -> list[ChatResult]:
