@@ -247,7 +247,7 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
 
     if args.models_file:
         load_models_file(args.models_file)
-    model = args.model or os.environ.get("VIDEOVISION_MODEL") or DEFAULT_MODEL
+    model = args.model if args.model is not None else (os.environ.get("VIDEOVISION_MODEL") or DEFAULT_MODEL)
     pack_config = PackConfig(
         model=model, burn_timestamps=args.burn_timestamps, grid=args.grid, limits=load_provider(args.provider),
         budget=Budget(args.max_frames, args.max_image_tokens, args.max_cost),

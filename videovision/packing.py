@@ -106,9 +106,12 @@ def load_provider(spec: str | os.PathLike | None) -> ProviderLimits:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ConfigError(f"{path}: cannot read the provider profile ({err})") from err
-    base = PROVIDERS.get(data.pop("base", "openai"), PROVIDERS["openai"]) if isinstance(data, dict) else None
-    if base is None:
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: a provider profile must be a JSON object")
+    base_name = data.pop("base", "openai")
+    base = PROVIDERS.get(base_name) if isinstance(base_name, str) else None
+    if base is None:
+        raise ConfigError(f"{path}: unknown base profile {base_name!r}: use one of {', '.join(PROVIDERS)}")
     known = set(ProviderLimits.__dataclass_fields__)
     unknown = set(data) - known
     if unknown:
@@ -160,6 +163,8 @@ class PackConfig:
     """Split into map-reduce requests of at most this many images (besides provider limits)."""
 
     def __post_init__(self):
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError("model must be a model name such as gpt-4o-mini (got an empty one)", field="model")
         _one_of("detail", self.detail, get_args(Detail))
         _one_of("image_format", self.image_format, get_args(ImageFormat))
         if not 1 <= self.quality <= 100:

@@ -448,7 +448,27 @@ def register_model_from_dict(data: Mapping[str, Any], name: str | None = None) -
         spec = ModelSpec(**merged)
     except TypeError as err:
         raise ConfigError(f"Model {label!r}: {err}") from err
+    _check_numbers(spec, label)
     return register_model(spec)
+
+
+_POSITIVE_INTS = ("context_window", "base", "tile", "short_side", "patch_budget_high", "max_dim_high")
+_NON_NEGATIVE = ("input_price_per_m", "output_price_per_m", "cached_input_price_per_m", "transcribe_price_per_minute",
+                 "multiplier_doc", "multiplier_observed")
+
+
+def _check_numbers(spec: ModelSpec, label: str) -> None:
+    """A models-file entry's numbers are in range (a negative context window or price is a typo)."""
+    values = spec.to_dict()
+    for name in _POSITIVE_INTS:
+        value = values.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f"Model {label!r}: {name} must be a whole number >= 1 (got {value!r}).")
+    for name in _NON_NEGATIVE:
+        value = values.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):
+            raise ConfigError(f"Model {label!r}: {name} must be a number >= 0 (got {value!r}).")
 
 
 def load_models_file(path: str | os.PathLike[str]) -> tuple[ModelSpec, ...]:
