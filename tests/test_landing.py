@@ -41,12 +41,12 @@ def test_ctrl_c_during_a_single_request_lets_its_reply_land(cut_clip, api_env, c
     assert json.loads(out)["cache_hits"] == 1 and len(server.chat_requests) == 1  # kept: not paid again
 
 
-def test_an_empty_answer_is_an_error_and_never_replayed(cut_clip, api_env, capsys):
+def test_an_empty_answer_warns_and_is_never_replayed(cut_clip, api_env, capsys):
     server = api_env
     answers = iter(["", "A test pattern [00:00:00.0]."])
     server.responder = lambda body: next(answers)
     code, _, err = cli(capsys, "summarize", cut_clip[0], "--max-retries", "0")
-    assert code == 7 and "empty text" in err and len(err.strip().splitlines()) == 1
+    assert code == 0 and "warning" in err and "empty" in err
     code, out, err = cli(capsys, "summarize", cut_clip[0], "--max-retries", "0", "--json")
     assert code == 0, err
     data = json.loads(out)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from .client import ChatClient, billed_usage, stops_run
-from .errors import CacheError, ConfigError, RequestError, ResponseFormatError, UsageMismatchError, VideovisionError
+from .errors import CacheError, ConfigError, RequestError, UsageMismatchError, VideovisionError
 from .models import estimate_cost
 from .packing import ProviderLimits
 from .plan import Plan
@@ -158,7 +158,7 @@ class Asker:
             self.usage = self.usage + u
             self.cost += cost or 0.0
         empty = not result.text.strip()
-        if self.cache is not None and not empty:  # an empty answer is paid for but never replayed
+        if self.cache is not None and not empty:  # an empty answer is paid for (and warned of), never replayed
             secrets = tuple(getattr(self.client, "secrets", ()))
             try:
                 self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
@@ -172,9 +172,6 @@ class Asker:
             self._warn(f"the request could not be logged ({err})")
         if interrupted:  # the reply in flight has landed: now the interruption goes on
             raise KeyboardInterrupt
-        if empty:
-            raise ResponseFormatError(f"the model answered with empty text (finish_reason {result.finish_reason}, "
-                                      f"{u.completion_tokens} output tokens): try again, or another model")
         self._check(result, image_tokens)
         return result
 

@@ -57,6 +57,7 @@ from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError, VideovisionError
 from .export import atomic_write_text
+from .paths import path_text
 from .plan import Plan, TaskConfig
 from .scaleout import ExecutorName, check_executor
 from .speech.transcript import Segment, Transcript
@@ -236,7 +237,7 @@ def read_index(out_dir: str | os.PathLike) -> list[dict]:
 
 def _row(video: VideoInput, status: Status, *, result: str | None = None, error: str | None = None,
          tokens: int = 0, cost: float = 0.0, seconds: float = 0.0, key: str | None = None) -> dict:
-    return {"video": video.path, "stem": video.stem, "status": status, "result": result, "error": error,
+    return {"video": path_text(video.path), "stem": video.stem, "status": status, "result": result, "error": error,
             "tokens": tokens, "cost_usd": round(cost, 6), "seconds": round(seconds, 3), "key": key}
 
 
@@ -486,7 +487,7 @@ class _Batch:
     def write_result(self, video: VideoInput, data: dict, segments: Sequence[Segment]) -> str:
         name = video.stem + RESULT_SUFFIX
         write_atomic(self.out_dir / name, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        self.search.replace(video.path, video.stem, data, segments)
+        self.search.replace(path_text(video.path), video.stem, data, segments)
         return name
 
     def write_report(self, video: VideoInput, result: Any) -> None:

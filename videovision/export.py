@@ -152,7 +152,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        # a lone surrogate (a non-UTF-8 file name decoded by os.fsdecode) is written as its \udcXX
+        # escape: valid UTF-8, and in a JSON string it reads back as the same name
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)

@@ -96,7 +96,7 @@ def video_src(video: str | os.PathLike, out: str | os.PathLike) -> str:
         rel = os.path.relpath(target, folder)
     except ValueError:
         return target.as_uri()
-    return urllib.parse.quote(rel.replace(os.sep, "/"), safe="/")
+    return urllib.parse.quote(os.fsencode(rel.replace(os.sep, "/")), safe="/")  # bytes: a non-UTF-8 name too
 
 
 class _Frames:
