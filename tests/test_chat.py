@@ -93,3 +93,14 @@ def test_a_plan_split_into_chunks_cannot_be_chatted_about(cut_clip, api_env):
     plan = make_plan(cut_clip[0], TaskConfig(pack=PackConfig(frames_per_request=2)))
     with _client(api_env) as client, pytest.raises(ConfigError, match="one request"):
         Conversation(plan, client)
+
+
+def test_a_failed_piped_question_does_not_end_the_chat(cut_clip, api_env):
+    """A question that fails (a 500 after the retries) is reported on one line; the next question
+    of the pipe is still answered, and the chat exits 7 at the end."""
+    api_env.enqueue_fault("500")
+    proc = chat(cut_clip[0], "--max-retries", "0", "--json", stdin="\n".join(QUESTIONS[:2]) + "\n")
+    assert proc.returncode == 7 and "Traceback" not in proc.stderr
+    assert "server error (500)" in proc.stderr
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(answers) == 1 and len(api_env.chat_requests) == 2

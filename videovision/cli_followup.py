@@ -85,9 +85,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 try:
                     turn = conversation.ask(question)
                 except RequestError as err:
-                    if stops_run(err) or not interactive:
+                    if stops_run(err):  # a wrong key or model: every further question would fail too
                         raise
-                    failed += 1
+                    failed += 1  # the next question still gets its answer (exit 7 at the end)
                     print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
                     continue
                 finally:
