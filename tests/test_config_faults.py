@@ -39,3 +39,24 @@ def test_a_models_file_with_numbers_out_of_range_is_refused(capsys, tmp_path, fi
     models.write_text(json.dumps({"models": {"my-model": {"like": "gpt-4o", field: value}}}))
     code, _, err = cli(capsys, "plan", DEMO, "--models-file", models, "--model", "my-model")
     assert code == 2 and field in err and "my-model" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("mode", ["copy", "encode"])
+def test_a_clip_onto_a_full_disk_is_an_output_error_not_an_unreadable_video(tmp_path, mode):
+    """The disk fills while the clip is written (simulated with a file-size limit): exit 2 naming
+    the output, nothing left behind; the video is not called unreadable (exit 3)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    out = tmp_path / "c.mp4"
+    proc = subprocess.run([sys.executable, "-m", "videovision", "clip", str(DEMO), "--at", "10", "-o", str(out),
+                           "--mode", mode], capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

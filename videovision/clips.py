@@ -391,11 +391,13 @@ def _write(source: VideoSource, cut: _Cut, tmp: Path, mode: ClipMode) -> tuple[f
                                       field="mode") from None
         audio = _encode(source, cut, tmp)
         return float(source.frame_times[cut.first]), _end_time(source, cut.stop), "encode", audio
-    except av.error.FFmpegError as err:
-        raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({_first_line(err)})") from err
-    except OSError as err:
+    except OSError as err:  # before FFmpegError: PyAV's write errors (a full disk) are OSErrors too
+        if isinstance(err, av.error.FFmpegError) and getattr(err, "filename", None) != str(tmp):
+            raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({_first_line(err)})") from err
         raise ConfigError(f"output: cannot write {path_text(tmp.parent)} ({err.strerror or err})",
                           field="output") from err
+    except av.error.FFmpegError as err:
+        raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({_first_line(err)})") from err
 
 
 def _open_output(tmp: Path) -> av.container.OutputContainer:
