@@ -129,6 +129,7 @@ def sampling_config(args: argparse.Namespace) -> SamplingConfig:
 def cmd_frames(args: argparse.Namespace) -> int:
     from .pipeline import extract_frames
 
+    _refuse_input(args, args.out, "--out")
     bar = ProgressBar("frames")
     try:
         result = extract_frames(args.video, sampling_config(args), args.out, progress=bar)
@@ -300,7 +301,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .render import dumps
 
     if args.request_json:
-        _check_writable(args.request_json, "--request-json")
+        _check_writable(args.request_json, "--request-json", args)
     cache = _open_cache(args)
     try:
         _, plan = _plan(args, "summarize", cache=cache)
@@ -447,10 +448,37 @@ def _write(path_text: str, option: str, text: str) -> None:
         raise ConfigError(f"{option} {path_text}: cannot write ({err.strerror})") from err
 
 
-def _check_writable(path_text: str, option: str) -> None:
-    """Fail before paying for a request whose result could not be written."""
+_INPUT_OPTIONS = (("video", "the video"), ("subtitles", "the --subtitles file"),
+                  ("models_file", "the --models-file file"), ("provider", "the --provider file"))
+"""The arguments naming files a command reads (attribute, what the message calls it)."""
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths are one file (the same path, a hard link or a symlink: st_dev + st_ino)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either is missing (nothing to destroy), or not a path at all
+        return False
+
+
+def _refuse_input(args: argparse.Namespace | None, path_text: str, option: str) -> None:
+    """An output path that resolves to one of the command's inputs is refused before anything is
+    written or paid (it would destroy the input)."""
+    if args is None:
+        return
+    for attr, what in _INPUT_OPTIONS:
+        value = getattr(args, attr, None)
+        if isinstance(value, (str, os.PathLike)) and os.fspath(value) and _same_file(path_text, value):
+            raise ConfigError(f"{option} {path_text}: is {what} itself (the same file, a hard link or a symlink); "
+                              "writing there would destroy it: choose another file")
+
+
+def _check_writable(path_text: str, option: str, args: argparse.Namespace | None = None) -> None:
+    """Fail before paying for a request whose result could not be written, or would overwrite an
+    input of ``args``."""
     from pathlib import Path
 
+    _refuse_input(args, path_text, option)
     path = Path(path_text)
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -467,7 +495,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     from .render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_export
 
     if args.output:
-        _check_writable(args.output, "--output")
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     result, _ = _run_task(args, "chapters")
     if result is None:
@@ -511,7 +539,7 @@ def _footer(result) -> None:
 
 def _check_report(args: argparse.Namespace) -> None:
     if getattr(args, "report", None):
-        _check_writable(args.report, "--report")
+        _check_writable(args.report, "--report", args)
 
 
 def _write_report(result, video: str, path: str) -> None:
@@ -540,7 +568,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     from .render import transcript_text
 
     if args.output:
-        _check_writable(args.output, "--output")
+        _check_writable(args.output, "--output", args)
     cache = _open_cache(args)
     try:
         transcript = transcribe_video(args.video, speech_config(args), endpoint=_client_config(args), cache=cache,

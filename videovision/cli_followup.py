@@ -22,6 +22,7 @@ from .cli import (
     _plan,
     _print_plan,
     _read_cache,
+    _refuse_input,
     _run_task,
     _time_arg,
     _verbose_parent,
@@ -149,6 +150,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as err:
         raise ConfigError(f"the run's folder {record.cwd} is gone ({err.strerror})") from err
     try:
+        _refuse_input(replayed, out, "--output")
         result, _ = _run_task(replayed, replayed.command, tuple(getattr(replayed, "questions", ()) or ()),
                               replay=record.endpoint)
         assert result is not None

@@ -15,6 +15,7 @@ from .cli import (
     _given,
     _positive_int,
     _positive_money,
+    _same_file,
     _task_config,
     _verbose_parent,
     add_pack_options,
@@ -52,6 +53,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ConfigError("--question is needed with --task ask, and only there")
     if args.subtitles:
         raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
+    for given in args.inputs:
+        if _same_file(args.out, given):
+            raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
     config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
     endpoint = _client_config(args)
     collector = _batch_api_round(args, endpoint) if args.batch_api else None
