@@ -8,6 +8,7 @@ Each test runs the CLI against the loopback server (tests/fakeserver.py), like t
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import warnings
@@ -103,3 +104,117 @@ def test_batch_out_onto_an_input_is_refused(own_video, api_env, capsys):
     code, _, err = cli(capsys, "batch", own_video, "--out", own_video)
     assert code == 2 and one_line(err) and "itself" in err, err
     assert own_video.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- model text on a terminal
+
+HOSTILE = ("\x1b]52;c;aGk=\x07clipboard \x1b[2Jwiped \x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\ "
+           "over\rwritten \x9b31mred\x7f")
+RAW_CONTROLS = ("\x1b", "\x07", "\r", "\x9b", "\x7f")
+
+
+def raw_controls(text: str) -> list[str]:
+    return [c for c in RAW_CONTROLS if c in text]
+
+
+def strings(data) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
+    return [s for item in items for s in strings(item)]
+
+
+def hostile_responder(body: dict) -> str:
+    from fakeserver import default_responder
+
+    fmt = (body.get("response_format") or {}).get("json_schema", {}).get("name")
+    if fmt == "video_chapters":
+        return json.dumps({"chapters": [
+            {"start": "00:00:00", "title": "Intro " + HOSTILE + "\n\nchapter-9\n00:00:01.000 --> 00:00:02.000\nforged",
+             "summary": "a --> b\n\nforged cue"},
+            {"start": "00:00:03", "title": "Second\n0:04 Forged YouTube line", "summary": ""}]})
+    if fmt == "video_answers":
+        return json.dumps({"answers": [{"answer": "Seen at [00:00:01.0] " + HOSTILE, "moments": []}]})
+    return default_responder(body) + " " + HOSTILE
+
+
+@pytest.mark.parametrize("command", [["summarize"], ["summarize", "--markdown"], ["ask", "what is shown?"],
+                                     ["chapters"], ["chapters", "--format", "youtube"],
+                                     ["chapters", "--format", "vtt"]])
+def test_model_text_cannot_drive_the_terminal(cut_clip, api_env, capsys, command):
+    api_env.responder = hostile_responder
+    code, out, err = cli(capsys, command[0], cut_clip[0], *command[1:])
+    assert code == 0, err
+    assert raw_controls(out + err) == [], out
+    assert "\\x1b]52;c;aGk=" in out  # shown, escaped, not dropped
+    assert "\\x0dwritten" in out or command[0] == "chapters"  # (a title folds its \r into a space)
+
+
+@pytest.mark.parametrize("command", ["summarize", "ask", "chapters"])
+def test_model_text_in_json_output_is_valid_and_carries_no_raw_control(cut_clip, api_env, capsys, command):
+    api_env.responder = hostile_responder
+    code, out, err = cli(capsys, command, cut_clip[0], *(["what?"] if command == "ask" else []), "--json")
+    assert code == 0, err
+    assert raw_controls(out) == []
+    assert any("\x1b]52;c;aGk=" in s for s in strings(json.loads(out)))  # the reply, intact
+
+
+def test_a_streamed_summary_cannot_drive_the_terminal(cut_clip, api_env):
+    from terminal import run_on_a_terminal
+
+    api_env.responder = hostile_responder
+    code, out, err = run_on_a_terminal(["summarize", str(cut_clip[0])])
+    assert code == 0, err
+    assert api_env.last_body.get("stream") is True
+    assert raw_controls(out.replace("\r\n", "\n")) == [], repr(out)
+    assert "\\x1b[2Jwiped" in out
+
+
+def test_chat_answers_cannot_drive_the_terminal(cut_clip, api_env, capsys, monkeypatch):
+    import io
+
+    api_env.responder = hostile_responder
+    monkeypatch.setattr("sys.stdin", io.StringIO("what is shown?\n"))
+    code, out, err = cli(capsys, "chat", cut_clip[0])
+    assert code == 0, err
+    assert raw_controls(out + err) == [] and "\\x1b]52" in out
+
+
+def test_chapter_titles_stay_single_line_and_cues_cannot_be_forged(cut_clip, api_env, capsys):
+    api_env.responder = hostile_responder
+    code, out, err = cli(capsys, "chapters", cut_clip[0], "--format", "vtt")
+    assert code == 0, err
+    assert out.count("-->") == 2  # the two timing lines, nothing forged
+    blocks = out.strip().split("\n\n")
+    assert [b.splitlines()[0] for b in blocks] == ["WEBVTT", "chapter-1", "chapter-2"]
+    assert "chapter-9 00:00:01.000 -> 00:00:02.000 forged" in blocks[1]
+    code, out, err = cli(capsys, "chapters", cut_clip[0], "--format", "youtube")
+    assert code == 0, err
+    assert [line.split(" ", 1)[0] for line in out.splitlines()] == ["0:00"]  # merged (< 10 s), never forged
+    code, out, err = cli(capsys, "chapters", cut_clip[0], "--json")
+    assert all("\n" not in c["title"] for c in json.loads(out)["chapters"])
+
+
+def test_transcript_lines_cannot_drive_the_terminal_nor_forge_cues(own_video, api_env, capsys, tmp_path):
+    subtitles = tmp_path / "video.srt"
+    subtitles.write_text("1\n00:00:00,500 --> 00:00:02,000\nhello \x1b[2Jwiped --> there\n\n"
+                         "2\n00:00:02,500 --> 00:00:04,000\nbye\x1b]52;c;aGk=\x07\n", encoding="utf-8")
+    code, out, err = cli(capsys, "transcript", own_video, "--subtitles", subtitles)
+    assert code == 0, err
+    assert raw_controls(out + err) == [] and "\\x1b[2Jwiped" in out
+    for fmt in ("srt", "vtt"):
+        code, out, err = cli(capsys, "transcript", own_video, "--subtitles", subtitles, "--format", fmt)
+        assert code == 0, err
+        assert out.count("-->") == 2 and "wiped -> there" in out, out
+
+
+def test_search_hits_cannot_drive_the_terminal(own_video, api_env, capsys, tmp_path):
+    api_env.responder = hostile_responder
+    out_dir = tmp_path / "out"
+    code, _, err = cli(capsys, "batch", own_video, "--out", out_dir, "--jobs", "1")
+    assert code == 0, err
+    code, out, err = cli(capsys, "search", "clipboard", "--index", out_dir)
+    assert code == 0, err
+    assert out.strip() and raw_controls(out + err) == []
+    code, out, err = cli(capsys, "search", "clipboard", "--index", out_dir, "--json")
+    assert code == 0 and raw_controls(out) == [] and json.loads(out)["hits"]

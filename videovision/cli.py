@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from . import __version__, defaults
-from .console import ProgressBar, RequestStatus
+from .console import ProgressBar, RequestStatus, terminal_text, write_out
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
@@ -294,7 +294,7 @@ def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None, transcri
 def _print_plan(plan, as_json: bool) -> None:
     from .render import dumps, plan_table
 
-    sys.stdout.write(dumps(plan.to_json()) if as_json else plan_table(plan))
+    write_out(dumps(plan.to_json()) if as_json else plan_table(plan), as_json=as_json)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -379,7 +379,7 @@ def _remember_run(cache, args: argparse.Namespace, result, task: str, endpoint: 
 
 
 def _write_through(text: str) -> None:
-    sys.stdout.write(text)
+    write_out(text)
     sys.stdout.flush()
 
 
@@ -391,13 +391,13 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     if result is None:
         return 0
     if args.json:
-        sys.stdout.write(dumps(result.to_json()))
+        write_out(dumps(result.to_json()), as_json=True)
     elif streamed:  # the text is on the terminal already; add only the notes on cited times
         notes = summary_notes(result.summary)
         if notes:
-            sys.stdout.write("\n".join(notes) + "\n")
+            write_out("\n".join(notes) + "\n")
     else:
-        sys.stdout.write(summary_text(result.summary, markdown=args.markdown))
+        write_out(summary_text(result.summary, markdown=args.markdown))
     return _finish(args, result)
 
 
@@ -416,9 +416,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         data = result.to_json()
         if clips is not None:
             data["clips"] = clips
-        sys.stdout.write(dumps(data))
+        write_out(dumps(data), as_json=True)
     else:
-        sys.stdout.write(answers_text(result.answers, markdown=args.markdown))
+        write_out(answers_text(result.answers, markdown=args.markdown))
     return _finish(args, result)
 
 
@@ -514,10 +514,10 @@ def cmd_chapters(args: argparse.Namespace) -> int:
         _write(args.output, "--output", text)
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_out(text, as_json=fmt == "json")
     if fmt in ("youtube", "vtt") or args.output:
         for note in chapter_notes(result.chapters):
-            print(note, file=sys.stderr)
+            print(terminal_text(note), file=sys.stderr)
     return _finish(args, result)
 
 
@@ -554,7 +554,7 @@ def _finish(args: argparse.Namespace, result) -> int:
     if getattr(args, "report", None):
         _write_report(result, args.video, args.report)
     for warning in result.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
     _footer(result)
     if getattr(args, "strict", False) and result.warnings:
         print(f"{PROG}: error: --strict: {len(result.warnings)} warning(s) above (the output was still written)",
@@ -581,7 +581,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         _write(args.output, "--output", text)
         print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_out(text, as_json=bool(args.json) or args.format == "json")
     return 0
 
 
@@ -591,7 +591,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     entries = _read_cache(args, lambda cache: cache.log.recent(args.limit))
     if args.json:
-        sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}))
+        write_out(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}), as_json=True)
         return 0
     if not entries:
         print("no requests logged yet", file=sys.stderr)
@@ -601,8 +601,9 @@ def cmd_log(args: argparse.Namespace) -> int:
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
-        print(f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
-              f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}")
+        print(terminal_text(
+            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
+            f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}"))
     return 0
 
 
@@ -736,7 +737,7 @@ _HANDLER: logging.Handler | None = None
 
 class _LevelFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+        return f"{PROG}: {record.levelname.lower()}: {terminal_text(record.getMessage())}"
 
 
 def _setup_logging(verbose: int) -> None:
@@ -755,7 +756,7 @@ def _setup_logging(verbose: int) -> None:
 def _one_line_warnings() -> None:
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message).splitlines()[0] if str(message) else category.__name__
-        print(f"{PROG}: warning: {text}", file=sys.stderr)
+        print(f"{PROG}: warning: {terminal_text(text)}", file=sys.stderr)
 
     warnings.showwarning = show
     warnings.simplefilter("default")
@@ -764,7 +765,7 @@ def _one_line_warnings() -> None:
 
 def _one_line(err: VideovisionError) -> str:
     """The error's message on one line; a config field it names is shown as its flag."""
-    message = " ".join(str(err).split()) or type(err).__name__
+    message = terminal_text(" ".join(str(err).split())) or type(err).__name__
     field = getattr(err, "field", None)
     if field and message.startswith(field):
         message = "--" + field.replace("_", "-") + message[len(field):]
@@ -819,7 +820,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the last resort: still one line unless debugging
         if debug:
             _print_traceback()
-        print(f"{PROG}: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]} "
+        print(f"{PROG}: internal error: {type(err).__name__}: {terminal_text(' '.join(str(err).split()))[:300]} "
               f"(set VIDEOVISION_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1
 

@@ -23,6 +23,7 @@ from .cli import (
     add_sampling_options,
     add_speech_options,
 )
+from .console import write_out
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
 from .scaleout import EXECUTORS
 from .types import BatchTask
@@ -122,10 +123,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     hits = search(args.index, args.query, args.limit)
     if args.json:
-        sys.stdout.write(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
-                                    ensure_ascii=False) + "\n")
+        write_out(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
+                             ensure_ascii=False) + "\n", as_json=True)
     else:
-        sys.stdout.write("".join(render_hit(h) + "\n" for h in hits))
+        write_out("".join(render_hit(h) + "\n" for h in hits))
         if not hits:
             print(f"no match for {args.query!r}", file=sys.stderr)
     return 0

@@ -376,7 +376,7 @@ def _chapter_items(text: str) -> tuple[list[tuple[float, str, str]], list[str]]:
             if not isinstance(item, dict):
                 continue
             t = parse_timestamp(item.get("start"))
-            title, summary = str(item.get("title", "")).strip(), str(item.get("summary", "")).strip()
+            title, summary = " ".join(str(item.get("title", "")).split()), str(item.get("summary", "")).strip()
             if t is None:
                 bad.append(f'chapter "{title}" left out: its start {item.get("start")!r} is not a time')
             else:
