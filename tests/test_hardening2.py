@@ -218,3 +218,42 @@ def test_search_hits_cannot_drive_the_terminal(own_video, api_env, capsys, tmp_p
     assert out.strip() and raw_controls(out + err) == []
     code, out, err = cli(capsys, "search", "clipboard", "--index", out_dir, "--json")
     assert code == 0 and raw_controls(out) == [] and json.loads(out)["hits"]
+
+
+# --------------------------------------------------------------------------- a paid reply with a lone surrogate
+
+def surrogate_responder(body: dict) -> str:
+    from fakeserver import default_responder
+
+    return default_responder(body) + " Odd byte: \udcff."  # sent as the JSON escape "\udcff": valid JSON
+
+
+def test_a_reply_with_a_lone_surrogate_is_shown_and_cached(cut_clip, api_env, capsys):
+    api_env.responder = surrogate_responder
+    code, out, err = cli(capsys, "summarize", cut_clip[0])
+    assert code == 0 and "internal error" not in err, err
+    assert "Odd byte: \ufffd." in out
+    sent = len(api_env.chat_requests)
+    code, out, err = cli(capsys, "summarize", cut_clip[0], "--json")  # from the cache: not paid again
+    assert code == 0, err
+    assert len(api_env.chat_requests) == sent
+    assert json.loads(out)["summary"].endswith("Odd byte: \ufffd.") and json.loads(out)["cache_hits"] == 1
+
+
+def test_a_streamed_reply_with_a_lone_surrogate_is_shown(cut_clip, api_env):
+    from terminal import run_on_a_terminal
+
+    api_env.responder = surrogate_responder
+    code, out, err = run_on_a_terminal(["summarize", str(cut_clip[0])])
+    assert code == 0, err
+    assert "Odd byte: \ufffd." in out
+
+
+def test_a_reply_with_a_lone_surrogate_lands_in_the_batch_output(own_video, api_env, capsys, tmp_path):
+    api_env.responder = surrogate_responder
+    out_dir = tmp_path / "out"
+    code, _, err = cli(capsys, "batch", own_video, "--out", out_dir, "--jobs", "1", "--report")
+    assert code == 0 and "Error" not in err, err
+    result = json.loads((out_dir / "video.mp4.json").read_text(encoding="utf-8"))
+    assert result["summary"].endswith("Odd byte: \ufffd.")
+    assert "\ufffd" in (out_dir / "video.mp4.html").read_text(encoding="utf-8")
