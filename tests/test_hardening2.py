@@ -29,7 +29,10 @@ def _collect_earlier_garbage():
 
 
 def cli(capsys, *argv):
-    code = main([str(a) for a in argv])
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as stop:  # argparse refusing an option
+        code = stop.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -257,3 +260,29 @@ def test_a_reply_with_a_lone_surrogate_lands_in_the_batch_output(own_video, api_
     result = json.loads((out_dir / "video.mp4.json").read_text(encoding="utf-8"))
     assert result["summary"].endswith("Odd byte: \ufffd.")
     assert "\ufffd" in (out_dir / "video.mp4.html").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- bounds: retries
+
+
+@pytest.mark.parametrize("command", [["summarize"], ["ask", "what?"], ["chapters"], ["transcript"], ["chat"]])
+def test_max_retries_is_capped_at_ten(cut_clip, api_env, capsys, command):
+    code, out, err = cli(capsys, command[0], cut_clip[0], *command[1:], "--max-retries", "1000000")
+    assert code == 2 and one_line(err), err
+    assert "--max-retries" in err and "at most 10" in err
+    assert api_env.chat_requests == [] and out == ""
+
+
+def test_max_retries_of_ten_is_accepted(cut_clip, api_env, capsys):
+    code, _, err = cli(capsys, "summarize", cut_clip[0], "--max-retries", "10")
+    assert code == 0, err
+
+
+def test_the_library_caps_max_retries_too():
+    from videovision import defaults
+    from videovision.endpoint import ClientConfig
+    from videovision.errors import ConfigError
+
+    assert ClientConfig(max_retries=defaults.MAX_RETRIES_CAP).max_retries == 10
+    with pytest.raises(ConfigError, match="at most 10"):
+        ClientConfig(max_retries=11)

@@ -73,6 +73,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= defaults.MAX_RETRIES_CAP:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to {defaults.MAX_RETRIES_CAP} (at most "
+                                         f"{defaults.MAX_RETRIES_CAP} retries: each waits longer than the last)")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -189,8 +200,8 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI)")
     g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help=f"per-request deadline (default {defaults.TIMEOUT:g})")
-    g.add_argument("--max-retries", type=int, default=None, metavar="N",
-                   help=f"retries with backoff (default {defaults.MAX_RETRIES})")
+    g.add_argument("--max-retries", type=_retries, default=None, metavar="N",
+                   help=f"retries with backoff (default {defaults.MAX_RETRIES}, at most {defaults.MAX_RETRIES_CAP})")
     g.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
                    help=f"parallel chunk requests (default {defaults.CONCURRENCY})")
     g.add_argument("--tolerance", type=_finite_float, default=None, metavar="SECONDS",
