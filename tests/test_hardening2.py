@@ -286,3 +286,45 @@ def test_the_library_caps_max_retries_too():
     assert ClientConfig(max_retries=defaults.MAX_RETRIES_CAP).max_retries == 10
     with pytest.raises(ConfigError, match="at most 10"):
         ClientConfig(max_retries=11)
+
+
+# --------------------------------------------------------------------------- malformed URLs, credentials
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/x.mp4", "http://[::1:80/x.mp4", "http://127.0.0.1:abc/x.mp4",
+                                 "http://user:PASS@127.0.0.1:99999/x.mp4", "http://user:PASS@[::1:80/x.mp4",
+                                 "https://user:PASS@127.0.0.1:port/x.mp4?sig=SECRET", "http:///x.mp4"])
+def test_a_malformed_video_url_is_one_line_exit_2(api_env, capsys, url):
+    code, out, err = cli(capsys, "summarize", url)
+    assert code == 2 and one_line(err), err
+    assert "internal error" not in err and "not a valid URL" in err
+    assert "PASS" not in out + err and "SECRET" not in out + err
+    assert api_env.chat_requests == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1:80/v1", "http://user:PASS@127.0.0.1:99999/v1"])
+def test_a_malformed_base_url_is_one_line_exit_2(cut_clip, api_env, capsys, url):
+    code, out, err = cli(capsys, "summarize", cut_clip[0], "--base-url", url)
+    assert code == 2 and one_line(err) and "internal error" not in err, err
+    assert "PASS" not in out + err
+
+
+@pytest.fixture
+def files():
+    from test_remote import Files
+
+    server = Files(Path(__file__).resolve().parents[1].joinpath("samples", "demo.mp4").read_bytes())
+    yield server
+    server.close()
+
+
+def test_a_video_url_with_credentials_is_fetched_and_the_password_never_shown(files, api_env, capsys):
+    with_password = files.url.replace("http://", "http://user:PASS%21@")
+    code, out, err = cli(capsys, "plan", with_password)
+    assert code == 0, err
+    assert "PASS" not in out + err and len(files.gets) == 1
+    code, out, err = cli(capsys, "plan", with_password.replace("demo.mp4", "nothing.mp4") + "?sig=SECRET")
+    assert code == 3 and one_line(err) and "404" in err, err
+    assert "PASS" not in err and "SECRET" not in err
+    code, out, err = cli(capsys, "plan", "http://user:PASS@127.0.0.1:9/x.mp4")
+    assert code == 3 and one_line(err) and "cannot be reached" in err and "PASS" not in err, err
