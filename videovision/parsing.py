@@ -19,7 +19,7 @@ import bisect
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import defaults
@@ -90,6 +90,8 @@ class TimeCheck:
     tolerance: float = defaults.TOLERANCE
     spans: tuple[tuple[float, float], ...] = ()
     """(start, end) of each spoken line sent: a time inside one is supported by what was said."""
+    _span_starts: tuple[float, ...] = field(init=False, repr=False, compare=False, default=())
+    _span_reach: tuple[float, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self):
         object.__setattr__(self, "sent_times", tuple(sorted(self.sent_times)))
@@ -98,8 +100,8 @@ class TimeCheck:
         reach: list[float] = []
         for _, end in spans:
             reach.append(max(end, reach[-1]) if reach else end)
-        object.__setattr__(self, "_span_starts", [a for a, _ in spans])
-        object.__setattr__(self, "_span_reach", reach)
+        object.__setattr__(self, "_span_starts", tuple(a for a, _ in spans))
+        object.__setattr__(self, "_span_reach", tuple(reach))
 
     def nearest(self, t: float) -> float | None:
         times = self.sent_times
