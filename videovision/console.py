@@ -25,7 +25,7 @@ TICK = 0.1
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 """What must not reach a terminal raw: C0 controls but newline and tab (ESC starts OSC 52 clipboard
 writes, ``ESC[2J``, OSC 8 links; a bare carriage return overwrites the line), DEL, C1 controls (CSI
-``\x9b`` ...), and lone surrogates (which cannot even be encoded)."""
+``\\x9b`` ...), and lone surrogates (which cannot even be encoded)."""
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -35,8 +35,8 @@ def _escaped(match: re.Match[str]) -> str:
 
 def terminal_text(text: str) -> str:
     """Text from outside (model replies, transcripts, search hits, server messages) made safe to show on
-    a terminal: ``\r\n`` becomes ``\n``, every other control character but newline and tab is shown
-    escaped (ESC as the four characters ``\x1b``), a lone surrogate becomes U+FFFD. The one helper
+    a terminal: ``\\r\\n`` becomes ``\\n``, every other control character but newline and tab is shown
+    escaped (ESC as the four characters ``\\x1b``), a lone surrogate becomes U+FFFD. The one helper
     every place printing such text goes through."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")
