@@ -328,3 +328,9 @@ def test_a_video_url_with_credentials_is_fetched_and_the_password_never_shown(fi
     assert "PASS" not in err and "SECRET" not in err
     code, out, err = cli(capsys, "plan", "http://user:PASS@127.0.0.1:9/x.mp4")
     assert code == 3 and one_line(err) and "cannot be reached" in err and "PASS" not in err, err
+
+
+def test_a_url_given_to_batch_is_one_line_without_its_password(api_env, capsys, tmp_path):
+    code, out, err = cli(capsys, "batch", "http://user:PASS@127.0.0.1:99999/x.mp4?sig=SECRET", "--out", tmp_path)
+    assert code == 2 and one_line(err) and "not URLs" in err, err
+    assert "PASS" not in err and "SECRET" not in err

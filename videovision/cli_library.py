@@ -48,6 +48,8 @@ def _batch_progress():
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
     from .client import OpenAIChatClient
+    from .redact import display_url
+    from .remote import is_url
 
     questions = tuple(args.question or ())
     if (args.task == "ask") != bool(questions):
@@ -55,6 +57,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.subtitles:
         raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
     for given in args.inputs:
+        if is_url(given):  # shown without its user info or query: they may hold credentials
+            raise ConfigError(f"{display_url(given)}: batch reads files, folders and globs, not URLs; run "
+                              "`videovision summarize URL` (it downloads the video), or download it first")
         if _same_file(args.out, given):
             raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
     config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
