@@ -334,3 +334,16 @@ def test_a_url_given_to_batch_is_one_line_without_its_password(api_env, capsys, 
     code, out, err = cli(capsys, "batch", "http://user:PASS@127.0.0.1:99999/x.mp4?sig=SECRET", "--out", tmp_path)
     assert code == 2 and one_line(err) and "not URLs" in err, err
     assert "PASS" not in err and "SECRET" not in err
+
+
+def test_a_streamed_crlf_split_between_pieces_is_one_newline():
+    import io
+
+    from videovision.console import StreamedText
+
+    shown = io.StringIO()
+    writer = StreamedText(shown)
+    for piece in ["one\r", "\ntwo\r", "three\x1b[2J", "\r"]:
+        writer.write(piece)
+    writer.close()
+    assert shown.getvalue() == "one\ntwo\\x0dthree\\x1b[2J\\x0d"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from . import __version__, defaults
-from .console import ProgressBar, RequestStatus, terminal_text, write_out
+from .console import ProgressBar, RequestStatus, StreamedText, terminal_text, write_out
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
@@ -352,9 +352,11 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
                      and len(plan.requests) == 1)
         status = RequestStatus()
 
+        shown = StreamedText()
+
         def on_text(text: str) -> None:
             status.close()  # the answer itself replaces the waiting line
-            _write_through(text)
+            shown.write(text)
 
         client_context: Any = (nullcontext(CachedRepliesOnly(replay)) if replay is not None
                                else OpenAIChatClient(_client_config(args)))
@@ -364,6 +366,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
                 endpoint = client.endpoint
         finally:
             status.close()
+            shown.close()
         if cache is not None and replay is None:
             _remember_run(cache, args, result, task, endpoint)
         streamed = streaming and result.cache_hits == 0
@@ -387,11 +390,6 @@ def _remember_run(cache, args: argparse.Namespace, result, task: str, endpoint: 
         cache.runs.add(RunRecord(result.run_id, "", task, path_text(args.video), endpoint, os.getcwd(), tuple(argv)))
     except CacheError:
         pass
-
-
-def _write_through(text: str) -> None:
-    write_out(text)
-    sys.stdout.flush()
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:

@@ -54,6 +54,26 @@ def terminal_json(text: str) -> str:
     return _UNSAFE.sub(_json_escaped, text)
 
 
+class StreamedText:
+    """Writes a streamed answer, piece by piece, through :func:`terminal_text`: a ``\\r`` ending one
+    piece waits for the next, so a ``\\r\\n`` split between two pieces is still one newline."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+        self.held = ""
+
+    def write(self, text: str) -> None:
+        text = self.held + text
+        self.held = "\r" if text.endswith("\r") else ""
+        self.stream.write(terminal_text(text[: len(text) - len(self.held)]))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.held:
+            self.stream.write(terminal_text(self.held))
+            self.held = ""
+
+
 def write_out(text: str, stream: TextIO | None = None, *, as_json: bool = False) -> None:
     """Write untrusted text to stdout (or ``stream``) through :func:`terminal_text`
     (:func:`terminal_json` for JSON)."""
