@@ -337,3 +337,16 @@ def test_a_submission_the_server_never_saw_is_sent_again(srv, cache):
     batches.files.clear()
     again = submit(requests, cfg, cache)
     assert len(again) == 1 and again[0].batch_id and load_jobs(cache) == again
+
+
+def test_batch_replies_with_a_lone_surrogate_are_all_stored(srv, cache):
+    """Issue 20: a reply holding "\\udcff" (valid JSON) is kept, with U+FFFD, like every other line."""
+    install_batches(srv)
+    srv.responder = lambda body: "odd \udcff byte"
+    cfg = config_for(srv)
+    requests = [(request_key(chat_body(t), endpoint=cfg.endpoint), chat_body(t)) for t in "abcdefghij"]
+    results, failures = poll_until_done(submit(requests, cfg, cache), cfg, cache)
+    assert failures == [] and len(results) == 10
+    for key, _ in requests:
+        stored = cache.responses.get(key)
+        assert stored is not None and stored.text == "odd \ufffd byte"

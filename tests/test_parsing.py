@@ -215,3 +215,66 @@ def test_summary_spans_locate_every_citation_and_an_empty_summary_warns():
         ("[00:00:07.5]", False), ("[00:00:07.5]", False), ("00:10", True), ("[09:00:00.0]", None)]
     assert summary.warnings == ()
     assert parse_summary("  \n", check()).warnings == ("the model returned an empty reply (no summary)",)
+
+
+# --------------------------------------------------------------------------- bounds (issue 20)
+
+
+def _long_check() -> TimeCheck:
+    spans = tuple((float(t), t + 2.0) for t in range(0, 4000, 3))  # 1,334 spoken lines
+    return TimeCheck(tuple(float(t) for t in range(0, 4000, 5)), duration=4000.0, spans=spans)
+
+
+def _stamp(i: int) -> str:
+    return f"{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"
+
+
+def test_four_thousand_citations_parse_in_linear_time():
+    import time
+
+    from videovision.parsing import cited_spans
+
+    text = " ".join(f"At [{_stamp(i)}.0] the slide shows item {i}." for i in range(4000))
+    started = time.perf_counter()
+    summary = parse_summary(text, _long_check())
+    spans = cited_spans(text, _long_check())
+    elapsed = time.perf_counter() - started
+    assert len(summary.moments) == 4000 and len(spans) == 4000
+    assert summary.moments[123].text == "the slide shows item 123."
+    assert elapsed < 5.0  # was ~54 s (quadratic); bench/bench_parsing.py measures the 1 MB case
+
+
+def test_one_endless_sentence_of_citations_is_linear_and_its_moments_short():
+    import time
+
+    from videovision.parsing import MOMENT_TEXT_CHARS
+
+    text = ", ".join(f"[{_stamp(i)}.0] item {i}" for i in range(4000)) + "."
+    started = time.perf_counter()
+    summary = parse_summary(text, _long_check())
+    assert time.perf_counter() - started < 5.0
+    assert len(summary.moments) == 4000
+    assert all(len(m.text) <= MOMENT_TEXT_CHARS for m in summary.moments) and summary.moments[0].text.endswith("…")
+
+
+@pytest.mark.parametrize("reply", [
+    " " * 300_000 + " at [00:00:05.0] " + " " * 300_000,  # (unstripped: the report reads it so)
+    "1. see [00:00:05.0]" + " " * 300_000 + "\n" * 300_000 + "2. no",
+    "[00:00:00] Intro" + " " * 300_000 + "- x\n" + " " * 300_000 + "```",
+])
+def test_runs_of_white_space_do_not_make_parsing_quadratic(reply):
+    import time
+
+    from videovision.parsing import cited_spans
+
+    started = time.perf_counter()
+    cited_spans(reply, check())
+    parse_answers(reply, ("a?", "b?"), check())
+    parse_chapters(reply, check())
+    assert time.perf_counter() - started < 5.0
+
+
+def test_a_citation_inside_a_spoken_line_is_supported_by_it():
+    spoken = TimeCheck((0.0,), duration=100.0, tolerance=1.0, spans=((40.0, 60.0), (10.0, 12.0), (20.0, 70.0)))
+    assert [spoken.spoken(t) for t in (9.5, 12.9, 13.5, 19.2, 65.0, 71.5)] == [True, True, False, True, True, False]
+    assert spoken.supports(0.5) and not spoken.supports(15.0)

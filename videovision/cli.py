@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from . import __version__, defaults
-from .console import ProgressBar, RequestStatus
+from .console import ProgressBar, RequestStatus, StreamedText, terminal_text, write_out
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
@@ -70,6 +70,17 @@ def _finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= defaults.MAX_RETRIES_CAP:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to {defaults.MAX_RETRIES_CAP} (at most "
+                                         f"{defaults.MAX_RETRIES_CAP} retries: each waits longer than the last)")
     return value
 
 
@@ -129,6 +140,7 @@ def sampling_config(args: argparse.Namespace) -> SamplingConfig:
 def cmd_frames(args: argparse.Namespace) -> int:
     from .pipeline import extract_frames
 
+    _refuse_input(args, args.out, "--out")
     bar = ProgressBar("frames")
     try:
         result = extract_frames(args.video, sampling_config(args), args.out, progress=bar)
@@ -188,8 +200,8 @@ def add_request_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL or OpenAI)")
     g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help=f"per-request deadline (default {defaults.TIMEOUT:g})")
-    g.add_argument("--max-retries", type=int, default=None, metavar="N",
-                   help=f"retries with backoff (default {defaults.MAX_RETRIES})")
+    g.add_argument("--max-retries", type=_retries, default=None, metavar="N",
+                   help=f"retries with backoff (default {defaults.MAX_RETRIES}, at most {defaults.MAX_RETRIES_CAP})")
     g.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
                    help=f"parallel chunk requests (default {defaults.CONCURRENCY})")
     g.add_argument("--tolerance", type=_finite_float, default=None, metavar="SECONDS",
@@ -293,14 +305,14 @@ def _plan(args, task: str, questions: tuple[str, ...] = (), cache=None, transcri
 def _print_plan(plan, as_json: bool) -> None:
     from .render import dumps, plan_table
 
-    sys.stdout.write(dumps(plan.to_json()) if as_json else plan_table(plan))
+    write_out(dumps(plan.to_json()) if as_json else plan_table(plan), as_json=as_json)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from .render import dumps
 
     if args.request_json:
-        _check_writable(args.request_json, "--request-json")
+        _check_writable(args.request_json, "--request-json", args)
     cache = _open_cache(args)
     try:
         _, plan = _plan(args, "summarize", cache=cache)
@@ -340,9 +352,11 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
                      and len(plan.requests) == 1)
         status = RequestStatus()
 
+        shown = StreamedText()
+
         def on_text(text: str) -> None:
             status.close()  # the answer itself replaces the waiting line
-            _write_through(text)
+            shown.write(text)
 
         client_context: Any = (nullcontext(CachedRepliesOnly(replay)) if replay is not None
                                else OpenAIChatClient(_client_config(args)))
@@ -352,6 +366,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
                 endpoint = client.endpoint
         finally:
             status.close()
+            shown.close()
         if cache is not None and replay is None:
             _remember_run(cache, args, result, task, endpoint)
         streamed = streaming and result.cache_hits == 0
@@ -377,11 +392,6 @@ def _remember_run(cache, args: argparse.Namespace, result, task: str, endpoint: 
         pass
 
 
-def _write_through(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
 def cmd_summarize(args: argparse.Namespace) -> int:
     from .render import dumps, summary_notes, summary_text
 
@@ -390,13 +400,13 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     if result is None:
         return 0
     if args.json:
-        sys.stdout.write(dumps(result.to_json()))
+        write_out(dumps(result.to_json()), as_json=True)
     elif streamed:  # the text is on the terminal already; add only the notes on cited times
         notes = summary_notes(result.summary)
         if notes:
-            sys.stdout.write("\n".join(notes) + "\n")
+            write_out("\n".join(notes) + "\n")
     else:
-        sys.stdout.write(summary_text(result.summary, markdown=args.markdown))
+        write_out(summary_text(result.summary, markdown=args.markdown))
     return _finish(args, result)
 
 
@@ -415,9 +425,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         data = result.to_json()
         if clips is not None:
             data["clips"] = clips
-        sys.stdout.write(dumps(data))
+        write_out(dumps(data), as_json=True)
     else:
-        sys.stdout.write(answers_text(result.answers, markdown=args.markdown))
+        write_out(answers_text(result.answers, markdown=args.markdown))
     return _finish(args, result)
 
 
@@ -447,10 +457,37 @@ def _write(path_text: str, option: str, text: str) -> None:
         raise ConfigError(f"{option} {path_text}: cannot write ({err.strerror})") from err
 
 
-def _check_writable(path_text: str, option: str) -> None:
-    """Fail before paying for a request whose result could not be written."""
+_INPUT_OPTIONS = (("video", "the video"), ("subtitles", "the --subtitles file"),
+                  ("models_file", "the --models-file file"), ("provider", "the --provider file"))
+"""The arguments naming files a command reads (attribute, what the message calls it)."""
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths are one file (the same path, a hard link or a symlink: st_dev + st_ino)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either is missing (nothing to destroy), or not a path at all
+        return False
+
+
+def _refuse_input(args: argparse.Namespace | None, path_text: str, option: str) -> None:
+    """An output path that resolves to one of the command's inputs is refused before anything is
+    written or paid (it would destroy the input)."""
+    if args is None:
+        return
+    for attr, what in _INPUT_OPTIONS:
+        value = getattr(args, attr, None)
+        if isinstance(value, (str, os.PathLike)) and os.fspath(value) and _same_file(path_text, value):
+            raise ConfigError(f"{option} {path_text}: is {what} itself (the same file, a hard link or a symlink); "
+                              "writing there would destroy it: choose another file")
+
+
+def _check_writable(path_text: str, option: str, args: argparse.Namespace | None = None) -> None:
+    """Fail before paying for a request whose result could not be written, or would overwrite an
+    input of ``args``."""
     from pathlib import Path
 
+    _refuse_input(args, path_text, option)
     path = Path(path_text)
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -467,7 +504,7 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     from .render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_export
 
     if args.output:
-        _check_writable(args.output, "--output")
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     result, _ = _run_task(args, "chapters")
     if result is None:
@@ -486,10 +523,10 @@ def cmd_chapters(args: argparse.Namespace) -> int:
         _write(args.output, "--output", text)
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_out(text, as_json=fmt == "json")
     if fmt in ("youtube", "vtt") or args.output:
         for note in chapter_notes(result.chapters):
-            print(note, file=sys.stderr)
+            print(terminal_text(note), file=sys.stderr)
     return _finish(args, result)
 
 
@@ -511,7 +548,7 @@ def _footer(result) -> None:
 
 def _check_report(args: argparse.Namespace) -> None:
     if getattr(args, "report", None):
-        _check_writable(args.report, "--report")
+        _check_writable(args.report, "--report", args)
 
 
 def _write_report(result, video: str, path: str) -> None:
@@ -526,7 +563,7 @@ def _finish(args: argparse.Namespace, result) -> int:
     if getattr(args, "report", None):
         _write_report(result, args.video, args.report)
     for warning in result.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
     _footer(result)
     if getattr(args, "strict", False) and result.warnings:
         print(f"{PROG}: error: --strict: {len(result.warnings)} warning(s) above (the output was still written)",
@@ -540,7 +577,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     from .render import transcript_text
 
     if args.output:
-        _check_writable(args.output, "--output")
+        _check_writable(args.output, "--output", args)
     cache = _open_cache(args)
     try:
         transcript = transcribe_video(args.video, speech_config(args), endpoint=_client_config(args), cache=cache,
@@ -553,7 +590,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         _write(args.output, "--output", text)
         print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_out(text, as_json=bool(args.json) or args.format == "json")
     return 0
 
 
@@ -563,7 +600,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
     entries = _read_cache(args, lambda cache: cache.log.recent(args.limit))
     if args.json:
-        sys.stdout.write(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}))
+        write_out(dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}), as_json=True)
         return 0
     if not entries:
         print("no requests logged yet", file=sys.stderr)
@@ -573,8 +610,9 @@ def cmd_log(args: argparse.Namespace) -> int:
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
-        print(f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
-              f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}")
+        print(terminal_text(
+            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
+            f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}"))
     return 0
 
 
@@ -708,7 +746,7 @@ _HANDLER: logging.Handler | None = None
 
 class _LevelFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+        return f"{PROG}: {record.levelname.lower()}: {terminal_text(record.getMessage())}"
 
 
 def _setup_logging(verbose: int) -> None:
@@ -727,7 +765,7 @@ def _setup_logging(verbose: int) -> None:
 def _one_line_warnings() -> None:
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message).splitlines()[0] if str(message) else category.__name__
-        print(f"{PROG}: warning: {text}", file=sys.stderr)
+        print(f"{PROG}: warning: {terminal_text(text)}", file=sys.stderr)
 
     warnings.showwarning = show
     warnings.simplefilter("default")
@@ -736,7 +774,7 @@ def _one_line_warnings() -> None:
 
 def _one_line(err: VideovisionError) -> str:
     """The error's message on one line; a config field it names is shown as its flag."""
-    message = " ".join(str(err).split()) or type(err).__name__
+    message = terminal_text(" ".join(str(err).split())) or type(err).__name__
     field = getattr(err, "field", None)
     if field and message.startswith(field):
         message = "--" + field.replace("_", "-") + message[len(field):]
@@ -791,7 +829,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the last resort: still one line unless debugging
         if debug:
             _print_traceback()
-        print(f"{PROG}: internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]} "
+        print(f"{PROG}: internal error: {type(err).__name__}: {terminal_text(' '.join(str(err).split()))[:300]} "
               f"(set VIDEOVISION_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1
 

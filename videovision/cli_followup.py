@@ -22,6 +22,7 @@ from .cli import (
     _plan,
     _print_plan,
     _read_cache,
+    _refuse_input,
     _run_task,
     _time_arg,
     _verbose_parent,
@@ -33,6 +34,7 @@ from .cli import (
     build_parser,
     fetch_remote,
 )
+from .console import terminal_text, write_out
 from .errors import ConfigError
 from .types import ClipMode
 
@@ -94,7 +96,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                     status.close()
                 _print_turn(turn, as_json=args.json, markdown=args.markdown, interactive=interactive)
             for warning in conversation.warnings:
-                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+                print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
             n, u = len(conversation.turns), conversation.usage
             print(f"{plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+{u.completion_tokens:,} "
                   f"tokens ({u.cached_tokens:,} from the provider's prompt cache), ~${conversation.cost_usd:.4f}",
@@ -118,9 +120,9 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
         row = {"schema_version": 1, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
                "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
                          "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)
     else:
-        sys.stdout.write(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
+        write_out(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
     sys.stdout.flush()
     where = " (from the cache, not paid again)" if turn.from_cache else (
         f" ({u.cached_tokens:,} from the provider's prompt cache)" if u.cached_tokens else "")
@@ -149,6 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as err:
         raise ConfigError(f"the run's folder {record.cwd} is gone ({err.strerror})") from err
     try:
+        _refuse_input(replayed, out, "--output")
         result, _ = _run_task(replayed, replayed.command, tuple(getattr(replayed, "questions", ()) or ()),
                               replay=record.endpoint)
         assert result is not None

@@ -15,6 +15,7 @@ from .cli import (
     _given,
     _positive_int,
     _positive_money,
+    _same_file,
     _task_config,
     _verbose_parent,
     add_pack_options,
@@ -22,6 +23,7 @@ from .cli import (
     add_sampling_options,
     add_speech_options,
 )
+from .console import write_out
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
 from .scaleout import EXECUTORS
 from .types import BatchTask
@@ -46,12 +48,20 @@ def _batch_progress():
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
     from .client import OpenAIChatClient
+    from .redact import display_url
+    from .remote import is_url
 
     questions = tuple(args.question or ())
     if (args.task == "ask") != bool(questions):
         raise ConfigError("--question is needed with --task ask, and only there")
     if args.subtitles:
         raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
+    for given in args.inputs:
+        if is_url(given):  # shown without its user info or query: they may hold credentials
+            raise ConfigError(f"{display_url(given)}: batch reads files, folders and globs, not URLs; run "
+                              "`videovision summarize URL` (it downloads the video), or download it first")
+        if _same_file(args.out, given):
+            raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
     config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
     endpoint = _client_config(args)
     collector = _batch_api_round(args, endpoint) if args.batch_api else None
@@ -118,10 +128,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     hits = search(args.index, args.query, args.limit)
     if args.json:
-        sys.stdout.write(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
-                                    ensure_ascii=False) + "\n")
+        write_out(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
+                             ensure_ascii=False) + "\n", as_json=True)
     else:
-        sys.stdout.write("".join(render_hit(h) + "\n" for h in hits))
+        write_out("".join(render_hit(h) + "\n" for h in hits))
         if not hits:
             print(f"no match for {args.query!r}", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ runs stay clean.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -20,6 +21,63 @@ if TYPE_CHECKING:
 
 TICK = 0.1
 """Seconds between redraws of the waiting time."""
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""What must not reach a terminal raw: C0 controls but newline and tab (ESC starts OSC 52 clipboard
+writes, ``ESC[2J``, OSC 8 links; a bare carriage return overwrites the line), DEL, C1 controls (CSI
+``\\x9b`` ...), and lone surrogates (which cannot even be encoded)."""
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else f"\\x{ord(char):02x}"
+
+
+def terminal_text(text: str) -> str:
+    """Text from outside (model replies, transcripts, search hits, server messages) made safe to show on
+    a terminal: ``\\r\\n`` becomes ``\\n``, every other control character but newline and tab is shown
+    escaped (ESC as the four characters ``\\x1b``), a lone surrogate becomes U+FFFD. The one helper
+    every place printing such text goes through."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return _UNSAFE.sub(_escaped, text)
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else f"\\u{ord(char):04x}"
+
+
+def terminal_json(text: str) -> str:
+    """JSON text (``json.dumps`` escapes C0 controls itself) with DEL and C1 controls escaped as
+    ``\\u00XX`` (still valid JSON, the same strings) and lone surrogates as U+FFFD."""
+    return _UNSAFE.sub(_json_escaped, text)
+
+
+class StreamedText:
+    """Writes a streamed answer, piece by piece, through :func:`terminal_text`: a ``\\r`` ending one
+    piece waits for the next, so a ``\\r\\n`` split between two pieces is still one newline."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+        self.held = ""
+
+    def write(self, text: str) -> None:
+        text = self.held + text
+        self.held = "\r" if text.endswith("\r") else ""
+        self.stream.write(terminal_text(text[: len(text) - len(self.held)]))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.held:
+            self.stream.write(terminal_text(self.held))
+            self.held = ""
+
+
+def write_out(text: str, stream: TextIO | None = None, *, as_json: bool = False) -> None:
+    """Write untrusted text to stdout (or ``stream``) through :func:`terminal_text`
+    (:func:`terminal_json` for JSON)."""
+    (stream or sys.stdout).write(terminal_json(text) if as_json else terminal_text(text))
 
 
 def _bar(stream: TextIO, fmt: str, total: float | None = None):

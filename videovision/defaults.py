@@ -84,6 +84,9 @@ TIMEOUT: Final = 120.0
 """Seconds one request attempt may take."""
 MAX_RETRIES: Final = 2
 """The openai SDK's retries with exponential backoff (honouring Retry-After)."""
+MAX_RETRIES_CAP: Final = 10
+"""``--max-retries`` at most: each retry waits longer than the last (Retry-After honoured), so a run
+with a huge count would keep retrying for minutes or hours instead of failing."""
 
 # ---- search (videovision search)
 SEARCH_LIMIT: Final = 10

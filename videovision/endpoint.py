@@ -41,7 +41,7 @@ class ClientConfig:
         timeout: seconds each attempt may take, from sending the request to the last byte of the
             reply (the SDK retries on timeouts).
         max_retries: retries the SDK makes on 408/409/429/5xx, timeouts and connection errors (an
-            unfinished reply is asked again within the same budget).
+            unfinished reply is asked again within the same budget); at most ``defaults.MAX_RETRIES_CAP``.
 
     ``repr`` never shows the key.
     """
@@ -62,6 +62,10 @@ class ClientConfig:
             raise ConfigError(f"invalid timeout {self.timeout!r}: must be a number of seconds > 0")
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ConfigError(f"invalid max retries {self.max_retries!r}: must be an integer >= 0")
+        if self.max_retries > defaults.MAX_RETRIES_CAP:
+            raise ConfigError(f"max_retries {self.max_retries}: at most {defaults.MAX_RETRIES_CAP} retries (each "
+                              "waits longer than the last: more would keep a failing run going for a long time)",
+                              field="max_retries")
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"

@@ -19,7 +19,8 @@ import bisect
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import defaults
 from .errors import ConfigError
@@ -30,6 +31,10 @@ SNAP_TO_CUT = 2.0
 """Seconds within which a chapter start moves to a scene cut."""
 END_SLACK = 0.5
 """Seconds past the video's end still accepted as its end (rounding in labels)."""
+MOMENT_TEXT_CHARS = 400
+"""A moment's text (the sentence around its citation) is cut to this many characters: a reply of one
+endless sentence citing thousands of times must not give each moment the whole reply (output linear
+in the reply's size)."""
 
 _TS = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _BARE = r"(?<![\w:.\[])" + _TS + r"(?![\w:])"
@@ -53,10 +58,14 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
 def _match_times(match: re.Match[str]) -> tuple[str, str | None]:
     """The (start, end) text of a citation match; end is None for a single time."""
-    for first, second in (("ba", "bb"), ("ra", "rb"), ("a", "b")):
-        if match.group(first):
-            return match.group(first), match.group(second)
-    return match.group("bare"), None
+    ba, bb, ra, rb, a, b, bare = match.group("ba", "bb", "ra", "rb", "a", "b", "bare")
+    if ba:
+        return ba, bb
+    if ra:
+        return ra, rb
+    if a:
+        return a, b
+    return bare, None
 
 
 def parse_timestamp(text: str | float | int | None) -> float | None:
@@ -81,24 +90,39 @@ class TimeCheck:
     tolerance: float = defaults.TOLERANCE
     spans: tuple[tuple[float, float], ...] = ()
     """(start, end) of each spoken line sent: a time inside one is supported by what was said."""
+    _span_starts: tuple[float, ...] = field(init=False, repr=False, compare=False, default=())
+    _span_reach: tuple[float, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self):
         object.__setattr__(self, "sent_times", tuple(sorted(self.sent_times)))
+        # spoken(): spans by start, with the latest end among each prefix (a lookup is a bisection)
+        spans = sorted(self.spans)
+        reach: list[float] = []
+        for _, end in spans:
+            reach.append(max(end, reach[-1]) if reach else end)
+        object.__setattr__(self, "_span_starts", tuple(a for a, _ in spans))
+        object.__setattr__(self, "_span_reach", tuple(reach))
 
     def nearest(self, t: float) -> float | None:
-        if not self.sent_times:
+        times = self.sent_times
+        if not times:
             return None
-        i = bisect.bisect_left(self.sent_times, t)
-        near = [self.sent_times[j] for j in (i - 1, i) if 0 <= j < len(self.sent_times)]
-        return min(near, key=lambda s: abs(s - t))
+        i = bisect.bisect_left(times, t)
+        if i == 0:
+            return times[0]
+        if i == len(times):
+            return times[-1]
+        before, after = times[i - 1], times[i]
+        return before if abs(before - t) <= abs(after - t) else after
 
     def spoken(self, t: float) -> bool:
         """True when ``t`` falls inside a spoken line sent (within the tolerance)."""
-        return any(a - self.tolerance <= t <= b + self.tolerance for a, b in self.spans)
+        i = bisect.bisect_right(self._span_starts, t + self.tolerance)  # the spans starting early enough
+        return i > 0 and self._span_reach[i - 1] >= t - self.tolerance
 
-    def supports(self, t: float) -> bool:
+    def supports(self, t: float, frame: float | None = None) -> bool:
         """True when a frame sent lies within the tolerance of ``t``, or ``t`` falls inside a spoken line."""
-        frame = self.nearest(t)
+        frame = self.nearest(t) if frame is None else frame
         return (frame is not None and abs(frame - t) <= self.tolerance + 1e-9) or self.spoken(t)
 
     def in_video(self, t: float) -> bool:
@@ -111,51 +135,109 @@ class TimeCheck:
         t = min(t, self.duration)
         if end is not None and (not self.in_video(end) or end < t):
             end = None
+        frame = self.nearest(t)
         return Moment(time=t, end=min(end, self.duration) if end is not None else None, text=text.strip(),
-                      frame_time=self.nearest(t), supported=self.supports(t))
+                      frame_time=frame, supported=self.supports(t, frame))
 
 
-def _sentence_around(text: str, start: int, stop: int) -> str:
-    """The sentence holding a citation, with every citation (and what only served it) taken out."""
-    masked = _CITE.sub(lambda m: "#" * len(m.group(0)), text)  # periods inside times end nothing
-    ends = [m.end() for m in _SENTENCE_END.finditer(masked)]
-    left = max([e for e in ends if e <= start], default=0)
-    right = min([e for e in ends if e >= stop], default=len(text))
-    return _strip_citations(text[left:right])
+class _Sentences:
+    """The sentences of a text, found once (linear in its size): :meth:`around` gives the sentence
+    holding a citation, with every citation (and what only served it) taken out; citations of one
+    sentence share one result, so a reply of many citations is still read in linear time."""
+
+    def __init__(self, text: str, matches: Sequence[re.Match[str]]):
+        self.text = text
+        self.spans = [m.span() for m in matches]
+        self.starts = [a for a, _ in self.spans]
+        pieces, pos = [], 0
+        for a, b in self.spans:  # periods inside times end nothing
+            pieces += [text[pos:a], "#" * (b - a)]
+            pos = b
+        masked = "".join(pieces) + text[pos:]
+        self.ends = [m.end() for m in _SENTENCE_END.finditer(masked)]
+        self.done: dict[tuple[int, int], str] = {}
+
+    def around(self, start: int, stop: int) -> str:
+        i = bisect.bisect_right(self.ends, start)
+        left = self.ends[i - 1] if i > 0 else 0
+        j = bisect.bisect_left(self.ends, stop)
+        right = self.ends[j] if j < len(self.ends) else len(self.text)
+        if (left, right) not in self.done:
+            # the sentence with each citation marked (no citation crosses a sentence end: they are masked)
+            pieces, pos = [], left
+            for a, b in self.spans[bisect.bisect_left(self.starts, left) : bisect.bisect_left(self.starts, right)]:
+                pieces += [self.text[pos:a], "\x00"]
+                pos = b
+            self.done[left, right] = _shortened(_strip_marked("".join(pieces) + self.text[pos:right]))
+        return self.done[left, right]
+
+
+_TIME_LIST = re.compile(r"\x00(?:\s*(?:,|;|and|&|or)\s*\x00)+")
+_LEAD_WORD = re.compile(r"\b(?:at|around|from|until|by|in|see|during|between)\s+(?=\x00)", re.IGNORECASE)
+_BEFORE_PUNCT = re.compile(r"(?<![\s,])[\s,]*\x00\s*(?=[,.;:!?)\]])")
+_MARK = re.compile(r"(?<!\s)\s*\x00\s*,?\s*")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]")
+_SPACE_PUNCT = re.compile(r"(?<!\s)\s+([,.;:!?])")
+"""(``(?<!\\s)`` and ``(?<![\\s,])``: a run of white space is scanned from its start only, never again
+from inside it, so a reply of a million spaces stays linear; the matches are the same.)"""
+
+
+def _shortened(text: str, limit: int = MOMENT_TEXT_CHARS) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, ``…`` marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "…"
 
 
 def _strip_citations(sentence: str) -> str:
+    return _strip_marked(_CITE.sub("\x00", sentence))
+
+
+def _strip_marked(out: str) -> str:
+    """A sentence whose citations are marked ``\\x00``, with the marks and what only served them taken out."""
     mark = "\x00"
-    out = _CITE.sub(mark, sentence)
-    out = re.sub(r"\x00(?:\s*(?:,|;|and|&|or)\s*\x00)+", mark, out)  # lists of times
-    out = re.sub(r"\b(?:at|around|from|until|by|in|see|during|between)\s+(?=\x00)", "", out, flags=re.IGNORECASE)
-    out = re.sub(r"[\s,]*\x00\s*(?=[,.;:!?)\]])", "", out)  # a time before punctuation
-    out = re.sub(r"\s*\x00\s*,?\s*", " ", out)
-    out = re.sub(r"\(\s*\)|\[\s*\]", "", out)
-    out = re.sub(r"\s+([,.;:!?])", r"\1", out)
+    out = _TIME_LIST.sub(mark, out)  # lists of times
+    out = _LEAD_WORD.sub("", out)
+    out = _BEFORE_PUNCT.sub("", out)  # a time before punctuation
+    out = _MARK.sub(" ", out)
+    out = _EMPTY_BRACKETS.sub("", out)
+    out = _SPACE_PUNCT.sub(r"\1", out)
     return " ".join(out.split()).strip(" -–—:;,")
 
 
-@dataclass(frozen=True)
-class _Cited:
-    """One citation found in a text: where it stands, and the moment it gives (None: outside the video)."""
+class _Cited(NamedTuple):
+    """One citation found in a text: where it stands, and the moment it gives (None: outside the video).
+    (A named tuple, not a dataclass: a reply may hold tens of thousands.)"""
 
     start: int
     stop: int
-    label: str
+    time: float | None
+    """The cited time (None: not a time)."""
+    text: str
+    """The citation as written."""
     moment: Moment | None
+
+    @property
+    def label(self) -> str:
+        return time_label(self.time) if self.time is not None else _label(self.text)
 
 
 def _cite_all(text: str, check: TimeCheck) -> list[_Cited]:
+    """Every citation in ``text``, in one pass over it (linear in its size)."""
     out = []
-    for match in _CITE.finditer(text):
+    matches = list(_CITE.finditer(text))
+    sentences = _Sentences(text, matches)
+    for match in matches:
         first, second = _match_times(match)
         t = parse_timestamp(first)
         end = parse_timestamp(second) if second else None
         moment = None
+        start, stop = match.span()
         if t is not None:
-            moment = check.moment(t, end, _sentence_around(text, match.start(), match.end()))
-        out.append(_Cited(match.start(), match.end(), _label(first if t is not None else match.group(0)), moment))
+            moment = check.moment(t, end, sentences.around(start, stop))
+        out.append(_Cited(start, stop, t, match.group(0), moment))
     return out
 
 
@@ -198,10 +280,15 @@ def parse_summary(text: str, check: TimeCheck) -> Summary:
     )
 
 
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*|(?<!\s)\s*```$")
+"""A Markdown code fence around a JSON reply. (``(?<!\\s)``: white space is scanned from the start of
+its run only, never again from inside it: a reply of a million spaces stays linear.)"""
+
+
 def _load_json(text: str) -> object | None:
     cleaned = text.strip()
     if cleaned.startswith("```"):
-        cleaned = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", cleaned)
+        cleaned = _FENCE.sub("", cleaned)
     try:
         return json.loads(cleaned)
     except ValueError:
@@ -289,7 +376,7 @@ def _json_answer(question: str, item: dict | None, index: int, check: TimeCheck)
                   warnings=(f"the reply's answer to question {index + 1} is empty",) if empty else ())
 
 
-_NUMBERED = re.compile(r"(?m)^\s*(?:\*\*)?(\d+)[.)]")
+_NUMBERED = re.compile(r"(?m)^[^\S\n]*(?:\*\*)?(\d+)[.)]")
 _HEADING = re.compile(r"(?im)^[ \t>#*_]*(?:Q|Question)[ \t]*(\d+)\b")
 _LEAD = re.compile(r"^[\s*_#:.)?\-–—]*")
 """What is left of a heading at the start of a section (markup, a colon, the question mark)."""
@@ -364,6 +451,9 @@ class _Draft:
     summary: str
 
 
+_TITLE_SPLIT = re.compile(r"(?<!\s)\s+[-–—:]\s+")
+
+
 def _chapter_items(text: str) -> tuple[list[tuple[float, str, str]], list[str]]:
     """(cited start, title, summary) of each chapter in a JSON reply or in ``[time] Title - summary``
     lines, and a warning for each JSON chapter whose start is not a time."""
@@ -376,7 +466,7 @@ def _chapter_items(text: str) -> tuple[list[tuple[float, str, str]], list[str]]:
             if not isinstance(item, dict):
                 continue
             t = parse_timestamp(item.get("start"))
-            title, summary = str(item.get("title", "")).strip(), str(item.get("summary", "")).strip()
+            title, summary = " ".join(str(item.get("title", "")).split()), str(item.get("summary", "")).strip()
             if t is None:
                 bad.append(f'chapter "{title}" left out: its start {item.get("start")!r} is not a time')
             else:
@@ -388,7 +478,7 @@ def _chapter_items(text: str) -> tuple[list[tuple[float, str, str]], list[str]]:
         if match is None or t is None:
             continue
         rest = line[match.end() :].strip(" -–—:*")
-        pieces = re.split(r"\s+[-–—:]\s+", rest, maxsplit=1)
+        pieces = _TITLE_SPLIT.split(rest, maxsplit=1)
         title, summary = (pieces + [""])[:2]
         if not title.strip("* "):  # "**Intro** [00:00:00.0]": the title stands before the time
             title = re.sub(r"^[\s>#*\-–—]*(?:\d+[.)])?", "", line[: match.start()]).strip(" -–—:*")

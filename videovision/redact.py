@@ -55,8 +55,14 @@ _BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/*=-]{8,}", re.I)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate (valid in a JSON string as ``"\\udcff"``, never encodable as UTF-8)."""
+
+
 def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Mask the given secrets and anything that looks like an API key or a bearer token.
+    """Mask the given secrets and anything that looks like an API key or a bearer token; replace each
+    lone surrogate by U+FFFD (every reply passes here, so a paid reply can always be cached, printed
+    and written).
 
     Args:
         text: any text (an error message, a traceback, a model's reply).
@@ -64,9 +70,10 @@ def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
             (< ``MIN_SECRET_CHARS``) values are skipped.
 
     Returns:
-        The text with each secret replaced by ``***``, ``sk-…`` tokens by ``sk-***`` and
-        ``Bearer <token>`` by ``Bearer ***``. Everything else is unchanged.
+        The text with each secret replaced by ``***``, ``sk-…`` tokens by ``sk-***``,
+        ``Bearer <token>`` by ``Bearer ***`` and lone surrogates by U+FFFD. Everything else is unchanged.
     """
+    text = _SURROGATE.sub("\ufffd", text)
     for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     text = _KEY_LIKE.sub(lambda m: f"{m.group(1)}-{MASK}", text)

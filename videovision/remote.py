@@ -12,6 +12,7 @@ Only the standard library is used (``urllib``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import os
@@ -22,7 +23,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import VideoOpenError
+from .errors import ConfigError, VideoOpenError
+from .redact import display_url, split_url
 
 CHUNK = 1 << 20
 """Bytes read and written at a time."""
@@ -49,24 +51,59 @@ class Remote:
     """The URL serves a web page (``text/html``), not a video file: a site such as YouTube."""
 
 
+def checked(url: str) -> tuple[str, dict[str, str]]:
+    """The URL to request and the headers it needs: user info (``http://user:pass@host/...``) is taken
+    out of the URL and sent as HTTP Basic authentication, as curl does.
+
+    Raises:
+        ConfigError: the URL is malformed (a port above 65535 or not a number, an unclosed ``[``
+            IPv6 host, no host); the message never shows its user info or query.
+    """
+    parts = split_url(url)
+    if parts is None or not parts.hostname:
+        scheme = url.split(":", 1)[0].lower()
+        netloc = url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
+        why = ("an IPv6 host is written in brackets, both of them: [::1]" if "[" in netloc or "]" in netloc
+               else "no host" if parts is not None or not netloc
+               else "the port must be a number from 0 to 65535")
+        raise ConfigError(f"VIDEO {scheme}://…: not a valid URL ({why}); give http(s)://host[:port]/path")
+    headers: dict[str, str] = {}
+    if parts.username is not None or parts.password is not None:
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        host = parts.netloc.rpartition("@")[2]
+        url = urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url, headers
+
+
 def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None):
-    request = urllib.request.Request(url, method=method, headers={"User-Agent": "videovision", **(headers or {})})
+    target, auth = checked(url)
+    request = urllib.request.Request(target, method=method,
+                                     headers={"User-Agent": "videovision", **auth, **(headers or {})})
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT)
     except urllib.error.HTTPError as err:
         raise VideoOpenError(f"{_shown(url)}: the server answered {err.code} {err.reason}") from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        raise VideoOpenError(f"{_shown(url)}: cannot be reached ({reason})") from None
+        raise VideoOpenError(f"{_shown(url)}: cannot be reached ({_no_secrets(str(reason), url)})") from None
+    except (http.client.HTTPException, ValueError) as err:  # InvalidURL and the like: still one line
+        raise VideoOpenError(f"{_shown(url)}: cannot be read ({_no_secrets(str(err), url)})") from None
+
+
+def _no_secrets(text: str, url: str) -> str:
+    """``text`` without the URL's password or query (an error message may quote them)."""
+    parts = split_url(url)
+    for secret in ((parts.password, parts.query) if parts is not None else ()):
+        if secret:
+            text = text.replace(secret, "***").replace(urllib.parse.unquote(secret), "***")
+    return text
 
 
 def _shown(url: str) -> str:
     """The URL without credentials or query (which may hold tokens), for messages."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return display_url(url)
 
 
 def describe(url: str) -> Remote:
@@ -103,8 +140,10 @@ def fetch(url: str, cache_dir: str | os.PathLike) -> Path:
         The local file.
 
     Raises:
+        ConfigError: the URL is malformed.
         VideoOpenError: the server cannot be reached, refuses, or the download ends short.
     """
+    checked(url)
     remote = describe(url)
     if remote.page:
         return _from_page(remote, Path(cache_dir))

@@ -126,15 +126,29 @@ def answers_text(answers: Sequence[Answer], markdown: bool = False) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def one_line(text: str) -> str:
+    """A title on one line: every run of whitespace, newlines included, becomes one space."""
+    return " ".join(text.split())
+
+
+def cue_text(text: str) -> str:
+    """Text made safe as the text of an SRT/WebVTT cue: no blank line (it would end the cue and let the
+    rest forge cues of its own) and no ``-->`` (it marks a timing line): each is written ``->``."""
+    text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    while "-->" in text:
+        text = text.replace("-->", "->")
+    return text
+
+
 def chapters_text(chapters: Chapters, markdown: bool = False) -> str:
     """Chapter lines (unsupported starts marked), the notes, or the reply as received when it held no chapter."""
     lines = ["## Chapters", ""] if markdown else []
     if not chapters.chapters:
         lines += _no_chapters(chapters, markdown)
     for c in chapters.chapters:
-        tail = f" - {c.summary}" if c.summary else ""
+        tail = f" - {one_line(c.summary)}" if c.summary else ""
         flag = "" if c.supported else f"  {UNSUPPORTED_START}"
-        lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {c.title}{tail}{flag}")
+        lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {one_line(c.title)}{tail}{flag}")
     notes = chapter_notes(chapters)
     if notes:
         lines += [""] + [f"> {n}" if markdown else n for n in notes]
@@ -200,7 +214,7 @@ def youtube_export(chapters: Chapters) -> tuple[str, tuple[str, ...]]:
     if len(items) < YOUTUBE_MIN_CHAPTERS:
         warnings.append(f"YouTube shows chapters only when there are at least {YOUTUBE_MIN_CHAPTERS} "
                         f"(here {len(items)}): it will not show these")
-    text = "".join(f"{_youtube_stamp(start)} {c.title}\n" for start, c in items)
+    text = "".join(f"{_youtube_stamp(start)} {one_line(c.title)}\n" for start, c in items)
     return text, tuple(warnings)
 
 
@@ -218,12 +232,13 @@ def webvtt_chapters(chapters: Chapters) -> str:
     out = ["WEBVTT", ""]
     if not chapters.chapters:
         # a NOTE block ends at a blank line and may not hold "-->"
-        body = [line.replace("-->", "->") for line in chapters.raw.splitlines() if line.strip()]
+        body = cue_text(chapters.raw).splitlines()
         out += ["NOTE", NO_CHAPTERS + (": the reply is empty." if not body else "; as received:"), *body, ""]
     for i, c in enumerate(chapters.chapters, 1):
-        out += [f"chapter-{i}", f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}", c.title]
-        if c.summary:
-            out.append(c.summary)
+        out += [f"chapter-{i}", f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}", cue_text(one_line(c.title))]
+        summary = cue_text(c.summary or "")
+        if summary:
+            out.append(summary)
         out.append("")
     return "\n".join(out)
 
@@ -317,7 +332,7 @@ def transcript_text(transcript: Transcript, fmt: str = "text") -> str:
 
     subs = pysubs2.SSAFile()
     for s in transcript.segments:
-        text = f"{s.speaker}: {s.text}" if s.speaker else s.text
+        text = cue_text(f"{one_line(s.speaker)}: {s.text}" if s.speaker else s.text)
         subs.append(pysubs2.SSAEvent(start=round(s.start * 1000), end=round(max(s.end, s.start) * 1000),
                                      text=text.replace("\n", "\\N")))
     return subs.to_string("srt" if fmt == "srt" else "vtt")
