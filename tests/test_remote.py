@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,3 +155,32 @@ def test_a_web_page_url_asks_for_the_yt_dlp_extra(capsys, monkeypatch):
         httpd.shutdown()
         httpd.server_close()
     assert code == 3 and "videovision[yt-dlp]" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_run_log_keeps_no_url_credentials_and_report_still_works(files, api_env, capsys, tmp_path):
+    """A VIDEO URL's password and a --base-url's credentials never reach the cache's runs table;
+    the run is remembered with the downloaded file, so ``report`` rebuilds it offline."""
+    import sqlite3
+
+    video = files.url.replace("http://", "http://alice:VIDEOPASS@")
+    code, _, err = cli(capsys, "summarize", video, "--speech", "off", "--max-frames", "4")
+    assert code == 0, err
+    db = Path(os.environ["VIDEOVISION_CACHE_DIR"]) / "cache.db"
+    with sqlite3.connect(db) as conn:
+        stored = json.dumps(conn.execute("SELECT * FROM runs").fetchall())
+    assert "VIDEOPASS" not in stored and "alice" not in stored
+    code, out, err = cli(capsys, "report", "-o", tmp_path / "r.html")
+    assert code == 0, err
+    assert "<video" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_urls_in_a_stored_command_line_lose_their_credentials_and_query():
+    import argparse
+
+    from videovision.cli import _storable
+
+    args = argparse.Namespace(video="/cache/remote/x.mp4", video_url="https://u:p@h/x.mp4?sig=S")
+    assert _storable("https://u:p@h/x.mp4?sig=S", args) == "/cache/remote/x.mp4"
+    assert _storable("http://bob:BASEPASS@127.0.0.1:8000/v1?key=K", args) == "http://127.0.0.1:8000/v1"
+    assert _storable("--base-url=https://t:TOKEN@api.example/v1", args) == "--base-url=https://api.example/v1"
+    assert _storable("--max-frames", args) == "--max-frames" and _storable("talk.mp4", args) == "talk.mp4"

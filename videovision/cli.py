@@ -385,11 +385,26 @@ def _remember_run(cache, args: argparse.Namespace, result, task: str, endpoint: 
     from .paths import path_text
     from .store import RunRecord
 
-    argv = [a for a in getattr(args, "argv", ()) if a != "--no-cache"]
+    argv = [_storable(a, args) for a in getattr(args, "argv", ()) if a != "--no-cache"]
     try:
         cache.runs.add(RunRecord(result.run_id, "", task, path_text(args.video), endpoint, os.getcwd(), tuple(argv)))
     except CacheError:
         pass
+
+
+def _storable(arg: str, args: argparse.Namespace) -> str:
+    """A command-line word as the run log may keep it: a downloaded VIDEO URL becomes its file in
+    the cache (``report`` works offline), any other URL loses its user info and query (credentials,
+    signed tokens); ``--flag=URL`` likewise."""
+    from .redact import display_url
+    from .remote import is_url
+
+    if arg == getattr(args, "video_url", None):
+        return str(args.video)
+    flag, sep, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+    if "://" in value and (is_url(value) or value.lower().startswith(("http://", "https://"))):
+        return f"{flag}{sep}{display_url(value)}"
+    return arg
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -623,6 +638,7 @@ def fetch_remote(args: argparse.Namespace) -> None:
     if is_url(getattr(args, "video", None)):
         from .store import default_cache_dir
 
+        args.video_url = args.video
         args.video = os.fspath(fetch(args.video, getattr(args, "cache_dir", None) or default_cache_dir()))
 
 
