@@ -113,3 +113,17 @@ def test_bad_executor_options_are_config_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(ConfigError, match=r"pip install 'videovision\[ray\]'"):
         check_executor("ray", None)
+
+
+def test_starting_a_local_runtime_prints_no_banner():
+    """Ray's C++ core prints a banner (token authentication) on stderr as it starts: it goes to the
+    log, not the user's terminal (a new process: the module's runtime is already up here)."""
+    import subprocess
+
+    code = ("import logging\nfrom videovision.scaleout import RayPlanner, WorkerSetup\n"
+            "p = RayPlanner(1, None, WorkerSetup(None, logging.WARNING, (), ()), lambda m: m)\n"
+            "p.shutdown()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Token authentication" not in proc.stderr and "Started a local Ray instance" not in proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr

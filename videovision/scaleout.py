@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as futures_wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal, get_args
@@ -51,6 +53,32 @@ FORWARDED_ENV_PREFIXES = ("VIDEOVISION_", "TIKTOKEN_", "DATA_GYM_")
 rest of a node's environment is its own (PATH, HOME... differ between machines)."""
 LOCAL = "local"
 """``ray.init`` address that always starts a new local runtime (never joins ``RAY_ADDRESS``)."""
+
+
+@contextmanager
+def _stderr_to_log() -> Iterator[None]:
+    """Ray's runtime prints banners (token authentication, dashboard) straight to file descriptor 2
+    from its C++ core while it starts: send them to the log (debug) instead of the terminal, so
+    stderr keeps only videovision's own lines."""
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (a service): nothing to keep clean
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    log.debug("ray: %s", line)
 
 
 def import_ray() -> ModuleType:
@@ -162,7 +190,8 @@ class RayPlanner(Executor):
             else:
                 options.update(address=address)
             try:
-                ray.init(**options)
+                with _stderr_to_log():
+                    ray.init(**options)
             except Exception as err:  # ConnectionError, a version mismatch, a bad address...
                 where = f"the Ray cluster at {address}" if address is not None else "a local Ray runtime"
                 text = " ".join(str(err).split()) or type(err).__name__
