@@ -68,3 +68,15 @@ def test_a_reply_that_cannot_be_cached_is_still_given(cut_clip, api_env, capsys,
     assert code == 0, err
     assert "test pattern" in out
     assert "could not be cached" in err and "disk is full" in err
+
+
+def test_a_stream_cut_mid_answer_ends_its_line_before_the_error(cut_clip, api_env):
+    """On a terminal the answer streams; when the connection is cut mid-answer the partial line is
+    ended, so the error line that follows (same terminal) starts on its own line."""
+    from terminal import run_on_a_terminal
+
+    api_env.enqueue_fault("cut")
+    code, out, err = run_on_a_terminal(["summarize", str(cut_clip[0]), "--max-retries", "0"])
+    assert code == 7, err
+    assert out.strip() and out.replace("\r\n", "\n").endswith("\n")
+    assert err.startswith("videovision: error:")

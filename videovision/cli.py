@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from . import __version__, defaults
-from .console import ProgressBar, RequestStatus, StreamedText, terminal_text, write_out
+from .console import ProgressBar, RequestStatus, StreamedText, end_open_lines, terminal_text, write_out
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
 from .types import (
@@ -834,9 +834,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VideovisionError as err:
         if debug:
             _print_traceback()
+        end_open_lines()
         print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
+        end_open_lines()
         print(f"{PROG}: interrupted (finished replies are cached; run again to resume)", file=sys.stderr)
         _exit_now_if_threads(130)
         return 130

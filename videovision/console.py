@@ -65,13 +65,33 @@ class StreamedText:
     def write(self, text: str) -> None:
         text = self.held + text
         self.held = "\r" if text.endswith("\r") else ""
-        self.stream.write(terminal_text(text[: len(text) - len(self.held)]))
+        shown = text[: len(text) - len(self.held)]
+        self.stream.write(terminal_text(shown))
         self.stream.flush()
+        if shown:
+            _OPEN_LINES[id(self.stream)] = (self.stream, not shown.endswith("\n"))
 
     def close(self) -> None:
         if self.held:
             self.stream.write(terminal_text(self.held))
             self.held = ""
+
+
+_OPEN_LINES: dict[int, tuple[TextIO, bool]] = {}
+"""Streams a streamed answer was written to, and whether its last line is still open."""
+
+
+def end_open_lines() -> None:
+    """End the line of an answer cut off mid-stream, so an error or interruption message that
+    follows starts on a line of its own."""
+    for stream, open_line in list(_OPEN_LINES.values()):
+        if open_line:
+            try:
+                stream.write("\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+    _OPEN_LINES.clear()
 
 
 def write_out(text: str, stream: TextIO | None = None, *, as_json: bool = False) -> None:
