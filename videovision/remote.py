@@ -399,7 +399,7 @@ def _from_page(remote: Remote, cache_dir: Path) -> Path:
         raise VideoOpenError(f"{_shown(remote.url)} is a web page, not a video file: pip install "
                              "'videovision[yt-dlp]' to read videos from sites such as YouTube, or give "
                              "the video file's own URL") from None
-    folder = cache_dir / "remote" / hashlib.sha256(remote.url.encode()).hexdigest()[:32]
+    folder = cache_dir / "remote" / hashlib.sha256(_keyed(remote.url).encode()).hexdigest()[:32]
     done = sorted(p for p in folder.glob("video.*") if not p.name.endswith((".part", ".ytdl")))
     if done:
         return done[0]
@@ -409,7 +409,8 @@ def _from_page(remote: Remote, cache_dir: Path) -> Path:
         with yt_dlp.YoutubeDL(options) as downloader:
             downloader.download([remote.url])
     except Exception as err:  # yt-dlp's errors are many and site-specific: one line
-        raise VideoOpenError(f"{_shown(remote.url)}: yt-dlp could not fetch the video ({err})") from None
+        said = str(err).replace(remote.url, _shown(remote.url))  # its messages may quote the URL, tokens and all
+        raise VideoOpenError(f"{_shown(remote.url)}: yt-dlp could not fetch the video ({said})") from None
     done = sorted(p for p in folder.glob("video.*") if not p.name.endswith((".part", ".ytdl")))
     if not done:
         raise VideoOpenError(f"{_shown(remote.url)}: yt-dlp wrote no video")
