@@ -639,7 +639,22 @@ def fetch_remote(args: argparse.Namespace) -> None:
         from .store import default_cache_dir
 
         args.video_url = args.video
-        args.video = os.fspath(fetch(args.video, getattr(args, "cache_dir", None) or default_cache_dir()))
+        args.video = os.fspath(fetch(args.video, getattr(args, "cache_dir", None) or default_cache_dir(),
+                                     max_download=getattr(args, "max_download", None)))
+
+
+def _download_size(text: str) -> int:
+    from .remote import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_download_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-download", type=_download_size, default=None, metavar="SIZE",
+                   help="when VIDEO is a URL: most bytes to download, e.g. 2G (default: what the cache disk has free)")
 
 
 def _verbose_parent() -> argparse.ArgumentParser:
@@ -751,6 +766,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for extend in _EXTENSIONS:
         extend(sub)
+    for command in sub.choices.values():  # every command reading a VIDEO, which may be a URL
+        if any(action.dest == "video" for action in command._actions):
+            add_download_option(command)
     return parser
 
 

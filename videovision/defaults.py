@@ -88,6 +88,16 @@ MAX_RETRIES_CAP: Final = 10
 """``--max-retries`` at most: each retry waits longer than the last (Retry-After honoured), so a run
 with a huge count would keep retrying for minutes or hours instead of failing."""
 
+# ---- downloads (videos by URL)
+DOWNLOAD_STALL: Final = 30.0
+"""Seconds a download may go with no byte, or with under 64 KiB, before it stops (a stalled or trickling
+server); ``VIDEOVISION_DOWNLOAD_STALL`` or ``fetch(stall=...)`` overrides it."""
+MAX_DOWNLOAD: Final[int | None] = None
+"""Cap on one download's bytes (``--max-download``, ``VIDEOVISION_MAX_DOWNLOAD``, ``fetch(max_download=...)``);
+None: no fixed cap, only the cache disk's free space minus ``DOWNLOAD_SPARE``."""
+DOWNLOAD_SPARE: Final = 100 * 1024**2
+"""Bytes of free space a download leaves on the cache's disk (100 MiB)."""
+
 # ---- search (videovision search)
 SEARCH_LIMIT: Final = 10
 """Hits ``videovision search`` shows."""
