@@ -452,7 +452,9 @@ def register_model_from_dict(data: Mapping[str, Any], name: str | None = None) -
     return register_model(spec)
 
 
-_POSITIVE_INTS = ("context_window", "base", "tile", "short_side", "patch_budget_high", "max_dim_high")
+_POSITIVE_INTS = ("context_window", "short_side", "patch_budget_high", "max_dim_high")
+_NON_NEGATIVE_INTS = ("base", "tile")
+"""(a fixed-cost model has ``tile`` 0: every image costs ``base``)"""
 _NON_NEGATIVE = ("input_price_per_m", "output_price_per_m", "cached_input_price_per_m", "transcribe_price_per_minute",
                  "multiplier_doc", "multiplier_observed")
 
@@ -460,10 +462,11 @@ _NON_NEGATIVE = ("input_price_per_m", "output_price_per_m", "cached_input_price_
 def _check_numbers(spec: ModelSpec, label: str) -> None:
     """A models-file entry's numbers are in range (a negative context window or price is a typo)."""
     values = spec.to_dict()
-    for name in _POSITIVE_INTS:
-        value = values.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ConfigError(f"Model {label!r}: {name} must be a whole number >= 1 (got {value!r}).")
+    for names, least in ((_POSITIVE_INTS, 1), (_NON_NEGATIVE_INTS, 0)):
+        for name in names:
+            value = values.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+                raise ConfigError(f"Model {label!r}: {name} must be a whole number >= {least} (got {value!r}).")
     for name in _NON_NEGATIVE:
         value = values.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
