@@ -71,14 +71,30 @@ def export_tree(ref: str, into: Path) -> Path:
     return into / "tree"
 
 
-def run(argv: list[str], pythonpath: Path | None = None) -> tuple[float, float]:
-    """Wall and CPU (user + system, every thread) seconds of one process."""
+NEUTRAL_DIR = Path(tempfile.gettempdir())
+"""Where the measured processes run: ``python -m``/``-c`` put the working directory first on
+sys.path, so from inside a checkout they would import its package whatever PYTHONPATH says."""
+
+
+def tree_env(pythonpath: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def imported_from(pythonpath: Path) -> Path:
+    out = subprocess.run(python_code("import videovision; print(videovision.__file__)"), cwd=NEUTRAL_DIR,
+                         env=tree_env(pythonpath), check=True, capture_output=True, text=True).stdout
+    return Path(out.strip()).parent.parent
+
+
+def run(argv: list[str], pythonpath: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system, every thread) seconds of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(argv, check=True, env=tree_env(pythonpath), cwd=NEUTRAL_DIR, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -104,7 +120,7 @@ def main() -> int:
     parser.add_argument("--before", default="auto", help="git ref to compare with (default: merge base with main)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    clips = [ensure_clip(p) for p in (args.clip or [MEDIA / name for name in DEFAULT_CLIPS])]
+    clips = [ensure_clip(p.resolve()) for p in (args.clip or [MEDIA / name for name in DEFAULT_CLIPS])]
     before_ref = args.before
     if before_ref == "auto":
         before_ref = subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], check=True,
@@ -115,6 +131,9 @@ def main() -> int:
         trees = {"after": ROOT}
         if before_ref and before_ref != "none":
             trees["before"] = export_tree(before_ref, tmp)
+        for name, tree in trees.items():
+            if imported_from(tree).resolve() != tree.resolve():
+                raise SystemExit(f"{name}: videovision is imported from {imported_from(tree)}, not {tree}")
         print(f"before = {before_ref[:12] if 'before' in trees else '-'}, after = {ROOT} ; "
               f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at start", flush=True)
         for clip in clips:
@@ -144,7 +163,8 @@ def measure_clip(clip: Path, trees: dict[str, Path], tmp: Path, repeat: int) -> 
     times: dict[str, list[float]] = {name: [] for name in jobs}
     cpu: dict[str, list[float]] = {name: [] for name in jobs}
     loads: list[float] = []
-    info = subprocess.run(python_code(GRAB.format(path=path)), capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(python_code(GRAB.format(path=path)), capture_output=True, text=True, check=True,
+                          cwd=NEUTRAL_DIR).stdout
     print(f"\n{clip.name}: {clip.stat().st_size / 1e6:.0f} MB, {info.strip()} frames", flush=True)
     for i in range(repeat):
         for name, (argv, tree) in jobs.items():
