@@ -14,7 +14,8 @@ Frames come out upright (rotation metadata applied) and at display aspect ratio 
 aspect ratio applied), as RGB ``uint8`` arrays. Times are seconds from the first frame.
 
 Decoding uses PyAV (FFmpeg) with multi-threaded decoding; colour conversion happens only for
-frames that are kept, straight to the requested size.
+frames that are kept, straight to the requested size, through one libswscale converter per call
+site kept for the pass (PyAV would set up a fresh one for every frame).
 """
 
 from __future__ import annotations
