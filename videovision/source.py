@@ -14,7 +14,8 @@ Frames come out upright (rotation metadata applied) and at display aspect ratio 
 aspect ratio applied), as RGB ``uint8`` arrays. Times are seconds from the first frame.
 
 Decoding uses PyAV (FFmpeg) with multi-threaded decoding; colour conversion happens only for
-frames that are kept, straight to the requested size.
+frames that are kept, straight to the requested size, through one libswscale converter per call
+site kept for the pass (PyAV would set up a fresh one for every frame).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from .errors import VideoOpenError
 from .paths import path_text
@@ -231,6 +233,7 @@ class VideoSource:
         self.path = Path(path)
         size = _check_path(self.path)
         self._container: av.container.InputContainer | None = None
+        self._converters: dict[str, VideoReformatter] = {}
         container = _open_container(self.path)
         try:
             self._build(container, size)
@@ -621,8 +624,22 @@ class VideoSource:
         full_w, full_h = self._conversion_size(frame, rotation, None, self._sar)
         if (conv_w, conv_h) == (full_w, full_h):
             return RawFrame(frame, time, index)
-        small = frame.reformat(width=conv_w, height=conv_h, interpolation="AREA")
+        small = self._convert("shrink", frame, width=conv_w, height=conv_h, interpolation="AREA")
         return RawFrame(small, time, index, display_ready=True)
+
+    def _convert(self, site: str, frame: av.VideoFrame, **options) -> av.VideoFrame:
+        """``frame.reformat(**options)`` through one colour converter per call site.
+
+        PyAV's ``frame.reformat()`` and ``frame.to_ndarray(format=...)`` set up a fresh libswscale
+        context (with its own thread pool) on every call and tear it down with the frame, which
+        cost more than decoding. A converter kept here is set up again only when the sizes or
+        formats it sees change, so each call site has its own; the options, and so the pixels,
+        are those of ``frame.reformat(**options)``. Released by :meth:`close`.
+        """
+        converter = self._converters.get(site)
+        if converter is None:
+            converter = self._converters[site] = VideoReformatter()
+        return converter.reformat(frame, **options)
 
     def to_image(self, frame: av.VideoFrame | RawFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
@@ -643,9 +660,10 @@ class VideoSource:
         conv_w, conv_h = self._conversion_size(frame, rotation, max_side, sar)
         image: np.ndarray
         if (conv_w, conv_h) == (frame.width, frame.height):
-            image = frame.to_ndarray(format="rgb24")
+            image = self._convert("image", frame, format="rgb24").to_ndarray()
         else:
-            image = frame.reformat(width=conv_w, height=conv_h, format="rgb24", interpolation="AREA").to_ndarray()
+            image = self._convert("image", frame, width=conv_w, height=conv_h, format="rgb24",
+                                  interpolation="AREA").to_ndarray()
         if rotation:
             # np.rot90 turns counter-clockwise; a clockwise turn of r degrees is k = -r/90.
             image = np.ascontiguousarray(np.rot90(image, k=-rotation // 90))
@@ -668,11 +686,18 @@ class VideoSource:
             yuv = np.dstack((luma[:h, :w], u[:h, :w], v[:h, :w]))
             return cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)
         height = max(2, round(frame.height * width / max(1, frame.width)))
-        return frame.reformat(width=width, height=height, format="bgr24", interpolation="FAST_BILINEAR").to_ndarray()
+        return self._convert("small", frame, width=width, height=height, format="bgr24",
+                             interpolation="FAST_BILINEAR").to_ndarray()
+
+    def bgr(self, frame: av.VideoFrame) -> np.ndarray:
+        """A frame as a BGR array at its decoded size, rotation ignored: ``frame.to_ndarray(format="bgr24")``
+        (what PySceneDetect's detectors are fed) through a reused converter."""
+        return self._convert("bgr", frame, format="bgr24").to_ndarray()
 
     # ----------------------------------------------------------------- lifetime
     def close(self) -> None:
-        """Release the decoder (safe to call twice)."""
+        """Release the decoder and the colour converters (safe to call twice)."""
+        self._converters.clear()
         if self._container is not None:
             try:
                 self._container.close()

@@ -279,7 +279,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     def detector_input(raw: RawFrame, small: np.ndarray) -> np.ndarray:
         if not detection.pyscenedetect_input:
             return small
-        image = pyscenedetect_frame(raw.frame.to_ndarray(format="bgr24"))
+        image = pyscenedetect_frame(source.bgr(raw.frame))
         return np.ascontiguousarray(np.rot90(image, k=-rotation // 90)) if rotation else image
 
     def open_with(cand: _Candidate | None) -> None:
