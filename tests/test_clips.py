@@ -253,6 +253,17 @@ def test_sample_aspect_ratio_is_applied_when_encoding(tmp_path):
     assert_frames(out, 13, result, gt)
 
 
+def test_a_re_encoded_clip_is_at_most_4k(tmp_path, monkeypatch):
+    """Above 3840x2160 pixels an encoded clip is scaled down, aspect kept (browsers play it; the
+    encoder's memory stays bounded). Shown with the cap lowered, on a small clip."""
+    monkeypatch.setattr(clipmod, "MAX_ENCODE_PIXELS", 160 * 90)
+    path = tmp_path / "wide.mp4"
+    make_clip(path, duration=1.0, size=(320, 180))
+    result = cut_clip(path, 0.2, 0.8, tmp_path / "small.mp4", mode="encode")
+    out = inspect(result.path)
+    assert (out.width, out.height) == (160, 90)
+
+
 @pytest.mark.filterwarnings("error:.*looks truncated")  # audio from 0 s, video from 1.5 s: complete, not truncated
 def test_a_non_zero_start_time_keeps_times_and_audio_in_step(offset_clip, tmp_path):
     path, gt = offset_clip

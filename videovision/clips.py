@@ -69,6 +69,10 @@ VIDEO_ENCODERS = ("libx264", "libopenh264")
 """H.264 encoders tried in order (software ones: hardware encoders may be listed but absent)."""
 X264_OPTIONS = {"preset": "veryfast", "crf": "20"}
 """Short clips of moments: quick to make, visually transparent (x264's CRF scale: 18-23 is good)."""
+MAX_ENCODE_PIXELS = 3840 * 2160
+"""Re-encoded clips are at most this many pixels (4K UHD; aspect kept): the largest H.264 picture
+browsers commonly play, and what keeps the encoder's memory bounded (an 8K clip took 2.5 GB in
+libx264's frame buffers; 4K about a quarter). A copied clip keeps the source's size."""
 OPENH264_BIT_RATE = 4_000_000
 AUDIO_BIT_RATE = 128_000
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
@@ -579,8 +583,14 @@ def _encoder_name() -> str:
 
 
 def _even_display_size(source: VideoSource) -> tuple[int, int]:
+    """The size a re-encoded clip is written at: the display size, even, scaled down (aspect kept)
+    to at most ``MAX_ENCODE_PIXELS``."""
     info = source.info
-    return max(2, info.width - info.width % 2), max(2, info.height - info.height % 2)
+    width, height = info.width, info.height
+    if width * height > MAX_ENCODE_PIXELS:
+        scale = math.sqrt(MAX_ENCODE_PIXELS / (width * height))
+        width, height = math.floor(width * scale), math.floor(height * scale)
+    return max(2, width - width % 2), max(2, height - height % 2)
 
 
 def _encode(source: VideoSource, cut: _Cut, tmp: Path) -> bool:
