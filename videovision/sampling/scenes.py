@@ -110,8 +110,8 @@ class _SceneBuffer:
             self.spacing = (times[-1] - times[0]) / max(1, len(times) - 1)
 
     def split(self, cut: float) -> _SceneBuffer:
-        """Move candidates at or after ``cut`` into a new buffer for the next scene (whose
-        brightness reference starts afresh)."""
+        """Move candidates at or after ``cut`` into a new buffer for the next scene (whose own
+        brightness reference starts afresh; this scene's reaches past the cut for ``CUT_MEMORY``)."""
         nxt = _SceneBuffer(self.decayed(cut), cut)
         moved = [c for c in self.items if c.time >= cut - 1e-9]
         self.items = [c for c in self.items if c.time < cut - 1e-9]
@@ -168,6 +168,7 @@ class _Picker:
         picture so far blank), thinned to ``CANDIDATES_PER_SCENE``."""
 
     def emit(self, cand: _Candidate) -> None:
+        self.blank_scenes = []  # something clean is sent: the blank stand-ins are not needed (memory)
         self.emitted.add(cand.raw.index)
         bisect.insort(self.emitted_times, cand.time)
         self.last_emitted = max(self.last_emitted if self.last_emitted is not None else cand.time, cand.time)
@@ -226,9 +227,9 @@ class _Picker:
         noted on the stream, rather than nothing."""
         if self.emitted or not self.blank_scenes:
             return False
-        for cand in self.blank_scenes:
+        stand_ins, self.blank_scenes = self.blank_scenes, []
+        for cand in stand_ins:
             self.emit(cand)
-        self.blank_scenes = []
         self.stream.blank_only = True
         self.stream.notes.append(BLANK_NOTE)
         return True
