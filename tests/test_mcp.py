@@ -169,3 +169,47 @@ def test_clip_writes_under_the_root_only(root, env, tmp_path):
     assert path.parent == root and path.exists() and made.structured_content["schema_version"] == 1
     assert refused.is_error and "outside the allowed roots" in _text(refused)
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_cancelled_call_leaves_the_server_serving_and_its_reply_lands_in_the_cache(root, env, server):
+    env["OPENAI_BASE_URL"] = server.base_url
+    server.enqueue_fault("hold")
+    args = {"video": "demo.mp4", "max_frames": 3, "speech": "off"}
+
+    async def calls(client):
+        with anyio.move_on_after(60) as scope:
+            async with anyio.create_task_group() as group:
+                async def call():
+                    await client.call_tool("summarize", args)
+
+                group.start_soon(call)
+                await anyio.to_thread.run_sync(server.wait_for_received, 1)
+                group.cancel_scope.cancel()  # the client gives up: the SDK sends notifications/cancelled
+        assert not scope.cancelled_caught
+        served = await client.call_tool("plan", args)
+        server.release()  # the reply in flight arrives after the cancel ...
+        await anyio.to_thread.run_sync(lambda: _wait(lambda: server.request_count >= 1))
+        await anyio.sleep(0.5)
+        again = await client.call_tool("summarize", args)  # ... and was cached: not asked again
+        return served, again
+
+    served, again = _run(_params(root, env), calls)
+    assert not served.is_error
+    assert not again.is_error, _text(again)
+    assert again.structured_content["cache_hits"] == 1 and server.request_count == 1
+
+
+def test_search_needs_an_index_under_the_root(root, env):
+    async def calls(client):
+        return await client.call_tool("search", {"index": "no-such-batch", "query": "demo"})
+
+    result = _run(_params(root, env), calls)
+    assert result.is_error and "no such file" in _text(result)
+
+
+def _wait(condition, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
