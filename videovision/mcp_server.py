@@ -120,12 +120,8 @@ def _task_options(a: dict[str, Any]) -> dict[str, Any]:
     """The CLI flags of the common task arguments."""
     names = {"model": "--model", "max_frames": "--max-frames", "max_cost": "--max-cost", "detail": "--detail",
              "strategy": "--strategy", "start": "--start", "end": "--end", "speech": "--speech",
-             "language": "--language", "frames_per_request": "--frames-per-request", "style": "--style",
-             "refine": None, "count": "--count", "every": "--every"}
-    out: dict[str, Any] = {}
-    for name, flag in names.items():
-        if name in a and flag is not None:
-            out[flag] = a[name]
+             "language": "--language", "style": "--style"}
+    out = {flag: a[name] for name, flag in names.items() if name in a}
     if a.get("refine") is False:
         out["--no-refine"] = True
     return out
@@ -401,7 +397,8 @@ def do_clip(video: str, at: float, out: str, end: float | None, before: float | 
 
 
 # --------------------------------------------------------------------------- the server
-def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float = DEFAULT_MAX_COST) -> Any:
+def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float = DEFAULT_MAX_COST,
+                 log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> Any:
     """The ``MCPServer`` with videovision's tools, reading files under ``roots`` (default: the
     working directory) and spending at most ``max_cost`` USD a call unless a call says less or more."""
     from mcp.server import MCPServer
@@ -414,7 +411,7 @@ def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float =
 
     allowed = Roots(roots)
     server_max_cost = max_cost
-    server = MCPServer("videovision", version=__version__, instructions=INSTRUCTIONS)
+    server = MCPServer("videovision", version=__version__, instructions=INSTRUCTIONS, log_level=log_level)
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
     paid = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
@@ -587,7 +584,11 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         import mcp.server  # noqa: F401
     except ImportError:
         raise ConfigError("the MCP server needs the mcp package: pip install 'videovision[mcp]'") from None
-    server = build_server(args.root or [os.getcwd()], args.max_cost)
+    import logging
+
+    logging.getLogger("videovision").propagate = False  # its own one-line handler (cli.py); not twice
+    server = build_server(args.root or [os.getcwd()], args.max_cost,
+                          log_level="INFO" if getattr(args, "verbose", 0) else "WARNING")
     if args.http is None:
         server.run("stdio")
     else:
