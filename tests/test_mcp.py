@@ -213,3 +213,36 @@ def _wait(condition, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_streamable_http(root, env):
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    params = _params(root, env, "--http", f"127.0.0.1:{port}")
+    proc = subprocess.Popen([params.command, *params.args], env={**os.environ, **(params.env or {})},
+                            cwd=params.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait(lambda: _listening(port), timeout=30)
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=120) as client:
+                tools = (await client.list_tools()).tools
+                return tools, await client.call_tool("plan", {"video": "demo.mp4", "max_frames": 2})
+
+        tools, plan = anyio.run(main)
+        assert {t.name for t in tools} == TOOLS
+        assert not plan.is_error and len(plan.structured_content["frames"]) <= 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
