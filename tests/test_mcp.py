@@ -246,3 +246,20 @@ def _listening(port: int) -> bool:
 
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_transcript_from_the_sidecar_and_a_transcription_over_budget(tmp_path, env):
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    for name in ("talk.mp4", "talk.srt"):
+        shutil.copy(ROOT / "samples" / name, folder / name)
+
+    async def calls(client):
+        found = await client.call_tool("transcript", {"video": "talk.mp4"})
+        paid = await client.call_tool("transcript", {"video": "talk.mp4", "speech": "transcribe", "max_cost": 0.0001})
+        return found, paid
+
+    found, paid = _run(_params(folder, env), calls)
+    assert not found.is_error and found.structured_content["source"] in ("subtitles", "sidecar")
+    assert "[00:00:16.1] Third, the launch moves to March." in _text(found)
+    assert paid.is_error and "max_cost $0.0001" in _text(paid)
