@@ -677,6 +677,12 @@ def _extend_library(sub) -> None:
     add_library_parsers(sub)
 
 
+def _extend_mcp(sub) -> None:
+    from .mcp_server import add_mcp_parser
+
+    add_mcp_parser(sub)
+
+
 def _extend_tasks(sub) -> None:
     common_help = {"plan": "show what would be sent and what it costs (offline)",
                    "summarize": "summarize a video", "ask": "ask questions about a video (timestamped answers)",
@@ -772,7 +778,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks, _extend_followup, _extend_library]
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = [_extend_tasks, _extend_followup, _extend_library,
+                                                                      _extend_mcp]
 
 
 _HANDLER: logging.Handler | None = None

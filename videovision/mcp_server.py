@@ -1,0 +1,618 @@
+"""``videovision mcp``: the library as an MCP server (the official SDK's ``MCPServer``), for agents.
+
+Tools: ``plan`` (offline: frames, tokens, cost), ``summarize``, ``ask`` (moments with checked
+times), ``chapters``, ``transcript``, ``frames`` (a contact sheet as image content), ``search``
+(over a batch index) and ``clip``. Each result carries the JSON document the CLI's ``--json``
+prints (with ``schema_version``) as structured content, plus a short text.
+
+The tools' options become the CLI's own options (:func:`videovision.cli.build_parser`), so every
+default and check is the command line's; then one library function runs, in a worker thread
+(progress is sent while it runs; a cancelled call is abandoned, and a reply in flight still lands
+in the cache). Every call is bounded: ``max_cost`` (default ``--max-cost``) is the plan's budget,
+and a plan estimated above it is refused. Files are read and written only under the allowed roots
+(``--root``, symlinks resolved). A :class:`~videovision.errors.VideovisionError` is a tool error
+(``isError``) with its one-line message, never a crash of the server; the API key is scrubbed
+from every result and message.
+
+Needs ``pip install 'videovision[mcp]'`` (``mcp>=2``).
+"""
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from . import __version__, defaults
+from .errors import BudgetError, ConfigError, VideovisionError
+
+DEFAULT_MAX_COST = 0.05
+"""USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
+PROGRESS_INTERVAL = 0.25
+"""Seconds between progress notifications while a tool works."""
+MAX_TEXT_CHARS = 4000
+"""The short text beside a structured result is cut here (the full document is the structured content)."""
+
+INSTRUCTIONS = (
+    "videovision answers questions about local video files with a vision language model. Call `plan` "
+    "first: it is offline and free and shows the frames, tokens and estimated cost. `ask` returns moments "
+    "with times checked against the frames sent (`supported`). Every call that sends is capped by "
+    "`max_cost` (USD). Paths must lie under the server's allowed roots.")
+
+
+class _Cancelled(Exception):
+    """The call was cancelled: the worker stops at its next progress point."""
+
+
+class Roots:
+    """The folders whose files the tools may read and write (symlinks resolved)."""
+
+    def __init__(self, roots: Sequence[str | os.PathLike[str]]):
+        self.roots = tuple(Path(os.path.realpath(r)) for r in (roots or [os.getcwd()]))
+        for root in self.roots:
+            if not root.is_dir():
+                raise ConfigError(f"--root {root}: not a folder")
+
+    def resolve(self, path: str, what: str = "path") -> str:
+        """``path`` (relative: to the first root) with symlinks resolved; a ConfigError when it
+        lies outside every root."""
+        if not isinstance(path, str) or not path.strip():
+            raise ConfigError(f"{what}: give a file path")
+        if "://" in path:
+            raise ConfigError(f"{what} {path}: the MCP server reads local files under its roots, not URLs")
+        given = Path(os.path.expanduser(path))
+        full = Path(os.path.realpath(given if given.is_absolute() else self.roots[0] / given))
+        for root in self.roots:
+            if full == root or root in full.parents:
+                return os.fspath(full)
+        allowed = ", ".join(os.fspath(r) for r in self.roots)
+        raise ConfigError(f"{what} {path}: outside the allowed roots ({allowed}); start the server with "
+                          "--root for its folder")
+
+    def existing(self, path: str, what: str = "video") -> str:
+        full = self.resolve(path, what)
+        if not os.path.exists(full):
+            raise ConfigError(f"{what} {path}: no such file")
+        return full
+
+
+# --------------------------------------------------------------------------- CLI options
+def _argv(command: str, options: dict[str, Any], positionals: Sequence[str]) -> list[str]:
+    """The command line a tool call stands for: ``command --flag value ... -- positionals``."""
+    argv = [command]
+    for flag, value in options.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                argv += [flag, str(v)]
+        else:
+            argv += [flag, str(value)]
+    return [*argv, "--", *positionals]
+
+
+def cli_args(command: str, options: dict[str, Any], positionals: Sequence[str]) -> argparse.Namespace:
+    """The CLI's own parse of a tool call's options (its defaults and checks); a bad value is a
+    ConfigError with argparse's message."""
+    from .cli import build_parser
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(_argv(command, options, positionals))
+    except SystemExit:
+        message = err.getvalue().strip().splitlines()
+        raise ConfigError(message[-1].removeprefix("videovision: error: ").removesuffix(" (see --help)")
+                          if message else "invalid options") from None
+    args.argv = []
+    return args
+
+
+def _task_options(a: dict[str, Any]) -> dict[str, Any]:
+    """The CLI flags of the common task arguments."""
+    names = {"model": "--model", "max_frames": "--max-frames", "max_cost": "--max-cost", "detail": "--detail",
+             "strategy": "--strategy", "start": "--start", "end": "--end", "speech": "--speech",
+             "language": "--language", "style": "--style"}
+    out = {flag: a[name] for name, flag in names.items() if name in a}
+    if a.get("refine") is False:
+        out["--no-refine"] = True
+    return out
+
+
+# --------------------------------------------------------------------------- the work, in a thread
+class _Work:
+    """Progress shared between the worker thread and the notifier, and the cancel flag."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self.progress: tuple[float, str] | None = None
+        self._lock = threading.Lock()
+
+    def report(self, fraction: float, message: str) -> None:
+        if self.cancelled.is_set():
+            raise _Cancelled()
+        with self._lock:
+            done = max(0.0, min(1.0, fraction)) * 100
+            if self.progress is None or done >= self.progress[0]:
+                self.progress = (done, message)
+
+    def sampling(self, share: float = 1.0) -> Callable[[float, float], None]:
+        def on(done: float, total: float) -> None:
+            self.report(share * (done / total if total else 0.0), f"sampling {done:.0f}/{total:.0f} s")
+        return on
+
+    def requests(self, start: float) -> Callable[[Any], None]:
+        def on(p: Any) -> None:
+            if self.cancelled.is_set():
+                return  # a reply in flight still lands in the cache; nothing more is reported
+            share = p.done / p.total if p.total else 0.0
+            self.report(start + (1 - start) * share, f"requests {p.done}/{p.total} ({p.running} waiting)")
+        return on
+
+
+async def _run(ctx: Any, fn: Callable[[_Work], Any]) -> Any:
+    """``fn(work)`` in a worker thread, with progress notifications while it runs; a cancelled
+    call leaves the thread (it stops at its next progress point; a reply in flight is cached)."""
+    import anyio
+
+    work = _Work()
+    sent: list[float] = []
+    finished = anyio.Event()
+
+    async def notify() -> None:
+        while not finished.is_set():
+            with anyio.move_on_after(PROGRESS_INTERVAL):
+                await finished.wait()
+            current = work.progress
+            if current is not None and ctx is not None and (not sent or current[0] > sent[-1]):
+                sent.append(current[0])
+                with contextlib.suppress(Exception):
+                    await ctx.report_progress(current[0], 100, current[1])
+
+    outcome: dict[str, Any] = {}
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(notify)
+            try:
+                outcome["value"] = await anyio.to_thread.run_sync(fn, work, abandon_on_cancel=True)
+            except Exception as err:  # raised below, outside the task group (not as an ExceptionGroup)
+                outcome["error"] = err
+            finally:
+                finished.set()
+    except BaseException:  # cancelled: the worker stops at its next progress point
+        work.cancelled.set()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+# --------------------------------------------------------------------------- results
+def _secrets() -> tuple[str, ...]:
+    from .redact import secrets_from_env
+
+    return secrets_from_env()
+
+
+def _clean(text: str) -> str:
+    from .redact import scrub_secrets
+
+    return scrub_secrets(text, _secrets())
+
+
+def _ok(data: dict, text: str, extra: Sequence[Any] = ()) -> Any:
+    from mcp.types import CallToolResult, TextContent
+
+    from .redact import scrub_secrets
+
+    document = json.loads(scrub_secrets(json.dumps(data, ensure_ascii=False), _secrets()))
+    text = _clean(text.strip())
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS - 1].rstrip() + "…"
+    return CallToolResult(content=[TextContent(type="text", text=text or "done"), *extra],
+                          structured_content=document)
+
+
+def _error(message: str) -> Any:
+    from mcp.types import CallToolResult, TextContent
+
+    return CallToolResult(content=[TextContent(type="text", text=_clean(message))], is_error=True)
+
+
+def _one_line(err: VideovisionError) -> str:
+    from .cli import _one_line as cli_one_line
+
+    return cli_one_line(err)
+
+
+async def _call(ctx: Any, fn: Callable[[_Work], tuple[dict, str] | tuple[dict, str, list]]) -> Any:
+    """A tool's body: its result, or a tool error (never an exception out of the server)."""
+    try:
+        made = await _run(ctx, fn)
+    except VideovisionError as err:
+        return _error(f"error: {_one_line(err)}")
+    except _Cancelled:
+        return _error("cancelled")
+    except Exception as err:  # a bug: still one line, and the server keeps serving
+        return _error(f"internal error: {type(err).__name__}: {' '.join(str(err).split())[:300]}")
+    return _ok(*made)
+
+
+# --------------------------------------------------------------------------- the tools' bodies
+def _check_budget(plan: Any, max_cost: float) -> None:
+    estimate = plan.estimated_cost_usd
+    if estimate is not None and estimate > max_cost + 1e-12:
+        raise BudgetError(f"max_cost ${max_cost:g}: the plan is estimated at ${estimate:.4f} (raise max_cost, "
+                          "or send fewer frames)")
+
+
+def _plan_line(plan: Any) -> str:
+    cost = plan.estimated_cost_usd
+    cost_text = "unknown cost" if cost is None else f"~${cost:.4f} at most"
+    speech = plan.speech
+    heard = f", {len(speech.segments)} spoken lines ({speech.source})" if speech.segments else ""
+    return (f"{plan.model}: {len(plan.images)} image(s) of {len(plan.sent_times)} frame(s){heard}, "
+            f"{plan.image_tokens:,} image + {plan.text_tokens:,} text tokens in {len(plan.requests)} request(s), "
+            f"{cost_text}")
+
+
+def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], work: _Work, *, cache: Any,
+             transcribe: bool, share: float) -> Any:
+    from .cli import _client_config, _task_config
+    from .pipeline import make_plan
+
+    config = _task_config(args, task, questions)
+    return make_plan(args.video, config, cache=cache, progress=work.sampling(share), endpoint=_client_config(args),
+                     transcribe=transcribe)
+
+
+def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
+            work: _Work) -> tuple[dict, str]:
+    from .cli import _open_cache
+
+    cache = _open_cache(args)
+    try:
+        plan = _planned(args, task, questions, work, cache=cache, transcribe=False, share=1.0)
+    finally:
+        if cache is not None:
+            cache.close()
+    line = _plan_line(plan)
+    estimate = plan.estimated_cost_usd
+    if estimate is not None and estimate > max_cost:
+        line += f" (over max_cost ${max_cost:g}: a run would be refused)"
+    return plan.to_json(), line
+
+
+def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
+            work: _Work) -> tuple[dict, str]:
+    from .cli import _client_config, _open_cache, _remember_run
+    from .client import OpenAIChatClient
+    from .pipeline import run_plan
+    from .render import answers_text, chapters_text, summary_text
+
+    cache = _open_cache(args)
+    try:
+        plan = _planned(args, task, questions, work, cache=cache, transcribe=True, share=0.5)
+        _check_budget(plan, max_cost)
+        with OpenAIChatClient(_client_config(args)) as client:
+            result = run_plan(plan, client, cache=cache, progress=work.requests(0.5))
+            endpoint = client.endpoint
+        if cache is not None:
+            _remember_run(cache, args, result, task, endpoint)
+    finally:
+        if cache is not None:
+            cache.close()
+    if result.summary is not None:
+        text = summary_text(result.summary)
+    elif result.answers:
+        text = answers_text(result.answers)
+    else:
+        assert result.chapters is not None
+        text = chapters_text(result.chapters)
+    cost = result.estimated_cost_usd
+    footer = (f"\n\n({plan.model}: {len(plan.sent_times)} frames, {result.requests_made} request(s), "
+              f"{result.cache_hits} from the cache, {'unknown cost' if cost is None else f'~${cost:.4f}'})")
+    warnings = "".join(f"\nwarning: {w}" for w in result.warnings)
+    return result.to_json(), text + footer + warnings
+
+
+def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tuple[dict, str]:
+    from .cli import _client_config, _open_cache, speech_config
+    from .pipeline import transcribe_video
+    from .render import transcript_text
+    from .source import open_video
+    from .speech.hear import hear
+
+    config, endpoint = speech_config(args), _client_config(args)
+    cache = _open_cache(args)
+    try:
+        work.report(0.0, "finding the speech")
+        try:
+            with open_video(args.video) as source:
+                origin = source.info.start_time
+        except VideovisionError:
+            origin = 0.0
+        found = hear(args.video, config, origin=origin, endpoint=endpoint, upload=False,
+                     store=cache.transcripts if cache is not None else None)
+        estimate = found.estimate
+        if estimate is not None and (estimate.cost is None or estimate.cost > max_cost):
+            cost = "an unknown cost" if estimate.cost is None else f"~${estimate.cost:.4f}"
+            raise BudgetError(f"max_cost ${max_cost:g}: transcribing {estimate.audio_seconds:.0f} s of audio "
+                              f"costs {cost}")
+        work.report(0.1, "transcribing" if estimate is not None else "reading the subtitles")
+        transcript = transcribe_video(args.video, config, endpoint=endpoint, cache=cache,
+                                      **({"concurrency": args.concurrency} if args.concurrency else {}))
+    finally:
+        if cache is not None:
+            cache.close()
+    data = json.loads(transcript_text(transcript, "json"))
+    return data, transcript_text(transcript, "text")
+
+
+def do_frames(args: argparse.Namespace, work: _Work) -> tuple[dict, str, list]:
+    from mcp.types import ImageContent
+
+    from .cli import sampling_config
+    from .pipeline import extract_frames
+
+    with tempfile.TemporaryDirectory(prefix="videovision-mcp-") as out:
+        result = extract_frames(args.video, sampling_config(args), out, progress=work.sampling())
+        manifest = json.loads(result.manifest.read_text())
+        images = [ImageContent(type="image", data=base64.b64encode((result.out_dir / s).read_bytes()).decode("ascii"),
+                               mime_type="image/jpeg" if s.lower().endswith((".jpg", ".jpeg")) else "image/png")
+                  for s in result.contact_sheets]
+    from .timecode import time_label
+
+    times = ", ".join(time_label(f["time"]) for f in manifest.get("frames", []))
+    n = len(result.frames)
+    return manifest, f"{n} frame{'' if n == 1 else 's'} on {len(images)} contact sheet(s): {times}", images
+
+
+def do_search(index: str, query: str, limit: int) -> tuple[dict, str]:
+    from .render import one_line
+    from .search import render_hit, search
+
+    hits = search(index, query, limit)
+    text = "\n".join(one_line(render_hit(h)) for h in hits) or f"no match for {query!r}"
+    return {"schema_version": 1, "hits": [h.to_json() for h in hits]}, text
+
+
+def do_clip(video: str, at: float, out: str, end: float | None, before: float | None, after: float | None,
+            mode: str) -> tuple[dict, str]:
+    from .clips import clip_at
+
+    kwargs = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
+    clip = clip_at(video, at, out, end=end, mode=mode, **kwargs)  # type: ignore[arg-type]
+    how = "copied" if clip.method == "copy" else "re-encoded"
+    return {"schema_version": 1, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
+                                                      f"({clip.duration:.2f} s) -> {clip.path}")
+
+
+# --------------------------------------------------------------------------- the server
+def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float = DEFAULT_MAX_COST,
+                 log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING") -> Any:
+    """The ``MCPServer`` with videovision's tools, reading files under ``roots`` (default: the
+    working directory) and spending at most ``max_cost`` USD a call unless a call says less or more."""
+    from mcp.server import MCPServer
+    from mcp.server.mcpserver import Context
+    from mcp.types import CallToolResult, ToolAnnotations
+    from pydantic import Field
+
+    from .timecode import parse_time
+    from .types import Detail, SpeechMode, Strategy, Style
+
+    allowed = Roots(roots)
+    server_max_cost = max_cost
+    server = MCPServer("videovision", version=__version__, instructions=INSTRUCTIONS, log_level=log_level)
+    read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    paid = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+
+    Video = Annotated[str, Field(description="the video file (absolute, or relative to the first allowed root)")]
+    Model = Annotated[str | None, Field(description="model name (default $VIDEOVISION_MODEL or gpt-4o-mini)")]
+    MaxFrames = Annotated[int | None, Field(ge=1, description=f"send at most N frames (default {defaults.MAX_FRAMES})")]
+    MaxCost = Annotated[float | None, Field(gt=0, description=f"USD cap on this call (default ${max_cost:g}, the "
+                                                                 "server's --max-cost)")]
+    Start = Annotated[str | None, Field(description="start time: seconds or [HH:]MM:SS[.mmm]")]
+    End = Annotated[str | None, Field(description="end time: seconds or [HH:]MM:SS[.mmm]")]
+    Speech = Annotated[SpeechMode | None, Field(description="where speech comes from (default auto: subtitles, "
+                                                            "else transcription when there is audio)")]
+    DetailArg = Annotated[Detail | None, Field(description=f"image detail (default {defaults.DETAIL})")]
+    StrategyArg = Annotated[Strategy | None, Field(description="how frames are picked (default "
+                                                              f"{defaults.TASK_STRATEGY})")]
+    Language = Annotated[str | None, Field(description="answer in this language")]
+
+    def cost_of(given: float | None) -> float:
+        return server_max_cost if given is None else given
+
+    def task_args(command: str, video: str, extra: Sequence[str], a: dict[str, Any]) -> tuple[argparse.Namespace, float]:
+        cap = cost_of(a.get("max_cost"))
+        args = cli_args(command, _task_options({**a, "max_cost": cap}), [allowed.existing(video), *extra])
+        return args, cap
+
+    @server.tool(annotations=read_only)
+    async def plan(video: Video, task: Annotated[Literal["summarize", "ask", "chapters"], Field(
+                       description="the task to plan")] = "summarize",
+                   questions: Annotated[list[str] | None, Field(description="task ask: the questions")] = None,
+                   model: Model = None, max_frames: MaxFrames = None, max_cost: MaxCost = None,
+                   detail: DetailArg = None, strategy: StrategyArg = None, start: Start = None, end: End = None,
+                   speech: Speech = None, ctx: Context | None = None) -> CallToolResult:
+        """Offline and free: sample and pack the video and price the request(s) a task would send —
+        the frames (each with its time), image and text tokens, and the estimated cost (USD, an upper
+        bound). Nothing leaves the machine. Call this first to see the cost."""
+        def work(w: _Work) -> tuple[dict, str]:
+            qs = tuple(questions or ()) if task == "ask" else ()
+            if task == "ask" and not qs:
+                raise ConfigError("questions: task ask needs at least one question")
+            args, cap = task_args(task, video, qs, locals_of(model, max_frames, max_cost, detail, strategy,
+                                                             start, end, speech))
+            return do_plan(args, task, qs, cap, w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=paid)
+    async def summarize(video: Video, style: Annotated[Style | None, Field(description=f"(default "
+                                                                               f"{defaults.STYLE})")] = None,
+                        model: Model = None, max_frames: MaxFrames = None, max_cost: MaxCost = None,
+                        detail: DetailArg = None, strategy: StrategyArg = None, start: Start = None,
+                        end: End = None, speech: Speech = None, language: Language = None,
+                        ctx: Context | None = None) -> CallToolResult:
+        """Summarize a video: its frames (and speech) sent to the vision model; the summary cites
+        times, each checked against the frames sent. Costs at most max_cost."""
+        def work(w: _Work) -> tuple[dict, str]:
+            a = locals_of(model, max_frames, max_cost, detail, strategy, start, end, speech, language)
+            args, cap = task_args("summarize", video, (), {**a, "style": style})
+            return do_task(args, "summarize", (), cap, w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=paid)
+    async def ask(video: Video, questions: Annotated[list[str], Field(min_length=1, description="the questions")],
+                  refine: Annotated[bool, Field(description="a second, dense look at each cited moment for a "
+                                                            "frame-exact time (one request each)")] = True,
+                  model: Model = None, max_frames: MaxFrames = None, max_cost: MaxCost = None,
+                  detail: DetailArg = None, strategy: StrategyArg = None, start: Start = None, end: End = None,
+                  speech: Speech = None, language: Language = None, ctx: Context | None = None) -> CallToolResult:
+        """Ask questions about a video. Each answer comes with moments: times checked against the
+        frames sent (`supported`, `frame_time`); invented times are rejected. Costs at most max_cost."""
+        def work(w: _Work) -> tuple[dict, str]:
+            a = locals_of(model, max_frames, max_cost, detail, strategy, start, end, speech, language)
+            args, cap = task_args("ask", video, tuple(questions), {**a, "refine": refine})
+            return do_task(args, "ask", tuple(questions), cap, w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=paid)
+    async def chapters(video: Video, model: Model = None, max_frames: MaxFrames = None, max_cost: MaxCost = None,
+                       detail: DetailArg = None, strategy: StrategyArg = None, start: Start = None, end: End = None,
+                       speech: Speech = None, language: Language = None,
+                       ctx: Context | None = None) -> CallToolResult:
+        """Split a video into chapters (start, end, title), starts snapped to scene cuts. Costs at most
+        max_cost."""
+        def work(w: _Work) -> tuple[dict, str]:
+            a = locals_of(model, max_frames, max_cost, detail, strategy, start, end, speech, language)
+            args, cap = task_args("chapters", video, (), a)
+            return do_task(args, "chapters", (), cap, w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=paid)
+    async def transcript(video: Video, speech: Speech = None,
+                         speech_language: Annotated[str | None, Field(description="language hint for "
+                                                                                  "transcription, e.g. en")] = None,
+                         max_cost: MaxCost = None, ctx: Context | None = None) -> CallToolResult:
+        """The speech of a video with exact times: its subtitles, a sidecar file next to it, or its audio
+        sent to the transcription endpoint (refused when that would cost more than max_cost)."""
+        def work(w: _Work) -> tuple[dict, str]:
+            args = cli_args("transcript", {"--speech": speech, "--speech-language": speech_language},
+                            [allowed.existing(video)])
+            return do_transcript(args, cost_of(max_cost), w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=read_only)
+    async def frames(video: Video, strategy: Annotated[Strategy | None, Field(
+                         description="how frames are picked (default scenes: one per shot)")] = None,
+                     count: Annotated[int | None, Field(ge=1, le=64, description="uniform: number of frames")] = None,
+                     every: Annotated[float | None, Field(gt=0, description="interval: seconds between frames")] = None,
+                     start: Start = None, end: End = None, ctx: Context | None = None) -> CallToolResult:
+        """Offline: sample frames with exact timestamps and return the contact sheet(s) as images
+        (each frame labelled with its time) plus the frames' manifest."""
+        def work(w: _Work) -> tuple[dict, str, list]:
+            args = cli_args("frames", {"--strategy": strategy, "--count": count, "--every": every,
+                                       "--start": start, "--end": end, "--out": "-"}, [allowed.existing(video)])
+            return do_frames(args, w)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=read_only)
+    async def search(index: Annotated[str, Field(description="a batch's --out folder (with search.db)")],
+                     query: Annotated[str, Field(description='words, "a phrase", OR, NOT, prefix*')],
+                     limit: Annotated[int, Field(ge=1, le=200, description="hits at most")] = defaults.SEARCH_LIMIT,
+                     ctx: Context | None = None) -> CallToolResult:
+        """Full-text search over what `videovision batch` produced (summaries, chapters, answers,
+        speech): each hit with its video and time. Offline."""
+        def work(w: _Work) -> tuple[dict, str]:
+            return do_search(allowed.existing(index, "index"), query, limit)
+        return await _call(ctx, work)
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False))
+    async def clip(video: Video, at: Annotated[str, Field(description="the moment: seconds or [HH:]MM:SS[.mmm]")],
+                   end: Annotated[str | None, Field(description="the end of a range (optional)")] = None,
+                   output: Annotated[str | None, Field(description="the MP4 to write, under an allowed root "
+                                                                   "(default: clip-<time>.mp4 next to the video)")] = None,
+                   before: Annotated[float | None, Field(ge=0, description="seconds before the moment (default "
+                                                                           f"{defaults.CLIP_BEFORE:g})")] = None,
+                   after: Annotated[float | None, Field(ge=0, description="seconds after the moment or range "
+                                                                          f"(default {defaults.CLIP_AFTER:g})")] = None,
+                   mode: Annotated[Literal["auto", "copy", "encode"], Field(
+                       description="auto copies when the cut falls on a keyframe, else re-encodes")] = "auto",
+                   ctx: Context | None = None) -> CallToolResult:
+        """Offline: cut the moment out of the video as an MP4 (stream copy when possible) and return
+        where it was written."""
+        def work(w: _Work) -> tuple[dict, str]:
+            from .clips import clip_name
+
+            source = allowed.existing(video)
+            t, stop = parse_time(at), (parse_time(end) if end is not None else None)
+            target = allowed.resolve(output or os.path.join(os.path.dirname(source), clip_name(t, stop)), "output")
+            return do_clip(source, t, target, stop, before, after, mode)
+        return await _call(ctx, work)
+
+    return server
+
+
+def locals_of(model: str | None, max_frames: int | None, max_cost: float | None, detail: str | None,
+              strategy: str | None, start: str | None, end: str | None, speech: str | None,
+              language: str | None = None) -> dict[str, Any]:
+    """The common task arguments of a tool call, by name."""
+    return {"model": model, "max_frames": max_frames, "max_cost": max_cost, "detail": detail, "strategy": strategy,
+            "start": start, "end": end, "speech": speech, "language": language}
+
+
+# --------------------------------------------------------------------------- command line
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r}: give HOST:PORT, e.g. 127.0.0.1:8765")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    try:
+        import mcp.server  # noqa: F401
+    except ImportError:
+        raise ConfigError("the MCP server needs the mcp package: pip install 'videovision[mcp]'") from None
+    import logging
+
+    logging.getLogger("videovision").propagate = False  # its own one-line handler (cli.py); not twice
+    server = build_server(args.root or [os.getcwd()], args.max_cost,
+                          log_level="INFO" if getattr(args, "verbose", 0) else "WARNING")
+    if args.http is None:
+        server.run("stdio")
+    else:
+        host, port = args.http
+        server.run("streamable-http", host=host, port=port)
+    return 0
+
+
+def add_mcp_parser(sub: Any) -> None:
+    from .cli import _positive_money, _verbose_parent
+
+    p = sub.add_parser("mcp", help="serve the tools to agents over MCP (stdio; streamable HTTP with --http)",
+                       parents=[_verbose_parent()],
+                       description="An MCP server (Model Context Protocol) with the tools plan, summarize, ask, "
+                                   "chapters, transcript, frames, search and clip. Needs pip install "
+                                   "'videovision[mcp]'. The endpoint and key come from the environment "
+                                   "(OPENAI_BASE_URL, OPENAI_API_KEY), as for the other commands.")
+    p.add_argument("--root", action="append", metavar="DIR",
+                   help="a folder whose files the tools may read and write (repeatable; default: the working "
+                        "directory); symlinks are resolved, a path outside is refused")
+    p.add_argument("--max-cost", type=_positive_money, default=DEFAULT_MAX_COST, metavar="USD",
+                   help=f"the most one tool call may spend unless the call gives its own max_cost (default "
+                        f"${DEFAULT_MAX_COST:g})")
+    p.add_argument("--http", type=_host_port, default=None, metavar="HOST:PORT",
+                   help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+    p.set_defaults(func=cmd_mcp)
+
