@@ -586,6 +586,67 @@ def run_batch(
     return runner.batch.summary()
 
 
+@dataclass(frozen=True)
+class PlannedVideo:
+    """One video of :func:`plan_batch`: what its run would send and cost (nothing is sent)."""
+
+    video: VideoInput
+    requests: int = 0
+    """Chat requests (``transcript``: transcription requests) the video would make, at most."""
+    cost_usd: float | None = 0.0
+    """Estimated cost (output at its limit, a pending transcription included); None: a price unknown."""
+    plan: Plan | None = None
+    note: str = ""
+    error: str | None = None
+    """Why the video could not be planned (one line); it would fail in the run too."""
+
+    def to_json(self) -> dict:
+        return {"video": self.video.path, "stem": self.video.stem, "requests": self.requests,
+                "estimated_cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+                "note": self.note, "error": self.error}
+
+
+def plan_batch(
+    inputs: Sequence[VideoInput] | Sequence[str | os.PathLike],
+    config: TaskConfig,
+    *,
+    task: BatchTask = "summarize",
+    endpoint: ClientConfig | None = None,
+    cache: Cache | None = None,
+) -> list[PlannedVideo]:
+    """What :func:`run_batch` would send for each video, and its cost, offline (``batch --dry-run``):
+    no chat, transcription, file or batch request is made; a cached transcript is used when there is one.
+
+    Raises:
+        ConfigError: a bad task, no video found.
+    """
+    from .pipeline import estimate_transcript, make_plan
+    from .speech.estimate import SpeechEstimate
+
+    if task not in BATCH_TASKS:
+        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
+    if task != "transcript":
+        config = replace(config, prompt=replace(config.prompt, task=task))
+    endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
+    planned = []
+    for video in _videos(inputs):
+        try:
+            if task == "transcript":
+                found = estimate_transcript(video.path, config.speech, endpoint=endpoint, cache=cache)
+                if isinstance(found, SpeechEstimate):
+                    planned.append(PlannedVideo(video, found.requests, found.cost,
+                                                note=f"{found.audio_seconds / 60:.1f} min of audio to transcribe"))
+                else:
+                    planned.append(PlannedVideo(video, 0, 0.0, note=f"{len(found.segments)} lines from {found.source}"))
+                continue
+            plan = make_plan(video.path, config, cache=cache, endpoint=endpoint, transcribe=False)
+            planned.append(PlannedVideo(video, len(plan.requests), plan.estimated_cost_usd, plan=plan,
+                                        note=f"{len(plan.sent_times)} frames"))
+        except VideovisionError as err:
+            planned.append(PlannedVideo(video, 0, 0.0, error=_one_line(err)))
+    return planned
+
+
 def _videos(inputs: Sequence[VideoInput] | Sequence[str | os.PathLike]) -> list[VideoInput]:
     found = [v for v in inputs if isinstance(v, VideoInput)]
     if found and len(found) == len(inputs):

@@ -593,6 +593,8 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
     if args.output:
         _check_writable(args.output, "--output", args)
+    if args.dry_run:
+        return _transcript_dry_run(args)
     cache = _open_cache(args)
     try:
         transcript = transcribe_video(args.video, speech_config(args), endpoint=_client_config(args), cache=cache,
@@ -606,6 +608,35 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
     else:
         write_out(text, as_json=bool(args.json) or args.format == "json")
+    return 0
+
+
+def _transcript_dry_run(args: argparse.Namespace) -> int:
+    """``transcript --dry-run``: what would be uploaded and what it would cost; nothing is sent."""
+    from .pipeline import estimate_transcript
+    from .render import dumps
+    from .speech.estimate import SpeechEstimate
+    from .types import SCHEMA_VERSION
+
+    cache = _open_cache(args)
+    try:
+        found = estimate_transcript(args.video, speech_config(args), endpoint=_client_config(args), cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    if isinstance(found, SpeechEstimate):
+        model = speech_config(args).transcribe_model
+        cost = "unknown cost" if found.cost is None else f"~${found.cost:.4f}"
+        data = {"schema_version": SCHEMA_VERSION, "source": "transcription", "model": model,
+                "audio_seconds": round(found.audio_seconds, 3), "requests": found.requests,
+                "estimated_cost_usd": None if found.cost is None else round(found.cost, 6)}
+        text = (f"would upload {found.audio_seconds / 60:.1f} min of audio to {model} in at most {found.requests} "
+                f"request(s): {cost} (estimate; nothing was sent)\n")
+    else:
+        data = {"schema_version": SCHEMA_VERSION, "source": found.source, "lines": len(found.segments),
+                "requests": 0, "estimated_cost_usd": 0.0}
+        text = f"{len(found.segments)} lines from {found.source}: nothing to upload, $0\n"
+    write_out(dumps(data) if args.json else text, as_json=bool(args.json))
     return 0
 
 

@@ -1,0 +1,54 @@
+"""The command line does what it shows (issue 19): dry runs send nothing anywhere, stdout carries
+the answer alone, the log holds every paid call, batch names its failures, chat commands stay
+local, ``clip`` checks its range, short keys are scrubbed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from fake_audio import install_audio
+from fake_batches import install_batches
+from media import SAMPLES_DIR
+
+from videovision.cli import main
+
+TALK = SAMPLES_DIR / "talk.mp4"
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ------------------------------------------------------------------ dry runs
+DRY_RUNS = [
+    ("summarize",), ("ask", "What is said?"), ("chapters",), ("chat",), ("transcript",),
+    ("batch", "--out", "{out}"), ("batch", "--out", "{out}", "--batch-api"),
+    ("batch", "--out", "{out}", "--task", "transcript"),
+]
+
+
+@pytest.mark.parametrize("command", DRY_RUNS, ids=lambda c: " ".join(w for w in c if not w.startswith("{")))
+def test_a_dry_run_sends_nothing_anywhere(command, api_env, tmp_path, capsys):
+    """Not a chat, transcription, file or batch request: the loopback server logs none; the plan
+    and its cost are printed."""
+    audio = install_audio(api_env)
+    install_batches(api_env)
+    video = tmp_path / "talk.mp4"
+    shutil.copy(TALK, video)
+    out = tmp_path / "out"
+    name, *rest = command
+    argv = [name, video, *[w.format(out=out) for w in rest], "--speech", "transcribe", "--dry-run"]
+    code, stdout, err = cli(capsys, *argv)
+    assert code == 0, err
+    assert api_env.requests == [] and audio.uploads == []
+    assert "$" in stdout  # what it would cost
+    assert not out.exists()  # a dry batch writes no results
+    code, stdout, err = cli(capsys, *argv, "--json")
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert "estimated_cost_usd" in data and data["estimated_cost_usd"] > 0
+    assert api_env.requests == [] and audio.uploads == []
