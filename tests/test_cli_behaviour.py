@@ -52,3 +52,35 @@ def test_a_dry_run_sends_nothing_anywhere(command, api_env, tmp_path, capsys):
     data = json.loads(stdout)
     assert "estimated_cost_usd" in data and data["estimated_cost_usd"] > 0
     assert api_env.requests == [] and audio.uploads == []
+
+
+# ------------------------------------------------------------------ stdout: the answer alone
+def _beyond_the_end(body: dict) -> str:
+    """The default answer plus a time outside the video (and one no frame supports)."""
+    from fakeserver import default_responder
+
+    text = default_responder(body)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text + " Then [09:00:00.0] it ends, and at [00:00:02.7] nothing happens."
+    if "chapters" in data:
+        data["chapters"].append({"start": "09:00:00.0", "title": "Beyond", "summary": "after the end"})
+    for answer in data.get("answers", ()):
+        answer["moments"].append({"time": "09:00:00.0", "end": None, "text": "beyond the end"})
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("command", [("summarize",), ("ask", "What happens?", "--no-refine"), ("chapters",),
+                                     ("chapters", "--format", "youtube"), ("chapters", "--format", "vtt"),
+                                     ("summarize", "--markdown")], ids=" ".join)
+def test_stdout_carries_the_answer_alone(command, cut_clip, api_env, capsys):
+    """Notes on the cited times go to stderr: ``summarize > s.txt`` holds the summary only."""
+    api_env.responder = _beyond_the_end
+    name, *rest = command
+    code, out, err = cli(capsys, name, cut_clip[0], *rest, "--strategy", "interval", "--every", "1",
+                         "--tolerance", "0.25")
+    assert code == 0, err
+    assert "Note:" not in out and "ignored times" not in out
+    assert "Note: ignored times outside the video" in err
+    assert out.strip()

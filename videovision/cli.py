@@ -416,17 +416,15 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         write_out(dumps(result.to_json()), as_json=True)
-    elif streamed:  # the text is on the terminal already; add only the notes on cited times
-        notes = summary_notes(result.summary)
-        if notes:
-            write_out("\n".join(notes) + "\n")
     else:
-        write_out(summary_text(result.summary, markdown=args.markdown))
+        if not streamed:  # else the text is on the terminal already
+            write_out(summary_text(result.summary, markdown=args.markdown, notes=False))
+        print_notes(summary_notes(result.summary))
     return _finish(args, result)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .render import answers_text, dumps
+    from .render import answer_notes, answers_text, dumps
 
     questions = tuple(q for q in args.questions)
     _check_report(args)
@@ -442,7 +440,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             data["clips"] = clips
         write_out(dumps(data), as_json=True)
     else:
-        write_out(answers_text(result.answers, markdown=args.markdown))
+        write_out(answers_text(result.answers, markdown=args.markdown, notes=False))
+        print_notes(answer_notes(result.answers))
     return _finish(args, result)
 
 
@@ -533,16 +532,21 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     elif fmt == "vtt":
         text = webvtt_chapters(result.chapters)
     else:
-        text = chapters_text(result.chapters, markdown=args.markdown)
+        text = chapters_text(result.chapters, markdown=args.markdown, notes=False)
     if args.output:
         _write(args.output, "--output", text)
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
         write_out(text, as_json=fmt == "json")
-    if fmt in ("youtube", "vtt") or args.output:
-        for note in chapter_notes(result.chapters):
-            print(terminal_text(note), file=sys.stderr)
+    if fmt != "json":  # JSON carries them itself
+        print_notes(chapter_notes(result.chapters))
     return _finish(args, result)
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Notes on the answer (cited times no frame supports ...) go to stderr: stdout carries the answer alone."""
+    for note in notes:
+        print(terminal_text(note), file=sys.stderr)
 
 
 def _footer(result) -> None:

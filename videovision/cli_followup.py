@@ -113,7 +113,8 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
     """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
     import json
 
-    from .render import answer_json, answers_text
+    from .cli import print_notes
+    from .render import answer_json, answer_notes, answers_text
 
     u = turn.usage
     if as_json:
@@ -122,7 +123,8 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
                          "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
         write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)
     else:
-        write_out(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
+        write_out(answers_text([turn.answer], markdown=markdown, notes=False) + ("\n" if interactive else ""))
+        print_notes(answer_notes([turn.answer]))
     sys.stdout.flush()
     where = " (from the cache, not paid again)" if turn.from_cache else (
         f" ({u.cached_tokens:,} from the provider's prompt cache)" if u.cached_tokens else "")
