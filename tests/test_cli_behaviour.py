@@ -84,3 +84,41 @@ def test_stdout_carries_the_answer_alone(command, cut_clip, api_env, capsys):
     assert "Note:" not in out and "ignored times" not in out
     assert "Note: ignored times outside the video" in err
     assert out.strip()
+
+
+# ------------------------------------------------------------------ the log holds every paid call
+def _log(capsys) -> list[dict]:
+    code, out, err = cli(capsys, "log", "--json")
+    assert code == 0, err
+    return json.loads(out)["entries"]
+
+
+def test_each_transcription_chunk_is_logged_with_its_minutes_and_cost(api_env, tmp_path, capsys):
+    audio = install_audio(api_env)
+    video = tmp_path / "talk.mp4"
+    shutil.copy(TALK, video)
+    code, _, err = cli(capsys, "transcript", video, "--speech", "transcribe", "--transcribe-chunk", "8")
+    assert code == 0, err
+    entries = [e for e in _log(capsys) if e["task"] == "transcribe"]
+    assert len(entries) == len(audio.uploads) >= 2
+    assert all(e["status"] == "ok" and e["estimated_cost_usd"] > 0 and e["audio_seconds"] > 0 for e in entries)
+    assert sum(e["audio_seconds"] for e in entries) == pytest.approx(22.8, abs=1.0)
+    assert len({e["run_id"] for e in entries}) == 1
+    code, out, _ = cli(capsys, "log")
+    assert "transcribe" in out and " min " in out
+    # a re-run transcribes nothing and logs nothing new
+    code, _, err = cli(capsys, "transcript", video, "--speech", "transcribe", "--transcribe-chunk", "8")
+    assert code == 0 and len([e for e in _log(capsys) if e["task"] == "transcribe"]) == len(entries)
+
+
+def test_chat_turns_are_logged_as_chat_and_report_says_what_it_rebuilds(cut_clip, api_env, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is on screen first?\nHow does it end?\n"))
+    code, _, err = cli(capsys, "chat", cut_clip[0])
+    assert code == 0, err
+    entries = _log(capsys)
+    assert [e["task"] for e in entries] == ["chat", "chat"]
+    code, _, err = cli(capsys, "report", entries[0]["run_id"][-8:])
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "chat run" in err and "summarize, ask and chapters" in err

@@ -56,7 +56,7 @@ class Conversation:
         self.plan = plan
         self.first = plan.requests[0].body
         self.image_tokens = plan.requests[0].image_tokens
-        self.asker = Asker(client, cache, plan, new_run_id(), progress=progress)
+        self.asker = Asker(client, cache, plan, new_run_id(), progress=progress, task="chat")
         self.check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
                                spans=tuple((s.start, s.end) for s in plan.speech.segments))
         self.turns: list[tuple[str, str]] = []

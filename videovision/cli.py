@@ -660,8 +660,10 @@ def cmd_log(args: argparse.Namespace) -> int:
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
+        amount = (f"{e.audio_seconds / 60:>10.2f} min" if e.task == "transcribe" and not e.prompt_tokens
+                  else f"{e.prompt_tokens:>7}+{e.completion_tokens:<6}")
         print(terminal_text(
-            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
+            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {amount} "
             f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}"))
     return 0
 

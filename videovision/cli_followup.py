@@ -134,7 +134,10 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild a run's result from the cache (the same requests, every reply found there) and write
     its HTML report; nothing is sent."""
-    record = _read_cache(args, lambda cache: cache.runs.get(args.run))
+    record, task = _read_cache(args, lambda cache: (cache.runs.get(args.run), _logged_task(cache, args.run)))
+    if record is None and task is not None:
+        raise ConfigError(f"run {args.run!r} is a {task} run: report rebuilds summarize, ask and chapters runs only"
+                          + (" (`chat --json` prints each answer with its moments)" if task == "chat" else ""))
     if record is None:
         raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
                           "no finished summarize/ask/chapters run in the cache yet")
@@ -161,6 +164,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         os.chdir(here)
     return 0
+
+
+def _logged_task(cache, run: str | None) -> str | None:
+    """The task the run log names for a run id (or its end, as ``log`` shows it), or None."""
+    if not run:
+        return None
+    for entry in cache.log.recent(10_000):
+        if entry.run_id.endswith(run):
+            return str(entry.task)
+    return None
 
 
 def add_followup_parsers(sub) -> None:
