@@ -122,3 +122,35 @@ def test_chat_turns_are_logged_as_chat_and_report_says_what_it_rebuilds(cut_clip
     code, _, err = cli(capsys, "report", entries[0]["run_id"][-8:])
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "chat run" in err and "summarize, ask and chapters" in err
+
+
+# ------------------------------------------------------------------ batch names each failed video
+def test_batch_names_each_failed_video_and_counts_what_they_paid(api_env, cut_clip, tmp_path, capsys):
+    root = tmp_path / "in"
+    root.mkdir()
+    for name in ("bad1.mp4", "bad2.mp4"):
+        (root / name).write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video" * 50)
+    shutil.copy(cut_clip[0], root / "split.mp4")
+    # split.mp4's second request fails after its first was answered (and paid)
+    api_env.enqueue_fault("pass")
+    api_env.enqueue_fault("500", times=10)
+    code, out, err = cli(capsys, "batch", root, "--out", tmp_path / "out", "--strategy", "interval", "--every", "1",
+                         "--frames-per-request", "2", "--max-frames", "6", "--max-retries", "0", "--jobs", "1",
+                         "--concurrency", "1")
+    assert code == 7, err  # every video failed
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 3, err
+    assert failed[0].startswith(f"failed: {root / 'bad1.mp4'}: not a video file")
+    assert failed[1].startswith(f"failed: {root / 'bad2.mp4'}: not a video file")
+    assert failed[2].startswith(f"failed: {root / 'split.mp4'}: server error (500)")
+    summary = err.strip().splitlines()[-1]
+    assert summary.startswith("0 ok, 3 failed") and "of it paid for failed videos" in summary
+    assert float(summary.split("· $")[1].split()[0]) > 0
+
+
+def test_batch_failure_lines_are_capped(capsys):
+    from videovision.cli_library import _print_failures
+
+    _print_failures(tuple((f"v{i}.mp4", "broken") for i in range(25)))
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 21 and lines[0] == "failed: v0.mp4: broken" and lines[-1].startswith("… and 5 more")

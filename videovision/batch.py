@@ -205,6 +205,10 @@ class BatchSummary:
     seconds: float
     pending: int = 0
     """Videos waiting for the OpenAI Batch API (run the batch again to complete them)."""
+    failures: tuple[tuple[str, str], ...] = ()
+    """(video path, reason) of each video that failed in this run, in input order."""
+    failed_cost_usd: float = 0.0
+    """What the failed videos' answered requests cost (paid, no result); included in ``cost_usd``."""
 
     @property
     def exit_code(self) -> int:
@@ -420,6 +424,43 @@ class _Bounded:
             return self._client.complete(body, on_text=on_text)
 
 
+class _Metered:
+    """A ChatClient that adds up what its replies cost (at list prices): what a video that fails
+    after some of its requests were answered still paid."""
+
+    def __init__(self, client: ChatClient, plan: Plan):
+        self._client = client
+        self._plan = plan
+        self._lock = threading.Lock()
+        self.cost_usd = 0.0
+
+    @property
+    def endpoint(self) -> str:
+        return self._client.endpoint
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(getattr(self._client, "secrets", ()))
+
+    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None):
+        from .models import estimate_cost
+
+        result = self._client.complete(body, on_text=on_text)
+        u = result.usage
+        cost = estimate_cost(self._plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+        with self._lock:
+            self.cost_usd += cost or 0.0
+        return result
+
+
+class _PaidFailure(VideovisionError):
+    """A video that failed after requests of it were paid: the error, and what they cost."""
+
+    def __init__(self, message: str, cost_usd: float):
+        super().__init__(message)
+        self.cost_usd = cost_usd
+
+
 # --------------------------------------------------------------------------- the batch
 @dataclass
 class _Pending:
@@ -500,7 +541,10 @@ class _Batch:
     def summary(self) -> BatchSummary:
         p = self._progress()
         pending = sum(r["status"] == "pending" for r in self.rows.values())
-        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started, pending)
+        failed = [self.rows[v.stem] for v in self.videos if self.rows.get(v.stem, {}).get("status") == "failed"]
+        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started, pending,
+                            tuple((r["video"], r["error"] or "failed") for r in failed),
+                            round(sum(r["cost_usd"] for r in failed), 6))
 
     def close(self) -> None:
         self.search.close()
@@ -791,7 +835,15 @@ class _Runner:
                 if scope.deferred:  # the refine pass keeps going past a failed request: not finished
                     raise DeferredToBatch(WAITING)
                 return result, time.monotonic() - started
-            return run_plan(plan, self._client(), cache=self._cache()), time.monotonic() - started
+            meter = _Metered(self._client(), plan)
+            try:
+                return run_plan(plan, meter, cache=self._cache()), time.monotonic() - started
+            except VideovisionError as err:
+                if meter.cost_usd > 0:
+                    if _stops(err):
+                        self.halt = self.halt or _one_line(err)
+                    raise _PaidFailure(_one_line(err), meter.cost_usd) from err
+                raise
         except VideovisionError as err:
             if _stops(err):
                 self.halt = self.halt or _one_line(err)
@@ -806,7 +858,7 @@ class _Runner:
             self.batch.record(_row(item.video, "pending", error=WAITING, seconds=item.prepared.seconds), worked=True)
             return
         except Exception as err:  # one bad video never stops the batch
-            self._fail(item, _one_line(err))
+            self._fail(item, _one_line(err), cost=err.cost_usd if isinstance(err, _PaidFailure) else 0.0)
             return
         plan = item.prepared.plan
         data = {"video": item.video.path, **result.to_json()}
@@ -828,9 +880,9 @@ class _Runner:
         self.batch.record(_row(item.video, "ok", result=name, seconds=item.prepared.seconds, key=item.key),
                           worked=True)
 
-    def _fail(self, item: _Pending, message: str) -> None:
+    def _fail(self, item: _Pending, message: str, cost: float = 0.0) -> None:
         seconds = item.prepared.seconds if item.prepared is not None else 0.0
-        self.batch.record(_row(item.video, "failed", error=message, seconds=seconds), worked=True)
+        self.batch.record(_row(item.video, "failed", error=message, seconds=seconds, cost=cost), worked=True)
 
     # -- shared resources, made when first needed (a batch with nothing to do sends nothing)
     def _client(self) -> _Bounded:

@@ -80,8 +80,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
         close()
     if collector is not None:
         _batch_api_submit(args, endpoint, collector)
+    _print_failures(summary.failures)
     waiting = f", {summary.pending} waiting for the Batch API" if summary.pending else ""
-    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped{waiting} · ${summary.cost_usd:.4f} · "
+    lost = f" (${summary.failed_cost_usd:.4f} of it paid for failed videos)" if summary.failed_cost_usd else ""
+    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped{waiting} · ${summary.cost_usd:.4f}{lost} · "
           f"{summary.seconds:.1f} s · {args.out}/index.jsonl", file=sys.stderr)
     return summary.exit_code
 
@@ -125,6 +127,17 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
                  "nothing was sent)")
     write_out("\n".join(lines) + "\n")
     return 0
+
+
+def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> None:
+    """One stderr line per failed video and why, the first ``limit``; then how many more."""
+    from .console import terminal_text
+
+    for path, reason in failures[:limit]:
+        reason = reason.removeprefix(f"{path}: ")  # most messages name the file already
+        print(terminal_text(f"failed: {path}: {reason}"), file=sys.stderr)
+    if len(failures) > limit:
+        print(f"… and {len(failures) - limit} more (see index.jsonl)", file=sys.stderr)
 
 
 def _batch_api_round(args: argparse.Namespace, endpoint):
