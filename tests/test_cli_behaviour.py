@@ -154,3 +154,26 @@ def test_batch_failure_lines_are_capped(capsys):
     _print_failures(tuple((f"v{i}.mp4", "broken") for i in range(25)))
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 21 and lines[0] == "failed: v0.mp4: broken" and lines[-1].startswith("… and 5 more")
+
+
+# ------------------------------------------------------------------ chat commands stay local
+def test_chat_commands_are_handled_locally(cut_clip, api_env, tmp_path):
+    from test_chat import chat
+
+    saved = tmp_path / "chat.md"
+    stdin = "\n".join(["/help", "What is on screen first?", "/cost", f"/save {saved}", "/nonsense", "/save",
+                       "//etc/hosts: what is it?", "/quit", "Never asked"]) + "\n"
+    proc = chat(cut_clip[0], stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    sent = [r.body["messages"][-1] for r in api_env.chat_requests]
+    assert len(sent) == 2  # the two questions; no command reached the model
+    assert "/etc/hosts: what is it?" in json.dumps(sent[1])
+    assert "/help" not in json.dumps([r.body for r in api_env.chat_requests])
+    err = proc.stderr
+    assert "/save FILE" in err and "/cost" in err  # the help
+    assert "unknown command /nonsense: /help lists the commands" in err
+    assert "/save needs a file name" in err
+    assert "1 question, " in err and "~$" in err  # /cost after the first answer
+    text = saved.read_text()
+    assert text.startswith("# Chat about ") and "## What is on screen first?" in text
+    assert proc.stdout.count("Moments:") == 2 and "Never asked" not in json.dumps(sent)

@@ -74,6 +74,13 @@ class Conversation:
     def warnings(self) -> list[str]:
         return self.asker.warnings
 
+    def markdown(self) -> str:
+        """The conversation so far as Markdown: a heading per question, the answer under it."""
+        lines = [f"# Chat about {self.plan.video.path}", ""]
+        for question, answer in self.turns:
+            lines += [f"## {' '.join(question.split())}", "", answer.strip(), ""]
+        return "\n".join(lines)
+
     def request(self, question: str) -> dict:
         """The exact body the next :meth:`ask` sends."""
         if not question.strip():

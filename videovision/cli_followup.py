@@ -26,6 +26,7 @@ from .cli import (
     _run_task,
     _time_arg,
     _verbose_parent,
+    _write,
     _write_report,
     add_pack_options,
     add_request_options,
@@ -79,9 +80,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 heard = f" + {len(plan.speech.segments)} spoken lines" if plan.speech.segments else ""
                 print(f"chat about {plan.video.path}: {len(plan.sent_times)} frames{heard}, {plan.image_tokens:,} image "
                       f"tokens a question (billed at the cached rate after the first where the provider caches "
-                      f"prompts). Ctrl-D or /quit ends.", file=sys.stderr)
+                      f"prompts). /help lists the commands; Ctrl-D or /quit ends.", file=sys.stderr)
             history = cache.directory / "chat_history" if cache is not None else None
             for question in questions(history=history):
+                if question.startswith("/") and not question.startswith("//"):
+                    _chat_command(args, conversation, question)
+                    continue
+                question = question[1:] if question.startswith("//") else question
                 status = RequestStatus()
                 conversation.asker.progress = status
                 try:
@@ -107,6 +112,43 @@ def cmd_chat(args: argparse.Namespace) -> int:
     finally:
         if cache is not None:
             cache.close()
+
+
+CHAT_COMMANDS = (("/help", "these commands"), ("/cost", "tokens and cost so far"),
+                 ("/save FILE", "write the conversation to FILE as Markdown"), ("/quit", "end the chat (or Ctrl-D)"))
+"""Commands a chat handles itself: never sent to the model. A line starting with ``//`` is sent with one ``/``."""
+
+
+def _chat_command(args: argparse.Namespace, conversation, line: str) -> None:
+    """A chat command, handled here (nothing is sent); a mistake costs one line."""
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name == "/help":
+        width = max(len(c) for c, _ in CHAT_COMMANDS)
+        for command, what in CHAT_COMMANDS:
+            print(f"  {command:<{width}}  {what}", file=sys.stderr)
+        print("  anything else is a question (start it with // to send a line beginning with /)", file=sys.stderr)
+    elif name == "/cost":
+        n, u = len(conversation.turns), conversation.usage
+        print(f"{conversation.plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+"
+              f"{u.completion_tokens:,} tokens ({u.cached_tokens:,} from the provider's prompt cache), "
+              f"~${conversation.cost_usd:.4f}", file=sys.stderr)
+    elif name == "/save":
+        if not rest:
+            print(f"{PROG}: error: /save needs a file name: /save chat.md", file=sys.stderr)
+            return
+        try:
+            _check_writable(rest, "/save", args)
+            _write(rest, "/save", conversation.markdown())
+        except ConfigError as err:
+            print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+            return
+        n = len(conversation.turns)
+        print(f"wrote {n} question{'' if n == 1 else 's'} and answer{'' if n == 1 else 's'} to {rest}",
+              file=sys.stderr)
+    else:
+        print(terminal_text(f"{PROG}: unknown command {name}: /help lists the commands (nothing was sent)"),
+              file=sys.stderr)
 
 
 def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
