@@ -177,3 +177,26 @@ def test_chat_commands_are_handled_locally(cut_clip, api_env, tmp_path):
     text = saved.read_text()
     assert text.startswith("# Chat about ") and "## What is on screen first?" in text
     assert proc.stdout.count("Moments:") == 2 and "Never asked" not in json.dumps(sent)
+
+
+# ------------------------------------------------------------------ clip --at / --end
+def test_clip_end_before_at_is_a_one_line_usage_error(cut_clip, tmp_path, capsys):
+    out = tmp_path / "c.mp4"
+    code, _, err = cli(capsys, "clip", cut_clip[0], "--at", "4", "--end", "2", "-o", out)
+    assert code == 2 and err.strip() == "videovision: error: --end must be after --at (4 s), got 2 s"
+    assert not out.exists()
+    code, _, err = cli(capsys, "clip", cut_clip[0], "--at", "4", "--end", "4", "-o", out)
+    assert code == 2 and "--end must be after --at" in err
+
+
+def test_clip_at_with_end_is_the_range(cut_clip, tmp_path, capsys):
+    out = tmp_path / "c.mp4"
+    code, stdout, err = cli(capsys, "clip", cut_clip[0], "--at", "1.52", "--end", "3", "-o", out, "--mode", "encode",
+                            "--json")
+    assert code == 0, err
+    clip = json.loads(stdout)
+    assert clip["start"] == pytest.approx(1.52, abs=0.05) and clip["end"] == pytest.approx(3.0, abs=0.05)
+    code, stdout, err = cli(capsys, "clip", cut_clip[0], "--at", "1.52", "--end", "3", "--after", "1", "-o", out,
+                            "--mode", "encode", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["end"] == pytest.approx(4.0, abs=0.05)

@@ -45,8 +45,11 @@ def cmd_clip(args: argparse.Namespace) -> int:
     from .render import dumps
     from .timecode import format_time
 
+    if args.end is not None and not args.end > args.at:
+        raise ConfigError(f"--end must be after --at ({args.at:g} s), got {args.end:g} s")
+    padding = {"before": 0.0, "after": 0.0} if args.end is not None else {}  # --at .. --end is the range itself
     clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
-                   **_given(args, before="before", after="after"))
+                   **{**padding, **_given(args, before="before", after="after")})
     if args.json:
         sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
     else:
@@ -240,11 +243,12 @@ def add_followup_parsers(sub) -> None:
                                    "square pixels). Never a splice of both.")
     p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
     p.add_argument("--at", type=_time_arg, required=True, metavar="T", help="the moment (seconds or [HH:]MM:SS[.mmm])")
-    p.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end of a range (the clip runs past it)")
+    p.add_argument("--end", type=_time_arg, default=None, metavar="T",
+                   help="end of a range: the clip is --at to --end (after --at; padded only by --before/--after given)")
     p.add_argument("--before", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g})")
+                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g}; 0 with --end)")
     p.add_argument("--after", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g})")
+                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g}; 0 with --end)")
     p.add_argument("--mode", choices=get_args(ClipMode), default="auto",
                    help="auto: copy when the cut allows it and browsers can play the codecs, else encode")
     p.add_argument("--output", "-o", required=True, metavar="OUT.mp4")
