@@ -5,6 +5,7 @@ local, ``clip`` checks its range, short keys are scrubbed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -200,3 +201,28 @@ def test_clip_at_with_end_is_the_range(cut_clip, tmp_path, capsys):
                             "--mode", "encode", "--json")
     assert code == 0, err
     assert json.loads(stdout)["end"] == pytest.approx(4.0, abs=0.05)
+
+
+# ------------------------------------------------------------------ short keys scrubbed
+@pytest.mark.parametrize("key", ["sk-test", "ollama", "k"])
+def test_a_short_key_echoed_by_the_server_is_never_shown(key, cut_clip, monkeypatch, tmp_path, capsys):
+    from fakeserver import FakeOpenAIServer
+
+    with FakeOpenAIServer(api_key=key) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("VIDEOVISION_CACHE_DIR", str(tmp_path / "cache"))
+        shown = []
+        for fault, args in (("echo_key", ()), ("echo_key", ("--json",)), ("401_echo", ())):
+            server.enqueue_fault(fault)
+            code, out, err = cli(capsys, "summarize", cut_clip[0], "--no-cache", "--max-retries", "0", *args)
+            assert code == (7 if fault == "401_echo" else 0), err
+            shown.append(out + err)
+        server.enqueue_fault("echo_key")
+        code, out, err = cli(capsys, "ask", cut_clip[0], "What is shown?", "--no-cache", "--no-refine")
+        shown.append(out + err)
+        assert len(server.chat_requests) == 4
+    text = "\n".join(shown)
+    assert "Bearer *** (key ***)" in text and "API key rejected (401)" in text
+    for line in text.splitlines():
+        assert not re.search(rf"(?<![A-Za-z0-9_-]){re.escape(key)}(?![A-Za-z0-9_-])", line), line
