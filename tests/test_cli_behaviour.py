@@ -226,3 +226,23 @@ def test_a_short_key_echoed_by_the_server_is_never_shown(key, cut_clip, monkeypa
     assert "Bearer *** (key ***)" in text and "API key rejected (401)" in text
     for line in text.splitlines():
         assert not re.search(rf"(?<![A-Za-z0-9_-]){re.escape(key)}(?![A-Za-z0-9_-])", line), line
+
+
+# ------------------------------------------------------------------ suggestions
+@pytest.mark.parametrize(("argv", "suggestion"), [
+    (["sumarize", "v.mp4"], "did you mean summarize?"),
+    (["chpaters", "v.mp4"], "did you mean chapters?"),
+    (["summarize", "v.mp4", "--modle", "x"], "did you mean --model?"),
+    (["clip", "v.mp4", "--at", "1", "-o", "c.mp4", "--mdoe", "copy"], "did you mean --mode?"),
+])
+def test_a_mistyped_command_or_option_gets_a_suggestion(argv, suggestion, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and suggestion in err
+
+
+def test_no_suggestion_when_nothing_is_close(capsys):
+    with pytest.raises(SystemExit):
+        main(["blah"])
+    assert "did you mean" not in capsys.readouterr().err

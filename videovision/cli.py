@@ -40,10 +40,33 @@ PROG = "videovision"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line and exit code 2."""
+    """argparse that reports a usage error as one line and exit code 2, with a suggestion for a
+    mistyped command or option (``sumarize``: did you mean summarize?)."""
+
+    argv: Sequence[str] = ()
+    """The words being parsed (set by :func:`main`): a mistyped option is matched against its command's."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        import difflib
+        import re
+
+        commands = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        if choice and commands:
+            names: list[str] = [str(c) for a in commands for c in a.choices]
+            close = difflib.get_close_matches(choice.group(1), names, n=1, cutoff=0.75)
+            return f"; did you mean {close[0]}?" if close else ""
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("--"):
+            given = [p for a in commands for name, p in a.choices.items() if name in self.argv]
+            parsers = [self] + (given[:1] or [p for a in commands for p in a.choices.values()])
+            flags = sorted({o for p in parsers for a in p._actions for o in a.option_strings if o.startswith("--")})
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], flags, n=1, cutoff=0.7)
+            return f"; did you mean {close[0]}?" if close else ""
+        return ""
 
 
 def _time_arg(text: str) -> float:
@@ -879,6 +902,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pass
     parser = build_parser()
     argv = list(argv) if argv is not None else sys.argv[1:]
+    if isinstance(parser, _Parser):
+        parser.argv = argv
     args = parser.parse_args(argv)
     args.argv = [os.fsdecode(a) for a in argv]
     _setup_logging(args.verbose)
