@@ -246,3 +246,21 @@ def test_no_suggestion_when_nothing_is_close(capsys):
     with pytest.raises(SystemExit):
         main(["blah"])
     assert "did you mean" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ -o/--output on summarize and ask
+@pytest.mark.parametrize("command", [("summarize",), ("ask", "What is shown?", "--no-refine"),
+                                     ("summarize", "--json")], ids=" ".join)
+def test_output_writes_the_answer_to_a_file(command, cut_clip, api_env, tmp_path, capsys):
+    name, *rest = command
+    target = tmp_path / "answer.txt"
+    code, out, err = cli(capsys, name, cut_clip[0], *rest, "-o", target)
+    assert code == 0, err
+    assert out == "" and f"to {target}" in err
+    text = target.read_text()
+    assert "test pattern" in text
+    if "--json" in rest:
+        assert json.loads(text)["summary"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    code, _, err = cli(capsys, name, cut_clip[0], *rest, "-o", tmp_path / "missing" / "a.txt")
+    assert code == 2 and "--output" in err and len(api_env.chat_requests) == 1  # refused before sending

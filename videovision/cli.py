@@ -372,7 +372,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
             _print_plan(plan, args.json)
             return None, False
         streaming = (replay is None and task == "summarize" and not args.json and sys.stdout.isatty()
-                     and len(plan.requests) == 1)
+                     and len(plan.requests) == 1 and not getattr(args, "output", None))
         status = RequestStatus()
 
         shown = StreamedText()
@@ -433,23 +433,36 @@ def _storable(arg: str, args: argparse.Namespace) -> str:
 def cmd_summarize(args: argparse.Namespace) -> int:
     from .render import dumps, summary_notes, summary_text
 
+    if args.output:
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     result, streamed = _run_task(args, "summarize")
     if result is None:
         return 0
     if args.json:
-        write_out(dumps(result.to_json()), as_json=True)
+        _answer_out(args, dumps(result.to_json()), "summary", as_json=True)
     else:
         if not streamed:  # else the text is on the terminal already
-            write_out(summary_text(result.summary, markdown=args.markdown, notes=False))
+            _answer_out(args, summary_text(result.summary, markdown=args.markdown, notes=False), "summary")
         print_notes(summary_notes(result.summary))
     return _finish(args, result)
+
+
+def _answer_out(args: argparse.Namespace, text: str, what: str, *, as_json: bool = False) -> None:
+    """The answer on stdout, or written atomically to ``-o/--output``."""
+    if getattr(args, "output", None):
+        _write(args.output, "--output", text)
+        print(f"wrote the {what} to {args.output}", file=sys.stderr)
+    else:
+        write_out(text, as_json=as_json)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answer_notes, answers_text, dumps
 
     questions = tuple(q for q in args.questions)
+    if args.output:
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     if args.clips and os.path.exists(args.clips) and not os.path.isdir(args.clips):
         raise ConfigError(f"--clips {args.clips}: not a folder")
@@ -461,9 +474,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         data = result.to_json()
         if clips is not None:
             data["clips"] = clips
-        write_out(dumps(data), as_json=True)
+        _answer_out(args, dumps(data), "answers", as_json=True)
     else:
-        write_out(answers_text(result.answers, markdown=args.markdown, notes=False))
+        _answer_out(args, answers_text(result.answers, markdown=args.markdown, notes=False), "answers")
         print_notes(answer_notes(result.answers))
     return _finish(args, result)
 
@@ -787,7 +800,8 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--prompt", default=None, help="replace the instruction text")
         if name == "chapters":
             p.add_argument("--format", choices=get_args(ChapterFormat), default="text")
-            p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
+        p.add_argument("--output", "-o", default=None, metavar="FILE",
+                       help="write the answer to FILE instead of stdout (atomically)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("transcript", help="the speech of a video, timed (subtitles or transcription)",
