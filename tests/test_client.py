@@ -699,7 +699,8 @@ def test_scrub_secrets_masks_the_keys_and_key_like_tokens_only():
         "key *** again sk-***, header Authorization: Bearer ***, masked sk-***, "
         "ordinary: sk-learn, risk-free, Bearer of bad news"
     )
-    assert scrub_secrets("a short key abc1", ["abc1"]) == "a short key abc1"  # too short to replace verbatim
+    # a short key as a whole token (sk-test, ollama), never inside a longer word
+    assert scrub_secrets("a short key abc1, abc12, xabc1", ["abc1"]) == "a short key ***, abc12, xabc1"
 
 
 # --------------------------------------------------------------------------- hardening: billed usage, run-stopping errors

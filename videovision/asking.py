@@ -79,6 +79,8 @@ class Asker:
     stopped: BaseException | None = None
     """Set by an error that would repeat on every request (401/403, unknown model, quota, wrong
     path): no new request is sent after it."""
+    task: str | None = None
+    """The task the run log names (default: the plan's prompt task; ``chat`` for a conversation)."""
     _running: int = 0
     _done: int = 0
     _started: float | None = None
@@ -203,7 +205,7 @@ class Asker:
         self.cache.log.add(
             run_id=self.run_id, model=model, prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens, estimated_cost_usd=0.0 if cached else cost,
-            duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.plan.prompt.task,
+            duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.task or self.plan.prompt.task,
             video=self.plan.video.path, endpoint=self.endpoint, status=status,
             cached_tokens=0 if cached else usage.cached_tokens,
         )

@@ -205,6 +205,10 @@ class BatchSummary:
     seconds: float
     pending: int = 0
     """Videos waiting for the OpenAI Batch API (run the batch again to complete them)."""
+    failures: tuple[tuple[str, str], ...] = ()
+    """(video path, reason) of each video that failed in this run, in input order."""
+    failed_cost_usd: float = 0.0
+    """What the failed videos' answered requests cost (paid, no result); included in ``cost_usd``."""
 
     @property
     def exit_code(self) -> int:
@@ -420,6 +424,43 @@ class _Bounded:
             return self._client.complete(body, on_text=on_text)
 
 
+class _Metered:
+    """A ChatClient that adds up what its replies cost (at list prices): what a video that fails
+    after some of its requests were answered still paid."""
+
+    def __init__(self, client: ChatClient, plan: Plan):
+        self._client = client
+        self._plan = plan
+        self._lock = threading.Lock()
+        self.cost_usd = 0.0
+
+    @property
+    def endpoint(self) -> str:
+        return self._client.endpoint
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(getattr(self._client, "secrets", ()))
+
+    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None):
+        from .models import estimate_cost
+
+        result = self._client.complete(body, on_text=on_text)
+        u = result.usage
+        cost = estimate_cost(self._plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+        with self._lock:
+            self.cost_usd += cost or 0.0
+        return result
+
+
+class _PaidFailure(VideovisionError):
+    """A video that failed after requests of it were paid: the error, and what they cost."""
+
+    def __init__(self, message: str, cost_usd: float):
+        super().__init__(message)
+        self.cost_usd = cost_usd
+
+
 # --------------------------------------------------------------------------- the batch
 @dataclass
 class _Pending:
@@ -500,7 +541,10 @@ class _Batch:
     def summary(self) -> BatchSummary:
         p = self._progress()
         pending = sum(r["status"] == "pending" for r in self.rows.values())
-        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started, pending)
+        failed = [self.rows[v.stem] for v in self.videos if self.rows.get(v.stem, {}).get("status") == "failed"]
+        return BatchSummary(p.ok, p.failed, p.skipped, round(self.spent, 6), time.monotonic() - self.started, pending,
+                            tuple((r["video"], r["error"] or "failed") for r in failed),
+                            round(sum(r["cost_usd"] for r in failed), 6))
 
     def close(self) -> None:
         self.search.close()
@@ -584,6 +628,67 @@ def run_batch(
     finally:
         runner.close()
     return runner.batch.summary()
+
+
+@dataclass(frozen=True)
+class PlannedVideo:
+    """One video of :func:`plan_batch`: what its run would send and cost (nothing is sent)."""
+
+    video: VideoInput
+    requests: int = 0
+    """Chat requests (``transcript``: transcription requests) the video would make, at most."""
+    cost_usd: float | None = 0.0
+    """Estimated cost (output at its limit, a pending transcription included); None: a price unknown."""
+    plan: Plan | None = None
+    note: str = ""
+    error: str | None = None
+    """Why the video could not be planned (one line); it would fail in the run too."""
+
+    def to_json(self) -> dict:
+        return {"video": self.video.path, "stem": self.video.stem, "requests": self.requests,
+                "estimated_cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+                "note": self.note, "error": self.error}
+
+
+def plan_batch(
+    inputs: Sequence[VideoInput] | Sequence[str | os.PathLike],
+    config: TaskConfig,
+    *,
+    task: BatchTask = "summarize",
+    endpoint: ClientConfig | None = None,
+    cache: Cache | None = None,
+) -> list[PlannedVideo]:
+    """What :func:`run_batch` would send for each video, and its cost, offline (``batch --dry-run``):
+    no chat, transcription, file or batch request is made; a cached transcript is used when there is one.
+
+    Raises:
+        ConfigError: a bad task, no video found.
+    """
+    from .pipeline import estimate_transcript, make_plan
+    from .speech.estimate import SpeechEstimate
+
+    if task not in BATCH_TASKS:
+        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
+    if task != "transcript":
+        config = replace(config, prompt=replace(config.prompt, task=task))
+    endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
+    planned = []
+    for video in _videos(inputs):
+        try:
+            if task == "transcript":
+                found = estimate_transcript(video.path, config.speech, endpoint=endpoint, cache=cache)
+                if isinstance(found, SpeechEstimate):
+                    planned.append(PlannedVideo(video, found.requests, found.cost,
+                                                note=f"{found.audio_seconds / 60:.1f} min of audio to transcribe"))
+                else:
+                    planned.append(PlannedVideo(video, 0, 0.0, note=f"{len(found.segments)} lines from {found.source}"))
+                continue
+            plan = make_plan(video.path, config, cache=cache, endpoint=endpoint, transcribe=False)
+            planned.append(PlannedVideo(video, len(plan.requests), plan.estimated_cost_usd, plan=plan,
+                                        note=f"{len(plan.sent_times)} frames"))
+        except VideovisionError as err:
+            planned.append(PlannedVideo(video, 0, 0.0, error=_one_line(err)))
+    return planned
 
 
 def _videos(inputs: Sequence[VideoInput] | Sequence[str | os.PathLike]) -> list[VideoInput]:
@@ -730,7 +835,15 @@ class _Runner:
                 if scope.deferred:  # the refine pass keeps going past a failed request: not finished
                     raise DeferredToBatch(WAITING)
                 return result, time.monotonic() - started
-            return run_plan(plan, self._client(), cache=self._cache()), time.monotonic() - started
+            meter = _Metered(self._client(), plan)
+            try:
+                return run_plan(plan, meter, cache=self._cache()), time.monotonic() - started
+            except VideovisionError as err:
+                if meter.cost_usd > 0:
+                    if _stops(err):
+                        self.halt = self.halt or _one_line(err)
+                    raise _PaidFailure(_one_line(err), meter.cost_usd) from err
+                raise
         except VideovisionError as err:
             if _stops(err):
                 self.halt = self.halt or _one_line(err)
@@ -745,7 +858,7 @@ class _Runner:
             self.batch.record(_row(item.video, "pending", error=WAITING, seconds=item.prepared.seconds), worked=True)
             return
         except Exception as err:  # one bad video never stops the batch
-            self._fail(item, _one_line(err))
+            self._fail(item, _one_line(err), cost=err.cost_usd if isinstance(err, _PaidFailure) else 0.0)
             return
         plan = item.prepared.plan
         data = {"video": item.video.path, **result.to_json()}
@@ -767,9 +880,9 @@ class _Runner:
         self.batch.record(_row(item.video, "ok", result=name, seconds=item.prepared.seconds, key=item.key),
                           worked=True)
 
-    def _fail(self, item: _Pending, message: str) -> None:
+    def _fail(self, item: _Pending, message: str, cost: float = 0.0) -> None:
         seconds = item.prepared.seconds if item.prepared is not None else 0.0
-        self.batch.record(_row(item.video, "failed", error=message, seconds=seconds), worked=True)
+        self.batch.record(_row(item.video, "failed", error=message, seconds=seconds, cost=cost), worked=True)
 
     # -- shared resources, made when first needed (a batch with nothing to do sends nothing)
     def _client(self) -> _Bounded:

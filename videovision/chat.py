@@ -56,7 +56,7 @@ class Conversation:
         self.plan = plan
         self.first = plan.requests[0].body
         self.image_tokens = plan.requests[0].image_tokens
-        self.asker = Asker(client, cache, plan, new_run_id(), progress=progress)
+        self.asker = Asker(client, cache, plan, new_run_id(), progress=progress, task="chat")
         self.check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
                                spans=tuple((s.start, s.end) for s in plan.speech.segments))
         self.turns: list[tuple[str, str]] = []
@@ -73,6 +73,13 @@ class Conversation:
     @property
     def warnings(self) -> list[str]:
         return self.asker.warnings
+
+    def markdown(self) -> str:
+        """The conversation so far as Markdown: a heading per question, the answer under it."""
+        lines = [f"# Chat about {self.plan.video.path}", ""]
+        for question, answer in self.turns:
+            lines += [f"## {' '.join(question.split())}", "", answer.strip(), ""]
+        return "\n".join(lines)
 
     def request(self, question: str) -> dict:
         """The exact body the next :meth:`ask` sends."""

@@ -40,10 +40,33 @@ PROG = "videovision"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line and exit code 2."""
+    """argparse that reports a usage error as one line and exit code 2, with a suggestion for a
+    mistyped command or option (``sumarize``: did you mean summarize?)."""
+
+    argv: Sequence[str] = ()
+    """The words being parsed (set by :func:`main`): a mistyped option is matched against its command's."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._suggestion(message)} (see --help)\n")
+
+    def _suggestion(self, message: str) -> str:
+        import difflib
+        import re
+
+        commands = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        choice = re.search(r"invalid choice: '([^']*)'", message)
+        if choice and commands:
+            names: list[str] = [str(c) for a in commands for c in a.choices]
+            close = difflib.get_close_matches(choice.group(1), names, n=1, cutoff=0.75)
+            return f"; did you mean {close[0]}?" if close else ""
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("--"):
+            given = [p for a in commands for name, p in a.choices.items() if name in self.argv]
+            parsers = [self] + (given[:1] or [p for a in commands for p in a.choices.values()])
+            flags = sorted({o for p in parsers for a in p._actions for o in a.option_strings if o.startswith("--")})
+            close = difflib.get_close_matches(unknown.group(1).split("=")[0], flags, n=1, cutoff=0.7)
+            return f"; did you mean {close[0]}?" if close else ""
+        return ""
 
 
 def _time_arg(text: str) -> float:
@@ -349,7 +372,7 @@ def _run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = 
             _print_plan(plan, args.json)
             return None, False
         streaming = (replay is None and task == "summarize" and not args.json and sys.stdout.isatty()
-                     and len(plan.requests) == 1)
+                     and len(plan.requests) == 1 and not getattr(args, "output", None))
         status = RequestStatus()
 
         shown = StreamedText()
@@ -410,25 +433,36 @@ def _storable(arg: str, args: argparse.Namespace) -> str:
 def cmd_summarize(args: argparse.Namespace) -> int:
     from .render import dumps, summary_notes, summary_text
 
+    if args.output:
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     result, streamed = _run_task(args, "summarize")
     if result is None:
         return 0
     if args.json:
-        write_out(dumps(result.to_json()), as_json=True)
-    elif streamed:  # the text is on the terminal already; add only the notes on cited times
-        notes = summary_notes(result.summary)
-        if notes:
-            write_out("\n".join(notes) + "\n")
+        _answer_out(args, dumps(result.to_json()), "summary", as_json=True)
     else:
-        write_out(summary_text(result.summary, markdown=args.markdown))
+        if not streamed:  # else the text is on the terminal already
+            _answer_out(args, summary_text(result.summary, markdown=args.markdown, notes=False), "summary")
+        print_notes(summary_notes(result.summary))
     return _finish(args, result)
 
 
+def _answer_out(args: argparse.Namespace, text: str, what: str, *, as_json: bool = False) -> None:
+    """The answer on stdout, or written atomically to ``-o/--output``."""
+    if getattr(args, "output", None):
+        _write(args.output, "--output", text)
+        print(f"wrote the {what} to {args.output}", file=sys.stderr)
+    else:
+        write_out(text, as_json=as_json)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .render import answers_text, dumps
+    from .render import answer_notes, answers_text, dumps
 
     questions = tuple(q for q in args.questions)
+    if args.output:
+        _check_writable(args.output, "--output", args)
     _check_report(args)
     if args.clips and os.path.exists(args.clips) and not os.path.isdir(args.clips):
         raise ConfigError(f"--clips {args.clips}: not a folder")
@@ -440,9 +474,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         data = result.to_json()
         if clips is not None:
             data["clips"] = clips
-        write_out(dumps(data), as_json=True)
+        _answer_out(args, dumps(data), "answers", as_json=True)
     else:
-        write_out(answers_text(result.answers, markdown=args.markdown))
+        _answer_out(args, answers_text(result.answers, markdown=args.markdown, notes=False), "answers")
+        print_notes(answer_notes(result.answers))
     return _finish(args, result)
 
 
@@ -533,16 +568,21 @@ def cmd_chapters(args: argparse.Namespace) -> int:
     elif fmt == "vtt":
         text = webvtt_chapters(result.chapters)
     else:
-        text = chapters_text(result.chapters, markdown=args.markdown)
+        text = chapters_text(result.chapters, markdown=args.markdown, notes=False)
     if args.output:
         _write(args.output, "--output", text)
         print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
     else:
         write_out(text, as_json=fmt == "json")
-    if fmt in ("youtube", "vtt") or args.output:
-        for note in chapter_notes(result.chapters):
-            print(terminal_text(note), file=sys.stderr)
+    if fmt != "json":  # JSON carries them itself
+        print_notes(chapter_notes(result.chapters))
     return _finish(args, result)
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """Notes on the answer (cited times no frame supports ...) go to stderr: stdout carries the answer alone."""
+    for note in notes:
+        print(terminal_text(note), file=sys.stderr)
 
 
 def _footer(result) -> None:
@@ -593,6 +633,8 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
     if args.output:
         _check_writable(args.output, "--output", args)
+    if args.dry_run:
+        return _transcript_dry_run(args)
     cache = _open_cache(args)
     try:
         transcript = transcribe_video(args.video, speech_config(args), endpoint=_client_config(args), cache=cache,
@@ -606,6 +648,35 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
     else:
         write_out(text, as_json=bool(args.json) or args.format == "json")
+    return 0
+
+
+def _transcript_dry_run(args: argparse.Namespace) -> int:
+    """``transcript --dry-run``: what would be uploaded and what it would cost; nothing is sent."""
+    from .pipeline import estimate_transcript
+    from .render import dumps
+    from .speech.estimate import SpeechEstimate
+    from .types import SCHEMA_VERSION
+
+    cache = _open_cache(args)
+    try:
+        found = estimate_transcript(args.video, speech_config(args), endpoint=_client_config(args), cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    if isinstance(found, SpeechEstimate):
+        model = speech_config(args).transcribe_model
+        cost = "unknown cost" if found.cost is None else f"~${found.cost:.4f}"
+        data = {"schema_version": SCHEMA_VERSION, "source": "transcription", "model": model,
+                "audio_seconds": round(found.audio_seconds, 3), "requests": found.requests,
+                "estimated_cost_usd": None if found.cost is None else round(found.cost, 6)}
+        text = (f"would upload {found.audio_seconds / 60:.1f} min of audio to {model} in at most {found.requests} "
+                f"request(s): {cost} (estimate; nothing was sent)\n")
+    else:
+        data = {"schema_version": SCHEMA_VERSION, "source": found.source, "lines": len(found.segments),
+                "requests": 0, "estimated_cost_usd": 0.0}
+        text = f"{len(found.segments)} lines from {found.source}: nothing to upload, $0\n"
+    write_out(dumps(data) if args.json else text, as_json=bool(args.json))
     return 0
 
 
@@ -625,8 +696,10 @@ def cmd_log(args: argparse.Namespace) -> int:
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
+        amount = (f"{e.audio_seconds / 60:>10.2f} min" if e.task == "transcribe" and not e.prompt_tokens
+                  else f"{e.prompt_tokens:>7}+{e.completion_tokens:<6}")
         print(terminal_text(
-            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {e.prompt_tokens:>7}+{e.completion_tokens:<6} "
+            f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {amount} "
             f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {os.path.basename(e.video or '')}"))
     return 0
 
@@ -733,7 +806,8 @@ def _extend_tasks(sub) -> None:
             p.add_argument("--prompt", default=None, help="replace the instruction text")
         if name == "chapters":
             p.add_argument("--format", choices=get_args(ChapterFormat), default="text")
-            p.add_argument("--output", "-o", default=None, metavar="FILE", help="write to FILE instead of stdout")
+        p.add_argument("--output", "-o", default=None, metavar="FILE",
+                       help="write the answer to FILE instead of stdout (atomically)")
         p.set_defaults(func=func)
 
     p = sub.add_parser("transcript", help="the speech of a video, timed (subtitles or transcription)",
@@ -849,6 +923,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pass
     parser = build_parser()
     argv = list(argv) if argv is not None else sys.argv[1:]
+    if isinstance(parser, _Parser):
+        parser.argv = argv
     args = parser.parse_args(argv)
     args.argv = [os.fsdecode(a) for a in argv]
     _setup_logging(args.verbose)

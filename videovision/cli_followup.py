@@ -26,6 +26,7 @@ from .cli import (
     _run_task,
     _time_arg,
     _verbose_parent,
+    _write,
     _write_report,
     add_pack_options,
     add_request_options,
@@ -44,8 +45,11 @@ def cmd_clip(args: argparse.Namespace) -> int:
     from .render import dumps
     from .timecode import format_time
 
+    if args.end is not None and not args.end > args.at:
+        raise ConfigError(f"--end must be after --at ({args.at:g} s), got {args.end:g} s")
+    padding = {"before": 0.0, "after": 0.0} if args.end is not None else {}  # --at .. --end is the range itself
     clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
-                   **_given(args, before="before", after="after"))
+                   **{**padding, **_given(args, before="before", after="after")})
     if args.json:
         sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
     else:
@@ -79,9 +83,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 heard = f" + {len(plan.speech.segments)} spoken lines" if plan.speech.segments else ""
                 print(f"chat about {plan.video.path}: {len(plan.sent_times)} frames{heard}, {plan.image_tokens:,} image "
                       f"tokens a question (billed at the cached rate after the first where the provider caches "
-                      f"prompts). Ctrl-D or /quit ends.", file=sys.stderr)
+                      f"prompts). /help lists the commands; Ctrl-D or /quit ends.", file=sys.stderr)
             history = cache.directory / "chat_history" if cache is not None else None
             for question in questions(history=history):
+                if question.startswith("/") and not question.startswith("//"):
+                    _chat_command(args, conversation, question)
+                    continue
+                question = question[1:] if question.startswith("//") else question
                 status = RequestStatus()
                 conversation.asker.progress = status
                 try:
@@ -109,11 +117,49 @@ def cmd_chat(args: argparse.Namespace) -> int:
             cache.close()
 
 
+CHAT_COMMANDS = (("/help", "these commands"), ("/cost", "tokens and cost so far"),
+                 ("/save FILE", "write the conversation to FILE as Markdown"), ("/quit", "end the chat (or Ctrl-D)"))
+"""Commands a chat handles itself: never sent to the model. A line starting with ``//`` is sent with one ``/``."""
+
+
+def _chat_command(args: argparse.Namespace, conversation, line: str) -> None:
+    """A chat command, handled here (nothing is sent); a mistake costs one line."""
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name == "/help":
+        width = max(len(c) for c, _ in CHAT_COMMANDS)
+        for command, what in CHAT_COMMANDS:
+            print(f"  {command:<{width}}  {what}", file=sys.stderr)
+        print("  anything else is a question (start it with // to send a line beginning with /)", file=sys.stderr)
+    elif name == "/cost":
+        n, u = len(conversation.turns), conversation.usage
+        print(f"{conversation.plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+"
+              f"{u.completion_tokens:,} tokens ({u.cached_tokens:,} from the provider's prompt cache), "
+              f"~${conversation.cost_usd:.4f}", file=sys.stderr)
+    elif name == "/save":
+        if not rest:
+            print(f"{PROG}: error: /save needs a file name: /save chat.md", file=sys.stderr)
+            return
+        try:
+            _check_writable(rest, "/save", args)
+            _write(rest, "/save", conversation.markdown())
+        except ConfigError as err:
+            print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+            return
+        n = len(conversation.turns)
+        print(f"wrote {n} question{'' if n == 1 else 's'} and answer{'' if n == 1 else 's'} to {rest}",
+              file=sys.stderr)
+    else:
+        print(terminal_text(f"{PROG}: unknown command {name}: /help lists the commands (nothing was sent)"),
+              file=sys.stderr)
+
+
 def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
     """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
     import json
 
-    from .render import answer_json, answers_text
+    from .cli import print_notes
+    from .render import answer_json, answer_notes, answers_text
 
     u = turn.usage
     if as_json:
@@ -122,7 +168,8 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
                          "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
         write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)
     else:
-        write_out(answers_text([turn.answer], markdown=markdown) + ("\n" if interactive else ""))
+        write_out(answers_text([turn.answer], markdown=markdown, notes=False) + ("\n" if interactive else ""))
+        print_notes(answer_notes([turn.answer]))
     sys.stdout.flush()
     where = " (from the cache, not paid again)" if turn.from_cache else (
         f" ({u.cached_tokens:,} from the provider's prompt cache)" if u.cached_tokens else "")
@@ -132,7 +179,10 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild a run's result from the cache (the same requests, every reply found there) and write
     its HTML report; nothing is sent."""
-    record = _read_cache(args, lambda cache: cache.runs.get(args.run))
+    record, task = _read_cache(args, lambda cache: (cache.runs.get(args.run), _logged_task(cache, args.run)))
+    if record is None and task is not None:
+        raise ConfigError(f"run {args.run!r} is a {task} run: report rebuilds summarize, ask and chapters runs only"
+                          + (" (`chat --json` prints each answer with its moments)" if task == "chat" else ""))
     if record is None:
         raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
                           "no finished summarize/ask/chapters run in the cache yet")
@@ -161,6 +211,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logged_task(cache, run: str | None) -> str | None:
+    """The task the run log names for a run id (or its end, as ``log`` shows it), or None."""
+    if not run:
+        return None
+    for entry in cache.log.recent(10_000):
+        if entry.run_id.endswith(run):
+            return str(entry.task)
+    return None
+
+
 def add_followup_parsers(sub) -> None:
     p = sub.add_parser("chat", help="a conversation about a video (follow-up questions reuse the frames)",
                        parents=[_verbose_parent()],
@@ -183,11 +243,12 @@ def add_followup_parsers(sub) -> None:
                                    "square pixels). Never a splice of both.")
     p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
     p.add_argument("--at", type=_time_arg, required=True, metavar="T", help="the moment (seconds or [HH:]MM:SS[.mmm])")
-    p.add_argument("--end", type=_time_arg, default=None, metavar="T", help="end of a range (the clip runs past it)")
+    p.add_argument("--end", type=_time_arg, default=None, metavar="T",
+                   help="end of a range: the clip is --at to --end (after --at; padded only by --before/--after given)")
     p.add_argument("--before", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g})")
+                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g}; 0 with --end)")
     p.add_argument("--after", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g})")
+                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g}; 0 with --end)")
     p.add_argument("--mode", choices=get_args(ClipMode), default="auto",
                    help="auto: copy when the cut allows it and browsers can play the codecs, else encode")
     p.add_argument("--output", "-o", required=True, metavar="OUT.mp4")

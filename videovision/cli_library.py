@@ -64,6 +64,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
     config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
     endpoint = _client_config(args)
+    if args.dry_run:
+        return _batch_dry_run(args, config, endpoint)
     collector = _batch_api_round(args, endpoint) if args.batch_api else None
     if args.batch_api and collector is None:
         return EXIT_PENDING  # the batches submitted before are still running
@@ -78,10 +80,64 @@ def cmd_batch(args: argparse.Namespace) -> int:
         close()
     if collector is not None:
         _batch_api_submit(args, endpoint, collector)
+    _print_failures(summary.failures)
     waiting = f", {summary.pending} waiting for the Batch API" if summary.pending else ""
-    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped{waiting} · ${summary.cost_usd:.4f} · "
+    lost = f" (${summary.failed_cost_usd:.4f} of it paid for failed videos)" if summary.failed_cost_usd else ""
+    print(f"{summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped{waiting} · ${summary.cost_usd:.4f}{lost} · "
           f"{summary.seconds:.1f} s · {args.out}/index.jsonl", file=sys.stderr)
     return summary.exit_code
+
+
+def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
+    """``batch --dry-run``: each video's requests and cost, and the total; nothing is sent, nothing written
+    to ``--out``."""
+    from .batch import plan_batch
+    from .batchapi import BATCH_PRICE_FACTOR
+    from .cli import _open_cache
+    from .console import terminal_text
+    from .render import dumps
+    from .types import SCHEMA_VERSION
+
+    cache = _open_cache(args)
+    try:
+        planned = plan_batch(args.inputs, config, task=args.task, endpoint=endpoint, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+    costs = [p.cost_usd for p in planned if p.error is None]
+    total = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+    factor = BATCH_PRICE_FACTOR if args.batch_api and args.task != "transcript" else 1.0
+    total = None if total is None else total * factor
+    requests = sum(p.requests for p in planned)
+    if args.json:
+        write_out(dumps({"schema_version": SCHEMA_VERSION, "task": args.task, "batch_api": bool(args.batch_api),
+                         "videos": [p.to_json() for p in planned], "requests": requests,
+                         "estimated_cost_usd": None if total is None else round(total, 6)}), as_json=True)
+        return 0
+    lines = []
+    for p in planned:
+        if p.error is not None:
+            lines.append(terminal_text(f"{p.video.path}: would fail: {p.error}"))
+            continue
+        cost = "unknown cost" if p.cost_usd is None else f"~${p.cost_usd * factor:.4f}"
+        lines.append(terminal_text(f"{p.video.path}: {p.note}, {p.requests} request(s), {cost}"))
+    how = " through the OpenAI Batch API (half price)" if factor != 1.0 else ""
+    total_text = "unknown cost" if total is None else f"~${total:.4f}"
+    lines.append(f"{len(planned)} video(s), {requests} request(s){how}, {total_text} at most (estimate; "
+                 "nothing was sent)")
+    write_out("\n".join(lines) + "\n")
+    return 0
+
+
+def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> None:
+    """One stderr line per failed video and why, the first ``limit``; then how many more."""
+    from .console import terminal_text
+
+    for path, reason in failures[:limit]:
+        reason = reason.removeprefix(f"{path}: ")  # most messages name the file already
+        print(terminal_text(f"failed: {path}: {reason}"), file=sys.stderr)
+    if len(failures) > limit:
+        print(f"… and {len(failures) - limit} more (see index.jsonl)", file=sys.stderr)
 
 
 def _batch_api_round(args: argparse.Namespace, endpoint):

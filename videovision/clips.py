@@ -196,7 +196,13 @@ def clip_at(video: str | os.PathLike | VideoSource, t: float, out: str | os.Path
             mode: ClipMode = "auto", keyframe_slack: float = KEYFRAME_SLACK) -> ClipResult:
     """The clip of a moment: ``before`` seconds before ``t`` to ``after`` seconds after it (or after
     ``end`` for a range), clipped to the video; the start may move up to ``keyframe_slack`` seconds
-    earlier onto a keyframe so the clip is copied. ``videovision clip VIDEO --at T`` calls this."""
+    earlier onto a keyframe so the clip is copied. ``videovision clip VIDEO --at T`` calls this.
+
+    Raises:
+        ConfigError: ``end`` not after ``t`` (field ``end``), a time outside the video, a bad output.
+    """
+    if end is not None and not end > t:
+        raise ConfigError(f"end: must be after the moment ({_secs(t)}), got {_secs(end)}", field="end")
     if isinstance(video, VideoSource):
         return _clip_at(video, t, out, before, after, end, mode, keyframe_slack)
     target = _check_output(Path(out), video)

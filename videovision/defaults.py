@@ -107,3 +107,7 @@ CACHE_MAX_BYTES: Final = 2 * 1024**3
 """Cap on stored image bytes; least recently used images are pruned past it (2 GiB)."""
 LOG_LIMIT: Final = 20
 """Entries ``videovision log`` lists."""
+
+# ---- batch
+BATCH_FAILURES_SHOWN: Final = 20
+"""Failed videos ``videovision batch`` names on stderr (one line each); the rest are counted."""

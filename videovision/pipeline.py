@@ -35,6 +35,7 @@ from .sampling import FrameStream, sample
 from .sampling.scenes import BLANK_NOTE
 from .source import open_video
 from .speech.audio import AudioInfo
+from .speech.estimate import SpeechEstimate
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
 from .speech.transcript import Segment, Transcript
 from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item
@@ -566,6 +567,33 @@ def transcribe_video(
         SamplingError: there is no speech (no subtitles and no audio, or ``--speech off``).
         VideoOpenError, ConfigError, RequestError, CacheError.
     """
+    found = _find_speech(video, config, endpoint=endpoint, cache=cache, concurrency=concurrency, upload=True)
+    assert isinstance(found, Transcript)
+    return found
+
+
+def estimate_transcript(
+    video: str | os.PathLike,
+    config: SpeechConfig,
+    *,
+    endpoint: ClientConfig | None = None,
+    cache: Cache | None = None,
+) -> Transcript | SpeechEstimate:
+    """What :func:`transcribe_video` would do, offline (``transcript --dry-run``): nothing is sent.
+
+    Returns:
+        The transcript when no upload is needed (subtitles, a speech file, a cached transcript),
+        else the estimate of the transcription (audio minutes, requests, cost).
+
+    Raises:
+        SamplingError, VideoOpenError, ConfigError, CacheError: as :func:`transcribe_video`.
+    """
+    return _find_speech(video, config, endpoint=endpoint, cache=cache, concurrency=defaults.CONCURRENCY,
+                        upload=False)
+
+
+def _find_speech(video: str | os.PathLike, config: SpeechConfig, *, endpoint: ClientConfig | None,
+                 cache: Cache | None, concurrency: int, upload: bool) -> Transcript | SpeechEstimate:
     from .speech.audio import probe_audio
     from .speech.hear import hear
 
@@ -577,8 +605,10 @@ def transcribe_video(
             raise
         info = None  # an audio-only file: its audio's own timeline
     origin = info.start_time if info is not None else 0.0
-    heard = hear(video, config, origin=origin, endpoint=endpoint or ClientConfig.from_env(), upload=True,
+    heard = hear(video, config, origin=origin, endpoint=endpoint or ClientConfig.from_env(), upload=upload,
                  store=cache.transcripts if cache is not None else None, concurrency=concurrency, strict=True)
+    if heard.transcript is None and heard.estimate is not None and not upload:
+        return heard.estimate
     if heard.transcript is None:
         raise SamplingError(f"{path_text(video)}: no speech ({heard.note or 'nothing found'})")
     return replace(heard.transcript, video=info.to_json() if info is not None else {"path": path_text(video)})

@@ -41,8 +41,8 @@ __all__ = [
 MASK = "***"
 """What a secret is replaced with."""
 MIN_SECRET_CHARS = 8
-"""Configured secrets shorter than this are not replaced verbatim (they would mangle ordinary words);
-key-like tokens are still masked."""
+"""Configured secrets shorter than this (``sk-test``, ``ollama``) are replaced where they stand as a
+whole token (not inside a longer word: ``ollama`` in ``ollamas`` stays); longer ones wherever they appear."""
 MAX_MESSAGE_CHARS = 240
 """``clean_message`` cuts text to this many characters."""
 SECRET_ENV_VARS = ("OPENAI_API_KEY",)
@@ -66,16 +66,19 @@ def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
 
     Args:
         text: any text (an error message, a traceback, a model's reply).
-        secrets: exact strings to remove (the configured API key ...); None, empty and short
-            (< ``MIN_SECRET_CHARS``) values are skipped.
+        secrets: exact strings to remove (the configured API key ...), of any length; None and
+            empty values are skipped; short ones (< ``MIN_SECRET_CHARS``) only as whole tokens.
 
     Returns:
         The text with each secret replaced by ``***``, ``sk-…`` tokens by ``sk-***``,
         ``Bearer <token>`` by ``Bearer ***`` and lone surrogates by U+FFFD. Everything else is unchanged.
     """
     text = _SURROGATE.sub("\ufffd", text)
-    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_CHARS:
+            text = text.replace(secret, MASK)
+        else:  # a short key as a whole token: ordinary words that merely contain it stay
+            text = re.sub(rf"(?<![A-Za-z0-9_-]){re.escape(secret)}(?![A-Za-z0-9_-])", MASK, text)
     text = _KEY_LIKE.sub(lambda m: f"{m.group(1)}-{MASK}", text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
 

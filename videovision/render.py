@@ -82,12 +82,14 @@ def marked_text(summary: Summary) -> str:
     return "".join(out) + text[pos:]
 
 
-def summary_text(summary: Summary, markdown: bool = False) -> str:
+def summary_text(summary: Summary, markdown: bool = False, *, notes: bool = True) -> str:
+    """The summary (unsupported times marked where they stand), then its notes unless ``notes=False``
+    (the CLI prints them on stderr: stdout carries the answer alone)."""
     body = marked_text(summary) or "(" + "; ".join(summary.warnings or ("the summary is empty",)) + ")"
     lines = (["## Summary", ""] if markdown else []) + [body]
-    notes = summary_notes(summary)
-    if notes:
-        lines += [""] + [f"> {n}" if markdown else n for n in notes]
+    shown = summary_notes(summary) if notes else []
+    if shown:
+        lines += [""] + [f"> {n}" if markdown else n for n in shown]
     return "\n".join(lines) + "\n"
 
 
@@ -102,8 +104,14 @@ def _shared_with(answers: Sequence[Answer]) -> dict[int, list[int]]:
     return owners
 
 
-def answers_text(answers: Sequence[Answer], markdown: bool = False) -> str:
-    """Answers with their moments; a text that answers several questions is printed once, under all of them."""
+def answer_notes(answers: Sequence[Answer]) -> list[str]:
+    """Notes on the times the answers cite outside the video (``answers_text(..., notes=False)`` leaves them out)."""
+    return [n for a in answers for n in _unsupported_note([], a.rejected)]
+
+
+def answers_text(answers: Sequence[Answer], markdown: bool = False, *, notes: bool = True) -> str:
+    """Answers with their moments; a text that answers several questions is printed once, under all of them.
+    ``notes=False``: without the notes of :func:`answer_notes`."""
     out: list[str] = []
     many = len(answers) > 1
     for i, sharers in _shared_with(answers).items():
@@ -121,7 +129,8 @@ def answers_text(answers: Sequence[Answer], markdown: bool = False) -> str:
                 flag = "" if m.supported else "  (unsupported: no frame sent near this time)"
                 flag += "  (refined)" if m.refined else ""
                 out.append(f"{'- ' if markdown else '  '}[{span}] {m.text}{flag}")
-        out += _unsupported_note([], a.rejected)
+        if notes:
+            out += _unsupported_note([], a.rejected)
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -140,8 +149,9 @@ def cue_text(text: str) -> str:
     return text
 
 
-def chapters_text(chapters: Chapters, markdown: bool = False) -> str:
-    """Chapter lines (unsupported starts marked), the notes, or the reply as received when it held no chapter."""
+def chapters_text(chapters: Chapters, markdown: bool = False, *, notes: bool = True) -> str:
+    """Chapter lines (unsupported starts marked), the notes (unless ``notes=False``), or the reply as
+    received when it held no chapter."""
     lines = ["## Chapters", ""] if markdown else []
     if not chapters.chapters:
         lines += _no_chapters(chapters, markdown)
@@ -149,9 +159,9 @@ def chapters_text(chapters: Chapters, markdown: bool = False) -> str:
         tail = f" - {one_line(c.summary)}" if c.summary else ""
         flag = "" if c.supported else f"  {UNSUPPORTED_START}"
         lines.append(f"{'- ' if markdown else ''}{_ts(c.start)} {one_line(c.title)}{tail}{flag}")
-    notes = chapter_notes(chapters)
-    if notes:
-        lines += [""] + [f"> {n}" if markdown else n for n in notes]
+    shown = chapter_notes(chapters) if notes else []
+    if shown:
+        lines += [""] + [f"> {n}" if markdown else n for n in shown]
     return "\n".join(lines) + "\n"
 
 

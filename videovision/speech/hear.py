@@ -44,6 +44,9 @@ class TranscriptCache(Protocol):
 
     def chunks(self) -> SegmentStore: ...
 
+    def log_upload(self, *, run_id: str, model: str, audio_seconds: float, cost_usd: float | None,
+                   duration_s: float, status: str, video: str | None, endpoint: str | None) -> None: ...
+
 
 @dataclass(frozen=True)
 class Heard:
@@ -150,6 +153,8 @@ def _transcribe(video: str | os.PathLike[str], audio: AudioInfo, options: Transc
                 *, strict: bool) -> Heard:
     try:
         with Transcriber(endpoint, options) as transcriber:
+            if store is not None:
+                transcriber.on_request = _logger(store, video, options.model, endpoint.endpoint)
             result = transcribe_media(video, transcriber, chunk_seconds=config.chunk_seconds, origin=origin,
                                       store=store.chunks() if store is not None else None)
         if result.failures:
@@ -163,6 +168,28 @@ def _transcribe(video: str | os.PathLike[str], audio: AudioInfo, options: Transc
     if store is not None:
         store.put(key, transcript)
     return Heard(transcript)
+
+
+def _logger(store: TranscriptCache, video: str | os.PathLike[str], model: str, endpoint: str):
+    """Log each transcription request (one chunk): its audio seconds and cost at the model's price per minute."""
+    from ..errors import CacheError
+    from ..paths import path_text
+    from ..store.keys import new_run_id
+
+    run_id = new_run_id()
+    price = resolve_model(model).transcribe_price_per_minute
+    shown = path_text(video)
+
+    def record(chunk, seconds: float, error: BaseException | None) -> None:
+        cost = 0.0 if error is not None else (None if price is None else chunk.duration / 60 * price)
+        try:
+            store.log_upload(run_id=run_id, model=model, audio_seconds=chunk.duration, cost_usd=cost,
+                             duration_s=seconds, status="ok" if error is None else type(error).__name__,
+                             video=shown, endpoint=endpoint)
+        except CacheError as err:  # a log that cannot be written costs a line, never the transcript
+            log.warning("the run log could not be written: %s", err)
+
+    return record
 
 
 def spans(segments: Sequence[Segment]) -> tuple[tuple[float, float], ...]:

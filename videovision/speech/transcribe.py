@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
@@ -258,6 +259,9 @@ class Transcriber:
                                    path="/audio/transcriptions")
         self._secrets = secrets
         self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
+        self.on_request: Callable[[AudioChunk, float, BaseException | None], None] | None = None
+        """Called after each upload (from the worker thread that made it) with the chunk, the seconds
+        it took and the error (None: transcribed): the run log's hook."""
 
     def __repr__(self) -> str:
         return f"Transcriber({self.config!r}, {self.options!r})"
@@ -291,12 +295,22 @@ class Transcriber:
             data = chunk.path.read_bytes()
         except OSError as err:
             raise RequestError(f"cannot read audio chunk {chunk.path}: {err.strerror or err}") from err
+        started = time.monotonic()
         try:
-            reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
-        except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
-            raise self._chunk_error(err, chunk) from err
-        segments = _segments_from_reply(reply, chunk, options.format, self._host)
+            try:
+                reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
+            except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
+                raise self._chunk_error(err, chunk) from err
+            segments = _segments_from_reply(reply, chunk, options.format, self._host)
+        except RequestError as err:
+            self._report(chunk, started, err)
+            raise
+        self._report(chunk, started, None)
         return tuple(replace(s, text=scrub_secrets(s.text, self._secrets)) for s in segments)
+
+    def _report(self, chunk: AudioChunk, started: float, error: BaseException | None) -> None:
+        if self.on_request is not None:
+            self.on_request(chunk, time.monotonic() - started, error)
 
     @property
     def _host(self) -> str:

@@ -84,7 +84,7 @@ class Cache:
         self.runs = RunStore(self.db)
         from .transcripts import TranscriptStore  # imports the speech values (PyAV, pysubs2) only here
 
-        self.transcripts = TranscriptStore(self.db)
+        self.transcripts = TranscriptStore(self.db, self.log)
 
     def prune(self, max_bytes: int | None = None) -> int:
         """Shrink stored images to ``max_bytes`` (default: the cache's cap); returns bytes freed.

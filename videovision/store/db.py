@@ -98,8 +98,13 @@ def _m005_runs(conn: sqlite3.Connection) -> None:
                  "video TEXT, endpoint TEXT NOT NULL, cwd TEXT NOT NULL, argv_json TEXT NOT NULL)")
 
 
+def _m006_log_audio_seconds(conn: sqlite3.Connection) -> None:
+    # Seconds of audio a transcription request sent (task "transcribe"; billed per minute).
+    conn.execute("ALTER TABLE log ADD COLUMN audio_seconds REAL NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens,
-                                     _m004_transcripts, _m005_runs)
+                                     _m004_transcripts, _m005_runs, _m006_log_audio_seconds)
 """Append only: never edit or reorder a migration that has shipped."""
 
 

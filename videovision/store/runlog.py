@@ -1,7 +1,8 @@
-"""The run log: one row per model call (cached or not), like ``llm logs``.
+"""The run log: one row per model call (cached or not), like ``llm logs``: chat requests, and
+each transcription chunk (task ``transcribe``, its audio seconds).
 
-Time (UTC ISO 8601), run id, task, model, tokens (cached prompt tokens too), estimated cost,
-duration, status. The endpoint's host is logged; an API key never is.
+Time (UTC ISO 8601), run id, task, model, tokens (cached prompt tokens too) or audio seconds,
+estimated cost, duration, status. The endpoint's host is logged; an API key never is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class LogEntry:
     """``"ok"`` or the name of the error class."""
     cached_tokens: int = 0
     """Prompt tokens the provider served from its prompt cache."""
+    audio_seconds: float = 0.0
+    """Seconds of audio sent (a transcription request, task ``transcribe``); 0 for chat requests."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -45,7 +48,7 @@ class LogEntry:
 
 
 _COLUMNS = ("id, time, run_id, task, model, video, base_url_host, request_key, prompt_tokens, completion_tokens, "
-            "estimated_cost_usd, duration_s, cached, status, cached_tokens")
+            "estimated_cost_usd, duration_s, cached, status, cached_tokens, audio_seconds")
 
 
 class RunLog:
@@ -57,7 +60,7 @@ class RunLog:
     def add(self, *, run_id: str, model: str, prompt_tokens: int, completion_tokens: int,
             estimated_cost_usd: float | None, duration_s: float, cached: bool, request_key: str | None,
             task: str, video: str | Path | None, endpoint: str | None, status: str = "ok",
-            cached_tokens: int = 0) -> int:
+            cached_tokens: int = 0, audio_seconds: float = 0.0) -> int:
         """Append one model call.
 
         Args:
@@ -74,6 +77,7 @@ class RunLog:
             endpoint: the endpoint's base URL (logged as ``host[:port]`` only).
             status: ``"ok"`` or the error class name.
             cached_tokens: prompt tokens the provider's prompt cache served.
+            audio_seconds: seconds of audio a transcription request sent.
 
         Returns:
             The log row id.
@@ -84,10 +88,10 @@ class RunLog:
         values = (now_iso(), str(run_id), str(task), str(model), None if video is None else path_text(video),
                   url_host(endpoint), request_key, int(prompt_tokens), int(completion_tokens),
                   None if estimated_cost_usd is None else float(estimated_cost_usd), float(duration_s),
-                  1 if cached else 0, str(status), int(cached_tokens))
+                  1 if cached else 0, str(status), int(cached_tokens), float(audio_seconds))
         with self.db.write("logging a request") as conn:
             cursor = conn.execute(f"INSERT INTO log ({_COLUMNS.removeprefix('id, ')})"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int = defaults.LOG_LIMIT, *, run_id: str | None = None) -> list[LogEntry]:
@@ -102,4 +106,4 @@ class RunLog:
         with self.db.read("reading the log") as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM log {where} ORDER BY id DESC LIMIT ?", params).fetchall()
         return [LogEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]), r[13],
-                         r[14]) for r in rows]
+                         r[14], r[15]) for r in rows]

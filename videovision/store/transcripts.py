@@ -10,13 +10,24 @@ from collections.abc import Sequence
 from ..speech.keys import dump_segments, load_segments
 from ..speech.transcript import Segment, Transcript
 from .db import Database
+from .runlog import RunLog
 
 
 class TranscriptStore:
-    """The ``transcripts`` table (kind ``transcript`` or ``chunk``)."""
+    """The ``transcripts`` table (kind ``transcript`` or ``chunk``); each upload is logged in ``log``."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, log: RunLog | None = None):
         self.db = db
+        self.log = log
+
+    def log_upload(self, *, run_id: str, model: str, audio_seconds: float, cost_usd: float | None,
+                   duration_s: float, status: str, video: str | None, endpoint: str | None) -> None:
+        """One transcription request in the run log (task ``transcribe``), when there is one."""
+        if self.log is not None:
+            self.log.add(run_id=run_id, model=model, prompt_tokens=0, completion_tokens=0,
+                         estimated_cost_usd=cost_usd, duration_s=duration_s, cached=False, request_key=None,
+                         task="transcribe", video=video, endpoint=endpoint, status=status,
+                         audio_seconds=audio_seconds)
 
     def _get(self, key: str, kind: str) -> str | None:
         with self.db.read("reading a transcript") as conn:
