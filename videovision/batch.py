@@ -404,12 +404,11 @@ class _NotRun(VideovisionError):
     """A video not sent because an earlier one hit an error every request would repeat."""
 
 
-class _Bounded:
-    """A ChatClient whose requests share ``slots`` with every other video of the batch."""
+class _Wrapped:
+    """A ChatClient around another: the same endpoint and secrets."""
 
-    def __init__(self, client: ChatClient, slots: threading.Semaphore):
+    def __init__(self, client: ChatClient):
         self._client = client
-        self._slots = slots
 
     @property
     def endpoint(self) -> str:
@@ -418,29 +417,29 @@ class _Bounded:
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(getattr(self._client, "secrets", ()))
+
+
+class _Bounded(_Wrapped):
+    """A ChatClient whose requests share ``slots`` with every other video of the batch."""
+
+    def __init__(self, client: ChatClient, slots: threading.Semaphore):
+        super().__init__(client)
+        self._slots = slots
 
     def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None):
         with self._slots:
             return self._client.complete(body, on_text=on_text)
 
 
-class _Metered:
+class _Metered(_Wrapped):
     """A ChatClient that adds up what its replies cost (at list prices): what a video that fails
     after some of its requests were answered still paid."""
 
     def __init__(self, client: ChatClient, plan: Plan):
-        self._client = client
+        super().__init__(client)
         self._plan = plan
         self._lock = threading.Lock()
         self.cost_usd = 0.0
-
-    @property
-    def endpoint(self) -> str:
-        return self._client.endpoint
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(getattr(self._client, "secrets", ()))
 
     def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None):
         from .models import estimate_cost
