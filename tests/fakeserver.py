@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from openapi_check import violations
+
 __all__ = [
     "DEFAULT_MAX_IMAGES",
     "DEFAULT_MAX_IMAGE_BYTES",
@@ -298,6 +300,8 @@ class FakeOpenAIServer:
         self._requests: list[ReceivedRequest] = []
         self._faults: collections.deque[Fault] = collections.deque()
         self._errors: list[BaseException] = []
+        self.spec_violations: list[str] = []
+        """Chat bodies that broke OpenAI's published schema (answered 400): [] for a healthy client."""
         self._seq = 0
         self._closing = threading.Event()
         self._released = threading.Event()
@@ -984,6 +988,10 @@ def _validate(owner: FakeOpenAIServer, body: Any, size: int) -> _Parsed:
     parsed = _Parsed(model=model)
     _validate_options(owner, body, parsed)
     _validate_messages(owner, body.get("messages"), parsed)
+    broken = violations(body)  # after the checks above, which answer as OpenAI words them
+    if broken:
+        owner.spec_violations.extend(broken)
+        raise _bad(f"Invalid request: {broken[0]} (OpenAPI CreateChatCompletionRequest)", code="invalid_request")
     if owner.context_window is not None:
         wanted = parsed.prompt_tokens + (parsed.max_output or 0)
         if wanted > owner.context_window:
