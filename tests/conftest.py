@@ -39,6 +39,7 @@ def server():
     finally:
         srv.stop()
     assert srv.errors == []
+    assert srv.spec_violations == []  # every chat body fitted OpenAI's published schema
 
 
 @pytest.fixture
