@@ -30,6 +30,7 @@ from .types import (
     ImageFormat,
     Preset,
     SamplingConfig,
+    ScreenTextMode,
     SpeechMode,
     Strategy,
     Style,
@@ -254,6 +255,9 @@ def add_speech_options(p: argparse.ArgumentParser) -> None:
                    help="language hint for transcription, e.g. en (default: detected)")
     g.add_argument("--transcribe-chunk", type=_positive_float, default=None, metavar="SECONDS",
                    help=f"longest audio chunk uploaded (default {defaults.TRANSCRIBE_CHUNK:g}; always < 25 MB)")
+    g.add_argument("--screen-text", choices=get_args(ScreenTextMode), default=None,
+                   help="read text on screen (slides, code) with Tesseract and send it after its frame: auto = "
+                        f"screen recordings when Tesseract is installed (default {defaults.SCREEN_TEXT})")
     g.add_argument("--max-speech-tokens", type=int, default=None, metavar="N",
                    help="speech text per plan; over it, lines are thinned evenly across the video "
                         f"(default {defaults.MAX_SPEECH_TOKENS})")
@@ -291,8 +295,11 @@ def _task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...]
     )
     prompt = PromptOptions(task=task, questions=questions, **_given(  # type: ignore[arg-type]
         args, style="style", language="language", instruction="prompt", max_output_tokens="max_output_tokens"))
+    from .screentext import ScreenTextConfig
+
+    screen = ScreenTextConfig(**_given(args, mode="screen_text"))
     return TaskConfig(sampling=sampling_config(args), pack=pack_config, prompt=prompt, speech=speech_config(args),
-                      strict=bool(getattr(args, "strict", False)),
+                      screen_text=screen, strict=bool(getattr(args, "strict", False)),
                       **_given(args, concurrency="concurrency", tolerance="tolerance", refine="refine",
                                refine_max="refine_max"))
 

@@ -111,3 +111,18 @@ LOG_LIMIT: Final = 20
 # ---- batch
 BATCH_FAILURES_SHOWN: Final = 20
 """Failed videos ``videovision batch`` names on stderr (one line each); the rest are counted."""
+
+# ---- screen text (videovision/screentext.py)
+SCREEN_TEXT: Final = "auto"
+"""``--screen-text``: ``auto`` reads the frames of screen recordings when Tesseract is installed."""
+SCREEN_TEXT_MAX_TOKENS: Final = 4000
+"""Text tokens all "on screen" parts of a plan may take together; frames past it send no text (a note says so)."""
+SCREEN_TEXT_FRAME_MAX_TOKENS: Final = 400
+"""Text tokens one frame's "on screen" part may take (cut at a line boundary past it)."""
+SCREEN_TEXT_LEGIBLE_RECALL: Final = 0.6
+"""A frame's text survives its packed size when OCR at that size finds at least this share of the words
+read on the full frame (bench/bench_screentext.py)."""
+SCREEN_TEXT_MIN_WORDS: Final = 3
+"""Frames with fewer words read on the full frame are not judged for legibility."""
+OCR_TIMEOUT: Final = 60.0
+"""Seconds one Tesseract call may take."""

@@ -33,7 +33,9 @@ from .prompts import build_reduce_request, build_request
 from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
 from .sampling import FrameStream, sample
 from .sampling.scenes import BLANK_NOTE
-from .source import open_video
+from .screentext import ScreenText
+from .screentext import apply as apply_screen_text
+from .source import VideoSource, open_video
 from .speech.audio import AudioInfo
 from .speech.estimate import SpeechEstimate
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
@@ -232,6 +234,7 @@ def make_plan(
             selection = _selection(stream, packing)
             if cache is not None and key is not None and packing.images:
                 _store_packing(cache, key, packing, scenes, selection)
+        screen = _screen_text(source, packing, selection, config, spec)
     if selection.blank_only and speech.heard:
         # camera off, a black screen: the blank pictures say nothing the speech does not
         packing = _no_images(config, spec, dropped=tuple(
@@ -243,8 +246,20 @@ def make_plan(
         log.warning("%s", note)
     if speech.note and speech.source is None:
         log.info("%s", speech.note)
-    plan = replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech)
+    if screen.read:
+        packing = replace(packing, images=apply_screen_text(packing.images, screen))
+    plan = replace(_assemble(info, packing, scenes, selection, config, spec, speech), speech=speech,
+                   screen_text=screen)
     return replace(plan, refine_estimate=refine_estimate(plan), source=os.fsdecode(video))
+
+
+def _screen_text(source: VideoSource, packing: Packing, selection: Selection, config: TaskConfig,
+                 spec: ModelSpec) -> ScreenText:
+    """The text on screen in the frames sent (videovision/screentext.py), read after packing so the
+    packed-frames cache stays valid whatever ``--screen-text`` says."""
+    from .screentext import read_screen
+
+    return read_screen(source, packing.images, config.screen_text, preset=selection.preset, spec=spec)
 
 
 def _audio_only(video: str | os.PathLike, err: VideoOpenError) -> AudioInfo:

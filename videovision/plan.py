@@ -13,6 +13,7 @@ from .errors import ConfigError
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .packing import Budget, PackConfig, Packing
 from .prompts import PromptOptions
+from .screentext import ScreenTextConfig
 from .speech.estimate import SpeechEstimate
 from .speech.transcript import Segment
 from .timecode import time_label
@@ -30,6 +31,7 @@ from .types import (
 
 if TYPE_CHECKING:
     from .refine import RefineEstimate
+    from .screentext import ScreenText
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class TaskConfig:
     pack: PackConfig = field(default_factory=lambda: PackConfig(budget=Budget(max_frames=defaults.MAX_FRAMES)))
     prompt: PromptOptions = field(default_factory=PromptOptions)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
+    screen_text: ScreenTextConfig = field(default_factory=ScreenTextConfig)
+    """Text read on screen by OCR, sent after its frame (:mod:`videovision.screentext`)."""
     concurrency: int = defaults.CONCURRENCY
     """Map-reduce chunk requests in flight at once."""
     tolerance: float = defaults.TOLERANCE
@@ -155,6 +159,8 @@ class Plan:
     speech: PlanSpeech = PlanSpeech()
     refine_estimate: RefineEstimate | None = None
     """``ask`` with the refine pass on: its worst case (:func:`videovision.refine.refine_estimate`)."""
+    screen_text: ScreenText | None = None
+    """What OCR read on the frames sent (None: the step did not run, e.g. a speech-only plan)."""
     source: str | None = None
     """The video file as given, for opening it again (``video.path`` is display text: a non-UTF-8
     name has ``\\xNN`` escapes there)."""
@@ -258,6 +264,7 @@ class Plan:
             "repeats": [{"time": round(r.time, 3), "same_as": round(r.same_as, 3)} for r in self.selection.repeats],
             "notes": list(self.selection.notes),
             "speech": self.speech.to_json(),
+            "screen_text": self.screen_text.to_json() if self.screen_text is not None else None,
             "refine": self.refine_estimate.to_json() if self.refine_estimate is not None else None,
         }
 

@@ -218,6 +218,8 @@ def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimi
         if limits.supports_detail:
             url["detail"] = detail
         parts.append({"type": "image_url", "image_url": url})
+        if image.screen_text:  # the text read on screen, right after its frame (videovision/screentext.py)
+            parts.append({"type": "text", "text": image.screen_text})
         parts += _text_part(gap)
     return parts
 
@@ -323,6 +325,10 @@ def video_prefix(
     text = _video_line(info, time_range)
     if speech is not None and speech.lines:
         text += " " + SPEECH_NOTE
+    if any(image.screen_text for image in images):
+        from .screentext import SCREEN_NOTE
+
+        text += " " + SCREEN_NOTE
     return [{"type": "text", "text": text}, *image_parts(images, detail, limits, repeats, speech)]
 
 

@@ -315,6 +315,9 @@ def plan_table(plan) -> str:
         lines.append(f"speech       {len(sp.segments)} lines from {sp.source}, {sp.tokens} tokens{dropped}")
     elif sp.note:
         lines.append(f"speech       none ({sp.note})")
+    if plan.screen_text is not None:
+        lines.append(f"screen text  {plan.screen_text.summary_line()}")
+        lines += [f"             {note}" for note in plan.screen_text.notes]
     sel = plan.selection
     if sel.preset:
         lines.append(f"scenes       {len(plan.scenes)} ({sel.preset}: {sel.preset_reason})" if sel.preset_reason

@@ -32,6 +32,7 @@ SCHEMA_VERSION = 1
 raised only on an incompatible change; see docs/json.md."""
 
 SpeechMode = Literal["auto", "subtitles", "transcribe", "off"]
+ScreenTextMode = Literal["auto", "on", "off"]
 TranscriptFormat = Literal["text", "srt", "vtt", "json"]
 Task = Literal["summarize", "ask", "chapters"]
 Style = Literal["brief", "detailed", "bullet"]
@@ -219,6 +220,9 @@ class PackedImage:
     """For a grid image: the times of every frame in it, in reading order."""
     label: str = ""
     """Text part sent before the image, e.g. ``[00:01:05.2]``."""
+    screen_text: str = ""
+    """Text part sent right after the image: what OCR read on screen that the frame before did not
+    show (``[00:01:35.0] on screen: ...``; :mod:`videovision.screentext`), or empty."""
 
     @property
     def frame_times(self) -> tuple[float, ...]:
