@@ -449,6 +449,9 @@ class TaskResult:
             "estimated_image_tokens": self.plan.image_tokens,
         }
         data["warnings"] = list(self.warnings)
+        if self.plan.screen_text is not None and self.plan.screen_text.read:  # searchable by time (search.py)
+            data["screen_text"] = [{"time": round(f.time, 3), "text": "\n".join(f.new_lines)}
+                                   for f in self.plan.screen_text.frames if f.new_lines]
         if self.refine_outcomes:
             data["refine_frames_sent"] = len(self.refine_times)
             data["refine"] = [{"question": o.window.question, "cited": round(o.window.cited, 3),

@@ -263,7 +263,16 @@ def _figure(image: PackedImage, fid: str) -> str:
     return (f'<li><figure id="{fid}" data-times="{" ".join(_secs(t) for t in times)}">'
             f'<a class="t" href="#t={_secs(image.time)}" data-frame="{fid}">'
             f'<img src="{uri}" width="{image.width}" height="{image.height}" alt="frame sent at {_e(label)}"></a>'
-            f"<figcaption>{_e(label)}{scene}</figcaption></figure></li>")
+            f"<figcaption>{_e(label)}{scene}</figcaption>{_screen_html(image)}</figure></li>")
+
+
+def _screen_html(image: PackedImage) -> str:
+    """The text read on screen and sent after the frame (videovision/screentext.py), under it."""
+    if not image.screen_text:
+        return ""
+    text = image.screen_text.split(" on screen: ", 1)[-1]
+    return f'<p class="ocr" title="text read on screen (OCR), sent after this frame">on screen: {_e(text)}</p>'
+
 
 
 def _refine_groups(images: Sequence[PackedImage], outcomes: Sequence[RefineOutcome]
@@ -482,6 +491,7 @@ figure{margin:0;padding:3px;border:2px solid transparent;border-radius:6px;backg
 figure img{display:block;width:100%;height:auto;border-radius:3px}
 figure.hit{border-color:var(--hit);box-shadow:0 0 0 2px var(--hit)}
 figcaption{font-variant-numeric:tabular-nums}
+.ocr{margin:.2em 0 0;font-size:.75rem;white-space:pre-line;overflow-wrap:anywhere;max-height:8em;overflow:auto}
 .scene{white-space:nowrap}
 #seen{display:flex;gap:8px;align-items:center;margin:6px 0 0;font-size:.875rem;color:var(--muted)}
 #seen[hidden]{display:none}

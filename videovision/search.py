@@ -9,6 +9,7 @@ searchable piece of a video's results:
     answer    an answer's text                             null
     chapter   a chapter's title and summary                its start
     speech    one subtitle / transcript line               its start
+    screen    text read on screen (OCR) new in one frame   the frame's time
 
 The batch replaces a video's rows in one transaction each time it writes that video's result
 (:meth:`SearchIndex.replace`), so the index follows the batch as it runs and a re-run never
@@ -40,7 +41,7 @@ __all__ = ["DB_FILENAME", "Entry", "EntryKind", "Hit", "SearchIndex", "check_fts
            "render_hit", "search"]
 
 DB_FILENAME = "search.db"
-EntryKind = Literal["summary", "chapter", "answer", "moment", "speech"]
+EntryKind = Literal["summary", "chapter", "answer", "moment", "speech", "screen"]
 HIGHLIGHT = ("**", "**")
 """What the snippet puts around each matched term (Markdown bold: readable as plain text too)."""
 ELLIPSIS = "…"
@@ -139,6 +140,9 @@ def entries_from_result(data: Mapping[str, Any]) -> list[Entry]:
         out.extend(_moments(answer.get("moments")))
     if not answers:
         out.extend(_moments(data.get("moments")))
+    for item in data.get("screen_text") or []:
+        if isinstance(item, Mapping) and isinstance(item.get("text"), str) and item["text"].strip():
+            out.append(Entry("screen", _time(item.get("time")), item["text"]))
     for chapter in data.get("chapters") or []:
         text = " — ".join(t for t in (chapter.get("title"), chapter.get("summary")) if isinstance(t, str) and t)
         if text:
@@ -283,7 +287,9 @@ def search(index_dir: str | os.PathLike, query: str, limit: int = DEFAULT_LIMIT)
 
 
 def render_hit(hit: Hit) -> str:
-    """``talk.mp4 [01:40] …we spent **forty** thousand…`` (``[summary]``/``[answer]`` when untimed)."""
+    """``talk.mp4 [01:40] …we spent **forty** thousand…`` (``[summary]``/``[answer]`` when untimed; text read
+    on screen: ``talk.mp4 [00:09] on screen: **Dataset** Audit``)."""
     # whole seconds, rounded down: seeking there starts just before the match, never after it
     where = format_time(math.floor(hit.time), precision=0) if hit.time is not None else hit.kind
-    return f"{hit.video} [{where}] {' '.join(hit.snippet.split())}"
+    said = "on screen: " if hit.kind == "screen" else ""
+    return f"{hit.video} [{where}] {said}{' '.join(hit.snippet.split())}"
