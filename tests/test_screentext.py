@@ -234,3 +234,29 @@ def test_engine_reads_what_was_drawn():
     text = " ".join(ln.text for ln in find_engine().read(img))
     assert word_recall(["gradient", "clipping", "2026"], words(text)) == 1.0
     assert shutil.which("tesseract") or os.environ.get("VIDEOVISION_TESSERACT")
+
+
+def test_illegible_frames_go_high_only_within_the_image_token_budget(talks):
+    from dataclasses import replace
+
+    from videovision.packing import Budget
+
+    path = talks["code"][0]
+
+    def plan_with(cap):
+        cfg = TaskConfig(speech=SpeechConfig(mode="off"), screen_text=ScreenTextConfig())
+        return make_plan(path, replace(cfg, pack=replace(cfg.pack, model="gpt-4o",
+                                                         budget=Budget(max_frames=32, max_image_tokens=cap))))
+
+    low = plan_with(None)
+    assert not any(f.sent_high for f in low.screen_text.frames)
+    roomy = plan_with(low.image_tokens + 1105 * 2)
+    high = [f for f in roomy.screen_text.frames if f.sent_high]
+    assert 1 <= len(high) <= 2 and all(f.legible is False for f in high)
+    assert roomy.image_tokens <= low.image_tokens + 1105 * 2
+    details = [p["image_url"]["detail"] for r in roomy.requests for p in r.body["messages"][1]["content"]
+               if p["type"] == "image_url"]
+    assert details.count("high") == len(high)
+    assert "sent at detail high" in roomy.screen_text.summary_line()
+    tight = plan_with(low.image_tokens + 100)
+    assert not any(f.sent_high for f in tight.screen_text.frames)

@@ -259,7 +259,7 @@ def _screen_text(source: VideoSource, packing: Packing, selection: Selection, co
     packed-frames cache stays valid whatever ``--screen-text`` says."""
     from .screentext import read_screen
 
-    return read_screen(source, packing.images, config.screen_text, preset=selection.preset, spec=spec)
+    return read_screen(source, packing.images, config.screen_text, preset=selection.preset, spec=spec, pack=config.pack)
 
 
 def _audio_only(video: str | os.PathLike, err: VideoOpenError) -> AudioInfo:

@@ -216,7 +216,7 @@ def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimi
         parts.append({"type": "text", "text": image.label or time_label(image.time)})
         url: dict = {"url": data_url(image.mime, image.data)}
         if limits.supports_detail:
-            url["detail"] = detail
+            url["detail"] = image.detail or detail
         parts.append({"type": "image_url", "image_url": url})
         if image.screen_text:  # the text read on screen, right after its frame (videovision/screentext.py)
             parts.append({"type": "text", "text": image.screen_text})

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .models.spec import ModelSpec
+    from .packing import PackConfig
     from .source import VideoSource
 
 log = logging.getLogger("videovision")
@@ -63,7 +64,7 @@ _MIN_CONFIDENCE = 40.0
 class ScreenTextConfig:
     """What to read on screen and how much of it to send."""
 
-    mode: ScreenTextMode = defaults.SCREEN_TEXT  # type: ignore[assignment]
+    mode: ScreenTextMode = defaults.SCREEN_TEXT
     """``auto``: frames of screen recordings (the screen preset), when an engine is installed;
     ``on``: every frame (an error without an engine); ``off``: none."""
     max_tokens: int = defaults.SCREEN_TEXT_MAX_TOKENS
@@ -237,6 +238,9 @@ class FrameText:
     full_size: tuple[int, int] = (0, 0)
     cut: bool = False
     """Lines were left out at the budget."""
+    sent_high: bool = False
+    """The frame's text did not survive the packed size and the image is sent at ``detail: high`` instead
+    (within ``--max-image-tokens``)."""
 
     @property
     def text(self) -> str:
@@ -247,7 +251,7 @@ class FrameText:
         return {"time": round(self.time, 3), "lines": list(self.lines), "sent": list(self.new_lines),
                 "tokens": self.tokens, "packed_recall": None if self.packed_recall is None else round(self.packed_recall, 3),
                 "legible": self.legible, "packed_size": list(self.packed_size), "full_size": list(self.full_size),
-                "cut": self.cut}
+                "cut": self.cut, "sent_high": self.sent_high}
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,9 @@ class ScreenText:
     seconds: float = 0.0
     """Wall time of decoding and OCR."""
     notes: tuple[str, ...] = field(default=())
+    high: tuple[PackedImage, ...] = ()
+    """Frames whose text did not survive the packed size, re-encoded for ``detail: high`` (they replace
+    their packed image)."""
 
     @property
     def read(self) -> bool:
@@ -296,6 +303,11 @@ class ScreenText:
                         f"{min(f.packed_recall or 0.0 for f in bad):.0%}–{max(f.packed_recall or 0.0 for f in bad):.0%} "
                         f"at {bad[0].packed_size[0]}×{bad[0].packed_size[1]} vs the full frame): their text goes as text"
                         if bad else ""))
+            high = [f for f in bad if f.sent_high]
+            if high:
+                line += f"; {len(high)} of them sent at detail high, within --max-image-tokens"
+            elif bad:
+                line += " (--max-image-tokens with room sends them at detail high)"
         return line
 
 
@@ -325,6 +337,7 @@ def read_screen(
     engine: OcrEngine | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pack: PackConfig | None = None,
 ) -> ScreenText:
     """Read the text of the frames behind ``images`` (grid images are skipped).
 
@@ -337,6 +350,8 @@ def read_screen(
         engine: the OCR engine (default: :func:`find_engine`).
         workers: frames read at once (default: the CPUs available).
         progress: optional ``progress(done, total)``.
+        pack: the packing options: with ``budget.max_image_tokens``, frames whose text does not survive
+            the packed size are sent at ``detail: high`` while the budget has room (lowest recall first).
 
     Returns:
         :class:`ScreenText`; its frames in the order of ``images`` that were read.
@@ -372,8 +387,47 @@ def read_screen(
             if progress is not None:
                 progress(n, len(jobs))
     frames, notes = _budget(single, results, config, spec)
+    high: list[PackedImage] = []
+    if pack is not None:
+        high = _sharpen(images, single, frames, full, pack, spec)
+        sharp = {img.time for img in high}
+        frames = [replace(f, sent_high=True) if f.time in sharp else f for f in frames]
     return ScreenText(mode=config.mode, engine=engine.name, reason=reason, frames=tuple(frames),
-                      seconds=time.monotonic() - started, notes=tuple(notes))
+                      seconds=time.monotonic() - started, notes=tuple(notes), high=tuple(high))
+
+
+def _sharpen(images: Sequence[PackedImage], single: Sequence[PackedImage], frames: Sequence[FrameText],
+             full: dict[float, np.ndarray], pack: PackConfig, spec: ModelSpec | str) -> list[PackedImage]:
+    """High-detail versions of the frames whose text did not survive, lowest recall first, while the
+    image-token budget has room; none without such a budget (a frame budget alone says nothing of tokens)."""
+    from .export import draw_label, encode_image
+    from .models import image_tokens, target_size
+    from .packing import MIME
+    from .timecode import format_time
+
+    cap = pack.budget.max_image_tokens
+    if cap is None or pack.detail != "low" or pack.grid is not None or not pack.limits.supports_detail:
+        return []
+    import cv2
+
+    left = cap - sum(img.tokens for img in images)
+    by_time = {img.time: img for img in single}
+    out = []
+    for f in sorted((f for f in frames if f.legible is False and f.time in full), key=lambda f: f.packed_recall or 0.0):
+        picture = full[f.time]
+        w, h = target_size(picture.shape[1], picture.shape[0], spec, "high")
+        tokens = image_tokens(w, h, spec, "high")
+        old = by_time[f.time]
+        if tokens - old.tokens > left or (w, h) == (old.width, old.height):
+            continue
+        sized = picture if (w, h) == (picture.shape[1], picture.shape[0]) else cv2.resize(
+            picture, (w, h), interpolation=cv2.INTER_AREA)
+        if pack.burn_timestamps:
+            sized = draw_label(sized, format_time(f.time, precision=1))
+        left -= tokens - old.tokens
+        out.append(replace(old, data=encode_image(sized, pack.image_format, pack.quality), width=w, height=h,
+                           tokens=tokens, detail="high", mime=MIME[pack.image_format]))
+    return out
 
 
 def _full_frames(source: VideoSource, times: list[float]) -> dict[float, np.ndarray]:
@@ -442,4 +496,6 @@ def _budget(images: Sequence[PackedImage], results: Sequence[tuple[list[TextLine
 def apply(images: Sequence[PackedImage], screen: ScreenText) -> tuple[PackedImage, ...]:
     """``images`` with each read frame's "on screen" part set (the request puts it right after the image)."""
     by_time = {f.time: f.text for f in screen.frames}
-    return tuple(replace(img, screen_text=by_time.get(img.time, "")) if img.time in by_time else img for img in images)
+    sharp = {img.time: img for img in screen.high}
+    return tuple(replace(sharp.get(img.time, img), screen_text=by_time.get(img.time, "")) if img.time in by_time else img
+                 for img in images)

@@ -220,6 +220,9 @@ class PackedImage:
     """For a grid image: the times of every frame in it, in reading order."""
     label: str = ""
     """Text part sent before the image, e.g. ``[00:01:05.2]``."""
+    detail: str = ""
+    """This image's own ``detail`` when it differs from the plan's (a frame whose text did not survive
+    ``low``, sent at ``high`` within the budget: :mod:`videovision.screentext`), else empty."""
     screen_text: str = ""
     """Text part sent right after the image: what OCR read on screen that the frame before did not
     show (``[00:01:35.0] on screen: ...``; :mod:`videovision.screentext`), or empty."""
