@@ -31,7 +31,7 @@ def user_texts(request) -> list[str]:
 def spoken(texts: list[str]) -> list[str]:
     """The speech lines a request carried (text parts that are not labels, notes or instructions)."""
     return [line for t in texts for line in t.split("\n")
-            if line.startswith("[") and "] " in line and "same picture" not in line]
+            if line.startswith("[") and "] " in line and "same picture" not in line and "] on screen: " not in line]
 
 
 @pytest.fixture
