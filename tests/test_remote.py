@@ -177,7 +177,7 @@ def test_the_run_log_keeps_no_url_credentials_and_report_still_works(files, api_
 def test_urls_in_a_stored_command_line_lose_their_credentials_and_query():
     import argparse
 
-    from videovision.cli import _storable
+    from videovision._cli.app import _storable
 
     args = argparse.Namespace(video="/cache/remote/x.mp4", video_url="https://u:p@h/x.mp4?sig=S")
     assert _storable("https://u:p@h/x.mp4?sig=S", args) == "/cache/remote/x.mp4"

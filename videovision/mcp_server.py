@@ -598,7 +598,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def add_mcp_parser(sub: Any) -> None:
-    from .cli import _positive_money, _verbose_parent
+    from ._cli.app import _positive_money, _verbose_parent
 
     p = sub.add_parser("mcp", help="serve the tools to agents over MCP (stdio; streamable HTTP with --http)",
                        parents=[_verbose_parent()],

@@ -9,8 +9,8 @@ import json
 import sys
 from typing import get_args
 
-from . import defaults
-from .cli import (
+from .. import defaults
+from .app import (
     _client_config,
     _given,
     _positive_int,
@@ -23,15 +23,15 @@ from .cli import (
     add_sampling_options,
     add_speech_options,
 )
-from .console import write_out
-from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
-from .scaleout import EXECUTORS
-from .types import BatchTask
+from ..console import write_out
+from ..errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
+from ..scaleout import EXECUTORS
+from ..types import BatchTask
 
 
 def _batch_progress():
     """A line over the library on a terminal: videos done/total, outcomes, spend, ETA (tqdm)."""
-    from .console import _bar
+    from ..console import _bar
 
     bar = _bar(sys.stderr, "{desc}") if sys.stderr.isatty() else None
 
@@ -46,10 +46,10 @@ def _batch_progress():
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
-    from .client import OpenAIChatClient
-    from .redact import display_url
-    from .remote import is_url
+    from ..batch import run_batch
+    from ..client import OpenAIChatClient
+    from ..redact import display_url
+    from ..remote import is_url
 
     questions = tuple(args.question or ())
     if (args.task == "ask") != bool(questions):
@@ -91,12 +91,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
     """``batch --dry-run``: each video's requests and cost, and the total; nothing is sent, nothing written
     to ``--out``."""
-    from .batch import plan_batch
-    from .batchapi import BATCH_PRICE_FACTOR
-    from .cli import _open_cache
-    from .console import terminal_text
-    from .render import dumps
-    from .types import SCHEMA_VERSION
+    from ..batch import plan_batch
+    from ..batchapi import BATCH_PRICE_FACTOR
+    from .app import _open_cache
+    from ..console import terminal_text
+    from ..render import dumps
+    from ..types import SCHEMA_VERSION
 
     cache = _open_cache(args)
     try:
@@ -131,7 +131,7 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
 
 def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> None:
     """One stderr line per failed video and why, the first ``limit``; then how many more."""
-    from .console import terminal_text
+    from ..console import terminal_text
 
     for path, reason in failures[:limit]:
         reason = reason.removeprefix(f"{path}: ")  # most messages name the file already
@@ -143,8 +143,8 @@ def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> Non
 def _batch_api_round(args: argparse.Namespace, endpoint):
     """``--batch-api``: collect the replies of batches submitted before (into the reply cache); None
     while any is still running, else a collector for this run's requests the cache lacks."""
-    from .batchapi import BatchCollector, load_jobs, poll
-    from .cli import _read_cache
+    from ..batchapi import BatchCollector, load_jobs, poll
+    from .app import _read_cache
 
     if args.no_cache:
         raise ConfigError("--batch-api needs the cache (it keeps the submitted batches and their replies)")
@@ -167,8 +167,8 @@ def _batch_api_round(args: argparse.Namespace, endpoint):
 
 
 def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:
-    from .batchapi import submit
-    from .cli import _read_cache
+    from ..batchapi import submit
+    from .app import _read_cache
 
     requests = collector.requests()
     if not requests:
@@ -180,7 +180,7 @@ def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .search import render_hit, search
+    from ..search import render_hit, search
 
     hits = search(args.index, args.query, args.limit)
     if args.json:

@@ -9,8 +9,8 @@ import os
 import sys
 from typing import get_args
 
-from . import defaults
-from .cli import (
+from .. import defaults
+from .app import (
     PROG,
     RequestStatus,
     _check_writable,
@@ -35,15 +35,15 @@ from .cli import (
     build_parser,
     fetch_remote,
 )
-from .console import terminal_text, write_out
-from .errors import ConfigError
-from .types import ClipMode
+from ..console import terminal_text, write_out
+from ..errors import ConfigError
+from ..types import ClipMode
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
-    from .clips import clip_at
-    from .render import dumps
-    from .timecode import format_time
+    from ..clips import clip_at
+    from ..render import dumps
+    from ..timecode import format_time
 
     if args.end is not None and not args.end > args.at:
         raise ConfigError(f"--end must be after --at ({args.at:g} s), got {args.end:g} s")
@@ -62,11 +62,11 @@ def cmd_clip(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     """A conversation: the frames once, then a question per line (a prompt with line editing on a
     terminal; the lines of a pipe otherwise)."""
-    from .chat import Conversation
-    from .client import OpenAIChatClient
-    from .console import questions
-    from .errormap import stops_run
-    from .errors import RequestError
+    from ..chat import Conversation
+    from ..client import OpenAIChatClient
+    from ..console import questions
+    from ..errormap import stops_run
+    from ..errors import RequestError
     cache = _open_cache(args)
     failed = 0
     try:
@@ -158,8 +158,8 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
     """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
     import json
 
-    from .cli import print_notes
-    from .render import answer_json, answer_notes, answers_text
+    from .app import print_notes
+    from ..render import answer_json, answer_notes, answers_text
 
     u = turn.usage
     if as_json:
