@@ -5,7 +5,7 @@ times), ``chapters``, ``transcript``, ``frames`` (a contact sheet as image conte
 (over a batch index) and ``clip``. Each result carries the JSON document the CLI's ``--json``
 prints (with ``schema_version``) as structured content, plus a short text.
 
-The tools' options become the CLI's own options (:func:`videovision.cli.build_parser`), so every
+The tools' options become the CLI's own options (:func:`videovision._cli.build_parser`), so every
 default and check is the command line's; then one library function runs, in a worker thread
 (progress is sent while it runs; a cancelled call is abandoned, and a reply in flight still lands
 in the cache). Every call is bounded: ``max_cost`` (default ``--max-cost``) is the plan's budget,
@@ -102,7 +102,7 @@ def _argv(command: str, options: dict[str, Any], positionals: Sequence[str]) -> 
 def cli_args(command: str, options: dict[str, Any], positionals: Sequence[str]) -> argparse.Namespace:
     """The CLI's own parse of a tool call's options (its defaults and checks); a bad value is a
     ConfigError with argparse's message."""
-    from .cli import build_parser
+    from ._cli import build_parser
 
     err = io.StringIO()
     try:
@@ -228,7 +228,7 @@ def _error(message: str) -> Any:
 
 
 def _one_line(err: VideovisionError) -> str:
-    from .cli import _one_line as cli_one_line
+    from ._cli import one_line as cli_one_line
 
     return cli_one_line(err)
 
@@ -266,7 +266,8 @@ def _plan_line(plan: Any) -> str:
 
 def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], work: _Work, *, cache: Any,
              transcribe: bool, share: float) -> Any:
-    from .cli import _client_config, _task_config
+    from ._cli import client_config as _client_config
+    from ._cli import task_config as _task_config
     from .pipeline import make_plan
 
     config = _task_config(args, task, questions)
@@ -276,7 +277,7 @@ def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], wo
 
 def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
             work: _Work) -> tuple[dict, str]:
-    from .cli import _open_cache
+    from ._cli import open_cache as _open_cache
 
     cache = _open_cache(args)
     try:
@@ -293,7 +294,9 @@ def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
             work: _Work) -> tuple[dict, str]:
-    from .cli import _client_config, _open_cache, _remember_run
+    from ._cli import client_config as _client_config
+    from ._cli import open_cache as _open_cache
+    from ._cli import remember_run as _remember_run
     from .client import OpenAIChatClient
     from .pipeline import run_plan
     from .render import answers_text, chapters_text, summary_text
@@ -325,7 +328,9 @@ def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 
 def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tuple[dict, str]:
-    from .cli import _client_config, _open_cache, speech_config
+    from ._cli import client_config as _client_config
+    from ._cli import open_cache as _open_cache
+    from ._cli import speech_config
     from .pipeline import transcribe_video
     from .render import transcript_text
     from .source import open_video
@@ -360,7 +365,7 @@ def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tup
 def do_frames(args: argparse.Namespace, work: _Work) -> tuple[dict, str, list]:
     from mcp.types import ImageContent
 
-    from .cli import sampling_config
+    from ._cli import sampling_config
     from .pipeline import extract_frames
 
     with tempfile.TemporaryDirectory(prefix="videovision-mcp-") as out:
@@ -598,7 +603,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def add_mcp_parser(sub: Any) -> None:
-    from ._cli.app import _positive_money, _verbose_parent
+    from ._cli import positive_money as _positive_money
+    from ._cli import verbose_parent as _verbose_parent
 
     p = sub.add_parser("mcp", help="serve the tools to agents over MCP (stdio; streamable HTTP with --http)",
                        parents=[_verbose_parent()],
