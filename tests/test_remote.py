@@ -174,13 +174,13 @@ def test_the_run_log_keeps_no_url_credentials_and_report_still_works(files, api_
     assert "<video" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
-def test_urls_in_a_stored_command_line_lose_their_credentials_and_query():
-    import argparse
+def test_urls_in_a_stored_run_lose_their_credentials_and_query():
+    from videovision._cli import build_parser
+    from videovision._cli.runs import stored_settings
 
-    from videovision._cli.app import _storable
-
-    args = argparse.Namespace(video="/cache/remote/x.mp4", video_url="https://u:p@h/x.mp4?sig=S")
-    assert _storable("https://u:p@h/x.mp4?sig=S", args) == "/cache/remote/x.mp4"
-    assert _storable("http://bob:BASEPASS@127.0.0.1:8000/v1?key=K", args) == "http://127.0.0.1:8000/v1"
-    assert _storable("--base-url=https://t:TOKEN@api.example/v1", args) == "--base-url=https://api.example/v1"
-    assert _storable("--max-frames", args) == "--max-frames" and _storable("talk.mp4", args) == "talk.mp4"
+    args = build_parser().parse_args(["summarize", "/cache/remote/k/x.mp4", "--base-url",
+                                      "http://bob:BASEPASS@127.0.0.1:8000/v1?key=K", "--max-frames", "4"])
+    args.video_url = "https://u:p@h/x.mp4?sig=S"
+    stored = stored_settings(args)
+    assert stored["base_url"] == "http://127.0.0.1:8000/v1" and stored["video_url"] == "https://h/x.mp4"
+    assert stored["max_frames"] == 4 and "dry_run" not in stored and "BASEPASS" not in str(stored)

@@ -40,7 +40,6 @@ import json
 import logging
 import multiprocessing
 import os
-import re
 import signal
 import threading
 import time
@@ -57,7 +56,7 @@ from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError, VideovisionError
 from .export import atomic_write_text
-from .paths import path_text
+from .paths import path_text, safe_name
 from .plan import Plan, TaskConfig
 from .scaleout import ExecutorName, check_executor
 from .speech.transcript import Segment, Transcript
@@ -81,7 +80,7 @@ taken whatever its extension."""
 INDEX_FILENAME = "index.jsonl"
 RESULT_SUFFIX = ".json"
 REPORT_SUFFIX = ".html"
-STEM_MAX_CHARS = 150
+STEM_MAX_BYTES = 150
 """Longer stems are cut and given a hash of the full relative path (file names stay under 255 bytes)."""
 COST_CAP_REACHED = "total cost cap reached"
 WAITING = "waiting for the OpenAI Batch API: run the same batch again to complete it"
@@ -166,9 +165,10 @@ def _stems(paths: Sequence[str]) -> list[str]:
 
 
 def _safe_stem(relative: str) -> str:
-    parts = [re.sub(r"[^A-Za-z0-9._-]", "_", part).lstrip(".") or "_" for part in Path(relative).parts]
-    stem = "__".join(parts)
-    return stem if len(stem) <= STEM_MAX_CHARS else f"{stem[:STEM_MAX_CHARS]}-{_short_hash(relative)}"
+    """A result's name: the video's path under the batch's root, its folders joined by ``__``,
+    letters of any script kept (:func:`videovision.paths.safe_name`)."""
+    stem = "__".join(safe_name(part) for part in Path(relative).parts)
+    return safe_name(stem, max_bytes=STEM_MAX_BYTES)
 
 
 def _short_hash(text: str) -> str:

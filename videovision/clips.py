@@ -46,7 +46,7 @@ import numpy as np
 
 from . import defaults
 from .errors import ConfigError, VideoOpenError
-from .paths import path_text
+from .paths import output_mode, path_text
 from .source import VideoSource, _rotation_cw, open_video
 from .timecode import file_stamp, format_time
 from .types import ClipMode
@@ -381,6 +381,7 @@ def _cut(source: VideoSource, start: float, end: float, out: Path, mode: ClipMod
     tmp = Path(name)
     try:
         result = _write(source, cut, tmp, mode)
+        os.chmod(tmp, output_mode())  # mkstemp made it 0600: a clip gets the mode of every other output
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)

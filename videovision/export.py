@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import ConfigError
+from .paths import output_mode
 from .timecode import file_stamp, format_time
 from .types import SCHEMA_VERSION, Frame, Scene, VideoInfo
 
@@ -138,10 +139,6 @@ def _previous_files(out_dir: Path) -> list[str]:
         return []
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -156,7 +153,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         # escape: valid UTF-8, and in a JSON string it reads back as the same name
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, output_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -222,7 +219,7 @@ def export_frames(
             "contact_sheets": sheet.files,
             **((extra() if callable(extra) else extra) or {}),
         }
-        mode = 0o666 & ~_umask()
+        mode = output_mode()
         new_names = [f.file for f in written] + sheet.files
         for name in new_names:
             os.chmod(staging / name, mode)

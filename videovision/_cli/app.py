@@ -9,9 +9,9 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 import threading
 import traceback
-import textwrap
 import warnings
 from collections.abc import Sequence
 from typing import Any

@@ -33,7 +33,8 @@ def model_name(args: argparse.Namespace) -> str:
     """``--model`` (or a profile's), else ``$VIDEOVISION_MODEL``, else the library default."""
     from ..models import DEFAULT_MODEL
 
-    return getattr(args, "model", None) or os.environ.get("VIDEOVISION_MODEL") or DEFAULT_MODEL
+    given = getattr(args, "model", None)
+    return given if given is not None else (os.environ.get("VIDEOVISION_MODEL") or DEFAULT_MODEL)
 
 
 def task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] = ()):

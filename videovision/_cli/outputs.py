@@ -114,10 +114,9 @@ def check_report(args: argparse.Namespace) -> None:
         check_writable(args.report, "--report", args)
 
 
-def write_report(result, video: str, path: str) -> None:
+def write_report(result, video: str, path: str, *, url: str | None = None) -> None:
+    """The run's HTML report, written atomically; a URL video plays from its URL (``url``)."""
     from ..report import render_report
 
-    write_output(path, "--report", render_report(result, video=result.plan.source or video, out=path))
+    write_output(path, "--report", render_report(result, video=result.plan.source or video, out=path, url=url))
     print(f"{PROG}: report written to {path}", file=sys.stderr)
-
-
