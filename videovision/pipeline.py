@@ -412,7 +412,7 @@ class TaskResult:
     def to_json(self) -> dict:
         from .render import answer_json, chapters_json, moment_json
 
-        data: dict = {"schema_version": SCHEMA_VERSION, "model": self.plan.model,
+        data: dict = {"schema_version": SCHEMA_VERSION, "video": self.plan.video.path, "model": self.plan.model,
                       "frames_sent": len(self.plan.sent_times)}
         if self.summary is not None:
             data["summary"] = self.summary.text
@@ -477,6 +477,7 @@ def run_plan(
         UsageMismatchError (``plan.config.strict``: a reply's usage shows its images were not read;
         no further request is sent).
     """
+    plan, speech_warning = _with_speech(plan, client, cache)
     asker = Asker(client, cache, plan, new_run_id(), progress=progress, total=len(plan.requests))
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
@@ -504,9 +505,25 @@ def run_plan(
             result = _refine(plan, asker, result)
     else:
         result = replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
-    warnings = tuple(asker.warnings) + result.parse_warnings + result.warnings
+    warnings = ((speech_warning,) if speech_warning else ()) + tuple(asker.warnings) + result.parse_warnings \
+        + result.warnings
     return replace(result, usage=asker.usage, requests_made=asker.requests_made, cache_hits=asker.cache_hits,
                    estimated_cost_usd=asker.cost if asker.requests_made else 0.0, warnings=warnings)
+
+
+def _with_speech(plan: Plan, client: ChatClient | None, cache: Cache | None) -> tuple[Plan, str | None]:
+    """A plan whose speech is pending (made without ``transcribe=True``) planned again with its audio
+    transcribed through the client's endpoint; a client without one (a fake, a cache replay) cannot,
+    and the run goes on without the speech, saying so: speech is never dropped silently."""
+    if plan.speech.pending is None:
+        return plan, None
+    endpoint = getattr(client, "config", None)
+    if isinstance(endpoint, ClientConfig):
+        log.info("the plan's speech is pending: transcribing it through %s", endpoint.endpoint)
+        again = make_plan(plan.source or plan.video.path, plan.config, cache=cache, endpoint=endpoint, transcribe=True)
+        return replace(again, video=replace(again.video, path=plan.video.path), source=plan.source or again.source), None
+    return plan, ("the speech was not sent: the plan's transcription is pending (make_plan(..., transcribe=True) "
+                  "transcribes it) and this client has no endpoint to transcribe with")
 
 
 def _refine(plan: Plan, asker: Asker, result: TaskResult) -> TaskResult:

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from .configs import client_config
 from .options import given
 from .outputs import PROG, check_writable, one_line, open_cache, print_notes, read_cache, refuse_input, write_output
-from .tasks import RequestStatus, make_task_plan, print_plan, run_task
+from .tasks import RequestStatus, make_task_plan, print_plan, run_task, shown_video
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
@@ -27,7 +27,7 @@ def cmd_clip(args: argparse.Namespace) -> int:
     clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
                    **{**padding, **given(args, "clip")})
     if args.json:
-        sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
+        sys.stdout.write(dumps({"schema_version": 1, "video": shown_video(args), **clip.to_json()}))
     else:
         how = "copied" if clip.method == "copy" else "re-encoded"
         print(f"{how} {format_time(clip.start, precision=3)}-{format_time(clip.end, precision=3)} "
@@ -78,7 +78,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                     continue
                 finally:
                     status.close()
-                _print_turn(turn, as_json=args.json, markdown=args.markdown, interactive=interactive)
+                _print_turn(turn, video=plan.video.path, as_json=args.json, markdown=args.markdown, interactive=interactive)
             for warning in conversation.warnings:
                 print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
             n, u = len(conversation.turns), conversation.usage
@@ -130,7 +130,7 @@ def _chat_command(args: argparse.Namespace, conversation, line: str) -> None:
               file=sys.stderr)
 
 
-def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
+def _print_turn(turn, *, video: str, as_json: bool, markdown: bool, interactive: bool) -> None:
     """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
     import json
 
@@ -138,7 +138,7 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
 
     u = turn.usage
     if as_json:
-        row = {"schema_version": 1, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
+        row = {"schema_version": 1, "video": video, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
                "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
                          "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
         write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)

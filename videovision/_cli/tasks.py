@@ -38,7 +38,13 @@ def cmd_frames(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        sys.stdout.write(result.manifest.read_text())
+        import json
+
+        from ..render import dumps
+
+        manifest = json.loads(result.manifest.read_text())
+        manifest["video"]["path"] = shown_video(args)
+        sys.stdout.write(dumps(manifest))
     else:
         sheets = ", ".join(str(result.out_dir / s) for s in result.contact_sheets)
         dups = f"; {result.duplicates_dropped} near-duplicates dropped" if args.dedup else ""
@@ -54,10 +60,31 @@ def make_task_plan(args, task: str, questions: tuple[str, ...] = (), cache=None,
     config = task_config(args, task, questions)
     bar = ProgressBar("sampling")
     try:
-        return config, make_plan(args.video, config, cache=cache, progress=bar, endpoint=client_config(args),
-                                 transcribe=transcribe)
+        plan = make_plan(args.video, config, cache=cache, progress=bar, endpoint=client_config(args),
+                         transcribe=transcribe)
     finally:
         bar.close()
+    return config, shown_plan(args, plan)
+
+
+def shown_video(args: argparse.Namespace) -> str:
+    """The VIDEO as shown in plans, JSON, logs and reports: a URL without user info or query (not
+    the downloaded file in the cache), else the path given."""
+    from ..paths import path_text
+    from ..redact import display_url
+
+    url = getattr(args, "video_url", None)
+    return display_url(url) if url else path_text(args.video)
+
+
+def shown_plan(args: argparse.Namespace, plan):
+    """The plan of a URL's download, named by the URL (``video.path`` is display text; the file it
+    opens again stays ``plan.source``)."""
+    from dataclasses import replace
+
+    if not getattr(args, "video_url", None):
+        return plan
+    return replace(plan, video=replace(plan.video, path=shown_video(args)), source=plan.source or args.video)
 
 
 def print_plan(plan, as_json: bool) -> None:
@@ -243,7 +270,7 @@ def footer(result) -> None:
 def finish(args: argparse.Namespace, result) -> int:
     """Print the run's warnings after its output; the exit code: 7 with ``--strict`` when there are any."""
     if getattr(args, "report", None):
-        write_report(result, args.video, args.report)
+        write_report(result, args.video, args.report, url=getattr(args, "video_url", None))
     for warning in result.warnings:
         print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
     footer(result)
@@ -269,6 +296,10 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     finally:
         if cache is not None:
             cache.close()
+    if getattr(args, "video_url", None):
+        from dataclasses import replace
+
+        transcript = replace(transcript, video={**dict(transcript.video or {}), "path": shown_video(args)})
     text = transcript_text(transcript, "json" if args.json else args.format)
     if args.output:
         write_output(args.output, "--output", text)
@@ -294,13 +325,14 @@ def _transcript_dry_run(args: argparse.Namespace) -> int:
     if isinstance(found, SpeechEstimate):
         model = speech_config(args).transcribe_model
         cost = "unknown cost" if found.cost is None else f"~${found.cost:.4f}"
-        data = {"schema_version": SCHEMA_VERSION, "source": "transcription", "model": model,
+        data = {"schema_version": SCHEMA_VERSION, "video": shown_video(args), "source": "transcription", "model": model,
                 "audio_seconds": round(found.audio_seconds, 3), "requests": found.requests,
                 "estimated_cost_usd": None if found.cost is None else round(found.cost, 6)}
         text = (f"would upload {found.audio_seconds / 60:.1f} min of audio to {model} in at most {found.requests} "
                 f"request(s): {cost} (estimate; nothing was sent)\n")
     else:
-        data = {"schema_version": SCHEMA_VERSION, "source": found.source, "lines": len(found.segments),
+        data = {"schema_version": SCHEMA_VERSION, "video": shown_video(args), "source": found.source,
+                "lines": len(found.segments),
                 "requests": 0, "estimated_cost_usd": 0.0}
         text = f"{len(found.segments)} lines from {found.source}: nothing to upload, $0\n"
     write_out(dumps(data) if args.json else text, as_json=bool(args.json))
