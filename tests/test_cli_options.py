@@ -45,7 +45,7 @@ def test_a_commands_help_lists_exactly_the_options_it_honours_each_with_help(com
         assert action.help and action.help.strip(), (command, action.dest)
     text = p.format_help()
     assert "example:\n  videovision " + command in text
-    assert "exit codes:" in text and f"  2  bad usage or options" in text and "130  interrupted" in text
+    assert "exit codes:" in text and "  2  bad usage or options" in text and "130  interrupted" in text
 
 
 def test_options_a_command_ignores_are_not_offered():
