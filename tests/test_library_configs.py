@@ -87,3 +87,15 @@ def test_a_clip_gets_the_mode_of_every_other_output(tmp_path):
 
     atomic_write_text(text, "x")
     assert os.stat(clip.path).st_mode & 0o777 == output_mode() == os.stat(text).st_mode & 0o777
+
+
+def test_make_plan_and_run_plan_report_progress_with_one_type():
+    from videovision.asking import RunProgress
+
+    seen: list = []
+    plan = make_plan(SAMPLES / "demo.mp4", TaskConfig(speech=SpeechConfig(mode="off")), progress=seen.append)
+    sampled = len(seen)
+    run_plan(plan, FakeClient(), progress=seen.append)
+    assert sampled and len(seen) > sampled and all(isinstance(p, RunProgress) for p in seen)
+    assert {p.stage for p in seen[:sampled]} == {"sampling"} and {p.stage for p in seen[sampled:]} == {"requests"}
+    assert seen[sampled - 1].done <= seen[sampled - 1].total and seen[-1].done == seen[-1].total == 1

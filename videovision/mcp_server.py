@@ -144,9 +144,9 @@ class _Work:
             if self.progress is None or done >= self.progress[0]:
                 self.progress = (done, message)
 
-    def sampling(self, share: float = 1.0) -> Callable[[float, float], None]:
-        def on(done: float, total: float) -> None:
-            self.report(share * (done / total if total else 0.0), f"sampling {done:.0f}/{total:.0f} s")
+    def sampling(self, share: float = 1.0) -> Callable[[Any], None]:
+        def on(p: Any) -> None:  # a RunProgress, stage "sampling": seconds decoded
+            self.report(share * (p.done / p.total if p.total else 0.0), f"sampling {p.done:.0f}/{p.total:.0f} s")
         return on
 
     def requests(self, start: float) -> Callable[[Any], None]:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
 from . import __version__, defaults
-from .asking import Asker, RunProgressCallback, ask_all, ask_each
+from .asking import Asker, RunProgress, RunProgressCallback, ask_all, ask_each
 from .client import ChatClient
 from .endpoint import ClientConfig
 from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
@@ -56,6 +57,20 @@ from .types import (
 log = logging.getLogger("videovision")
 
 Progress = Callable[[float, float], None]
+"""``sample``'s own callback: (done_seconds, total_seconds)."""
+
+
+def _decoding(progress: RunProgressCallback | None) -> Progress | None:
+    """``sample``'s progress as the one progress type (:class:`~videovision.asking.RunProgress`,
+    stage ``sampling``)."""
+    if progress is None:
+        return None
+    callback, started = progress, time.monotonic()
+
+    def on(done: float, total: float) -> None:
+        callback(RunProgress(done, total, 0, time.monotonic() - started, stage="sampling"))
+
+    return on
 
 MIN_AUTO_GAP = 3.0
 """Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
@@ -69,7 +84,7 @@ def extract_frames(
     config: SamplingConfig,
     out_dir: str | os.PathLike,
     *,
-    progress: Progress | None = None,
+    progress: RunProgressCallback | None = None,
 ) -> ExportResult:
     """Sample a video and write the frames, contact sheets and ``frames.json`` into ``out_dir``.
 
@@ -77,7 +92,8 @@ def extract_frames(
         video: path of the video.
         config: sampling options.
         out_dir: destination folder.
-        progress: optional ``progress(done_seconds, total_seconds)`` callback.
+        progress: called with a :class:`~videovision.asking.RunProgress` (stage ``sampling``: seconds
+            of video decoded) as decoding goes on; the same type ``run_plan`` reports.
 
     Returns:
         What was written.
@@ -86,7 +102,7 @@ def extract_frames(
         VideoOpenError, ConfigError, SamplingError.
     """
     with open_video(video) as source:
-        stream = sample(source, config, progress=progress)
+        stream = sample(source, config, progress=_decoding(progress))
         result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra=lambda: {
             "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped,
             "preset": stream.preset_used, "preset_reason": stream.preset_reason,
@@ -178,7 +194,7 @@ def make_plan(
     config: TaskConfig,
     *,
     cache: Cache | None = None,
-    progress: Progress | None = None,
+    progress: RunProgressCallback | None = None,
     endpoint: ClientConfig | None = None,
     transcribe: bool = False,
 ) -> Plan:
@@ -191,7 +207,8 @@ def make_plan(
         video: path of the video.
         config: sampling, packing, prompt and speech options.
         cache: a :class:`~videovision.store.Cache` to reuse packed frames and transcripts (None: no cache).
-        progress: optional ``progress(done_seconds, total_seconds)`` callback.
+        progress: called with a :class:`~videovision.asking.RunProgress` (stage ``sampling``: seconds
+            of video decoded) as decoding goes on; the same type ``run_plan`` reports.
         endpoint: the chat endpoint (default: from the environment); its URL is part of the
             transcript's cache key, its key and URL are used to transcribe.
         transcribe: allow uploading audio for transcription.
@@ -220,7 +237,7 @@ def make_plan(
         if cached is not None:  # the info stays the freshly probed one (the same content may have moved)
             packing, scenes, selection = cached
         else:
-            stream = sample(source, config.sampling, progress=progress)
+            stream = sample(source, config.sampling, progress=_decoding(progress))
             try:
                 packing = pack(stream, config.pack, exact_cuts=lambda: stream.preset_used == "screen")
             except SamplingError as err:  # not one frame decoded: the speech may still be there
