@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 from ..console import terminal_text, write_out
 from ..errors import ConfigError
@@ -61,15 +62,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
                       f"tokens a question (billed at the cached rate after the first where the provider caches "
                       f"prompts). /help lists the commands; Ctrl-D or /quit ends.", file=sys.stderr)
             history = cache.directory / "chat_history" if cache is not None else None
+            cancelled: _Cancelled | None = None
             for question in questions(history=history):
                 if question.startswith("/") and not question.startswith("//"):
                     _chat_command(args, conversation, question)
                     continue
                 question = question[1:] if question.startswith("//") else question
+                if cancelled is not None:  # the conversation goes on once the cancelled reply has landed
+                    cancelled.settle(conversation)
+                    cancelled = None
                 status = RequestStatus()
                 conversation.asker.progress = status
                 try:
-                    turn = conversation.ask(question)
+                    asked = _ask_cancellable(conversation, question)
+                    if isinstance(asked, _Cancelled):
+                        cancelled = asked
+                        continue
+                    turn = asked
                 except RequestError as err:
                     if stops_run(err):  # a wrong key or model: every further question would fail too
                         raise
@@ -79,6 +88,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 finally:
                     status.close()
                 _print_turn(turn, video=plan.video.path, as_json=args.json, markdown=args.markdown, interactive=interactive)
+            if cancelled is not None:
+                cancelled.settle(conversation)
             for warning in conversation.warnings:
                 print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
             n, u = len(conversation.turns), conversation.usage
@@ -91,6 +102,52 @@ def cmd_chat(args: argparse.Namespace) -> int:
     finally:
         if cache is not None:
             cache.close()
+
+
+class _Cancelled:
+    """A chat answer cancelled with Ctrl-C: its request goes on in its thread (the reply is paid
+    for and lands in the cache, so asking again costs nothing), but it leaves the conversation."""
+
+    def __init__(self, thread: threading.Thread, turns_before: int):
+        self.thread, self.turns_before = thread, turns_before
+
+    def settle(self, conversation) -> None:
+        """Wait for the reply to land (a Ctrl-C here leaves the chat), then drop its turn."""
+        if self.thread.is_alive():
+            print("waiting for the cancelled answer to land in the cache (Ctrl-C leaves)", file=sys.stderr)
+            while self.thread.is_alive():
+                self.thread.join(0.2)
+        del conversation.turns[self.turns_before:]
+
+
+def _ask_cancellable(conversation, question: str):
+    """The next turn, asked in a thread: Ctrl-C while the answer is awaited cancels it (a
+    :class:`_Cancelled`) and the prompt comes back; its reply still lands in the cache."""
+    box: dict = {}
+    done = threading.Event()
+    turns_before = len(conversation.turns)
+
+    def run() -> None:
+        try:
+            box["turn"] = conversation.ask(question)
+        except BaseException as err:  # handed to the chat's thread
+            box["error"] = err
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, name="videovision-chat", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        conversation.asker.progress = None  # its waiting line is gone with the prompt's return
+        print("cancelled (the answer is cached when it lands: ask again to see it, free); Ctrl-C again or "
+              "/quit to leave", file=sys.stderr)
+        return _Cancelled(thread, turns_before)
+    if "error" in box:
+        raise box["error"]
+    return box["turn"]
 
 
 CHAT_COMMANDS = (("/help", "these commands"), ("/cost", "tokens and cost so far"),
