@@ -46,6 +46,8 @@ def test_a_commands_help_lists_exactly_the_options_it_honours_each_with_help(com
     text = p.format_help()
     assert "example:\n  videovision " + command in text
     assert "exit codes:" in text and "  2  bad usage or options" in text and "130  interrupted" in text
+    assert ("finished replies are cached" in text) == (command in {"summarize", "ask", "chapters", "chat", "batch",
+                                                                   "transcript"})
 
 
 def test_options_a_command_ignores_are_not_offered():

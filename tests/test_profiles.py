@@ -81,6 +81,12 @@ def test_a_profile_drives_a_real_run_with_its_own_key(config_file, server, capsy
     assert code == 0, err
     assert json.loads(out)["model"] == "gpt-4o" and len(server.chat_requests) == 1
     assert KEY not in out + err
+    import sqlite3
+
+    with sqlite3.connect(config_file.parent.parent / "cache" / "cache.db") as conn:
+        [(settings,)] = conn.execute("SELECT settings_json FROM runs").fetchall()
+    stored = json.loads(settings)  # the run as its configuration: the profile's values, never its key
+    assert stored["model"] == "gpt-4o" and stored["base_url"] == server.base_url and KEY not in settings
 
 
 @pytest.mark.parametrize("text, words", [

@@ -48,7 +48,7 @@ def exit_codes(kind: str, extra: tuple[tuple[int, str], ...] = ()) -> str:
         codes[errors.ConfigError.exit_code] = "bad usage or options: " + _first_line(errors.ConfigError)
     for code, what in extra:
         codes[code] = what
-    codes[_GENERAL[2][0]] = _GENERAL[2][1]
+    codes[_GENERAL[2][0]] = _GENERAL[2][1] if errors.RequestError in _BY_KIND[kind] else "interrupted (Ctrl-C)"
     return "exit codes:\n" + "\n".join(f"  {code:>3}  {what}" for code, what in sorted(codes.items()))
 
 
