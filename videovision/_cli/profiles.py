@@ -185,7 +185,7 @@ def effective_settings(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                                 "max_retries": defaults.MAX_RETRIES, "api": "(the library's choice)",
                                 "cache_dir": str(default_cache_dir())}
     out: list[tuple[str, str, str]] = []
-    for key in [*profile_options(), "api", "cache_dir"]:
+    for key in dict.fromkeys([*profile_options(), "api", "cache_dir"]):  # once, when the table gains --api
         value, source = getattr(args, key, None), sources.get(key, "flag")
         if value is None and os.environ.get(env_of.get(key, "")):
             value, source = os.environ[env_of[key]], f"env {env_of[key]}"
