@@ -51,12 +51,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .batchapi import BatchCollector, DeferredToBatch
 from .client import ChatClient, stops_run
 from .endpoint import ClientConfig
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError, VideovisionError
-from .export import atomic_write_text
+from .files import atomic_write_text
 from .paths import path_text
 from .plan import Plan, TaskConfig
 from .scaleout import ExecutorName, check_executor

@@ -19,7 +19,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .console import ProgressBar, RequestStatus, StreamedText, end_open_lines, terminal_text, write_out
 from .errors import ConfigError, VideovisionError
 from .timecode import parse_time
@@ -499,7 +500,7 @@ def _write(path_text: str, option: str, text: str) -> None:
     """Write an output file atomically; a failure is a one-line ConfigError naming the option."""
     from pathlib import Path
 
-    from .export import atomic_write_text
+    from .files import atomic_write_text
 
     try:
         atomic_write_text(Path(path_text), text)

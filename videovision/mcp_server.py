@@ -29,7 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
 
 DEFAULT_MAX_COST = 0.05

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import defaults
 from .errors import BudgetError, ConfigError
-from .export import draw_label, encode_image
+from .imagecodec import draw_label, encode_image
 from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
 from .sampling.pictures import THUMB_WIDTH, changed_percent, grey, same_content, structure
 from .timecode import format_time, time_label

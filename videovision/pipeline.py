@@ -18,7 +18,8 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .asking import Asker, RunProgressCallback, ask_all, ask_each
 from .client import ChatClient
 from .endpoint import ClientConfig
