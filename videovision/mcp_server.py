@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 from . import defaults
 from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
+from .types import SCHEMA_VERSION
 
 DEFAULT_MAX_COST = 0.05
 """USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
@@ -383,7 +384,7 @@ def do_search(index: str, query: str, limit: int) -> tuple[dict, str]:
 
     hits = search(index, query, limit)
     text = "\n".join(one_line(render_hit(h)) for h in hits) or f"no match for {query!r}"
-    return {"schema_version": 1, "hits": [h.to_json() for h in hits]}, text
+    return {"schema_version": SCHEMA_VERSION, "hits": [h.to_json() for h in hits]}, text
 
 
 def do_clip(video: str, at: float, out: str, end: float | None, before: float | None, after: float | None,
@@ -393,7 +394,7 @@ def do_clip(video: str, at: float, out: str, end: float | None, before: float | 
     kwargs = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
     clip = clip_at(video, at, out, end=end, mode=mode, **kwargs)  # type: ignore[arg-type]
     how = "copied" if clip.method == "copy" else "re-encoded"
-    return {"schema_version": 1, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
+    return {"schema_version": SCHEMA_VERSION, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
                                                       f"({clip.duration:.2f} s) -> {clip.path}")
 
 
