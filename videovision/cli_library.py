@@ -10,6 +10,7 @@ import sys
 from typing import get_args
 
 from . import defaults
+from .batch.executors import EXECUTORS
 from .cli import (
     _client_config,
     _given,
@@ -25,7 +26,6 @@ from .cli import (
 )
 from .console import write_out
 from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
-from .scaleout import EXECUTORS
 from .types import BatchTask
 
 
