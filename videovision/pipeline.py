@@ -289,7 +289,7 @@ def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec:
     from .speech.hear import hear
 
     heard = hear(video, config.speech, origin=info.start_time, endpoint=endpoint, upload=transcribe,
-                 transcribe_allowed=config.pack.limits.name != "local",
+                 transcribe_allowed=config.pack.limits.transcription,
                  store=cache.transcripts if cache is not None else None, concurrency=config.concurrency)
     if heard.estimate is not None:
         tokens = heard.estimate.tokens if config.speech.max_tokens is None else min(heard.estimate.tokens,
