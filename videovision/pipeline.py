@@ -27,7 +27,7 @@ from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
 from .models import ModelSpec, chat_tokens, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
-from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
+from .parsing import parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
 from .prompts import build_reduce_request, build_request
@@ -493,8 +493,7 @@ def run_plan(
         body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
                                     time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
-                      spans=tuple((s.start, s.end) for s in plan.speech.segments))
+    check = plan.time_check()
     result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
     if plan.prompt.task == "summarize":
         result = replace(result, summary=parse_summary(final.text, check))
