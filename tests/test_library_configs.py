@@ -15,7 +15,8 @@ import videovision as vv
 from videovision.client import OpenAIChatClient
 from videovision.endpoint import ClientConfig
 from videovision.errors import ConfigError
-from videovision.paths import output_mode, safe_name
+from videovision.files import file_mode
+from videovision.paths import safe_name
 from videovision.pipeline import make_plan, run_plan
 from videovision.plan import TaskConfig
 from videovision.types import SpeechConfig
@@ -83,10 +84,10 @@ def test_a_clip_gets_the_mode_of_every_other_output(tmp_path):
 
     clip = clip_at(SAMPLES / "demo.mp4", 2.0, tmp_path / "c.mp4", before=0.5, after=0.5)
     text = tmp_path / "t.txt"
-    from videovision.export import atomic_write_text
+    from videovision.files import atomic_write_text
 
     atomic_write_text(text, "x")
-    assert os.stat(clip.path).st_mode & 0o777 == output_mode() == os.stat(text).st_mode & 0o777
+    assert os.stat(clip.path).st_mode & 0o777 == file_mode() == os.stat(text).st_mode & 0o777
 
 
 def test_make_plan_and_run_plan_report_progress_with_one_type():

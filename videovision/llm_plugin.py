@@ -81,7 +81,8 @@ def load_video(argument: str) -> list[Any]:
 
 
 def _make_plan(args, transcribe: bool):
-    from ._cli import client_config, open_cache, task_config
+    from ._cli.configs import client_config, task_config
+    from ._cli.outputs import open_cache
     from .pipeline import make_plan
 
     cache = open_cache(args)

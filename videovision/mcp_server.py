@@ -29,8 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
+from .types import SCHEMA_VERSION
 
 DEFAULT_MAX_COST = 0.05
 """USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
@@ -266,8 +268,8 @@ def _plan_line(plan: Any) -> str:
 
 def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], work: _Work, *, cache: Any,
              transcribe: bool, share: float) -> Any:
-    from ._cli import client_config as _client_config
-    from ._cli import task_config as _task_config
+    from ._cli.configs import client_config as _client_config
+    from ._cli.configs import task_config as _task_config
     from .pipeline import make_plan
 
     config = _task_config(args, task, questions)
@@ -294,9 +296,9 @@ def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
             work: _Work) -> tuple[dict, str]:
-    from ._cli import client_config as _client_config
     from ._cli import open_cache as _open_cache
-    from ._cli import remember_run as _remember_run
+    from ._cli.configs import client_config as _client_config
+    from ._cli.runs import remember_run as _remember_run
     from .client import OpenAIChatClient
     from .pipeline import run_plan
     from .render import answers_text, chapters_text, summary_text
@@ -328,9 +330,9 @@ def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 
 def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tuple[dict, str]:
-    from ._cli import client_config as _client_config
     from ._cli import open_cache as _open_cache
-    from ._cli import speech_config
+    from ._cli.configs import client_config as _client_config
+    from ._cli.configs import speech_config
     from .pipeline import transcribe_video
     from .render import transcript_text
     from .source import open_video
@@ -365,7 +367,7 @@ def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tup
 def do_frames(args: argparse.Namespace, work: _Work) -> tuple[dict, str, list]:
     from mcp.types import ImageContent
 
-    from ._cli import sampling_config
+    from ._cli.configs import sampling_config
     from .pipeline import extract_frames
 
     with tempfile.TemporaryDirectory(prefix="videovision-mcp-") as out:
@@ -387,7 +389,7 @@ def do_search(index: str, query: str, limit: int) -> tuple[dict, str]:
 
     hits = search(index, query, limit)
     text = "\n".join(one_line(render_hit(h)) for h in hits) or f"no match for {query!r}"
-    return {"schema_version": 1, "hits": [h.to_json() for h in hits]}, text
+    return {"schema_version": SCHEMA_VERSION, "hits": [h.to_json() for h in hits]}, text
 
 
 def do_clip(video: str, at: float, out: str, end: float | None, before: float | None, after: float | None,
@@ -397,7 +399,7 @@ def do_clip(video: str, at: float, out: str, end: float | None, before: float | 
     kwargs = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
     clip = clip_at(video, at, out, end=end, mode=mode, **kwargs)  # type: ignore[arg-type]
     how = "copied" if clip.method == "copy" else "re-encoded"
-    return {"schema_version": 1, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
+    return {"schema_version": SCHEMA_VERSION, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
                                                       f"({clip.duration:.2f} s) -> {clip.path}")
 
 

@@ -9,18 +9,6 @@ NAME_MAX_BYTES = 200
 """The longest name :func:`safe_name` makes, in UTF-8 bytes (file systems allow 255; a suffix fits)."""
 
 
-def output_mode() -> int:
-    """The mode of every file videovision writes for the user (text, JSON, reports, frames, clips):
-    what ``open()`` would give, 0666 less the umask (temporary files start at 0600).
-
-    Returns:
-        The permission bits.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def path_text(path: str | os.PathLike) -> str:
     """A path as printable, storable text: undecodable bytes (non-UTF-8 names) become ``\\xNN``."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")

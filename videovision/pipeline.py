@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .asking import Asker, RunProgress, RunProgressCallback, ask_all, ask_each
 from .client import ChatClient
 from .endpoint import ClientConfig
@@ -27,7 +28,7 @@ from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
 from .models import ModelSpec, chat_tokens, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
-from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
+from .parsing import parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
 from .prompts import build_reduce_request, build_request
@@ -305,7 +306,7 @@ def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec:
     from .speech.hear import hear
 
     heard = hear(video, config.speech, origin=info.start_time, endpoint=endpoint, upload=transcribe,
-                 transcribe_allowed=config.pack.limits.name != "local",
+                 transcribe_allowed=config.pack.limits.transcription,
                  store=cache.transcripts if cache is not None else None, concurrency=config.concurrency)
     if heard.estimate is not None:
         tokens = heard.estimate.tokens if config.speech.max_tokens is None else min(heard.estimate.tokens,
@@ -510,8 +511,7 @@ def run_plan(
         body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
                                     time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
-                      spans=tuple((s.start, s.end) for s in plan.speech.segments))
+    check = plan.time_check()
     result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
     if plan.prompt.task == "summarize":
         result = replace(result, summary=parse_summary(final.text, check))

@@ -424,8 +424,7 @@ def _body(result: TaskResult, md: MarkdownIt, src: str) -> str:
     if result.summary is not None:
         parts.append(_summary_html(md, result.summary, frames))
     if result.answers:
-        check = TimeCheck(plan.seen_times + tuple(result.refine_times), plan.video.duration, plan.config.tolerance,
-                          spans=tuple((s.start, s.end) for s in plan.speech.segments))
+        check = plan.time_check(result.refine_times)
         parts.append(_answers_html(md, result.answers, frames, check))
     if result.chapters is not None:
         parts.append(_chapters_html(md, result.chapters, frames))

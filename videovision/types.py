@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from . import defaults
+from .usage import Usage
 
 if TYPE_CHECKING:  # annotations only: importing videovision must not load NumPy
     import numpy as np
@@ -283,21 +284,6 @@ class PackedImage:
 class DroppedFrame:
     time: float
     reason: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens a reply reports (``usage``)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    """Prompt tokens the provider served from its prompt cache (``prompt_tokens_details.cached_tokens``;
-    OpenAI counts them inside ``prompt_tokens`` and bills them at a discount)."""
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
-                     self.cached_tokens + other.cached_tokens)
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,15 @@
     tasks.py  followup.py  library.py           the commands' bodies
     outputs.py  runs.py  argtypes.py  helptext.py
 
-The MCP server (:mod:`videovision.mcp_server`) reuses the parser and the config builders named below.
+The MCP server (:mod:`videovision.mcp_server`) and the llm plugin reuse the parser, the names below
+and the config builders of :mod:`.configs` (importing this package stays light: the options table,
+which names the batch executors, loads with the parser).
 """
 
 from __future__ import annotations
 
 from .app import build_parser, main, verbose_parent
 from .argtypes import positive_money
-from .configs import client_config, sampling_config, speech_config, task_config
 from .outputs import one_line, open_cache
-from .runs import remember_run
 
-__all__ = ["build_parser", "client_config", "main", "one_line", "open_cache", "positive_money", "remember_run",
-           "sampling_config", "speech_config", "task_config", "verbose_parent"]
+__all__ = ["build_parser", "main", "one_line", "open_cache", "positive_money", "verbose_parent"]

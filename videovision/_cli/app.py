@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..console import end_open_lines, terminal_text
 from ..errors import VideovisionError
 from .outputs import PROG, one_line

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from .. import defaults
-from ..scaleout import EXECUTORS
+from ..batch.executors import EXECUTORS
 from ..types import (
     BatchTask,
     ChapterFormat,

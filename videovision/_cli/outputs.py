@@ -54,7 +54,7 @@ def write_output(path_text: str, option: str, text: str) -> None:
     """Write an output file atomically; a failure is a one-line ConfigError naming the option."""
     from pathlib import Path
 
-    from ..export import atomic_write_text
+    from ..files import atomic_write_text
 
     try:
         atomic_write_text(Path(path_text), text)

@@ -64,10 +64,6 @@ Progress = Callable[[float, float], None]
 """progress(done_seconds, total_seconds)."""
 
 
-def _finite(value: float | None) -> bool:
-    return value is None or math.isfinite(value)
-
-
 def validate_config(config: SamplingConfig, duration: float | None = None) -> tuple[float, float]:
     """Check a sampling config and return the clipped time range [start, end).
 
@@ -144,10 +140,6 @@ class FrameStream:
     @property
     def duplicates_dropped(self) -> int:
         return len(self.duplicates)
-
-    @property
-    def dropped_times(self) -> list[float]:
-        return [d.time for d in self.duplicates]
 
     def __iter__(self) -> Iterator[Frame]:
         return self._frames

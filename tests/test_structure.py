@@ -1,0 +1,64 @@
+"""The shape of the package: every package it imports is declared, and no module reaches back up into
+``videovision/__init__.py`` (the public names live there; importing it from inside makes a circle)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "videovision"
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _declared() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        wanted += extra
+    return {re.split(r"[\s<>=!~;\[]", w, maxsplit=1)[0].lower().replace("_", "-") for w in wanted}
+
+
+def test_every_package_the_code_imports_is_declared_in_pyproject():
+    imported: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        imported |= _imports(ast.parse(path.read_text(encoding="utf-8")))
+    third = {name for name in imported if name not in sys.stdlib_module_names and name != "videovision"}
+    dists = metadata.packages_distributions()
+    declared = _declared()
+    missing = []
+    for name in sorted(third):
+        owners = {d.lower().replace("_", "-") for d in dists.get(name, [name.replace("_", "-")])}
+        if not owners & declared:
+            missing.append(f"{name} ({', '.join(sorted(owners))})")
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_no_module_imports_the_package_init():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "__init__.py" and path.parent == PACKAGE:
+            continue
+        depth = len(path.relative_to(PACKAGE).parts)  # 1: videovision/x.py, 2: videovision/sub/x.py
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            top = (node.level == depth and node.module is None) or (node.level == 0 and node.module == "videovision")
+            public = {a.name for a in node.names} - {p.stem for p in PACKAGE.iterdir()}
+            if top and public:
+                offenders.append(f"{path.relative_to(ROOT)}: {sorted(public)}")
+    assert not offenders, offenders
