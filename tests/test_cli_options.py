@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from videovision import errors
-from videovision._cli import build_parser, task_config
+from videovision._cli import build_parser
+from videovision._cli.configs import task_config
 from videovision._cli.helptext import ENVIRONMENT
 from videovision._cli.options import OPTIONS, rows
 from videovision.cli import main
