@@ -87,11 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MCP_FRONT_END = "videovision.mcp_server"
+"""The MCP server is a front end above the CLI (it parses tool calls with this parser and builds configs
+with :mod:`videovision._cli.configs`); the CLI reaches its ``mcp`` command by module name, as an entry
+point would, so the two do not import each other."""
+
+
 def _extend_mcp(sub) -> None:
-    from ..mcp_server import add_mcp_parser
+    import importlib
+
     from .helptext import exit_codes
 
-    add_mcp_parser(sub)
+    importlib.import_module(MCP_FRONT_END).add_mcp_parser(sub)
     p = sub.choices["mcp"]
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = f"example:\n  videovision mcp --root ~/videos --max-cost 0.50\n\n{exit_codes('offline')}"
