@@ -127,3 +127,12 @@ def test_no_import_circles():
         if module not in index:
             visit(module)
     assert not circles, f"modules importing each other: {circles}"
+
+
+def test_the_readme_design_section_names_every_module():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Design")
+    block = readme[start:readme.index("\n## ", start + 1)]
+    missing = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+               if p.name != "__init__.py" and p.name not in block]
+    assert not missing, f"modules the README's Design section does not name: {missing}"
