@@ -209,3 +209,7 @@ def test_a_url_video_keeps_its_name_and_the_report_plays_the_url(files, api_env,
     assert f'src="{files.url}"' in again and "demo.mp4" in again
     downloads = [p for p in (Path(os.environ["VIDEOVISION_CACHE_DIR"]) / "remote").rglob("*") if p.is_file()]
     assert [p.name for p in downloads] == ["demo.mp4"]
+    code, _, err = cli(capsys, "frames", video, "--out", tmp_path / "frames", "--strategy", "uniform", "--count", "2")
+    assert code == 0, err
+    manifest = (tmp_path / "frames" / "frames.json").read_text(encoding="utf-8")
+    assert json.loads(manifest)["video"]["path"] == files.url and "VIDEOPASS" not in manifest

@@ -86,6 +86,7 @@ def extract_frames(
     out_dir: str | os.PathLike,
     *,
     progress: RunProgressCallback | None = None,
+    shown: str | None = None,
 ) -> ExportResult:
     """Sample a video and write the frames, contact sheets and ``frames.json`` into ``out_dir``.
 
@@ -95,6 +96,8 @@ def extract_frames(
         out_dir: destination folder.
         progress: called with a :class:`~videovision.asking.RunProgress` (stage ``sampling``: seconds
             of video decoded) as decoding goes on; the same type ``run_plan`` reports.
+        shown: the name ``frames.json`` records as the video's path (a URL input: the URL without
+            credentials or query, not the downloaded file in the cache).
 
     Returns:
         What was written.
@@ -104,7 +107,8 @@ def extract_frames(
     """
     with open_video(video) as source:
         stream = sample(source, config, progress=_decoding(progress))
-        result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra=lambda: {
+        info = source.info if shown is None else replace(source.info, path=shown)
+        result = export_frames(stream, info, out_dir, scenes=stream.scenes, extra=lambda: {
             "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped,
             "preset": stream.preset_used, "preset_reason": stream.preset_reason,
             "repeats": [{"time": round(r.time, 6), "same_as": round(r.same_as, 6)} for r in stream.repeats],

@@ -34,7 +34,7 @@ def cmd_frames(args: argparse.Namespace) -> int:
     refuse_input(args, args.out, "--out")
     bar = ProgressBar("frames")
     try:
-        result = extract_frames(args.video, sampling_config(args), args.out, progress=bar)
+        result = extract_frames(args.video, sampling_config(args), args.out, progress=bar, shown=shown_video(args))
     finally:
         bar.close()
     if args.json:
@@ -42,9 +42,7 @@ def cmd_frames(args: argparse.Namespace) -> int:
 
         from ..render import dumps
 
-        manifest = json.loads(result.manifest.read_text())
-        manifest["video"]["path"] = shown_video(args)
-        sys.stdout.write(dumps(manifest))
+        sys.stdout.write(dumps(json.loads(result.manifest.read_text())))
     else:
         sheets = ", ".join(str(result.out_dir / s) for s in result.contact_sheets)
         dups = f"; {result.duplicates_dropped} near-duplicates dropped" if args.dedup else ""
