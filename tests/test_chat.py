@@ -104,3 +104,40 @@ def test_a_failed_piped_question_does_not_end_the_chat(cut_clip, api_env):
     assert "server error (500)" in proc.stderr
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(answers) == 1 and len(api_env.chat_requests) == 2
+
+
+def test_ctrl_c_cancels_the_pending_answer_and_the_chat_goes_on(api_env, tmp_path):
+    """Ctrl-C while an answer is awaited cancels it and the next question is read; the cancelled
+    reply still lands in the cache and stays out of the conversation; the chat ends normally."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "samples" / "demo.mp4"
+    server = api_env
+    server.enqueue_fault("hold", times=1)  # the first question's reply waits for release()
+    proc = subprocess.Popen([sys.executable, "-m", "videovision", "chat", str(demo), "--speech", "off",
+                             "--max-frames", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ), text=True)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("What is shown first?\n")
+        proc.stdin.flush()
+        assert server.wait_for_received(1, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        assert proc.poll() is None  # still chatting
+        server.release()  # the cancelled reply lands after the interruption
+        out, err = proc.communicate("And at the end?\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "cancelled" in err and "Traceback" not in err
+    assert len(server.chat_requests) == 2 and all(r.status == 200 for r in server.chat_requests)
+    second = server.chat_requests[1].body["messages"]
+    assert "What is shown first?" not in str(second)  # the cancelled turn left the conversation
+    assert out.count("\n") >= 1 and "And at the end?" not in out

@@ -150,7 +150,7 @@ def test_batch_names_each_failed_video_and_counts_what_they_paid(api_env, cut_cl
 
 
 def test_batch_failure_lines_are_capped(capsys):
-    from videovision.cli_library import _print_failures
+    from videovision._cli.library import _print_failures
 
     _print_failures(tuple((f"v{i}.mp4", "broken") for i in range(25)))
     lines = capsys.readouterr().err.splitlines()

@@ -351,7 +351,9 @@ def test_an_unwritable_folder_is_one_clear_error(av_clip, tmp_path, monkeypatch)
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(clipmod.tempfile, "mkstemp", refuse)
+    from videovision import files
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     with pytest.raises(ConfigError) as err:
         cut_clip(path, 1.0, 2.0, tmp_path / "x.mp4")
     assert err.value.field == "output" and "Permission denied" in str(err.value)
@@ -521,3 +523,19 @@ def test_clips_play_to_the_end_in_chromium(av_clip, tmp_path):
         assert (seen["width"], seen["height"]) == (out.width, out.height), result.path.name
         assert seen["frames"] == len(out.numbers), result.path.name
         assert seen["duration"] == pytest.approx(result.duration, abs=0.05), result.path.name
+
+
+def test_clips_get_the_mode_of_every_other_output_and_leave_no_part_file(av_clip, tmp_path):
+    """Clips used to be written 0600 (mkstemp's mode) where frames, JSON and reports are 0666 less the umask."""
+    from videovision.files import atomic_write_text
+
+    path, _ = av_clip
+    copied = cut_clip(path, 2.0, 3.0, tmp_path / "copy.mp4").path
+    encoded = cut_clip(path, 2.3, 3.0, tmp_path / "encoded.mp4", mode="encode").path
+    atomic_write_text(tmp_path / "notes.txt", "x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    expected = 0o666 & ~mask
+    assert {(tmp_path / n).stat().st_mode & 0o777 for n in ("copy.mp4", "encoded.mp4", "notes.txt")} == {expected}
+    assert copied.exists() and encoded.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.mp4", "encoded.mp4", "notes.txt"]

@@ -212,3 +212,22 @@ def test_tight_budget_spreads_over_the_whole_video_not_its_start():
     for keep in (2, 4, 5):
         times = [i.time for i in pack(fr, PackConfig(model="gpt-4o", budget=Budget(max_frames=keep))).images]
         assert times[0] <= 33 / keep and times[-1] >= 33 - 33 / keep, (keep, times)
+
+
+def test_provider_behaviour_comes_from_its_flags_not_its_name(tmp_path):
+    """A profile file renamed (``"name": "my-vllm"``, base local) used to turn transcription and
+    reasoning_effort back on, because the code compared the profile's name with "local"/"openai"."""
+    from test_prompts import INFO as info
+
+    from videovision.prompts import PromptOptions, build_request
+
+    path = tmp_path / "vllm.json"
+    path.write_text('{"base": "local", "name": "my-vllm"}')
+    renamed = load_provider(str(path))
+    assert renamed.name == "my-vllm" and renamed.transcription is False and renamed.reasoning_effort is False
+    body = build_request("o4-mini", [], info, PromptOptions(), limits=renamed)
+    assert "reasoning_effort" not in body
+    assert "reasoning_effort" in build_request("o4-mini", [], info, PromptOptions(), limits=load_provider("openai"))
+    path.write_text('{"base": "openai", "name": "proxy", "transcription": "no"}')
+    with pytest.raises(ConfigError, match="transcription must be true or false"):
+        load_provider(str(path))

@@ -1,4 +1,4 @@
-"""videovision.scaleout: ``run_batch(..., executor="ray")`` against one local Ray runtime (2 CPUs)
+"""videovision.batch.scaleout: ``run_batch(..., executor="ray")`` against one local Ray runtime (2 CPUs)
 for the module: the same statuses, result files and requests as the process pool on the same
 library, a broken file failing only its video, a re-run skipped, and a task whose worker dies
 failing only that task.
@@ -17,8 +17,10 @@ import test_batch
 from test_batch import TALK, batch, rows_by_stem
 
 from videovision.batch import EXIT_PARTIAL
+from videovision.batch.executors import check_executor
+from videovision.batch.scaleout import RayPlanner
+from videovision.batch.worker import WorkerSetup
 from videovision.errors import ConfigError
-from videovision.scaleout import RayPlanner, WorkerSetup, check_executor
 
 ray = pytest.importorskip("ray")
 library = test_batch.library
@@ -120,7 +122,7 @@ def test_starting_a_local_runtime_prints_no_banner():
     log, not the user's terminal (a new process: the module's runtime is already up here)."""
     import subprocess
 
-    code = ("import logging\nfrom videovision.scaleout import RayPlanner, WorkerSetup\n"
+    code = ("import logging\nfrom videovision.batch.scaleout import RayPlanner\nfrom videovision.batch.worker import WorkerSetup\n"
             "p = RayPlanner(1, None, WorkerSetup(None, logging.WARNING, (), ()), lambda m: m)\n"
             "p.shutdown()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

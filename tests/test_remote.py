@@ -174,13 +174,42 @@ def test_the_run_log_keeps_no_url_credentials_and_report_still_works(files, api_
     assert "<video" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
-def test_urls_in_a_stored_command_line_lose_their_credentials_and_query():
-    import argparse
+def test_urls_in_a_stored_run_lose_their_credentials_and_query():
+    from videovision._cli import build_parser
+    from videovision._cli.runs import stored_settings
 
-    from videovision.cli import _storable
+    args = build_parser().parse_args(["summarize", "/cache/remote/k/x.mp4", "--base-url",
+                                      "http://bob:BASEPASS@127.0.0.1:8000/v1?key=K", "--max-frames", "4"])
+    args.video_url = "https://u:p@h/x.mp4?sig=S"
+    stored = stored_settings(args)
+    assert stored["base_url"] == "http://127.0.0.1:8000/v1" and stored["video_url"] == "https://h/x.mp4"
+    assert stored["max_frames"] == 4 and "dry_run" not in stored and "BASEPASS" not in str(stored)
 
-    args = argparse.Namespace(video="/cache/remote/x.mp4", video_url="https://u:p@h/x.mp4?sig=S")
-    assert _storable("https://u:p@h/x.mp4?sig=S", args) == "/cache/remote/x.mp4"
-    assert _storable("http://bob:BASEPASS@127.0.0.1:8000/v1?key=K", args) == "http://127.0.0.1:8000/v1"
-    assert _storable("--base-url=https://t:TOKEN@api.example/v1", args) == "--base-url=https://api.example/v1"
-    assert _storable("--max-frames", args) == "--max-frames" and _storable("talk.mp4", args) == "talk.mp4"
+
+def test_a_url_video_keeps_its_name_and_the_report_plays_the_url(files, api_env, capsys, tmp_path):
+    """Plans, JSON, the run log and the report name a URL video by its URL (without credentials)
+    and its file name, never the downloaded file in the cache; the report's player uses the URL."""
+    video = files.url.replace("http://", "http://alice:VIDEOPASS@")
+    code, out, err = cli(capsys, "plan", video, "--speech", "off", "--max-frames", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["video"]["path"] == files.url
+    code, out, err = cli(capsys, "summarize", video, "--speech", "off", "--max-frames", "2", "--json",
+                         "--report", tmp_path / "r.html")
+    assert code == 0, err
+    assert json.loads(out)["video"] == files.url and "VIDEOPASS" not in out + err
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<title>summarize: demo.mp4 — videovision</title>" in page
+    assert f'src="{files.url}"' in page and "/remote/" not in page and "VIDEOPASS" not in page
+    code, out, _ = cli(capsys, "log")
+    assert code == 0 and "demo.mp4" in out and "VIDEOPASS" not in out
+    assert [e["video"] for e in json.loads(cli(capsys, "log", "--json")[1])["entries"]] == [files.url]
+    code, _, err = cli(capsys, "report", "-o", tmp_path / "again.html")
+    assert code == 0, err
+    again = (tmp_path / "again.html").read_text(encoding="utf-8")
+    assert f'src="{files.url}"' in again and "demo.mp4" in again
+    downloads = [p for p in (Path(os.environ["VIDEOVISION_CACHE_DIR"]) / "remote").rglob("*") if p.is_file()]
+    assert [p.name for p in downloads] == ["demo.mp4"]
+    code, _, err = cli(capsys, "frames", video, "--out", tmp_path / "frames", "--strategy", "uniform", "--count", "2")
+    assert code == 0, err
+    manifest = (tmp_path / "frames" / "frames.json").read_text(encoding="utf-8")
+    assert json.loads(manifest)["video"]["path"] == files.url and "VIDEOPASS" not in manifest

@@ -201,11 +201,11 @@ def fails(capsys, *argv, code: int) -> str:
 
 def finals(cache: Path) -> list[Path]:
     """Downloads under their final name (each must be the whole video)."""
-    return [p for p in (cache / "remote").glob("*") if not p.name.endswith(".part")]
+    return [p for p in (cache / "remote").glob("*/*") if not p.name.endswith(".part")]
 
 
 def parts(cache: Path) -> list[Path]:
-    return list((cache / "remote").glob("*.part"))
+    return list((cache / "remote").glob("*/*.part"))
 
 
 def good_again(liar: Liar, cache: Path) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .client import ChatClient, billed_usage, stops_run
 from .errors import CacheError, ConfigError, RequestError, UsageMismatchError, VideovisionError
@@ -30,16 +31,22 @@ models (docs/tokens.md), so half is far outside any rounding."""
 
 @dataclass(frozen=True)
 class RunProgress:
-    """Where a run's requests stand (passed to ``run_plan``'s ``progress`` callback)."""
+    """Where a run stands: the one progress type of ``make_plan``, ``extract_frames`` and
+    ``run_plan`` (their ``progress`` callback receives it).
 
-    done: int
-    """Replies received (or found in the cache)."""
-    total: int
-    """Requests the run will make as far as known (the refine pass adds its own when it starts)."""
+    ``stage`` is ``"sampling"`` while the video is decoded (``done``/``total``: seconds of video)
+    and ``"requests"`` while replies are awaited (``done``/``total``: requests)."""
+
+    done: float
+    """Replies received (or found in the cache); seconds decoded while sampling."""
+    total: float
+    """Requests the run will make as far as known (the refine pass adds its own when it starts);
+    the seconds to decode while sampling."""
     running: int
-    """Requests sent and waiting for their reply."""
+    """Requests sent and waiting for their reply (0 while sampling)."""
     elapsed: float
-    """Seconds since the run's first request."""
+    """Seconds since the stage started."""
+    stage: Literal["sampling", "requests"] = "requests"
 
 
 RunProgressCallback = Callable[[RunProgress], None]

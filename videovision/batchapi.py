@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -41,6 +40,7 @@ from .client import usage_from
 from .endpoint import ClientConfig, sdk_client
 from .errormap import ErrorMapper
 from .errors import ConfigError, VideovisionError
+from .files import atomic_write_text
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .redact import scrub_secrets
 from .store import Cache, new_run_id, request_key
@@ -242,10 +242,7 @@ def load_jobs(store: Cache) -> list[BatchJob]:
 def _save_jobs(store: Cache, jobs: Sequence[BatchJob]) -> None:
     path = jobs_path(store)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"version": JOBS_VERSION, "jobs": [j.to_json() for j in jobs]}, indent=1),
-                   encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps({"version": JOBS_VERSION, "jobs": [j.to_json() for j in jobs]}, indent=1))
 
 
 _JOBS_LOCK = threading.Lock()

@@ -15,7 +15,7 @@ from .asking import Asker, RunProgressCallback
 from .client import ChatClient
 from .errors import ConfigError, ContextLengthError
 from .models import chat_tokens
-from .parsing import TimeCheck, citations
+from .parsing import citations
 from .plan import Plan
 from .prompts import build_chat_request
 from .store import Cache, new_run_id
@@ -57,8 +57,7 @@ class Conversation:
         self.first = plan.requests[0].body
         self.image_tokens = plan.requests[0].image_tokens
         self.asker = Asker(client, cache, plan, new_run_id(), progress=progress, task="chat")
-        self.check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
-                               spans=tuple((s.start, s.end) for s in plan.speech.segments))
+        self.check = plan.time_check()
         self.turns: list[tuple[str, str]] = []
 
     @property

@@ -33,7 +33,6 @@ from __future__ import annotations
 import heapq
 import math
 import os
-import tempfile
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ import numpy as np
 
 from . import defaults
 from .errors import ConfigError, VideoOpenError
+from .files import atomic_output
 from .paths import path_text
 from .source import VideoSource, _rotation_cw, open_video
 from .timecode import file_stamp, format_time
@@ -372,19 +372,16 @@ def _check_output(out: Path, video: str | os.PathLike | VideoSource) -> Path:
 
 def _cut(source: VideoSource, start: float, end: float, out: Path, mode: ClipMode) -> ClipResult:
     cut = _plan(source, start, end, mode)
+    started = False
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part", dir=out.parent)
+        with atomic_output(out, suffix=".part") as tmp:  # the clip gets the mode of every other output
+            started = True
+            result = _write(source, cut, tmp, mode)
     except OSError as err:
+        if started:
+            raise
         raise ConfigError(f"output: cannot write in {path_text(out.parent)} ({err.strerror or err})",
                           field="output") from err
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        result = _write(source, cut, tmp, mode)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return ClipResult(path=out, start=result[0], end=result[1], method=result[2],
                       duration=result[1] - result[0], has_audio=result[3])
 

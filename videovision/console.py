@@ -108,17 +108,18 @@ def _bar(stream: TextIO, fmt: str, total: float | None = None):
 
 
 class ProgressBar:
-    """``sampling [#####     ]  52%`` while a video is decoded (a callable ``(done, total)``)."""
+    """``sampling [#####     ]  52%`` while a video is decoded (a progress callback of
+    ``make_plan``/``extract_frames``: it receives a :class:`~videovision.asking.RunProgress`)."""
 
     def __init__(self, label: str, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
         self.bar = _bar(self.stream, label + " {bar} {percentage:3.0f}%", total=1000) if self.enabled else None
 
-    def __call__(self, done: float, total: float) -> None:
-        if self.bar is None or total <= 0:
+    def __call__(self, state: RunProgress) -> None:
+        if self.bar is None or state.total <= 0:
             return
-        self.bar.n = round(1000 * max(0.0, min(1.0, done / total)))
+        self.bar.n = round(1000 * max(0.0, min(1.0, state.done / state.total)))
         self.bar.refresh()
 
     def close(self) -> None:

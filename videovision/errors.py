@@ -28,11 +28,7 @@ the endpoint billed for the reply that failed (zero when none were reported).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # imported at run time only when needed, so types.py may import this module
-    from .types import Usage
-
+from .usage import Usage
 
 EXIT_PARTIAL = 8
 """``videovision batch``: some videos failed (the others are done)."""
@@ -107,8 +103,6 @@ class RequestError(VideovisionError):
 
 
 def _no_usage() -> Usage:
-    from .types import Usage
-
     return Usage()
 
 

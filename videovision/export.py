@@ -25,10 +25,11 @@ import cv2
 import numpy as np
 
 from .errors import ConfigError
+from .files import atomic_write_text, file_mode
+from .imagecodec import JPEG_QUALITY, draw_label, encode_image
 from .timecode import file_stamp, format_time
 from .types import SCHEMA_VERSION, Frame, Scene, VideoInfo
 
-JPEG_QUALITY = 90
 SHEET_COLUMNS = 6
 SHEET_ROWS = 10
 SHEET_THUMB_WIDTH = 256
@@ -52,35 +53,6 @@ class ExportResult:
     contact_sheets: tuple[str, ...]
     manifest: Path
     duplicates_dropped: int = 0
-
-
-def encode_image(rgb: np.ndarray, fmt: str = "jpeg", quality: int = JPEG_QUALITY) -> bytes:
-    """Encode an RGB array as JPEG, PNG or WEBP bytes."""
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if fmt == "jpeg":
-        ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    elif fmt == "webp":
-        ok, buf = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, quality])
-    else:
-        ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok:  # pragma: no cover - OpenCV only fails on empty images or missing codecs
-        raise ConfigError(f"cannot encode {fmt} images with this OpenCV build")
-    return buf.tobytes()
-
-
-def draw_label(image_rgb: np.ndarray, text: str, *, scale: float | None = None) -> np.ndarray:
-    """Burn ``text`` into the bottom-left corner of an RGB image (white on a dark box)."""
-    out = image_rgb.copy()
-    h, w = out.shape[:2]
-    scale = scale or max(0.35, min(w, h) / 400)
-    thick = max(1, round(scale * 2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
-    pad = max(2, int(th * 0.3))
-    y1 = h - 1
-    y0 = max(0, y1 - th - base - 2 * pad)
-    cv2.rectangle(out, (0, y0), (min(w - 1, tw + 2 * pad), y1), (0, 0, 0), thickness=-1)
-    cv2.putText(out, text, (pad, y1 - base - pad + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA)
-    return out
 
 
 class ContactSheet:
@@ -136,32 +108,6 @@ def _previous_files(out_dir: Path) -> list[str]:
         return [Path(str(n)).name for n in names]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return []
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (temp file + rename), with the usual permissions.
-
-    Raises:
-        OSError: the file cannot be written.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        # a lone surrogate (a non-UTF-8 file name decoded by os.fsdecode) is written as its \udcXX
-        # escape: valid UTF-8, and in a JSON string it reads back as the same name
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def export_frames(
@@ -222,7 +168,7 @@ def export_frames(
             "contact_sheets": sheet.files,
             **((extra() if callable(extra) else extra) or {}),
         }
-        mode = 0o666 & ~_umask()
+        mode = file_mode()
         new_names = [f.file for f in written] + sheet.files
         for name in new_names:
             os.chmod(staging / name, mode)

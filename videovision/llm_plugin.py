@@ -81,12 +81,13 @@ def load_video(argument: str) -> list[Any]:
 
 
 def _make_plan(args, transcribe: bool):
-    from .cli import _client_config, _open_cache, _task_config
+    from ._cli.configs import client_config, task_config
+    from ._cli.outputs import open_cache
     from .pipeline import make_plan
 
-    cache = _open_cache(args)
+    cache = open_cache(args)
     try:
-        return make_plan(args.video, _task_config(args, "summarize"), cache=cache, endpoint=_client_config(args),
+        return make_plan(args.video, task_config(args, "summarize"), cache=cache, endpoint=client_config(args),
                          transcribe=transcribe)
     finally:
         if cache is not None:

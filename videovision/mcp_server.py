@@ -5,7 +5,7 @@ times), ``chapters``, ``transcript``, ``frames`` (a contact sheet as image conte
 (over a batch index) and ``clip``. Each result carries the JSON document the CLI's ``--json``
 prints (with ``schema_version``) as structured content, plus a short text.
 
-The tools' options become the CLI's own options (:func:`videovision.cli.build_parser`), so every
+The tools' options become the CLI's own options (:func:`videovision._cli.build_parser`), so every
 default and check is the command line's; then one library function runs, in a worker thread
 (progress is sent while it runs; a cancelled call is abandoned, and a reply in flight still lands
 in the cache). Every call is bounded: ``max_cost`` (default ``--max-cost``) is the plan's budget,
@@ -29,8 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from . import __version__, defaults
+from . import defaults
+from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
+from .types import SCHEMA_VERSION
 
 DEFAULT_MAX_COST = 0.05
 """USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
@@ -102,7 +104,7 @@ def _argv(command: str, options: dict[str, Any], positionals: Sequence[str]) -> 
 def cli_args(command: str, options: dict[str, Any], positionals: Sequence[str]) -> argparse.Namespace:
     """The CLI's own parse of a tool call's options (its defaults and checks); a bad value is a
     ConfigError with argparse's message."""
-    from .cli import build_parser
+    from ._cli import build_parser
 
     err = io.StringIO()
     try:
@@ -144,9 +146,9 @@ class _Work:
             if self.progress is None or done >= self.progress[0]:
                 self.progress = (done, message)
 
-    def sampling(self, share: float = 1.0) -> Callable[[float, float], None]:
-        def on(done: float, total: float) -> None:
-            self.report(share * (done / total if total else 0.0), f"sampling {done:.0f}/{total:.0f} s")
+    def sampling(self, share: float = 1.0) -> Callable[[Any], None]:
+        def on(p: Any) -> None:  # a RunProgress, stage "sampling": seconds decoded
+            self.report(share * (p.done / p.total if p.total else 0.0), f"sampling {p.done:.0f}/{p.total:.0f} s")
         return on
 
     def requests(self, start: float) -> Callable[[Any], None]:
@@ -228,7 +230,7 @@ def _error(message: str) -> Any:
 
 
 def _one_line(err: VideovisionError) -> str:
-    from .cli import _one_line as cli_one_line
+    from ._cli import one_line as cli_one_line
 
     return cli_one_line(err)
 
@@ -266,7 +268,8 @@ def _plan_line(plan: Any) -> str:
 
 def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], work: _Work, *, cache: Any,
              transcribe: bool, share: float) -> Any:
-    from .cli import _client_config, _task_config
+    from ._cli.configs import client_config as _client_config
+    from ._cli.configs import task_config as _task_config
     from .pipeline import make_plan
 
     config = _task_config(args, task, questions)
@@ -276,7 +279,7 @@ def _planned(args: argparse.Namespace, task: str, questions: tuple[str, ...], wo
 
 def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
             work: _Work) -> tuple[dict, str]:
-    from .cli import _open_cache
+    from ._cli import open_cache as _open_cache
 
     cache = _open_cache(args)
     try:
@@ -293,7 +296,9 @@ def do_plan(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max_cost: float,
             work: _Work) -> tuple[dict, str]:
-    from .cli import _client_config, _open_cache, _remember_run
+    from ._cli import open_cache as _open_cache
+    from ._cli.configs import client_config as _client_config
+    from ._cli.runs import remember_run as _remember_run
     from .client import OpenAIChatClient
     from .pipeline import run_plan
     from .render import answers_text, chapters_text, summary_text
@@ -325,7 +330,9 @@ def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
 
 
 def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tuple[dict, str]:
-    from .cli import _client_config, _open_cache, speech_config
+    from ._cli import open_cache as _open_cache
+    from ._cli.configs import client_config as _client_config
+    from ._cli.configs import speech_config
     from .pipeline import transcribe_video
     from .render import transcript_text
     from .source import open_video
@@ -360,7 +367,7 @@ def do_transcript(args: argparse.Namespace, max_cost: float, work: _Work) -> tup
 def do_frames(args: argparse.Namespace, work: _Work) -> tuple[dict, str, list]:
     from mcp.types import ImageContent
 
-    from .cli import sampling_config
+    from ._cli.configs import sampling_config
     from .pipeline import extract_frames
 
     with tempfile.TemporaryDirectory(prefix="videovision-mcp-") as out:
@@ -382,7 +389,7 @@ def do_search(index: str, query: str, limit: int) -> tuple[dict, str]:
 
     hits = search(index, query, limit)
     text = "\n".join(one_line(render_hit(h)) for h in hits) or f"no match for {query!r}"
-    return {"schema_version": 1, "hits": [h.to_json() for h in hits]}, text
+    return {"schema_version": SCHEMA_VERSION, "hits": [h.to_json() for h in hits]}, text
 
 
 def do_clip(video: str, at: float, out: str, end: float | None, before: float | None, after: float | None,
@@ -392,7 +399,7 @@ def do_clip(video: str, at: float, out: str, end: float | None, before: float | 
     kwargs = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
     clip = clip_at(video, at, out, end=end, mode=mode, **kwargs)  # type: ignore[arg-type]
     how = "copied" if clip.method == "copy" else "re-encoded"
-    return {"schema_version": 1, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
+    return {"schema_version": SCHEMA_VERSION, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
                                                       f"({clip.duration:.2f} s) -> {clip.path}")
 
 
@@ -598,7 +605,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def add_mcp_parser(sub: Any) -> None:
-    from .cli import _positive_money, _verbose_parent
+    from ._cli import positive_money as _positive_money
+    from ._cli import verbose_parent as _verbose_parent
 
     p = sub.add_parser("mcp", help="serve the tools to agents over MCP (stdio; streamable HTTP with --http)",
                        parents=[_verbose_parent()],

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import defaults
 from .errors import BudgetError, ConfigError
-from .export import draw_label, encode_image
+from .imagecodec import draw_label, encode_image
 from .models import DEFAULT_MODEL, ModelSpec, image_tokens, resolve_model, target_size
 from .sampling.pictures import THUMB_WIDTH, changed_percent, grey, same_content, structure
 from .timecode import format_time, time_label
@@ -69,6 +69,11 @@ class ProviderLimits:
     """The provider counts image tokens in ``usage.prompt_tokens``: a reply counting far fewer than
     the images sent cost means they were dropped (checked after each reply). Local servers often
     count images differently, or not at all."""
+    transcription: bool = True
+    """The endpoint serves ``/v1/audio/transcriptions`` (local chat servers mostly do not: speech then
+    comes from subtitles only, unless a transcription endpoint is given)."""
+    reasoning_effort: bool = True
+    """Reasoning models take ``reasoning_effort`` (OpenAI); local servers may refuse the field."""
 
 
 PROVIDERS: dict[str, ProviderLimits] = {
@@ -78,6 +83,7 @@ PROVIDERS: dict[str, ProviderLimits] = {
     "local": ProviderLimits(
         name="local", max_images_per_request=8, max_payload_bytes=20 * MB,
         supports_detail=False, supports_json_schema=False, token_parameter="max_tokens", bills_images=False,
+        transcription=False, reasoning_effort=False,
     ),
 }
 
@@ -119,6 +125,9 @@ def load_provider(spec: str | os.PathLike | None) -> ProviderLimits:
     limits = replace(base, **data)
     if limits.token_parameter not in ("max_tokens", "max_completion_tokens"):
         raise ConfigError(f"{path}: token_parameter must be max_tokens or max_completion_tokens")
+    for name in ("supports_detail", "supports_json_schema", "bills_images", "transcription", "reasoning_effort"):
+        if not isinstance(getattr(limits, name), bool):
+            raise ConfigError(f"{path}: {name} must be true or false")
     for name in ("max_images_per_request", "max_image_bytes", "max_payload_bytes"):
         if not isinstance(getattr(limits, name), int) or getattr(limits, name) < 1:
             raise ConfigError(f"{path}: {name} must be a positive integer")

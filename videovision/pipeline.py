@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from . import __version__, defaults
-from .asking import Asker, RunProgressCallback, ask_all, ask_each
+from . import defaults
+from ._version import __version__
+from .asking import Asker, RunProgress, RunProgressCallback, ask_all, ask_each
 from .client import ChatClient
 from .endpoint import ClientConfig
 from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
 from .models import ModelSpec, chat_tokens, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
-from .parsing import TimeCheck, parse_answers, parse_chapters, parse_summary
+from .parsing import parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
 from .prompts import build_reduce_request, build_request
@@ -58,6 +60,20 @@ from .types import (
 log = logging.getLogger("videovision")
 
 Progress = Callable[[float, float], None]
+"""``sample``'s own callback: (done_seconds, total_seconds)."""
+
+
+def _decoding(progress: RunProgressCallback | None) -> Progress | None:
+    """``sample``'s progress as the one progress type (:class:`~videovision.asking.RunProgress`,
+    stage ``sampling``)."""
+    if progress is None:
+        return None
+    callback, started = progress, time.monotonic()
+
+    def on(done: float, total: float) -> None:
+        callback(RunProgress(done, total, 0, time.monotonic() - started, stage="sampling"))
+
+    return on
 
 MIN_AUTO_GAP = 3.0
 """Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
@@ -71,7 +87,8 @@ def extract_frames(
     config: SamplingConfig,
     out_dir: str | os.PathLike,
     *,
-    progress: Progress | None = None,
+    progress: RunProgressCallback | None = None,
+    shown: str | None = None,
 ) -> ExportResult:
     """Sample a video and write the frames, contact sheets and ``frames.json`` into ``out_dir``.
 
@@ -79,7 +96,10 @@ def extract_frames(
         video: path of the video.
         config: sampling options.
         out_dir: destination folder.
-        progress: optional ``progress(done_seconds, total_seconds)`` callback.
+        progress: called with a :class:`~videovision.asking.RunProgress` (stage ``sampling``: seconds
+            of video decoded) as decoding goes on; the same type ``run_plan`` reports.
+        shown: the name ``frames.json`` records as the video's path (a URL input: the URL without
+            credentials or query, not the downloaded file in the cache).
 
     Returns:
         What was written.
@@ -88,8 +108,9 @@ def extract_frames(
         VideoOpenError, ConfigError, SamplingError.
     """
     with open_video(video) as source:
-        stream = sample(source, config, progress=progress)
-        result = export_frames(stream, source.info, out_dir, scenes=stream.scenes, extra=lambda: {
+        stream = sample(source, config, progress=_decoding(progress))
+        info = source.info if shown is None else replace(source.info, path=shown)
+        result = export_frames(stream, info, out_dir, scenes=stream.scenes, extra=lambda: {
             "sampling": _sampling_params(config), "duplicates_dropped": stream.duplicates_dropped,
             "preset": stream.preset_used, "preset_reason": stream.preset_reason,
             "repeats": [{"time": round(r.time, 6), "same_as": round(r.same_as, 6)} for r in stream.repeats],
@@ -180,7 +201,7 @@ def make_plan(
     config: TaskConfig,
     *,
     cache: Cache | None = None,
-    progress: Progress | None = None,
+    progress: RunProgressCallback | None = None,
     endpoint: ClientConfig | None = None,
     transcribe: bool = False,
 ) -> Plan:
@@ -193,7 +214,8 @@ def make_plan(
         video: path of the video.
         config: sampling, packing, prompt and speech options.
         cache: a :class:`~videovision.store.Cache` to reuse packed frames and transcripts (None: no cache).
-        progress: optional ``progress(done_seconds, total_seconds)`` callback.
+        progress: called with a :class:`~videovision.asking.RunProgress` (stage ``sampling``: seconds
+            of video decoded) as decoding goes on; the same type ``run_plan`` reports.
         endpoint: the chat endpoint (default: from the environment); its URL is part of the
             transcript's cache key, its key and URL are used to transcribe.
         transcribe: allow uploading audio for transcription.
@@ -222,7 +244,7 @@ def make_plan(
         if cached is not None:  # the info stays the freshly probed one (the same content may have moved)
             packing, scenes, selection = cached
         else:
-            stream = sample(source, config.sampling, progress=progress)
+            stream = sample(source, config.sampling, progress=_decoding(progress))
             try:
                 packing = pack(stream, config.pack, exact_cuts=lambda: stream.preset_used == "screen")
             except SamplingError as err:  # not one frame decoded: the speech may still be there
@@ -303,7 +325,7 @@ def _speech(video: str | os.PathLike, info: VideoInfo, config: TaskConfig, spec:
     from .speech.hear import hear
 
     heard = hear(video, config.speech, origin=info.start_time, endpoint=endpoint, upload=transcribe,
-                 transcribe_allowed=config.pack.limits.name != "local",
+                 transcribe_allowed=config.pack.limits.transcription,
                  store=cache.transcripts if cache is not None else None, concurrency=config.concurrency)
     if heard.estimate is not None:
         tokens = heard.estimate.tokens if config.speech.max_tokens is None else min(heard.estimate.tokens,
@@ -427,7 +449,7 @@ class TaskResult:
     def to_json(self) -> dict:
         from .render import answer_json, chapters_json, moment_json
 
-        data: dict = {"schema_version": SCHEMA_VERSION, "model": self.plan.model,
+        data: dict = {"schema_version": SCHEMA_VERSION, "video": self.plan.video.path, "model": self.plan.model,
                       "frames_sent": len(self.plan.sent_times)}
         if self.summary is not None:
             data["summary"] = self.summary.text
@@ -495,6 +517,7 @@ def run_plan(
         UsageMismatchError (``plan.config.strict``: a reply's usage shows its images were not read;
         no further request is sent).
     """
+    plan, speech_warning = _with_speech(plan, client, cache)
     asker = Asker(client, cache, plan, new_run_id(), progress=progress, total=len(plan.requests))
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
@@ -510,8 +533,7 @@ def run_plan(
         body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
                                     time_range=clipped, spec=plan.spec)
         final = asker.ask(body)
-    check = TimeCheck(plan.seen_times, plan.video.duration, plan.config.tolerance,
-                      spans=tuple((s.start, s.end) for s in plan.speech.segments))
+    check = plan.time_check()
     result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
     if plan.prompt.task == "summarize":
         result = replace(result, summary=parse_summary(final.text, check))
@@ -522,9 +544,25 @@ def run_plan(
             result = _refine(plan, asker, result)
     else:
         result = replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
-    warnings = tuple(asker.warnings) + result.parse_warnings + result.warnings
+    warnings = ((speech_warning,) if speech_warning else ()) + tuple(asker.warnings) + result.parse_warnings \
+        + result.warnings
     return replace(result, usage=asker.usage, requests_made=asker.requests_made, cache_hits=asker.cache_hits,
                    estimated_cost_usd=asker.cost if asker.requests_made else 0.0, warnings=warnings)
+
+
+def _with_speech(plan: Plan, client: ChatClient | None, cache: Cache | None) -> tuple[Plan, str | None]:
+    """A plan whose speech is pending (made without ``transcribe=True``) planned again with its audio
+    transcribed through the client's endpoint; a client without one (a fake, a cache replay) cannot,
+    and the run goes on without the speech, saying so: speech is never dropped silently."""
+    if plan.speech.pending is None:
+        return plan, None
+    endpoint = getattr(client, "config", None)
+    if isinstance(endpoint, ClientConfig):
+        log.info("the plan's speech is pending: transcribing it through %s", endpoint.endpoint)
+        again = make_plan(plan.source or plan.video.path, plan.config, cache=cache, endpoint=endpoint, transcribe=True)
+        return replace(again, video=replace(again.video, path=plan.video.path), source=plan.source or again.source), None
+    return plan, ("the speech was not sent: the plan's transcription is pending (make_plan(..., transcribe=True) "
+                  "transcribes it) and this client has no endpoint to transcribe with")
 
 
 def _refine(plan: Plan, asker: Asker, result: TaskResult) -> TaskResult:

@@ -30,6 +30,9 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .parsing import TimeCheck
     from .refine import RefineEstimate
     from .screentext import ScreenText
 
@@ -229,6 +232,14 @@ class Plan:
     def seen_times(self) -> tuple[float, ...]:
         """Times the model was shown a picture for: the frames sent and the "same picture" notes."""
         return tuple(sorted(self.sent_times + tuple(r.time for r in self.selection.repeats)))
+
+    def time_check(self, also_sent: Sequence[float] = ()) -> TimeCheck:
+        """The check of the times a reply cites: against every picture the model was shown (plus
+        ``also_sent``, the frames of a refine pass) and the spoken lines sent."""
+        from .parsing import TimeCheck
+
+        return TimeCheck(self.seen_times + tuple(also_sent), self.video.duration, self.config.tolerance,
+                         spans=tuple((s.start, s.end) for s in self.speech.segments))
 
     def to_json(self) -> dict:
         return {

@@ -249,7 +249,7 @@ def _body(model: str, messages: list[dict], options: PromptOptions, response_for
     if not spec.reasoning:  # reasoning models reject any temperature but the default
         if options.temperature is not None:
             body["temperature"] = options.temperature
-    elif limits.name == "openai":
+    elif limits.reasoning_effort:
         body["reasoning_effort"] = defaults.REASONING_EFFORT  # describing frames needs little reasoning
     if response_format is not None:
         body["response_format"] = response_format

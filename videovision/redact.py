@@ -36,6 +36,7 @@ __all__ = [
     "secrets_from_env",
     "split_url",
     "url_host",
+    "url_name",
 ]
 
 MASK = "***"
@@ -209,6 +210,25 @@ def display_url(url: str) -> str:
     if parts is None:
         return "<invalid URL>"
     return urlunsplit((parts.scheme, _netloc(parts), parts.path.rstrip("/"), "", ""))
+
+
+def url_name(url: str) -> str:
+    """A URL's file name, as a person would call the video: the last part of its path,
+    percent-decoded (``talk%20%C3%BC.mp4`` -> ``talk ü.mp4``), else its host; never user info or query.
+
+    Args:
+        url: any URL.
+
+    Returns:
+        The name, or ``<invalid URL>`` when the URL cannot be parsed.
+    """
+    from urllib.parse import unquote
+
+    parts = split_url(url)
+    if parts is None:
+        return "<invalid URL>"
+    name = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    return name.replace("/", "_").replace("\\", "_") or (parts.hostname or "video")
 
 
 def split_url(url: str) -> SplitResult | None:

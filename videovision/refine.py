@@ -280,9 +280,7 @@ class RefineResult:
 
 def refine_check(plan: Plan, requests: Sequence[RefineRequest]) -> TimeCheck:
     """Checks times against every frame sent in either pass (and the speech sent)."""
-    sent = plan.seen_times + tuple(t for r in requests for t in r.sent_times)
-    return TimeCheck(sent, plan.video.duration, plan.config.tolerance,
-                     spans=tuple((s.start, s.end) for s in plan.speech.segments))
+    return plan.time_check([t for r in requests for t in r.sent_times])
 
 
 def _outcome(window: RefineWindow, reply: ChatResult | None, check: TimeCheck) -> tuple[RefineOutcome, Moment | None]:

@@ -159,11 +159,18 @@ def describe(url: str) -> Remote:
 
 
 def local_path(remote: Remote, cache_dir: Path) -> Path:
-    """Where the download of ``remote`` lives: named by the URL, the validator and the size."""
+    """Where the download of ``remote`` lives: a folder named by the URL, the validator and the size,
+    holding the file under the URL's own name (``remote/<key>/talk.mp4``), so the video keeps its
+    name wherever a file name is shown (plans, the run log, reports)."""
+    from .paths import safe_name
+    from .redact import url_name
+
     key = hashlib.sha256(f"{_keyed(remote.url)}\n{remote.validator}\n{remote.size}".encode()).hexdigest()[:32]
     suffix = Path(urllib.parse.urlsplit(remote.url).path).suffix.lower()
     suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".video"
-    return cache_dir / "remote" / f"{key}{suffix}"
+    name = safe_name(url_name(remote.url), max_bytes=120)
+    name = name if name.lower().endswith(suffix) else name + suffix
+    return cache_dir / "remote" / key / name
 
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,

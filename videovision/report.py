@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from markdown_it import MarkdownIt
 
 from .parsing import TimeCheck, cited_spans
+from .redact import display_url, split_url, url_name
 from .render import NO_FRAME_MARK, OUTSIDE_MARK
 from .timecode import format_time
 from .types import Answer, Chapters, Moment, PackedImage, Summary, VideoInfo
@@ -398,6 +399,21 @@ def _plan_html(result: TaskResult) -> str:
     return "".join(out) + "</section>"
 
 
+def _video_name(path: str) -> str:
+    """A video's name for the page: a URL's file name, a file's name."""
+    return url_name(path) if "://" in path else (os.path.basename(path) or path)
+
+
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, for the page's media-src; None when it is not one."""
+    parts = split_url(url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    origin = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    return origin if re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin) else None
+
+
 def _player_html(info: VideoInfo, src: str) -> str:
     family = "webm" if "webm" in info.container else info.container.split(",")[0]
     mime = VIDEO_MIMES.get((info.codec, family), "")
@@ -417,40 +433,48 @@ def _body(result: TaskResult, md: MarkdownIt, src: str) -> str:
     if result.summary is not None:
         parts.append(_summary_html(md, result.summary, frames))
     if result.answers:
-        check = TimeCheck(plan.seen_times + tuple(result.refine_times), plan.video.duration, plan.config.tolerance,
-                          spans=tuple((s.start, s.end) for s in plan.speech.segments))
+        check = plan.time_check(result.refine_times)
         parts.append(_answers_html(md, result.answers, frames, check))
     if result.chapters is not None:
         parts.append(_chapters_html(md, result.chapters, frames))
     parts += [_timeline_html(result, frames), _filmstrip_html(result),
               _speech_html(plan, frames), _plan_html(result)]
-    name = os.path.basename(plan.video.path) or plan.video.path
+    name = _video_name(plan.video.path)
     head = (f"<header><h1>{_e(result.task)}: {_e(name)}</h1><p class=\"meta\">{_e(_ts(plan.video.duration))} · "
             f"{plan.video.width}×{plan.video.height} · {_e(plan.model)} · {len(plan.sent_times)} frames sent</p>"
             "</header>")
     return head + '<main>' + _player_html(plan.video, src) + '<div class="content">' + "".join(parts) + "</div></main>"
 
 
-def render_report(result: TaskResult, *, video: str | os.PathLike, out: str | os.PathLike) -> str:
-    """The HTML report of a run: one self-contained page (no network, no external assets).
+def render_report(result: TaskResult, *, video: str | os.PathLike, out: str | os.PathLike,
+                  url: str | None = None) -> str:
+    """The HTML report of a run: one self-contained page (no network, no external assets but the
+    video of ``url``).
 
     Args:
         result: a summarize / ask / chapters run (:func:`videovision.pipeline.run_plan`).
         video: the video file, as the page should find it (its path is made relative to ``out``'s folder).
         out: where the page will be written (only its folder is used).
+        url: the http(s) URL the video was downloaded from: the player plays it from there (shown and
+            used without user info or query), and the page names it by its file name.
 
     Returns:
         The page's HTML text (UTF-8 when written).
     """
     md = _markdown()
     csp = CSP_TEMPLATE.format(script=_sha256(_SCRIPT), style=_sha256(_STYLE))
-    title = f"{result.task}: {os.path.basename(result.plan.video.path)} — videovision"
+    src = video_src(video, out)
+    origin = _origin(url) if url else None
+    if origin is not None:
+        src = display_url(str(url))
+        csp = csp.replace("media-src 'self' file:", f"media-src 'self' file: {origin}")
+    title = f"{result.task}: {_video_name(result.plan.video.path)} — videovision"
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">'
             f"<title>{_e(title)}</title><style>{_STYLE}</style></head>\n<body>"
-            + _body(result, md, video_src(video, out))
+            + _body(result, md, src)
             + f"<script>{_SCRIPT}</script></body></html>\n")
 
 

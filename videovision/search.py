@@ -48,7 +48,7 @@ ELLIPSIS = "…"
 SNIPPET_TOKENS = 16
 """Words a snippet shows around the match (FTS5 snippet()'s limit is 64)."""
 DEFAULT_LIMIT = defaults.SEARCH_LIMIT
-SCHEMA_VERSION = 1
+INDEX_FORMAT = 1
 """``PRAGMA user_version`` of search.db."""
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 """Words match across endings (``clipping`` finds ``clip``) and accents (``resume`` finds ``résumé``)."""
@@ -67,7 +67,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN
     INSERT INTO entries_fts(entries_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
-PRAGMA user_version = {SCHEMA_VERSION};
+PRAGMA user_version = {INDEX_FORMAT};
 """
 
 _TOP = "SELECT rowid, bm25(entries_fts) AS score FROM entries_fts WHERE entries_fts MATCH ? ORDER BY score LIMIT ?"
@@ -187,7 +187,7 @@ class SearchIndex:
             if create:
                 self.db.execute("PRAGMA journal_mode=WAL")  # kept in the file: readers never set it
                 self.db.executescript(_SCHEMA)
-            elif self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            elif self.db.execute("PRAGMA user_version").fetchone()[0] != INDEX_FORMAT:
                 raise ConfigError(f"{self.path} is not a videovision search index (or from another version); "
                                   "delete it and run the batch again")
         except BaseException as err:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from . import defaults
+from .usage import Usage
 
 if TYPE_CHECKING:  # annotations only: importing videovision must not load NumPy
     import numpy as np
@@ -130,7 +131,9 @@ class Scene:
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """How to choose frames. Validated by ``sampling.validate_config``."""
+    """How to choose frames. Checked when built: a bad value raises ``ConfigError`` naming the
+    field (``.field``), before any video is opened; ``sampling.validate_config`` checks the range
+    against the video's duration."""
 
     strategy: Strategy = defaults.STRATEGY
     every: float = defaults.EVERY
@@ -153,6 +156,58 @@ class SamplingConfig:
     """Detector threshold (detector's own default when None); alone it selects the adaptive detector."""
     min_scene_len: float = defaults.MIN_SCENE_LEN
     """Seconds; shorter "scenes" (flashes) are merged into their neighbour."""
+
+    def __post_init__(self) -> None:
+        from typing import get_args
+
+        for name, kind in (("strategy", Strategy), ("preset", Preset), ("detector", DetectorName)):
+            value = getattr(self, name)
+            if not (value is None and name == "detector") and value not in get_args(kind):
+                _bad(name, f"must be one of {', '.join(get_args(kind))} (got {value!r})")
+        _number(self, "every", above=0)
+        _number(self, "max_gap", above=0)
+        _number(self, "min_scene_len", at_least=0)
+        for name in ("start", "end", "threshold"):
+            _number(self, name, at_least=0, optional=True)
+        _number(self, "dedup_threshold", at_least=0, at_most=100, optional=True)
+        _whole(self, "count", 1)
+        _whole(self, "max_side", 16, optional=True)
+        if not isinstance(self.dedup, bool):
+            _bad("dedup", f"must be True or False (got {self.dedup!r})")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            _bad("end", f"({self.end:g} s) must be after start ({self.start:g} s)")
+
+
+def _bad(name: str, what: str) -> None:
+    from .errors import ConfigError
+
+    raise ConfigError(f"{name} {what}", field=name)
+
+
+def _number(config: object, name: str, *, above: float | None = None, at_least: float | None = None,
+            at_most: float | None = None, optional: bool = False) -> None:
+    """A finite number (not a bool, not text) within the bounds given, else ConfigError naming it."""
+    import math
+
+    value = getattr(config, name)
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        _bad(name, f"must be a finite number (got {value!r})")
+    if (above is not None and value <= above) or (at_least is not None and value < at_least) or (
+            at_most is not None and value > at_most):
+        bounds = " and ".join(b for b in (f"> {above:g}" if above is not None else "",
+                                          f">= {at_least:g}" if at_least is not None else "",
+                                          f"<= {at_most:g}" if at_most is not None else "") if b)
+        _bad(name, f"must be {bounds} (got {value!r})")
+
+
+def _whole(config: object, name: str, least: int, *, optional: bool = False) -> None:
+    value = getattr(config, name)
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        _bad(name, f"must be a whole number >= {least} (got {value!r})")
 
 
 @dataclass(frozen=True)
@@ -236,21 +291,6 @@ class PackedImage:
 class DroppedFrame:
     time: float
     reason: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens a reply reports (``usage``)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    """Prompt tokens the provider served from its prompt cache (``prompt_tokens_details.cached_tokens``;
-    OpenAI counts them inside ``prompt_tokens`` and bills them at a discount)."""
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens,
-                     self.cached_tokens + other.cached_tokens)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import get_args
@@ -61,10 +62,6 @@ assert set(DETECTORS) == set(DETECTOR_CLASSES)
 
 Progress = Callable[[float, float], None]
 """progress(done_seconds, total_seconds)."""
-
-
-def _finite(value: float | None) -> bool:
-    return value is None or math.isfinite(value)
 
 
 def validate_config(config: SamplingConfig, duration: float | None = None) -> tuple[float, float]:
@@ -144,20 +141,18 @@ class FrameStream:
     def duplicates_dropped(self) -> int:
         return len(self.duplicates)
 
-    @property
-    def dropped_times(self) -> list[float]:
-        return [d.time for d in self.duplicates]
-
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
 
 
-def sample(source: VideoSource, config: SamplingConfig, progress: Progress | None = None) -> FrameStream:
-    """Choose frames from an opened video.
+def sample(source: VideoSource | str | os.PathLike, config: SamplingConfig | None = None,
+           progress: Progress | None = None) -> FrameStream:
+    """Choose frames from a video.
 
     Args:
-        source: from :func:`videovision.open_video`.
-        config: strategy and options.
+        source: from :func:`videovision.open_video`, or a path: then the video is opened here and
+            closed when the stream is exhausted (or closed).
+        config: strategy and options (default: ``SamplingConfig()``).
         progress: optional callback ``progress(done_seconds, total_seconds)``.
 
     Returns:
@@ -167,6 +162,9 @@ def sample(source: VideoSource, config: SamplingConfig, progress: Progress | Non
         ConfigError: invalid options.
         SamplingError: no frame lies in the requested range.
     """
+    config = config if config is not None else SamplingConfig()
+    if isinstance(source, (str, os.PathLike)):
+        return _sample_file(source, config, progress)
     start, end = validate_config(config, source.info.duration)
     stream = FrameStream(iter(()))
     if config.strategy in ("interval", "uniform"):
@@ -178,6 +176,28 @@ def sample(source: VideoSource, config: SamplingConfig, progress: Progress | Non
         threshold = DEFAULT_DEDUP_CHANGE if config.dedup_threshold is None else config.dedup_threshold
         frames = _dedup(frames, Dedup(threshold), stream)
     stream._frames = _require_some(frames, start, end, clipped=config.start is not None or config.end is not None)
+    return stream
+
+
+def _sample_file(path: str | os.PathLike, config: SamplingConfig, progress: Progress | None) -> FrameStream:
+    """:func:`sample` of a path: the video stays open while its frames are taken, then is closed."""
+    from ..source import open_video
+
+    source = open_video(path)
+    try:
+        stream = sample(source, config, progress)
+    except BaseException:
+        source.close()
+        raise
+    frames = stream._frames
+
+    def closing() -> Iterator[Frame]:
+        try:
+            yield from frames
+        finally:
+            source.close()
+
+    stream._frames = closing()
     return stream
 
 

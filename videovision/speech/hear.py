@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -190,8 +189,3 @@ def _logger(store: TranscriptCache, video: str | os.PathLike[str], model: str, e
             log.warning("the run log could not be written: %s", err)
 
     return record
-
-
-def spans(segments: Sequence[Segment]) -> tuple[tuple[float, float], ...]:
-    """The (start, end) of each line: a cited time inside one is supported by the speech."""
-    return tuple((s.start, s.end) for s in segments)

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from ..errors import ConfigError
+from ..types import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "SPEECH_SOURCES", "Segment", "SpeechSource", "Transcript", "place_on_timeline"]
 
-SCHEMA_VERSION = 1
-"""Version of the transcript JSON format."""
 SpeechSource = Literal["subtitles", "sidecar", "transcription"]
 """Where a transcript came from: an embedded subtitle track, a subtitle file, or the audio."""
 SPEECH_SOURCES: tuple[str, ...] = get_args(SpeechSource)

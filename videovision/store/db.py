@@ -103,8 +103,16 @@ def _m006_log_audio_seconds(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE log ADD COLUMN audio_seconds REAL NOT NULL DEFAULT 0")
 
 
+def _m007_runs_settings(conn: sqlite3.Connection) -> None:
+    # A run is remembered as its configuration (the values of its command's options, paths absolute),
+    # not as a command line to replay in its folder: argv_json and cwd go; stored command lines with them.
+    conn.execute("DROP TABLE runs")
+    conn.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, time TEXT NOT NULL, task TEXT NOT NULL, "
+                 "video TEXT, endpoint TEXT NOT NULL, settings_json TEXT NOT NULL)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens,
-                                     _m004_transcripts, _m005_runs, _m006_log_audio_seconds)
+                                     _m004_transcripts, _m005_runs, _m006_log_audio_seconds, _m007_runs_settings)
 """Append only: never edit or reorder a migration that has shipped."""
 
 

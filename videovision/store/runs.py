@@ -1,11 +1,11 @@
-"""Finished runs: the command line that made each one, so ``videovision report`` can rebuild a run's
-result from the cached frames and replies (the same requests, answered from the cache) without
-sending anything."""
+"""Finished runs: the configuration that made each one (its settings), so ``videovision report``
+can rebuild a run's result from the cached frames and replies (the same requests, answered from
+the cache) without sending anything."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import CacheError
 from .db import Database
@@ -21,10 +21,9 @@ class RunRecord:
     video: str | None
     endpoint: str
     """The endpoint the replies came from (part of their cache keys), without credentials."""
-    cwd: str
-    """The folder the command ran in (its relative paths are relative to it)."""
-    argv: tuple[str, ...]
-    """The command's arguments after ``videovision`` (the API key is never among them)."""
+    settings: dict = field(default_factory=dict)
+    """The values of the options the run's command honoured ({option: value}, paths absolute, URLs
+    without credentials or query; never a key)."""
 
 
 class RunStore:
@@ -40,10 +39,10 @@ class RunStore:
             CacheError: the cache database failed.
         """
         with self.db.write("remembering a run") as conn:
-            conn.execute("INSERT OR REPLACE INTO runs (run_id, time, task, video, endpoint, cwd, argv_json)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (record.run_id, record.time or now_iso(), record.task,
-                                                          record.video, record.endpoint, record.cwd,
-                                                          json.dumps(list(record.argv))))
+            conn.execute("INSERT OR REPLACE INTO runs (run_id, time, task, video, endpoint, settings_json)"
+                         " VALUES (?, ?, ?, ?, ?, ?)", (record.run_id, record.time or now_iso(), record.task,
+                                                       record.video, record.endpoint,
+                                                       json.dumps(record.settings, ensure_ascii=False)))
 
     def get(self, run_id: str | None = None) -> RunRecord | None:
         """The run with this id (or whose id ends with it, as ``log`` shows them), else the latest run;
@@ -52,7 +51,7 @@ class RunStore:
         Raises:
             CacheError: the cache database failed.
         """
-        query = "SELECT run_id, time, task, video, endpoint, cwd, argv_json FROM runs"
+        query = "SELECT run_id, time, task, video, endpoint, settings_json FROM runs"
         params: tuple = ()
         if run_id:
             query += " WHERE substr(run_id, -length(?)) = ?"  # the whole id, or its end
@@ -63,9 +62,9 @@ class RunStore:
         if row is None:
             return None
         try:
-            argv = json.loads(row[6])
-            if not isinstance(argv, list):
-                raise ValueError("not a list")
+            settings = json.loads(row[5])
+            if not isinstance(settings, dict):
+                raise ValueError("not an object")
         except (TypeError, ValueError) as err:
             raise CacheError(f"the run {row[0]} in the cache is damaged ({err}): run the command again") from err
-        return RunRecord(row[0], row[1], row[2], row[3], row[4], row[5], tuple(str(a) for a in argv))
+        return RunRecord(row[0], row[1], row[2], row[3], row[4], settings)

@@ -1,7 +1,7 @@
 """Plans made as Ray tasks: ``videovision batch --executor ray [--ray-address ADDR]``.
 
     RayPlanner   an executor for :func:`videovision.batch.run_batch`: each ``submit(fn, job)`` is one Ray
-                 task (``num_cpus=1``) that runs ``fn(job)`` (the batch's ``_prepare``: make_plan, or the
+                 task (``num_cpus=1``) that runs ``fn(job)`` (the batch's :func:`~videovision.batch.worker.prepare`: make_plan, or the
                  transcript) on some node; its result comes back as a ``concurrent.futures.Future``
 
 Everything else stays in the driver, as with the process pool: digests and resume keys, requests
@@ -10,7 +10,7 @@ Everything else stays in the driver, as with the process pool: digests and resum
 
 Over the wire: to a task, the video's *path* (every node must see the same file at the same path:
 shared storage such as NFS or a mounted bucket), the task's options, the endpoint settings
-(transcription calls the endpoint from the node) and a small setup (cache path, log level, model
+(transcription calls the endpoint from the node) and a small setup (:class:`~videovision.batch.worker.WorkerSetup`: cache path, log level, model
 table, ``VIDEOVISION_*``/``TIKTOKEN_*`` variables); back from it, the pickled plan (its images are
 the packed JPEGs: about 0.8 MB for samples/demo.mp4) or a one-line error. The frame cache is the
 one at the driver's cache path on each node (a node where it cannot be opened works without one).
@@ -26,31 +26,26 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Literal, get_args
+from typing import Any
 
-from .errors import CacheError, ConfigError
+from ..errors import ConfigError
+from .worker import WorkerSetup, ready
 
 log = logging.getLogger("videovision")
 
-__all__ = ["EXECUTORS", "RAY_INSTALL", "ExecutorName", "RayPlanner", "WorkerSetup", "import_ray"]
+__all__ = ["RAY_INSTALL", "RayPlanner", "import_ray"]
 
-ExecutorName = Literal["process", "ray"]
-EXECUTORS: tuple[str, ...] = get_args(ExecutorName)
 RAY_INSTALL = "pip install 'videovision[ray]'"
 TASK_CPUS = 1
 """CPUs Ray reserves for each plan (decoding one video is one core's work)."""
 TASK_RETRIES = 1
 """Ray runs a task again once when its worker dies: a node lost mid-task gets a second chance, a
 decoder crash that would repeat costs one more decode (Ray's default is 3)."""
-FORWARDED_ENV_PREFIXES = ("VIDEOVISION_", "TIKTOKEN_", "DATA_GYM_")
-"""Environment variables a task sees as the driver had them (cache and tokenizer locations). The
-rest of a node's environment is its own (PATH, HOME... differ between machines)."""
 LOCAL = "local"
 """``ray.init`` address that always starts a new local runtime (never joins ``RAY_ADDRESS``)."""
 
@@ -95,70 +90,10 @@ def import_ray() -> ModuleType:
     return ray
 
 
-def check_executor(executor: str, ray_address: str | None) -> None:
-    """Raise ConfigError for an unknown executor, an address given without ``ray``, or Ray missing."""
-    if executor not in EXECUTORS:
-        raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)} (got {executor!r})", field="executor")
-    if ray_address is not None and executor != "ray":
-        raise ConfigError("a Ray address needs executor ray", field="ray_address")
-    if ray_address is not None and not ray_address.strip():
-        raise ConfigError("the Ray address is empty", field="ray_address")
-    if executor == "ray":
-        import_ray()  # before any work: a missing Ray is a one-line error at the start
-
-
 # --------------------------------------------------------------------------- in the Ray worker
-@dataclass(frozen=True)
-class WorkerSetup:
-    """What a Ray worker process needs before its first plan (the process pool's initializer)."""
-
-    cache_dir: str | None
-    log_level: int
-    models: tuple
-    """The driver's model table entries the plans use (:func:`videovision.batch._models_for`)."""
-    environ: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, cache_dir: str | None, log_level: int, models: tuple,
-           environ: Mapping[str, str] | None = None) -> WorkerSetup:
-        env = os.environ if environ is None else environ
-        forwarded = tuple(sorted((k, v) for k, v in env.items() if k.startswith(FORWARDED_ENV_PREFIXES)))
-        return cls(cache_dir, log_level, models, forwarded)
-
-
-_applied: WorkerSetup | None = None
-_setup_lock = threading.Lock()
-
-
-def _apply(setup: WorkerSetup) -> None:
-    """Make this worker process ready for ``setup`` once (Ray reuses a worker for many tasks)."""
-    global _applied
-    from . import batch
-    from .models import register_model
-    from .store import Cache
-
-    with _setup_lock:
-        if _applied == setup:
-            return
-        os.environ.update(dict(setup.environ))
-        for spec in setup.models:
-            register_model(spec)
-        log.setLevel(setup.log_level)
-        log.propagate = False  # records travel back to the driver with the result (_Prepared.logs)
-        old = batch._worker_cache
-        try:
-            batch._worker_cache = Cache(setup.cache_dir) if setup.cache_dir is not None else None
-        except CacheError as err:  # this node cannot use that path: plans are made without a cache
-            log.warning("no frame cache on this node: %s", err)
-            batch._worker_cache = None
-        if old is not None:
-            old.close()
-        _applied = setup
-
-
 def _run_task(setup: WorkerSetup, fn: Callable[[Any], Any], job: Any) -> Any:
     """The body of each Ray task: the batch's worker function, after the worker's setup."""
-    _apply(setup)
+    ready(setup)
     return fn(job)
 
 

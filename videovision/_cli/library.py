@@ -7,31 +7,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import get_args
 
-from . import defaults
-from .cli import (
-    _client_config,
-    _given,
-    _positive_int,
-    _positive_money,
-    _same_file,
-    _task_config,
-    _verbose_parent,
-    add_pack_options,
-    add_request_options,
-    add_sampling_options,
-    add_speech_options,
-)
-from .console import write_out
-from .errors import EXIT_ALL_FAILED, EXIT_PARTIAL, EXIT_PENDING, ConfigError
-from .scaleout import EXECUTORS
-from .types import BatchTask
+from .. import defaults
+from ..console import write_out
+from ..errors import EXIT_PENDING, ConfigError
+from .configs import client_config, task_config
+from .outputs import answer_out, check_writable, open_cache, read_cache, same_file
 
 
 def _batch_progress():
     """A line over the library on a terminal: videos done/total, outcomes, spend, ETA (tqdm)."""
-    from .console import _bar
+    from ..console import _bar
 
     bar = _bar(sys.stderr, "{desc}") if sys.stderr.isatty() else None
 
@@ -46,24 +32,22 @@ def _batch_progress():
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
-    from .client import OpenAIChatClient
-    from .redact import display_url
-    from .remote import is_url
+    from ..batch import run_batch
+    from ..client import OpenAIChatClient
+    from ..redact import display_url
+    from ..remote import is_url
 
     questions = tuple(args.question or ())
     if (args.task == "ask") != bool(questions):
         raise ConfigError("--question is needed with --task ask, and only there")
-    if args.subtitles:
-        raise ConfigError("--subtitles names one file: a batch finds each video's own subtitles")
     for given in args.inputs:
         if is_url(given):  # shown without its user info or query: they may hold credentials
             raise ConfigError(f"{display_url(given)}: batch reads files, folders and globs, not URLs; run "
                               "`videovision summarize URL` (it downloads the video), or download it first")
-        if _same_file(args.out, given):
+        if same_file(args.out, given):
             raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
-    config = _task_config(args, args.task if args.task != "transcript" else "summarize", questions)
-    endpoint = _client_config(args)
+    config = task_config(args, args.task if args.task != "transcript" else "summarize", questions)
+    endpoint = client_config(args)
     if args.dry_run:
         return _batch_dry_run(args, config, endpoint)
     collector = _batch_api_round(args, endpoint) if args.batch_api else None
@@ -75,7 +59,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                             endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
                             jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
                             progress=show, collector=collector, executor=args.executor,
-                            ray_address=args.ray_address, **_given(args, concurrency="concurrency"))
+                            ray_address=args.ray_address, **({"concurrency": args.concurrency} if args.concurrency else {}))
     finally:
         close()
     if collector is not None:
@@ -91,14 +75,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
     """``batch --dry-run``: each video's requests and cost, and the total; nothing is sent, nothing written
     to ``--out``."""
-    from .batch import plan_batch
-    from .batchapi import BATCH_PRICE_FACTOR
-    from .cli import _open_cache
-    from .console import terminal_text
-    from .render import dumps
-    from .types import SCHEMA_VERSION
+    from ..batch import plan_batch
+    from ..batchapi import BATCH_PRICE_FACTOR
+    from ..console import terminal_text
+    from ..render import dumps
+    from ..types import SCHEMA_VERSION
 
-    cache = _open_cache(args)
+    cache = open_cache(args)
     try:
         planned = plan_batch(args.inputs, config, task=args.task, endpoint=endpoint, cache=cache)
     finally:
@@ -131,7 +114,7 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
 
 def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> None:
     """One stderr line per failed video and why, the first ``limit``; then how many more."""
-    from .console import terminal_text
+    from ..console import terminal_text
 
     for path, reason in failures[:limit]:
         reason = reason.removeprefix(f"{path}: ")  # most messages name the file already
@@ -143,8 +126,7 @@ def _print_failures(failures, limit: int = defaults.BATCH_FAILURES_SHOWN) -> Non
 def _batch_api_round(args: argparse.Namespace, endpoint):
     """``--batch-api``: collect the replies of batches submitted before (into the reply cache); None
     while any is still running, else a collector for this run's requests the cache lacks."""
-    from .batchapi import BatchCollector, load_jobs, poll
-    from .cli import _read_cache
+    from ..batchapi import BatchCollector, load_jobs, poll
 
     if args.no_cache:
         raise ConfigError("--batch-api needs the cache (it keeps the submitted batches and their replies)")
@@ -153,7 +135,7 @@ def _batch_api_round(args: argparse.Namespace, endpoint):
         jobs = load_jobs(cache)
         return poll(jobs, endpoint, cache) if jobs else None
 
-    state = _read_cache(args, collect)
+    state = read_cache(args, collect)
     if state is not None:
         for batch_id, status in state.statuses.items():
             print(f"batch {batch_id}: {status}", file=sys.stderr)
@@ -167,73 +149,28 @@ def _batch_api_round(args: argparse.Namespace, endpoint):
 
 
 def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:
-    from .batchapi import submit
-    from .cli import _read_cache
+    from ..batchapi import submit
 
     requests = collector.requests()
     if not requests:
         return
-    jobs = _read_cache(args, lambda cache: submit(requests, endpoint, cache))
+    jobs = read_cache(args, lambda cache: submit(requests, endpoint, cache))
     print(f"submitted {len(requests)} requests in {len(jobs)} batch(es) to the OpenAI Batch API (half price, "
           f"within 24 h): {', '.join(j.batch_id for j in jobs)}; run the same command again to collect them",
           file=sys.stderr)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .search import render_hit, search
+    from ..search import render_hit, search
 
+    if args.output:
+        check_writable(args.output, "--output")
     hits = search(args.index, args.query, args.limit)
     if args.json:
-        write_out(json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
-                             ensure_ascii=False) + "\n", as_json=True)
+        answer_out(args, json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
+                                    ensure_ascii=False) + "\n", "hits", as_json=True)
     else:
-        write_out("".join(render_hit(h) + "\n" for h in hits))
+        answer_out(args, "".join(render_hit(h) + "\n" for h in hits), "hits")
         if not hits:
             print(f"no match for {args.query!r}", file=sys.stderr)
     return 0
-
-
-def add_library_parsers(sub) -> None:
-    p = sub.add_parser("batch", help="run a task over many videos (folders, globs): resumable, with a search index",
-                       parents=[_verbose_parent()],
-                       description="Summarize (or chapter, transcribe, ask) every video found in the inputs: "
-                                   "one result per video in --out, index.jsonl, and search.db for `videovision "
-                                   "search`. A re-run skips what is done and retries failures.",
-                       epilog=f"exit codes: 0 every video ok or skipped, {EXIT_PARTIAL} some videos failed, "
-                              f"{EXIT_ALL_FAILED} every video failed, {EXIT_PENDING} none failed but some wait for "
-                              "the Batch API; 2 bad options, 130 interrupted (finished videos are kept)")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders (searched recursively) or globs")
-    p.add_argument("--out", required=True, metavar="DIR", help="results, index.jsonl and search.db go here")
-    p.add_argument("--task", choices=get_args(BatchTask), default="summarize")
-    p.add_argument("--question", action="append", metavar="Q", help="--task ask: a question (repeatable)")
-    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                   help="worker processes (or Ray tasks in flight) decoding videos (default: the CPUs available)")
-    p.add_argument("--executor", choices=EXECUTORS, default="process",
-                   help="where plans are made: 'process' (local worker processes) or 'ray' (Ray tasks; "
-                        "pip install 'videovision[ray]')")
-    p.add_argument("--ray-address", default=None, metavar="ADDR",
-                   help="with --executor ray: the cluster to join ('auto', HOST:6379 or ray://HOST:10001); "
-                        "default: a local Ray runtime of --jobs CPUs")
-    p.add_argument("--total-max-cost", type=_positive_money, default=None, metavar="USD",
-                   help="cap on the whole batch's estimated spend (--max-cost stays per video)")
-    p.add_argument("--report", action="store_true", help="also write each video's HTML report (<stem>.html)")
-    p.add_argument("--batch-api", action="store_true",
-                   help="send the requests through the OpenAI Batch API (half price, replies within 24 h): the first "
-                        "run submits them, a later run of the same command collects the replies and completes the "
-                        "videos (map-reduce and refine steps take one more round each)")
-    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
-    add_pack_options(p)
-    add_speech_options(p)
-    add_request_options(p)
-    p.set_defaults(func=cmd_batch, refine=None, refine_max=None, style=None, prompt=None)
-
-    p = sub.add_parser("search", help="search what a batch produced (summaries, chapters, answers, speech)",
-                       parents=[_verbose_parent()],
-                       description="Full-text search (SQLite FTS5, ranked by bm25) over a batch's results and "
-                                   "speech, each hit with its video and time.")
-    p.add_argument("query", help='words, "a phrase", OR, NOT, prefix*')
-    p.add_argument("--index", required=True, metavar="DIR", help="a batch's --out folder")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--limit", type=_positive_int, default=defaults.SEARCH_LIMIT, metavar="N",
-                   help=f"hits shown (default {defaults.SEARCH_LIMIT})")
-    p.set_defaults(func=cmd_search)

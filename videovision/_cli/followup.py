@@ -7,51 +7,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import get_args
+import threading
 
-from . import defaults
-from .cli import (
-    PROG,
-    RequestStatus,
-    _check_writable,
-    _client_config,
-    _finite_float,
-    _given,
-    _one_line,
-    _open_cache,
-    _plan,
-    _print_plan,
-    _read_cache,
-    _refuse_input,
-    _run_task,
-    _time_arg,
-    _verbose_parent,
-    _write,
-    _write_report,
-    add_pack_options,
-    add_request_options,
-    add_sampling_options,
-    add_speech_options,
-    build_parser,
-    fetch_remote,
-)
-from .console import terminal_text, write_out
-from .errors import ConfigError
-from .types import ClipMode
+from ..console import terminal_text, write_out
+from ..errors import ConfigError
+from .configs import client_config
+from .options import given
+from .outputs import PROG, check_writable, one_line, open_cache, print_notes, read_cache, refuse_input, write_output
+from .tasks import RequestStatus, make_task_plan, print_plan, run_task, shown_video
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
-    from .clips import clip_at
-    from .render import dumps
-    from .timecode import format_time
+    from ..clips import clip_at
+    from ..render import dumps
+    from ..timecode import format_time
 
     if args.end is not None and not args.end > args.at:
         raise ConfigError(f"--end must be after --at ({args.at:g} s), got {args.end:g} s")
     padding = {"before": 0.0, "after": 0.0} if args.end is not None else {}  # --at .. --end is the range itself
     clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
-                   **{**padding, **_given(args, before="before", after="after")})
+                   **{**padding, **given(args, "clip")})
     if args.json:
-        sys.stdout.write(dumps({"schema_version": 1, **clip.to_json()}))
+        sys.stdout.write(dumps({"schema_version": 1, "video": shown_video(args), **clip.to_json()}))
     else:
         how = "copied" if clip.method == "copy" else "re-encoded"
         print(f"{how} {format_time(clip.start, precision=3)}-{format_time(clip.end, precision=3)} "
@@ -62,20 +39,20 @@ def cmd_clip(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     """A conversation: the frames once, then a question per line (a prompt with line editing on a
     terminal; the lines of a pipe otherwise)."""
-    from .chat import Conversation
-    from .client import OpenAIChatClient
-    from .console import questions
-    from .errormap import stops_run
-    from .errors import RequestError
-    cache = _open_cache(args)
+    from ..chat import Conversation
+    from ..client import OpenAIChatClient
+    from ..console import questions
+    from ..errormap import stops_run
+    from ..errors import RequestError
+    cache = open_cache(args)
     failed = 0
     try:
-        _, plan = _plan(args, "summarize", cache=cache, transcribe=not args.dry_run)
+        _, plan = make_task_plan(args, "summarize", cache=cache, transcribe=not args.dry_run)
         if args.dry_run:
-            _print_plan(plan, args.json)
+            print_plan(plan, args.json)
             return 0
         interactive = sys.stdin.isatty()
-        with OpenAIChatClient(_client_config(args)) as client:
+        with OpenAIChatClient(client_config(args)) as client:
             status = RequestStatus()
             conversation = Conversation(plan, client, cache=cache, progress=status)
             status.close()
@@ -85,24 +62,34 @@ def cmd_chat(args: argparse.Namespace) -> int:
                       f"tokens a question (billed at the cached rate after the first where the provider caches "
                       f"prompts). /help lists the commands; Ctrl-D or /quit ends.", file=sys.stderr)
             history = cache.directory / "chat_history" if cache is not None else None
+            cancelled: _Cancelled | None = None
             for question in questions(history=history):
                 if question.startswith("/") and not question.startswith("//"):
                     _chat_command(args, conversation, question)
                     continue
                 question = question[1:] if question.startswith("//") else question
+                if cancelled is not None:  # the conversation goes on once the cancelled reply has landed
+                    cancelled.settle(conversation)
+                    cancelled = None
                 status = RequestStatus()
                 conversation.asker.progress = status
                 try:
-                    turn = conversation.ask(question)
+                    asked = _ask_cancellable(conversation, question)
+                    if isinstance(asked, _Cancelled):
+                        cancelled = asked
+                        continue
+                    turn = asked
                 except RequestError as err:
                     if stops_run(err):  # a wrong key or model: every further question would fail too
                         raise
                     failed += 1  # the next question still gets its answer (exit 7 at the end)
-                    print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+                    print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
                     continue
                 finally:
                     status.close()
-                _print_turn(turn, as_json=args.json, markdown=args.markdown, interactive=interactive)
+                _print_turn(turn, video=plan.video.path, as_json=args.json, markdown=args.markdown, interactive=interactive)
+            if cancelled is not None:
+                cancelled.settle(conversation)
             for warning in conversation.warnings:
                 print(f"{PROG}: warning: {terminal_text(warning)}", file=sys.stderr)
             n, u = len(conversation.turns), conversation.usage
@@ -115,6 +102,52 @@ def cmd_chat(args: argparse.Namespace) -> int:
     finally:
         if cache is not None:
             cache.close()
+
+
+class _Cancelled:
+    """A chat answer cancelled with Ctrl-C: its request goes on in its thread (the reply is paid
+    for and lands in the cache, so asking again costs nothing), but it leaves the conversation."""
+
+    def __init__(self, thread: threading.Thread, turns_before: int):
+        self.thread, self.turns_before = thread, turns_before
+
+    def settle(self, conversation) -> None:
+        """Wait for the reply to land (a Ctrl-C here leaves the chat), then drop its turn."""
+        if self.thread.is_alive():
+            print("waiting for the cancelled answer to land in the cache (Ctrl-C leaves)", file=sys.stderr)
+            while self.thread.is_alive():
+                self.thread.join(0.2)
+        del conversation.turns[self.turns_before:]
+
+
+def _ask_cancellable(conversation, question: str):
+    """The next turn, asked in a thread: Ctrl-C while the answer is awaited cancels it (a
+    :class:`_Cancelled`) and the prompt comes back; its reply still lands in the cache."""
+    box: dict = {}
+    done = threading.Event()
+    turns_before = len(conversation.turns)
+
+    def run() -> None:
+        try:
+            box["turn"] = conversation.ask(question)
+        except BaseException as err:  # handed to the chat's thread
+            box["error"] = err
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, name="videovision-chat", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        conversation.asker.progress = None  # its waiting line is gone with the prompt's return
+        print("cancelled (the answer is cached when it lands: ask again to see it, free); Ctrl-C again or "
+              "/quit to leave", file=sys.stderr)
+        return _Cancelled(thread, turns_before)
+    if "error" in box:
+        raise box["error"]
+    return box["turn"]
 
 
 CHAT_COMMANDS = (("/help", "these commands"), ("/cost", "tokens and cost so far"),
@@ -141,10 +174,10 @@ def _chat_command(args: argparse.Namespace, conversation, line: str) -> None:
             print(f"{PROG}: error: /save needs a file name: /save chat.md", file=sys.stderr)
             return
         try:
-            _check_writable(rest, "/save", args)
-            _write(rest, "/save", conversation.markdown())
+            check_writable(rest, "/save", args)
+            write_output(rest, "/save", conversation.markdown())
         except ConfigError as err:
-            print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+            print(f"{PROG}: error: {one_line(err)}", file=sys.stderr)
             return
         n = len(conversation.turns)
         print(f"wrote {n} question{'' if n == 1 else 's'} and answer{'' if n == 1 else 's'} to {rest}",
@@ -154,16 +187,15 @@ def _chat_command(args: argparse.Namespace, conversation, line: str) -> None:
               file=sys.stderr)
 
 
-def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> None:
+def _print_turn(turn, *, video: str, as_json: bool, markdown: bool, interactive: bool) -> None:
     """A chat answer on stdout (a JSON line with ``--json``), its tokens and cost on stderr."""
     import json
 
-    from .cli import print_notes
-    from .render import answer_json, answer_notes, answers_text
+    from ..render import answer_json, answer_notes, answers_text
 
     u = turn.usage
     if as_json:
-        row = {"schema_version": 1, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
+        row = {"schema_version": 1, "video": video, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
                "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
                          "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
         write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)
@@ -177,9 +209,12 @@ def _print_turn(turn, *, as_json: bool, markdown: bool, interactive: bool) -> No
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Rebuild a run's result from the cache (the same requests, every reply found there) and write
-    its HTML report; nothing is sent."""
-    record, task = _read_cache(args, lambda cache: (cache.runs.get(args.run), _logged_task(cache, args.run)))
+    """Rebuild a run's result from the cache (its stored configuration: the same requests, every
+    reply found there) and write its HTML report; nothing is sent."""
+    from .outputs import write_report
+    from .runs import replayed_args
+
+    record, task = read_cache(args, lambda cache: (cache.runs.get(args.run), _logged_task(cache, args.run)))
     if record is None and task is not None:
         raise ConfigError(f"run {args.run!r} is a {task} run: report rebuilds summarize, ask and chapters runs only"
                           + (" (`chat --json` prints each answer with its moments)" if task == "chat" else ""))
@@ -187,27 +222,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError(f"no run {args.run!r} in the cache (see `videovision log`)" if args.run else
                           "no finished summarize/ask/chapters run in the cache yet")
     out = os.path.abspath(args.output or os.path.splitext(os.path.basename(record.video or "run"))[0] + ".html")
-    _check_writable(out, "--output")
-    replayed = build_parser().parse_args(list(record.argv))
-    replayed.argv = list(record.argv)
-    fetch_remote(replayed)  # a run on a URL reads the same download
-    if args.video:  # the file moved since the run
-        replayed.video = os.path.abspath(args.video)
-    if args.cache_dir:
-        replayed.cache_dir = args.cache_dir
-    here = os.getcwd()
-    try:
-        os.chdir(record.cwd)  # the run's relative paths (video, --subtitles ...) are relative to it
-    except OSError as err:
-        raise ConfigError(f"the run's folder {record.cwd} is gone ({err.strerror})") from err
-    try:
-        _refuse_input(replayed, out, "--output")
-        result, _ = _run_task(replayed, replayed.command, tuple(getattr(replayed, "questions", ()) or ()),
-                              replay=record.endpoint)
-        assert result is not None
-        _write_report(result, replayed.video, out)
-    finally:
-        os.chdir(here)
+    check_writable(out, "--output")
+    replayed = replayed_args(record, video=os.path.abspath(args.video) if args.video else None,
+                             cache_dir=args.cache_dir)
+    refuse_input(replayed, out, "--output")
+    result, _ = run_task(replayed, record.task, tuple(replayed.questions), replay=record.endpoint)
+    assert result is not None
+    write_report(result, replayed.video, out, url=getattr(replayed, "video_url", None))
     return 0
 
 
@@ -219,50 +240,3 @@ def _logged_task(cache, run: str | None) -> str | None:
         if entry.run_id.endswith(run):
             return str(entry.task)
     return None
-
-
-def add_followup_parsers(sub) -> None:
-    p = sub.add_parser("chat", help="a conversation about a video (follow-up questions reuse the frames)",
-                       parents=[_verbose_parent()],
-                       description="Ask questions about a video, one after another: the frames and speech are sent "
-                                   "first, identically on every turn (a provider's prompt cache bills them at its "
-                                   "cached rate), then the conversation so far. On a terminal: a prompt with line "
-                                   "editing and history; from a pipe: one question per line.")
-    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
-    add_sampling_options(p, default_strategy=defaults.TASK_STRATEGY)
-    add_pack_options(p)
-    add_speech_options(p)
-    add_request_options(p)
-    p.add_argument("--markdown", action="store_true", help="Markdown output")
-    p.set_defaults(func=cmd_chat)
-
-    p = sub.add_parser("clip", help="cut a short MP4 clip around a moment (plays in browsers)",
-                       parents=[_verbose_parent()],
-                       description="Write the part of a video around a moment as an MP4: packets copied when the "
-                                   "start falls on a keyframe, else the short clip re-encoded (H.264/AAC, upright, "
-                                   "square pixels). Never a splice of both.")
-    p.add_argument("video", help="video file (any container/codec FFmpeg reads)")
-    p.add_argument("--at", type=_time_arg, required=True, metavar="T", help="the moment (seconds or [HH:]MM:SS[.mmm])")
-    p.add_argument("--end", type=_time_arg, default=None, metavar="T",
-                   help="end of a range: the clip is --at to --end (after --at; padded only by --before/--after given)")
-    p.add_argument("--before", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds before the moment (default {defaults.CLIP_BEFORE:g}; 0 with --end)")
-    p.add_argument("--after", type=_finite_float, default=None, metavar="SECONDS",
-                   help=f"seconds after the moment or range (default {defaults.CLIP_AFTER:g}; 0 with --end)")
-    p.add_argument("--mode", choices=get_args(ClipMode), default="auto",
-                   help="auto: copy when the cut allows it and browsers can play the codecs, else encode")
-    p.add_argument("--output", "-o", required=True, metavar="OUT.mp4")
-    p.add_argument("--json", action="store_true", help="print the clip's facts as JSON")
-    p.set_defaults(func=cmd_clip)
-
-    p = sub.add_parser("report", help="write the HTML report of an earlier run (from the cache, nothing sent)",
-                       parents=[_verbose_parent()],
-                       description="Rebuild a summarize/ask/chapters run from the cache (its frames and replies) and "
-                                   "write its HTML report. RUN is a run id from `videovision log` (its last 8 "
-                                   "characters are enough); without it, the latest run.")
-    p.add_argument("run", nargs="?", default=None, metavar="RUN")
-    p.add_argument("--output", "-o", default=None, metavar="FILE.html", help="default: VIDEO_NAME.html here")
-    p.add_argument("--video", default=None, metavar="PATH", help="the video, when it moved since the run")
-    p.add_argument("--cache-dir", default=None, help="cache directory (default: user cache dir)")
-    p.set_defaults(func=cmd_report)
-
