@@ -16,6 +16,7 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("VIDEOVISION_MAX_DOWNLOAD", "most bytes one VIDEO URL may download (e.g. 2G); --max-download wins"),
     ("VIDEOVISION_DOWNLOAD_STALL", "seconds a download may bring nothing before it is given up"),
     ("VIDEOVISION_ENCODINGS_DIR", "tiktoken encoding files to count text tokens offline (also TIKTOKEN_CACHE_DIR)"),
+    ("VIDEOVISION_TESSERACT", "the Tesseract executable that reads text on screen (default: tesseract on PATH)"),
     ("VIDEOVISION_DEBUG", "1: show the traceback of an error (the key scrubbed from it)"),
 )
 """Every environment variable videovision reads, with what it sets."""
