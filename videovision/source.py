@@ -313,7 +313,7 @@ class _SparsePlan:
             chroma = [(self.pair_rows[:, None] * strides[k] + cols[None, :]).ravel() for k in (1, 2)]
             index = self.gathers[strides] = (luma, *chroma)
         for k in range(3):
-            source = np.frombuffer(frame.planes[k], np.uint8)
+            source = np.frombuffer(memoryview(frame.planes[k]), np.uint8)
             if k == 0:
                 source = source[: len(source) // 2 * 2].view(np.uint16)
             picked = source.take(index[k]).view(np.uint8)
@@ -361,9 +361,12 @@ class _Prefetch:
                 continue
         return False
 
+    def _warn(self, message: str) -> None:
+        self._put(("warn", message))
+
     def _run(self) -> None:
         try:
-            for item in self._produce(lambda message: self._put(("warn", message))):
+            for item in self._produce(self._warn):
                 if not self._put(("item", item)):
                     return
             self._put(("end", None))
@@ -933,7 +936,7 @@ class VideoSource:
     def close(self) -> None:
         """Release the decoder and the colour converters (safe to call twice)."""
         if self._prefetch is not None:  # its thread uses the decoder: stop it first
-            self._prefetch, prefetch = None, self._prefetch
+            prefetch, self._prefetch = self._prefetch, None
             prefetch.close()
         self._converters.clear()
         self._sparse.clear()
