@@ -16,7 +16,10 @@ the median is reported with the machine's load average at the time. Printed per 
 "before" is the tree of ``--before`` (default: the merge base with ``main``) exported with
 ``git archive`` into a temporary folder; "after" is this checkout. ``--before none`` skips it.
 Clips default to bench/media/long720_3min.mp4 (1280x720 30 fps, 8 cuts) and
-bench/media/long360_5min.mp4 (640x360, 14 cuts), generated on first run (under a minute).
+bench/media/long360_5min.mp4 (640x360, 14 cuts), generated on first run (under a minute);
+``--clip bench/media/k4_20s.mp4`` (20 s 4K) and ``--clip bench/media/long360_60min.mp4`` (60 min,
+the 5-min clip twelve times, needs the ffmpeg CLI) are made when named. The machine's load
+(os.getloadavg) is printed beside every round and ratio.
 
 Two cores, other people's tests running: compare the ratios, read the load beside them.
 """
@@ -39,6 +42,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT / "bench" / "media"
 DEFAULT_CLIPS = {"long720_3min.mp4": {"minutes": 3}, "long360_5min.mp4": {"minutes": 5, "size": (640, 360)}}
+EXTRA_CLIPS = {"k4_20s.mp4": {"minutes": 1 / 3, "size": (3840, 2160), "n_cuts": 2}}
+"""Made on demand when named with --clip (bench/media/k4_20s.mp4: 20 s 3840x2160, 2 cuts)."""
+LONG_CLIP = "long360_60min.mp4"
+"""--clip bench/media/long360_60min.mp4: long360_5min.mp4 twelve times over (ffmpeg CLI concat, stream copy)."""
 
 SCENEDETECT = "from scenedetect import AdaptiveDetector, detect; print(len(detect({path!r}, AdaptiveDetector())))"
 GRAB = ("import cv2\ncap = cv2.VideoCapture({path!r}); n = 0\nwhile cap.grab():\n    n += 1\nprint(n)")
@@ -49,7 +56,15 @@ PYAV = ("import av\nc = av.open({path!r}); s = c.streams.video[0]; s.thread_type
 def ensure_clip(path: Path) -> Path:
     if path.exists():
         return path
-    spec = DEFAULT_CLIPS.get(path.name)
+    if path.name == LONG_CLIP:
+        part = ensure_clip(path.with_name("long360_5min.mp4"))
+        listing = path.with_suffix(".txt")
+        listing.write_text("".join(f"file '{part}'\n" for _ in range(12)))
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+                        str(path)], check=True)
+        listing.unlink()
+        return path
+    spec = DEFAULT_CLIPS.get(path.name) or EXTRA_CLIPS.get(path.name)
     if spec is None:
         raise SystemExit(f"{path}: no such clip")
     sys.path.insert(0, str(ROOT / "tests"))

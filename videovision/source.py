@@ -25,7 +25,9 @@ import itertools
 import logging
 import math
 import os
+import queue
 import stat
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -51,6 +53,15 @@ FRAME_THREADS_MAX_PIXELS = 3840 * 2160
 """Largest coded picture decoded with frame threads. Each frame thread holds pictures of its own
 (measured with bench/bench_memory.py: about 95 MB per thread at 7680x4320), so larger pictures
 are decoded with slice threads only, which keeps an 8K decode within the memory bound."""
+
+PREFETCH_BYTES = 48 * 1024 * 1024
+"""Decoded pixels (bytes of YUV) that :meth:`VideoSource.iter_raw` lets its decode thread run
+ahead by: a few frames at most (``PREFETCH_FRAMES``), one 8K frame, so memory stays bounded."""
+PREFETCH_FRAMES = 6
+"""Most frames queued between the decode thread and the caller of :meth:`VideoSource.iter_raw`."""
+SPARSE_MAX_SHARE = 0.5
+"""Largest share of a frame's pixels :meth:`VideoSource.downscaled_bgr` colour-converts before it
+converts the whole frame instead (a frame barely larger than its downscale gains nothing)."""
 
 _FILE_KINDS = (
     (stat.S_ISFIFO, "a named pipe"),
@@ -223,6 +234,171 @@ def fit_within(width: int, height: int, max_side: int | None) -> tuple[int, int]
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _linear_taps(n_src: int, n_dst: int) -> tuple[list[int], bool]:
+    """Source pixels ``cv2.resize(..., INTER_LINEAR)`` reads with a non-zero weight along one axis
+    (OpenCV's mapping: ``x = (d + 0.5) * n_src / n_dst - 0.5``, clamped at the edges), in output
+    order with repeats (two per output pixel, or one when every weight falls on a whole pixel),
+    and whether every output pixel lies on a whole source pixel (the resize then only picks)."""
+    scale = n_src / n_dst
+    taps: list[int] = []
+    whole = True
+    for d in range(n_dst):
+        f = (d + 0.5) * scale - 0.5
+        s = math.floor(f)
+        f -= s
+        if s < 0:
+            s, f = 0, 0.0
+        if s >= n_src - 1:
+            s, f = n_src - 1, 0.0
+        if f == 0.0:
+            taps.append(s)
+        else:
+            whole = False
+            taps.extend((s, s + 1))
+    return taps, whole
+
+
+@dataclass(frozen=True, eq=False)
+class _SparsePlan:
+    """Which pixels of a 4:2:0 frame a linear downscale to (width, height) reads, and where they go.
+
+    The frame's 2x2 blocks (one chroma sample each) that hold a read pixel are gathered into a small
+    4:2:0 picture, converted to BGR there (per pixel the same conversion as the full frame: checked
+    on the first frame of each pass, see :meth:`VideoSource.downscaled_bgr`), then either picked
+    (every output pixel on a whole source pixel) or put back at their places in a full-size buffer
+    that ``cv2.resize`` reads (only those places matter to it).
+    """
+
+    size: tuple[int, int]
+    pair_rows: np.ndarray
+    """Chroma rows (= pairs of luma rows) gathered."""
+    pair_cols: np.ndarray
+    luma_rows: np.ndarray
+    share: float
+    pick_rows: np.ndarray | None
+    """Rows / columns of the small BGR picture that are the output (whole-pixel case), else None."""
+    pick_cols: np.ndarray | None
+    put_index: np.ndarray
+    """Flat index of each 2-pixel BGR group of the small picture in the full-size buffer (6-byte units)."""
+    buffer: np.ndarray
+    gathers: dict[tuple[int, ...], tuple[np.ndarray, ...]]
+    """Flat gather indices into the planes, per plane line sizes."""
+
+    @classmethod
+    def build(cls, width: int, height: int, out_w: int, out_h: int) -> _SparsePlan:
+        col_taps, whole_x = _linear_taps(width, out_w)
+        row_taps, whole_y = _linear_taps(height, out_h)
+        pair_cols = np.unique(np.asarray(col_taps) // 2)
+        pair_rows = np.unique(np.asarray(row_taps) // 2)
+        luma_rows = np.stack([2 * pair_rows, 2 * pair_rows + 1], 1).ravel()
+        pick_rows = pick_cols = None
+        if whole_x and whole_y:
+            # position of each source pixel in the small picture: pair index * 2 + parity
+            pick_cols = np.searchsorted(pair_cols, np.asarray(col_taps) // 2) * 2 + np.asarray(col_taps) % 2
+            pick_rows = np.searchsorted(pair_rows, np.asarray(row_taps) // 2) * 2 + np.asarray(row_taps) % 2
+        put_index = (luma_rows[:, None] * (width // 2) + pair_cols[None, :]).ravel()
+        share = (len(luma_rows) * 2 * len(pair_cols)) / (width * height)
+        buffer = np.zeros((0, 0, 3), np.uint8) if pick_rows is not None else np.zeros((height, width, 3), np.uint8)
+        return cls((out_w, out_h), pair_rows, pair_cols, luma_rows, share, pick_rows, pick_cols, put_index, buffer, {})
+
+    def small_picture(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """The gathered 2x2 blocks as a 4:2:0 frame of the same format, colorspace and range."""
+        sub = av.VideoFrame(2 * len(self.pair_cols), len(self.luma_rows), frame.format.name)
+        sub.colorspace, sub.color_range = frame.colorspace, frame.color_range
+        strides = tuple(frame.planes[k].line_size for k in range(3))
+        index = self.gathers.get(strides)
+        if index is None:
+            rows, cols = self.luma_rows, self.pair_cols
+            luma = (rows[:, None] * (strides[0] // 2) + cols[None, :]).ravel()  # two luma pixels per item
+            chroma = [(self.pair_rows[:, None] * strides[k] + cols[None, :]).ravel() for k in (1, 2)]
+            index = self.gathers[strides] = (luma, *chroma)
+        for k in range(3):
+            source = np.frombuffer(memoryview(frame.planes[k]), np.uint8)
+            if k == 0:
+                source = source[: len(source) // 2 * 2].view(np.uint16)
+            picked = source.take(index[k]).view(np.uint8)
+            height = len(self.luma_rows) if k == 0 else len(self.pair_rows)
+            _plane_rows(sub.planes[k], height, picked.size // height)[:] = picked.reshape(height, -1)
+        return sub
+
+    def finish(self, small_bgr: np.ndarray) -> np.ndarray:
+        """The downscaled picture from the small picture's BGR pixels."""
+        if self.pick_rows is not None and self.pick_cols is not None:
+            return small_bgr.take(self.pick_rows, 0).take(self.pick_cols, 1)
+        groups = np.ascontiguousarray(small_bgr).reshape(-1).view("V6")
+        self.buffer.reshape(-1).view("V6").put(self.put_index, groups)
+        return cv2.resize(self.buffer, self.size, interpolation=cv2.INTER_LINEAR)
+
+
+def _plane_rows(plane, height: int, width: int) -> np.ndarray:
+    """A writable view of a plane's first ``height`` rows, ``width`` bytes each."""
+    return np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)[:height, :width]
+
+
+class _Prefetch:
+    """Runs a frame iterator in a thread, ``depth`` items ahead, and hands its items over in order.
+
+    FFmpeg's decoding and scaling release the GIL, so decoding the next frames overlaps the
+    caller's work on the last one (2 cores: decode threads and analysis side by side). Warnings
+    raised by the iterator travel with the items and are raised in the caller's thread.
+    """
+
+    _END = object()
+
+    def __init__(self, produce: Callable[[Callable[[str], None]], Iterator], depth: int):
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._produce = produce
+        self._thread = threading.Thread(target=self._run, name="videovision-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _warn(self, message: str) -> None:
+        self._put(("warn", message))
+
+    def _run(self) -> None:
+        try:
+            for item in self._produce(self._warn):
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as err:  # handed to the caller, raised there
+            self._put(("error", err))
+
+    def __iter__(self) -> Iterator:
+        while True:
+            kind, value = self._queue.get()
+            if kind == "item":
+                yield value
+            elif kind == "warn":
+                warnings.warn(value, DecodeWarning, stacklevel=3)
+            elif kind == "error":
+                raise value
+            else:
+                return
+
+    def close(self) -> None:
+        """Stop the thread and wait for it (before the decoder it uses is closed)."""
+        self._stop.set()
+        if threading.current_thread() is self._thread:
+            return
+        while self._thread.is_alive():
+            try:
+                while True:
+                    self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._thread.join(timeout=0.05)
+
+
 class VideoSource:
     """An opened video: its :class:`VideoInfo`, its frame index, and exact-frame decoding.
 
@@ -234,6 +410,9 @@ class VideoSource:
         size = _check_path(self.path)
         self._container: av.container.InputContainer | None = None
         self._converters: dict[str, VideoReformatter] = {}
+        self._warn_sinks: dict[int, Callable[[str], None]] = {}
+        self._prefetch: _Prefetch | None = None
+        self._sparse: dict[tuple, _SparsePlan | None] = {}
         container = _open_container(self.path)
         try:
             self._build(container, size)
@@ -455,7 +634,7 @@ class VideoSource:
             yield held[0]
 
     def _warn_out_of_order(self) -> None:
-        warnings.warn(f"{self.path.name}: skipped a frame with a damaged timestamp", DecodeWarning, stacklevel=5)
+        self._warn(f"{self.path.name}: skipped a frame with a damaged timestamp", 6)
 
     def _decoded_frames(self, container, stream, skip_below: list[int] | None) -> Iterator[av.VideoFrame]:
         """Every decodable frame from the current position, in the decoder's output order."""
@@ -467,7 +646,7 @@ class VideoSource:
             except StopIteration:
                 return
             except av.error.FFmpegError as err:
-                warnings.warn(f"{self.path.name}: stopped at a damaged packet ({err})", DecodeWarning, stacklevel=4)
+                self._warn(f"{self.path.name}: stopped at a damaged packet ({err})", 5)
                 return
             if (disposable is not None and skip_below is not None and packet.size and packet.pts is not None
                     and packet.pts < skip_below[0]
@@ -476,13 +655,21 @@ class VideoSource:
             try:
                 frames = packet.decode()
             except av.error.FFmpegError as err:
-                warnings.warn(f"{self.path.name}: skipped a damaged packet ({err})", DecodeWarning, stacklevel=4)
+                self._warn(f"{self.path.name}: skipped a damaged packet ({err})", 5)
                 continue
             for frame in frames:
                 if frame.is_corrupt:
-                    warnings.warn(f"{self.path.name}: skipped a corrupt frame", DecodeWarning, stacklevel=4)
+                    self._warn(f"{self.path.name}: skipped a corrupt frame", 5)
                     continue
                 yield frame
+
+    def _warn(self, message: str, stacklevel: int) -> None:
+        """A :class:`DecodeWarning`, raised here or, from a decode thread, in its caller's thread."""
+        sink = self._warn_sinks.get(threading.get_ident())
+        if sink is not None:
+            sink(message)
+        else:
+            warnings.warn(message, DecodeWarning, stacklevel=stacklevel)
 
     def _frame_time(self, frame: av.VideoFrame, fallback_index: int) -> tuple[float, int]:
         if frame.pts is None:
@@ -509,23 +696,42 @@ class VideoSource:
             An iterator of :class:`RawFrame` (convert with :meth:`to_image`).
         """
         container, stream = self._open_decoder()
+        shown = fit_within(*self._coded, max_side)
+        depth = min(PREFETCH_FRAMES, PREFETCH_BYTES // max(1, shown[0] * shown[1] * 3 // 2))
+
+        def produce(warn: Callable[[str], None]) -> Iterator[RawFrame]:
+            self._warn_sinks[threading.get_ident()] = warn
+            try:
+                yield from self._raw_frames(container, stream, start, end, max_side)
+            finally:
+                self._warn_sinks.pop(threading.get_ident(), None)
+
+        prefetch = _Prefetch(produce, depth) if depth >= 2 else None
+        self._prefetch = prefetch
         try:
-            decoder = self._decode_packets(container, stream)
-            if start > 0:
-                start_pts = self._first_pts + math.floor(start / float(self.time_base))
-                k = bisect.bisect_right(self._key_pts, start_pts) - 1
-                decoder = self._positioned(container, stream, k, start_pts, None, fresh=True)
-            counter = 0
-            for frame in decoder:
-                time, index = self._frame_time(frame, counter)
-                counter += 1
-                if time < start - TIME_EPSILON:
-                    continue
-                if end is not None and time >= end - TIME_EPSILON:
-                    return
-                yield self._raw_frame(frame, time, index, max_side)
+            yield from (prefetch if prefetch is not None else self._raw_frames(container, stream, start, end, max_side))
         finally:
+            if prefetch is not None:
+                prefetch.close()
             self.close()
+
+    def _raw_frames(self, container, stream, start: float, end: float | None,
+                    max_side: int | None) -> Iterator[RawFrame]:
+        """The frames of :meth:`iter_raw` (run in its decode thread)."""
+        decoder = self._decode_packets(container, stream)
+        if start > 0:
+            start_pts = self._first_pts + math.floor(start / float(self.time_base))
+            k = bisect.bisect_right(self._key_pts, start_pts) - 1
+            decoder = self._positioned(container, stream, k, start_pts, None, fresh=True)
+        counter = 0
+        for frame in decoder:
+            time, index = self._frame_time(frame, counter)
+            counter += 1
+            if time < start - TIME_EPSILON:
+                continue
+            if end is not None and time >= end - TIME_EPSILON:
+                return
+            yield self._raw_frame(frame, time, index, max_side)
 
     def frames_at(
         self, targets: Iterable[float], *, max_side: int | None = None, scene_of=None
@@ -694,10 +900,46 @@ class VideoSource:
         (what PySceneDetect's detectors are fed) through a reused converter."""
         return self._convert("bgr", frame, format="bgr24").to_ndarray()
 
+    def downscaled_bgr(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+        """``cv2.resize(self.bgr(frame), (width, height), interpolation=cv2.INTER_LINEAR)``, pixel
+        for pixel, colour-converting only the pixels the resize reads (8-bit 4:2:0 frames of even
+        size, when they are under ``SPARSE_MAX_SHARE`` of the frame: a 720p frame shrunk to
+        PySceneDetect's 256 wide converts 16 % of its pixels, a 4K one 2 %).
+
+        The first frame of each size and format is also converted in full and compared; should the
+        two ever differ, frames of that kind are converted in full from then on.
+        """
+        key = (frame.width, frame.height, frame.format.name, width, height,
+               frame.colorspace, frame.color_range) if frame.format.name in _PLANAR_420 else None
+        plan = self._sparse.get(key, None) if key is not None else None
+        if key is not None and key not in self._sparse:
+            plan = None
+            if frame.width % 2 == 0 and frame.height % 2 == 0:
+                plan = _SparsePlan.build(frame.width, frame.height, width, height)
+                if plan.share > SPARSE_MAX_SHARE:
+                    plan = None
+            if plan is not None:
+                full = cv2.resize(self.bgr(frame), (width, height), interpolation=cv2.INTER_LINEAR)
+                if not np.array_equal(self._sparse_bgr(plan, frame), full):
+                    log.debug("%s: partial conversion differs from the full one; converting in full", self.path.name)
+                    plan = None
+            self._sparse[key] = plan
+        if plan is None:
+            return cv2.resize(self.bgr(frame), (width, height), interpolation=cv2.INTER_LINEAR)
+        return self._sparse_bgr(plan, frame)
+
+    def _sparse_bgr(self, plan: _SparsePlan, frame: av.VideoFrame) -> np.ndarray:
+        small = self._convert("sparse", plan.small_picture(frame), format="bgr24").to_ndarray()
+        return plan.finish(small)
+
     # ----------------------------------------------------------------- lifetime
     def close(self) -> None:
         """Release the decoder and the colour converters (safe to call twice)."""
+        if self._prefetch is not None:  # its thread uses the decoder: stop it first
+            prefetch, self._prefetch = self._prefetch, None
+            prefetch.close()
         self._converters.clear()
+        self._sparse.clear()
         if self._container is not None:
             try:
                 self._container.close()

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..source import RawFrame, VideoSource
 from ..types import Frame, RepeatNote, SamplingConfig, Scene
-from .detectors import Detection, choose_detection, frame_rate, pyscenedetect_frame
+from .detectors import Detection, choose_detection, frame_rate, pyscenedetect_size
 from .pictures import FADE_CONTEXT, FADE_MEMORY, Look, is_clean, look, same_picture
 
 if TYPE_CHECKING:
@@ -277,10 +277,12 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
         pts = raw.frame.pts if raw.frame.pts is not None else first_pts + round(raw.time / float(tb))
         return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps)
 
-    def detector_input(raw: RawFrame, small: np.ndarray) -> np.ndarray:
+    def detector_input(raw: RawFrame, small: Callable[[], np.ndarray]) -> np.ndarray:
         if not detection.pyscenedetect_input:
-            return small
-        image = pyscenedetect_frame(source.bgr(raw.frame))
+            return small()
+        # what SceneManager feeds detectors: the full-size BGR frame, shrunk (only the pixels the
+        # shrink reads are converted: the same picture, see VideoSource.downscaled_bgr)
+        image = source.downscaled_bgr(raw.frame, *pyscenedetect_size(raw.frame.width, raw.frame.height))
         return np.ascontiguousarray(np.rot90(image, k=-rotation // 90)) if rotation else image
 
     def open_with(cand: _Candidate | None) -> None:
@@ -292,7 +294,14 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     last: _Candidate | None = None
     last_raw: RawFrame | None = None
     for raw in source.iter_raw(start, end if math.isfinite(end) else None, max_side=config.max_side):
-        small = source.small_bgr(raw.frame, DETECT_WIDTH)
+        small_copy: list[np.ndarray] = []
+
+        def small(raw: RawFrame = raw, small_copy: list[np.ndarray] = small_copy) -> np.ndarray:
+            """The small copy candidates are measured on (made only for frames that need it)."""
+            if not small_copy:
+                small_copy.append(source.small_bgr(raw.frame, DETECT_WIDTH))
+            return small_copy[0]
+
         for cut in detector.process_frame(timecode(raw), detector_input(raw, small)):
             if not opening_done:
                 open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
@@ -305,7 +314,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
         opening = not opening_done
         candidate = None
         if picker.buffer.wants(raw.time) or due or opening:
-            candidate = _Candidate(raw, look(small))
+            candidate = _Candidate(raw, look(small()))
             picker.buffer.offer(candidate, force=due or opening)
         if opening and raw.time >= opening_until - 1e-9:
             # the opening frame: the first clean one, once later frames show it is not fading in
