@@ -61,9 +61,19 @@ def main() -> int:
             entry["input_audio"] = float(prices["input_audio_mtok"])
         if len(entry) > 1:
             models[model.id] = entry
+    # videovision's table names that genai-prices' own matching maps to another of its entries
+    # (gpt-5.6 is gpt-5.6-sol, gpt-5.2-chat-latest is gpt-5.2 ...)
+    sys.path.insert(0, str(OUT.parent.parent.parent))
+    from videovision.models.spec import DEFAULT_MODELS
+
+    aliases = {}
+    for spec in DEFAULT_MODELS:
+        found = provider.find_model(spec.name)
+        if found is not None and found.id != spec.name and found.id in models:
+            aliases[spec.name] = found.id
     doc = {"source": f"genai-prices {genai_prices.__version__}", "date": now.date().isoformat(),
            "provider": "openai", "unit": "USD per 1M tokens (per_audio_minute: USD per minute)",
-           "models": dict(sorted(models.items()))}
+           "aliases": dict(sorted(aliases.items())), "models": dict(sorted(models.items()))}
     OUT.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {len(models)} OpenAI models to {OUT} ({doc['source']}, {doc['date']})")
     return 0

@@ -154,7 +154,7 @@ def batch_cost(spec: str | ModelSpec, usage: Usage) -> float | None:
     Returns:
         USD, or None when a needed price is unknown.
     """
-    full = estimate_cost(spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
+    full = estimate_cost(spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, usage.cache_write_tokens)
     return None if full is None else full * BATCH_PRICE_FACTOR
 
 

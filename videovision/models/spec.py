@@ -296,7 +296,8 @@ PRICE_SOURCE = f"{PRICE_SNAPSHOT.get('source', 'typed')}, {PRICE_SNAPSHOT.get('d
 def _priced(spec: ModelSpec) -> ModelSpec:
     """The row with its prices, tiers and context window from the genai-prices snapshot (when listed)."""
     api: Api = "responses" if spec.name in RESPONSES_ONLY else spec.api
-    entry = PRICE_SNAPSHOT.get("models", {}).get(spec.name)
+    name = PRICE_SNAPSHOT.get("aliases", {}).get(spec.name, spec.name)
+    entry = PRICE_SNAPSHOT.get("models", {}).get(name)
     if not isinstance(entry, dict):
         return dataclasses.replace(spec, api=api, price_source=f"typed, {PRICES_CHECKED}" if
                                    spec.input_price_per_m is not None else "")
@@ -355,6 +356,12 @@ def reset_models() -> None:
         _REGISTRY.clear()
         _REGISTRY.update({spec.name: spec for spec in DEFAULT_MODELS})
         _WARNED.clear()
+
+
+def all_models() -> tuple[ModelSpec, ...]:
+    """Every model in the table: the built-in rows and those registered since."""
+    with _REGISTRY_LOCK:
+        return tuple(_REGISTRY.values())
 
 
 # ---------------------------------------------------------------------------------------------------
