@@ -1031,6 +1031,9 @@ def _chat_body_of(body: dict) -> dict:
         messages.append({"role": "system", "content": body["instructions"]})
     for item in body.get("input") or []:
         parts = []
+        if isinstance(item.get("content"), str):
+            messages.append({"role": item.get("role"), "content": item["content"]})
+            continue
         for part in item.get("content") or []:
             if part.get("type") in ("input_text", "output_text"):
                 parts.append({"type": "text", "text": part.get("text", "")})

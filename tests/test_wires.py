@@ -62,3 +62,65 @@ def test_api_responses_for_any_model_and_cache_key_endpoint():
         assert c.endpoint.endswith("/responses")
         c.complete(chat_body(model="gpt-4o-mini"))
         assert [r.path for r in srv.requests] == ["/v1/responses"] and srv.spec_violations == []
+
+
+# ---- every command over the Responses API (CLI, loopback server) --------------------------------
+
+def _cli(capsys, *argv):
+    from videovision.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _paths(server) -> set[str]:
+    return {r.path for r in server.requests if r.method == "POST"}
+
+
+@pytest.mark.parametrize("command", [("summarize",), ("ask", "What is on screen first?"), ("chapters",)])
+def test_pro_model_tasks_go_through_responses(cut_clip, api_env, capsys, command):
+    code, out, err = _cli(capsys, command[0], cut_clip[0], *command[1:], "-m", "gpt-5.5-pro", "--detail", "high",
+                          "--speech", "off")
+    assert code == 0, err
+    assert _paths(api_env) == {"/v1/responses"} and api_env.spec_violations == []
+    assert out.strip()
+
+
+def test_api_responses_chat_follow_ups_send_the_conversation(cut_clip, api_env, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is on screen first?\nHow does it end?\n"))
+    code, _, err = _cli(capsys, "chat", cut_clip[0], "--api", "responses", "--speech", "off")
+    assert code == 0, err
+    bodies = [r.body for r in api_env.requests if r.path == "/v1/responses"]
+    assert len(bodies) == 2 and _paths(api_env) == {"/v1/responses"}
+    # stateless: the second turn carries the first question and its answer
+    second = bodies[1]["input"]
+    assert any(item["role"] == "assistant" for item in second) and "previous_response_id" not in bodies[1]
+
+
+def test_models_command_lists_api_scheme_and_prices(capsys):
+    import json
+
+    code, out, err = _cli(capsys, "models", "--json")
+    assert code == 0, err
+    rows = {m["name"]: m for m in json.loads(out)["models"]}
+    assert rows["gpt-5.5-pro"]["api"] == "responses"
+    assert "original" in rows["gpt-5.6-sol"]["detail_modes"] and "original" not in rows["gpt-4o"]["detail_modes"]
+    assert rows["gpt-6-luna"]["image_rule"] == "undocumented"
+    assert rows["gpt-5.6-sol"]["prices"]["cache_write_per_m"] == 5.0
+    assert rows["gpt-5.5"]["prices"]["long_context_above"] == 272_000
+    assert rows["gpt-transcribe"]["kind"] == "transcription"
+    assert rows["gpt-5.5"]["price_source"].startswith("genai-prices")
+    code, out, _ = _cli(capsys, "models")
+    assert code == 0 and "gpt-5.5-pro" in out and "responses" in out
+
+
+def test_detail_original_is_accepted_where_documented(cut_clip, capsys):
+    code, out, err = _cli(capsys, "plan", cut_clip[0], "-m", "gpt-5.5", "--detail", "original", "--no-cache",
+                          "--speech", "off")
+    assert code == 0, err
+    code, _, err = _cli(capsys, "plan", cut_clip[0], "-m", "gpt-4o", "--detail", "original", "--no-cache",
+                        "--speech", "off")
+    assert code != 0 and len(err.strip().splitlines()) == 1 and "original" in err

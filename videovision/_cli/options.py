@@ -137,6 +137,10 @@ OPTIONS: tuple[Option, ...] = (
     # ---------------------------------------------------------------- model, budget and packing
     _o(("--model", "-m"), "pack.model", PLANNING | PROFILED,
        "model name (default $VIDEOVISION_MODEL, a profile's model, or gpt-4o-mini)", group=_P, profile=True),
+    _o("--api", "client.api", SENDING - {"transcript"} | {"plan"} | PROFILED,
+       "request format: chat (Chat Completions), responses (the Responses API), or auto: Responses for models only "
+       "it serves (gpt-5-pro, gpt-5.5-pro, o3-pro ...), Chat Completions otherwise (default auto)", group=_P,
+       choices=("chat", "responses", "auto"), profile=True),
     _o("--detail", "pack.detail", PLANNING | PROFILED, f"image detail (default {defaults.DETAIL})", group=_P,
        choices=get_args(Detail), profile=True),
     _o("--max-frames", "budget.max_frames", PLANNING, "send at most N frames (default {default})", group=_P,

@@ -3,7 +3,7 @@
 The request videovision builds is a Chat Completions body; :func:`encode` turns it into a
 ``CreateResponse`` body: the system message becomes ``instructions``, each message an input message
 of ``input_text`` / ``input_image`` parts (``detail`` on every image: vLLM refuses images without it),
-assistant turns ``output_text``, ``response_format`` goes to ``text.format``, the output limit to
+assistant turns plain text, ``response_format`` goes to ``text.format``, the output limit to
 ``max_output_tokens``, ``reasoning_effort`` to ``reasoning.effort``. Stateless: a chat follow-up
 sends the whole conversation (``store`` false, no ``previous_response_id``).
 """
@@ -20,7 +20,7 @@ _KEPT = ("model", "temperature", "top_p", "prompt_cache_key", "prompt_cache_rete
 
 
 def _parts(content: Any, role: str) -> list[dict[str, Any]]:
-    kind = "output_text" if role == "assistant" else "input_text"
+    kind = "input_text"
     if isinstance(content, str):
         return [{"type": kind, "text": content}]
     parts: list[dict[str, Any]] = []
@@ -44,6 +44,11 @@ def encode(chat_body: dict[str, Any]) -> dict[str, Any]:
         if role in ("system", "developer") and not items:
             instructions.append(content if isinstance(content, str) else
                                 "\n".join(p.get("text", "") for p in content or [] if p.get("type") == "text"))
+            continue
+        if role == "assistant":  # an earlier answer: an easy input message of plain text
+            text = content if isinstance(content, str) else "".join(
+                p.get("text", "") for p in content or [] if p.get("type") == "text")
+            items.append({"type": "message", "role": "assistant", "content": text})
             continue
         items.append({"type": "message", "role": role, "content": _parts(content, role)})
     if instructions:
