@@ -169,7 +169,7 @@ class OpenAIChatClient:
         """The base URL requests go to: part of every reply's cache key (with the Responses path when
         ``api`` is ``responses``, so the two wires' replies are never mixed up; under ``auto`` the model
         in the body decides the wire)."""
-        return self.config.endpoint + ("/responses" if self.config.api == "responses" else "")
+        return self.config.keyed_endpoint
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -113,6 +113,12 @@ class ClientConfig:
         return (self.base_url or OPENAI_BASE_URL).rstrip("/")
 
     @property
+    def keyed_endpoint(self) -> str:
+        """The endpoint as cache keys name it: the base URL, with the Responses path when ``api`` is
+        ``responses`` (under ``auto`` the model in the body decides the wire, so the key differs anyway)."""
+        return self.endpoint + ("/responses" if self.api == "responses" else "")
+
+    @property
     def is_openai(self) -> bool:
         """True when the endpoint is OpenAI's own API."""
         parts = split_url(self.endpoint)
