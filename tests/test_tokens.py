@@ -423,7 +423,7 @@ def test_prices_and_cost():
     assert estimate_cost("gpt-4o", 1_000_000, 100_000) == pytest.approx(2.5 + 1.0)
     assert estimate_cost("gpt-4o-mini", 8862) == pytest.approx(8862 * 0.15 / 1e6)
     assert estimate_cost("gpt-image-1", 1000) == pytest.approx(1000 * 5.0 / 1e6)  # genai-prices: text input
-    assert estimate_cost("gpt-5.2-codex", 1000, 10) is None
+    assert estimate_cost("gpt-5.2-codex", 1000, 10) == pytest.approx((1000 * 1.75 + 10 * 14) / 1e6)  # genai-prices: as gpt-5.2
     assert estimate_cost("some-unknown-model", 1000) is None
     with pytest.raises(ValueError):
         estimate_cost("gpt-4o", -1)

@@ -124,3 +124,37 @@ def test_detail_original_is_accepted_where_documented(cut_clip, capsys):
     code, _, err = _cli(capsys, "plan", cut_clip[0], "-m", "gpt-4o", "--detail", "original", "--no-cache",
                         "--speech", "off")
     assert code != 0 and len(err.strip().splitlines()) == 1 and "original" in err
+
+
+def test_dropped_images_are_judged_by_reported_image_tokens():
+    from videovision.asking import usage_shortfall
+    from videovision.client import usage_from
+    from videovision.packing import ProviderLimits
+
+    limits = ProviderLimits()
+    # the total looks fine (text padding), but the reply says the images cost almost nothing
+    dropped = usage_from({"prompt_tokens": 9000, "completion_tokens": 5,
+                          "prompt_tokens_details": {"image_tokens": 40, "cached_tokens": 0}})
+    assert dropped.image_tokens == 40
+    assert "reported 40 image tokens" in (usage_shortfall(dropped, 5000, limits) or "")
+    read = usage_from({"input_tokens": 5200, "output_tokens": 5,
+                       "input_tokens_details": {"image_tokens": 5000, "cached_tokens": 100, "cache_write_tokens": 300}})
+    assert (read.prompt_tokens, read.cached_tokens, read.cache_write_tokens, read.image_tokens) == (5200, 100, 300, 5000)
+    assert usage_shortfall(read, 5000, limits) is None
+    # not reported: the old check on the total still applies
+    assert usage_shortfall(usage_from({"prompt_tokens": 100, "completion_tokens": 1}), 5000, limits) is not None
+
+
+def test_log_shows_cache_writes_and_reported_image_tokens(tmp_path, capsys):
+    from videovision.store import Cache
+
+    with Cache(tmp_path / "cache") as cache:
+        cache.log.add(run_id="run-12345678", model="gpt-6-luna", prompt_tokens=6000, completion_tokens=20,
+                      estimated_cost_usd=0.001, duration_s=1.0, cached=False, request_key="k", task="summarize",
+                      video="v.mp4", endpoint="http://127.0.0.1:1/v1", cached_tokens=100, cache_write_tokens=300,
+                      image_tokens=2300, planned_image_tokens=4700)
+        entry = cache.log.recent(1)[0]
+    assert (entry.cache_write_tokens, entry.image_tokens, entry.planned_image_tokens) == (300, 2300, 4700)
+    code, out, err = _cli(capsys, "log", "--cache-dir", tmp_path / "cache")
+    assert code == 0, err
+    assert "written" in out and "2300/4700" in out and "300" in out
