@@ -158,3 +158,21 @@ def test_log_shows_cache_writes_and_reported_image_tokens(tmp_path, capsys):
     code, out, err = _cli(capsys, "log", "--cache-dir", tmp_path / "cache")
     assert code == 0, err
     assert "written" in out and "2300/4700" in out and "300" in out
+
+
+def test_plan_request_json_is_the_wire_body(cut_clip, tmp_path, capsys):
+    import json
+
+    import openapi_check
+
+    out = tmp_path / "body.json"
+    code, _, err = _cli(capsys, "plan", cut_clip[0], "-m", "gpt-5.5-pro", "--detail", "high", "--no-cache",
+                        "--speech", "off", "--request-json", out)
+    assert code == 0, err
+    body = json.loads(out.read_text())
+    assert "input" in body and "messages" not in body and openapi_check.violations(body, "CreateResponse") == []
+    code, _, err = _cli(capsys, "plan", cut_clip[0], "-m", "gpt-5.5", "--no-cache", "--speech", "off",
+                        "--request-json", out)
+    assert code == 0, err
+    body = json.loads(out.read_text())
+    assert "messages" in body and openapi_check.violations(body) == []
