@@ -40,13 +40,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from fake_audio import _parse_form
-from fakeserver import ErrorReply, FakeOpenAIServer, RequestHandler, _text_tokens, _validate, cached_prefix_tokens
+from fakeserver import (
+    ErrorReply,
+    FakeOpenAIServer,
+    RequestHandler,
+    _chat_body_of,
+    _text_tokens,
+    _validate,
+    cached_prefix_tokens,
+)
+from openapi_check import violations
 
 __all__ = ["BATCH_FAULTS", "BatchesEndpoint", "StoredFile", "install_batches"]
 
 BATCH_FAULTS = frozenset({"expired", "failed", "cancelled", "pass"})
 DEFAULT_STEPS = ("validating", "in_progress", "completed")
-ENDPOINTS = ("/v1/chat/completions",)
+ENDPOINTS = ("/v1/chat/completions", "/v1/responses")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_LINES = 50_000
 
@@ -284,7 +293,15 @@ class BatchesEndpoint:
             if selector is not None and selector(line["custom_id"], body):
                 raise ErrorReply(400, "Invalid 'messages': rejected for this test line.", param="messages",
                                  code="invalid_value")
-            parsed = _validate(self.server, body, len(json.dumps(body)))
+            responses = line.get("url") == "/v1/responses"
+            if responses:
+                broken = violations(body, "CreateResponse")
+                if broken:
+                    self.server.spec_violations.extend(broken)
+                    raise ErrorReply(400, f"Invalid request: {broken[0]} (OpenAPI CreateResponse)")
+                body = _chat_body_of(body)
+            parsed = _validate(self.server, body, len(json.dumps(body)),
+                               schema=None if responses else "CreateChatCompletionRequest")
             text = self.server.responder(body)
         except ErrorReply as err:
             return {"id": f"batch_req_{bid}_{n}", "custom_id": line["custom_id"],
@@ -297,6 +314,21 @@ class BatchesEndpoint:
         usage = {"prompt_tokens": parsed.prompt_tokens, "completion_tokens": completion_tokens,
                  "total_tokens": parsed.prompt_tokens + completion_tokens,
                  "prompt_tokens_details": {"cached_tokens": cached_prefix_tokens(self.server, parsed), "audio_tokens": 0}}
+        if responses:
+            images = sum(i.tokens for i in parsed.images)
+            reply = {"id": f"resp_{request_id}", "object": "response", "created_at": int(time.time()),
+                     "status": "completed" if finish == "stop" else "incomplete",
+                     "incomplete_details": None if finish == "stop" else {"reason": "max_output_tokens"},
+                     "model": parsed.model, "error": None,
+                     "output": [{"type": "message", "id": f"msg_{request_id}", "status": "completed",
+                                 "role": "assistant", "content": [{"type": "output_text", "text": text,
+                                                                   "annotations": []}]}],
+                     "usage": {"input_tokens": parsed.prompt_tokens, "output_tokens": completion_tokens,
+                               "total_tokens": parsed.prompt_tokens + completion_tokens,
+                               "input_tokens_details": {"cached_tokens": 0, "image_tokens": images},
+                               "output_tokens_details": {"reasoning_tokens": 0}}}
+            return {"id": f"batch_req_{bid}_{n}", "custom_id": line["custom_id"],
+                    "response": {"status_code": 200, "request_id": request_id, "body": reply}, "error": None}
         completion = {
             "id": f"chatcmpl-{request_id}", "object": "chat.completion", "created": int(time.time()),
             "model": parsed.model, "system_fingerprint": "fp_fake", "service_tier": "default", "usage": usage,

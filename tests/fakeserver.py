@@ -310,6 +310,7 @@ class FakeOpenAIServer:
         self._sockets: set[socket.socket] = set()
         self.routes: dict[tuple[str, str], Route] = {
             ("POST", "/v1/chat/completions"): RequestHandler.serve_chat,
+            ("POST", "/v1/responses"): RequestHandler.serve_responses,
             ("GET", "/v1/models"): RequestHandler.serve_models,
         }
         self._httpd: ThreadingHTTPServer | None = None
@@ -728,6 +729,60 @@ class RequestHandler(BaseHTTPRequestHandler):
         late = fault.kind if fault is not None and fault.kind in _LATE_FAULTS else None
         self._answer(rec, body, parsed, answer, late)
 
+    def serve_responses(self, rec: dict) -> None:
+        """``POST /v1/responses``: the body checked against ``CreateResponse``, then answered as a Response
+        (or typed stream events: response.created, response.output_text.delta ..., response.completed),
+        its usage reporting ``input_tokens_details.image_tokens``."""
+        body, body_ok = self.read_json(rec)
+        self.check_auth()
+        if not body_ok or not isinstance(body, dict):
+            raise ErrorReply(400, "We could not parse the JSON body of your request.")
+        broken = violations(body, "CreateResponse")
+        if broken:
+            self.owner.spec_violations.extend(broken)
+            raise _bad(f"Invalid request: {broken[0]} (OpenAPI CreateResponse)", code="invalid_request")
+        for i, item in enumerate(body.get("input") or []):
+            for j, part in enumerate(item.get("content") or [] if isinstance(item, dict) else []):
+                if isinstance(part, dict) and part.get("type") == "input_image" and "detail" not in part:
+                    raise _bad("Missing required parameter: 'detail'.", f"input[{i}].content[{j}].detail",
+                               "missing_required_parameter")
+        chat = _chat_body_of(body)
+        parsed = _validate(self.owner, chat, rec["size"], schema=None)
+        rec["images"] = tuple(parsed.images)
+        answer = self.owner.responder(chat)
+        output_tokens = _text_tokens(answer)
+        status, incomplete = "completed", None
+        limit = body.get("max_output_tokens")
+        if isinstance(limit, int) and output_tokens > limit:
+            answer, output_tokens, status, incomplete = answer[: limit * 4], limit, "incomplete", {
+                "reason": "max_output_tokens"}
+        image_tokens = sum(i.tokens for i in parsed.images) if self.owner.count_images else 0
+        usage = {"input_tokens": parsed.prompt_tokens, "output_tokens": output_tokens,
+                 "total_tokens": parsed.prompt_tokens + output_tokens,
+                 "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0, "image_tokens": image_tokens},
+                 "output_tokens_details": {"reasoning_tokens": 0}}
+        message = {"type": "message", "id": "msg_" + rec["request_id"], "status": status, "role": "assistant",
+                   "content": [{"type": "output_text", "text": answer, "annotations": []}]}
+        response = {"id": "resp_" + rec["request_id"], "object": "response", "created_at": int(time.time()),
+                    "status": status, "incomplete_details": incomplete, "model": parsed.model, "output": [message],
+                    "usage": usage, "error": None, "instructions": body.get("instructions"), "tools": [],
+                    "parallel_tool_calls": False, "tool_choice": "auto", "metadata": {}, "temperature": None,
+                    "top_p": None}
+        if not body.get("stream"):
+            self.send_json(rec, 200, response)
+            return
+        events = [{"type": "response.created", "response": {**response, "status": "in_progress", "output": []}}]
+        for piece in _pieces(answer):
+            events.append({"type": "response.output_text.delta", "item_id": message["id"], "output_index": 0,
+                           "content_index": 0, "delta": piece, "logprobs": []})
+        events.append({"type": "response.output_text.done", "item_id": message["id"], "output_index": 0,
+                       "content_index": 0, "text": answer, "logprobs": []})
+        events.append({"type": "response.completed" if status == "completed" else "response.incomplete",
+                       "response": response})
+        data = b"".join(f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n".encode()
+                        for n, e in enumerate(events))
+        self.send_bytes(rec, 200, data, "text/event-stream")
+
     def _early_fault(self, rec: dict, fault: Fault) -> bool:
         """Serve a fault that replaces the answer (True), or let the request go on (False).
 
@@ -964,7 +1019,40 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _validate(owner: FakeOpenAIServer, body: Any, size: int) -> _Parsed:
+RESPONSES_ONLY = frozenset({"gpt-5-pro", "gpt-5.5-pro", "gpt-5.4-pro", "gpt-5.2-pro", "o3-pro", "o1-pro",
+                            "gpt-5-codex", "computer-use-preview"})
+"""Models OpenAI serves only through /v1/responses (with their dated snapshots)."""
+
+
+def _chat_body_of(body: dict) -> dict:
+    """A Responses body as the Chat Completions body it stands for (to reuse the message checks)."""
+    messages: list[dict] = []
+    if body.get("instructions"):
+        messages.append({"role": "system", "content": body["instructions"]})
+    for item in body.get("input") or []:
+        parts = []
+        if isinstance(item.get("content"), str):
+            messages.append({"role": item.get("role"), "content": item["content"]})
+            continue
+        for part in item.get("content") or []:
+            if part.get("type") in ("input_text", "output_text"):
+                parts.append({"type": "text", "text": part.get("text", "")})
+            elif part.get("type") == "input_image":
+                parts.append({"type": "image_url", "image_url": {"url": part.get("image_url"),
+                                                                 "detail": part.get("detail")}})
+        messages.append({"role": item.get("role"), "content": parts})
+    chat = {"model": body.get("model"), "messages": messages}
+    if body.get("max_output_tokens") is not None:
+        chat["max_completion_tokens"] = body["max_output_tokens"]
+    fmt = (body.get("text") or {}).get("format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        chat["response_format"] = {"type": "json_schema", "json_schema": {
+            k: fmt[k] for k in ("name", "schema", "strict") if k in fmt}}
+    return chat
+
+
+def _validate(owner: FakeOpenAIServer, body: Any, size: int,
+              schema: str | None = "CreateChatCompletionRequest") -> _Parsed:
     """Check a chat request as OpenAI documents it; raise ErrorReply (400/404) on the first problem."""
     if not isinstance(body, dict):
         raise _bad(f"Invalid type for request body: expected an object, but got {_type_name(body)} instead.", code="invalid_type")
@@ -980,6 +1068,9 @@ def _validate(owner: FakeOpenAIServer, body: Any, size: int) -> _Parsed:
         raise _bad(f"Invalid type for 'model': expected a string, but got {_type_name(model)} instead.", "model", "invalid_type")
     if owner.models is not None and model not in owner.models:
         raise _bad(f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found", status=404)
+    if schema == "CreateChatCompletionRequest" and re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model) in RESPONSES_ONLY:
+        raise _bad("This model is only supported in v1/responses and not in v1/chat/completions.", "model",
+                   None, status=404)
     for name in sorted(owner.unsupported_params.get(model, ())):
         if name in body:
             hint = " Use 'max_completion_tokens' instead." if name == "max_tokens" else ""
@@ -988,7 +1079,7 @@ def _validate(owner: FakeOpenAIServer, body: Any, size: int) -> _Parsed:
     parsed = _Parsed(model=model)
     _validate_options(owner, body, parsed)
     _validate_messages(owner, body.get("messages"), parsed)
-    broken = violations(body)  # after the checks above, which answer as OpenAI words them
+    broken = violations(body) if schema else []  # after the checks above, which answer as OpenAI words them
     if broken:
         owner.spec_violations.extend(broken)
         raise _bad(f"Invalid request: {broken[0]} (OpenAPI CreateChatCompletionRequest)", code="invalid_request")

@@ -350,3 +350,31 @@ def test_batch_replies_with_a_lone_surrogate_are_all_stored(srv, cache):
     for key, _ in requests:
         stored = cache.responses.get(key)
         assert stored is not None and stored.text == "odd \ufffd byte"
+
+
+def test_batch_api_over_responses_lines_and_replies_reach_the_normal_path(srv, cache):
+    """--api responses (and a Responses-only model under auto): /v1/responses lines (CreateResponse bodies),
+    a /v1/responses batch, and the replies stored under the keys the normal path computes."""
+    from dataclasses import replace
+
+    batches = install_batches(srv)
+    cfg = replace(config_for(srv), api="responses")
+    plan = make_plan(TALK, small_config(), cache=cache, endpoint=cfg)
+    collector = BatchCollector(cfg.keyed_endpoint)
+    with pytest.raises(DeferredToBatch):
+        run_plan(plan, collector.scope(), cache=cache)
+    requests = collector.requests()
+    jobs = submit(requests, cfg, cache)
+    assert len(jobs) == 1
+    line = json.loads(batches.uploads[0].data.decode().splitlines()[0])
+    assert line["url"] == "/v1/responses" and "input" in line["body"] and "messages" not in line["body"]
+    assert all(p["detail"] for item in line["body"]["input"] if isinstance(item["content"], list)
+               for p in item["content"] if p["type"] == "input_image")
+    results, failures = poll_until_done(jobs, cfg, cache)
+    assert failures == [] and set(results) == {c for c, _ in requests}
+    assert all(r.usage.image_tokens is not None for r in results.values())
+    assert srv.spec_violations == []
+    with OpenAIChatClient(cfg) as client:
+        result = run_plan(plan, client, cache=cache)
+    assert result.requests_made == 0 and result.cache_hits == 1
+    assert not [r for r in srv.requests if r.path == "/v1/responses"]

@@ -256,7 +256,9 @@ RESOLVE = [
     ("gpt-5.2-codex", "gpt-5.2-codex"),
     ("gpt-5.3-codex", "gpt-5.3-codex"),
     ("gpt-5.4-2026-03-05", "gpt-5.4"),
-    ("gpt-5.4-pro", "gpt-5.4"),
+    ("gpt-5.4-pro", "gpt-5.4-pro"),
+    ("gpt-5.6-sol-2026-09-01", "gpt-5.6-sol"),
+    ("gpt-6-luna-2026-10-01", "gpt-6-luna"),
     ("gpt-5.4-mini-2026-03-17", "gpt-5.4-mini"),
     ("gpt-5.4-nano", "gpt-5.4-nano"),
     ("gpt-5.5", "gpt-5.5"),
@@ -282,7 +284,7 @@ def test_schemes_of_required_models():
     assert resolve_model("gpt-5.5").auto_means == "original"
 
 
-@pytest.mark.parametrize("name", ["llava:13b", "Qwen2-VL-7B", "gpt-5.1", "gpt-5.6", "my-local-model"])
+@pytest.mark.parametrize("name", ["llava:13b", "Qwen2-VL-7B", "gpt-5.9", "my-local-model"])
 def test_unknown_model_default(name, caplog):
     caplog.set_level(logging.WARNING, logger="videovision")
     spec = resolve_model(name)
@@ -420,8 +422,8 @@ def test_prices_and_cost():
     assert prices("gpt-5-nano") == (0.05, 0.40)
     assert estimate_cost("gpt-4o", 1_000_000, 100_000) == pytest.approx(2.5 + 1.0)
     assert estimate_cost("gpt-4o-mini", 8862) == pytest.approx(8862 * 0.15 / 1e6)
-    assert estimate_cost("gpt-image-1", 1000) is None
-    assert estimate_cost("gpt-5.2-codex", 1000, 10) is None
+    assert estimate_cost("gpt-image-1", 1000) == pytest.approx(1000 * 5.0 / 1e6)  # genai-prices: text input
+    assert estimate_cost("gpt-5.2-codex", 1000, 10) == pytest.approx((1000 * 1.75 + 10 * 14) / 1e6)  # genai-prices: as gpt-5.2
     assert estimate_cost("some-unknown-model", 1000) is None
     with pytest.raises(ValueError):
         estimate_cost("gpt-4o", -1)
@@ -741,3 +743,52 @@ def test_chat_errors_and_unknown_models(caplog):
         image_sizes={"https://x.invalid/a.png": (1280, 720)})
     assert with_image.image_tokens == 2264 and not with_image.exact
     assert len(caplog.records) == 1
+
+
+# ---- issue 18: current models, prices from the genai-prices snapshot -----------------------------
+
+def test_current_models_known_and_priced_from_snapshot():
+    from videovision.models.spec import PRICE_SNAPSHOT, PRICE_SOURCE
+    assert PRICE_SNAPSHOT["source"].startswith("genai-prices ")
+    for name in ("gpt-5.1", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-6-luna", "gpt-6-sol",
+                 "gpt-6.1-sol", "gpt-6.1-terra", "gpt-5.5-pro", "gpt-5-pro", "o3-pro"):
+        spec = resolve_model(name)
+        assert spec.known and spec.name == name
+        assert spec.input_price_per_m is not None and spec.output_price_per_m is not None, name
+        assert spec.price_source == PRICE_SOURCE
+    # the snapshot's values, not typed ones
+    assert prices("gpt-5.6-luna") == (0.2, 1.2)
+    assert prices("gpt-5.5-pro") == (30.0, 180.0)
+    assert resolve_model("gpt-5.6-sol").cache_write_price_per_m == 5.0
+
+
+def test_responses_only_models():
+    for name in ("gpt-5-pro", "gpt-5.5-pro", "gpt-5.5-pro-2026-04-23", "o3-pro", "o1-pro"):
+        assert resolve_model(name).api == "responses", name
+    for name in ("gpt-5.5", "gpt-4o-mini", "gpt-6-luna"):
+        assert resolve_model(name).api == "chat", name
+
+
+def test_long_context_tier_and_cache_writes():
+    # gpt-5.5: over 272K input tokens the whole request bills 2x input, 1.5x output
+    assert estimate_cost("gpt-5.5", 272_000, 1000) == pytest.approx((272_000 * 5 + 1000 * 30) / 1e6)
+    assert estimate_cost("gpt-5.5", 272_001, 1000) == pytest.approx((272_001 * 10 + 1000 * 45) / 1e6)
+    # gpt-5.6-sol: cache writes at 1.25x input, cached reads at 0.1x
+    assert estimate_cost("gpt-5.6-sol", 10_000, 0, cached_tokens=2000, cache_write_tokens=3000) == pytest.approx(
+        (5000 * 4.0 + 2000 * 0.4 + 3000 * 5.0) / 1e6)
+    # a model that bills no cache writes prices them as input
+    assert estimate_cost("gpt-4o", 1000, 0, cache_write_tokens=1000) == pytest.approx(1000 * 2.5 / 1e6)
+
+
+def test_gpt6_budgets_conservatively_and_says_so():
+    spec = resolve_model("gpt-6-luna")
+    assert spec.image_rule == "undocumented"
+    # never below any documented patch model for the same frame
+    assert image_tokens(1280, 720, "gpt-6-luna", "high") >= max(
+        image_tokens(1280, 720, m, "high") for m in ("gpt-5.6-sol", "gpt-4.1-nano", "gpt-5.5"))
+    assert resolve_model("gpt-5.6-sol").image_rule == "documented"
+
+
+def test_gpt56_original_keeps_the_image():
+    # GPT-5.6 original: no resize (up to 30 000 patches): a 4K frame is billed raw
+    assert image_tokens(3840, 2160, "gpt-5.6-sol", "original") == math.ceil(120 * 68 * 1.2)

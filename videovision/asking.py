@@ -14,7 +14,7 @@ from typing import Literal
 
 from .client import ChatClient, billed_usage, stops_run
 from .errors import CacheError, ConfigError, RequestError, UsageMismatchError, VideovisionError
-from .models import estimate_cost
+from .models import ModelSpec, estimate_cost
 from .packing import ProviderLimits
 from .plan import Plan
 from .redact import scrub_secrets
@@ -56,12 +56,24 @@ def usage_shortfall(usage: Usage, image_tokens: int, limits: ProviderLimits) -> 
     """Why a reply's usage shows the images were not read, or None when it looks right (or cannot
     be judged: no images, a provider that does not bill them, no usage reported)."""
     counted = usage.prompt_tokens + usage.cached_tokens  # some servers report cached tokens apart
-    if not limits.bills_images or image_tokens <= 0 or usage.prompt_tokens <= 0:
+    if not limits.bills_images or image_tokens <= 0:
+        return None
+    if usage.image_tokens is not None:  # the reply says what its images cost: no guessing from the total
+        if usage.image_tokens >= USAGE_CHECK_RATIO * image_tokens:
+            return None
+        return (f"the endpoint reported {usage.image_tokens:,} image tokens for images that cost {image_tokens:,}: "
+                "it probably did not read (all) the images (a text-only model, or a proxy or server that drops them)")
+    if usage.prompt_tokens <= 0:
         return None
     if counted >= USAGE_CHECK_RATIO * image_tokens:
         return None
     return (f"the endpoint counted {counted:,} input tokens for a request whose images alone cost {image_tokens:,}: "
             "it probably did not read the images (a text-only model, or a proxy or server that drops them)")
+
+
+def _exact(spec: ModelSpec) -> bool:
+    """The model's image tokens follow a known rule (not a conservative guess)."""
+    return spec.known and spec.image_rule != "undocumented"
 
 
 @dataclass
@@ -161,7 +173,7 @@ class Asker:
         finally:
             self._moved(-1, 1)
         u = result.usage
-        cost = estimate_cost(self.plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+        cost = estimate_cost(self.plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.cache_write_tokens)
         with self.lock:
             self.requests_made += 1
             self.usage = self.usage + u
@@ -173,9 +185,10 @@ class Asker:
                 self.cache.responses.put(key, result, body=body, scrub=lambda text: scrub_secrets(text, secrets))
             except CacheError as err:  # a full disk: the paid answer is still given, once warned
                 self._warn(f"the reply could not be cached ({err}); a re-run will ask again")
-        shortfall = usage_shortfall(u, image_tokens if self.plan.spec.known else 0, self.plan.config.pack.limits)
+        self._compare_images(u, image_tokens)
+        shortfall = usage_shortfall(u, image_tokens if _exact(self.plan.spec) else 0, self.plan.config.pack.limits)
         try:
-            self._log(model, result, key, started, cached=False, cost=cost,
+            self._log(model, result, key, started, cached=False, cost=cost, planned=image_tokens,
                       status="empty-reply" if empty else "ok" if shortfall is None else "images-not-counted")
         except CacheError as err:
             self._warn(f"the request could not be logged ({err})")
@@ -189,8 +202,17 @@ class Asker:
             if text not in self.warnings:
                 self.warnings.append(text)
 
+    def _compare_images(self, usage: Usage, image_tokens: int) -> None:
+        """A model without a documented image rule: log the budgeted image tokens against the reported ones
+        (a models-file entry with the measured rule makes the budget exact)."""
+        if _exact(self.plan.spec) or usage.image_tokens is None or image_tokens <= 0:
+            return
+        log.info("%s: images budgeted at %d tokens, the reply reports %d (%.2fx); OpenAI documents no image "
+                    "rule for this model, so the budget is a conservative guess", self.plan.spec.name, image_tokens,
+                    usage.image_tokens, usage.image_tokens / image_tokens)
+
     def _check(self, result: ChatResult, image_tokens: int) -> None:
-        if not self.plan.spec.known:  # the images' tokens are a conservative guess: nothing to compare
+        if not _exact(self.plan.spec):  # the images' tokens are a conservative guess: nothing to compare
             return
         shortfall = usage_shortfall(result.usage, image_tokens, self.plan.config.pack.limits)
         if shortfall is None:
@@ -203,18 +225,20 @@ class Asker:
                 self.warnings.append(shortfall)
 
     def _log(self, model: str, result: ChatResult | None, key: str, started: float, *, cached: bool,
-             status: str = "ok", cost: float | None = None) -> None:
+             status: str = "ok", cost: float | None = None, planned: int | None = None) -> None:
         if self.cache is None:
             return
         usage = result.usage if result is not None else Usage()
         if cost is None and not cached and result is not None:
-            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
+            cost = estimate_cost(self.plan.spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, usage.cache_write_tokens)
         self.cache.log.add(
             run_id=self.run_id, model=model, prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens, estimated_cost_usd=0.0 if cached else cost,
             duration_s=time.monotonic() - started, cached=cached, request_key=key, task=self.task or self.plan.prompt.task,
             video=self.plan.video.path, endpoint=self.endpoint, status=status,
             cached_tokens=0 if cached else usage.cached_tokens,
+            cache_write_tokens=0 if cached else usage.cache_write_tokens,
+            image_tokens=None if cached else usage.image_tokens, planned_image_tokens=planned,
         )
 
 

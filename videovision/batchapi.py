@@ -45,6 +45,8 @@ from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .redact import scrub_secrets
 from .store import Cache, new_run_id, request_key
 from .types import ChatResult, Usage
+from .wires import api_for
+from .wires import responses as responses_wire
 
 __all__ = [
     "BATCH_PRICE_FACTOR", "CHAT_URL", "COMPLETION_WINDOW", "MAX_FILE_BYTES", "MAX_FILE_LINES", "SUBMISSION_KEY",
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 CHAT_URL: Final = "/v1/chat/completions"
+RESPONSES_URL: Final = "/v1/responses"
 COMPLETION_WINDOW: Final = "24h"
 SUBMISSION_KEY: Final = "videovision_submission"
 """Batch metadata key naming the submission (see ``BatchJob.submission``)."""
@@ -154,7 +157,7 @@ def batch_cost(spec: str | ModelSpec, usage: Usage) -> float | None:
     Returns:
         USD, or None when a needed price is unknown.
     """
-    full = estimate_cost(spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
+    full = estimate_cost(spec, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens, usage.cache_write_tokens)
     return None if full is None else full * BATCH_PRICE_FACTOR
 
 
@@ -261,11 +264,14 @@ def pending_ids(store: Cache) -> frozenset[str]:
 # --------------------------------------------------------------------------- submit
 
 
-def input_line(custom_id: str, body: dict) -> bytes:
-    """One JSONL line of a batch input file (newline included)."""
+def input_line(custom_id: str, body: dict, url: str = CHAT_URL) -> bytes:
+    """One JSONL line of a batch input file (newline included): ``body`` is the Chat Completions body;
+    for ``url`` ``/v1/responses`` it is sent as the Responses body it encodes to."""
     if not isinstance(custom_id, str) or not custom_id:
         raise ConfigError("a Batch API request needs a non-empty custom_id")
-    line = {"custom_id": custom_id, "method": "POST", "url": CHAT_URL, "body": body}
+    if url == RESPONSES_URL:
+        body = responses_wire.encode(body)
+    line = {"custom_id": custom_id, "method": "POST", "url": url, "body": body}
     return (json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
 
 
@@ -330,14 +336,15 @@ def submit(requests: Sequence[tuple[str, dict]], client_config: ClientConfig, st
     if not todo:
         return []
     model = str(todo[0][1].get("model", "")) if isinstance(todo[0][1], dict) else ""
+    url = RESPONSES_URL if api_for(model or "unknown", client_config.api) == "responses" else CHAT_URL
     folder = store.directory / JOBS_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[BatchJob] = []
-    for group in split_lines(((c, input_line(c, b)) for c, b in todo), max_bytes=max_bytes, max_lines=max_lines):
+    for group in split_lines(((c, input_line(c, b, url)) for c, b in todo), max_bytes=max_bytes, max_lines=max_lines):
         token = uuid.uuid4().hex
         path = folder / f"input-{token}.jsonl"
         path.write_bytes(b"".join(line for _, line in group))
-        job = BatchJob(batch_id="", input_file_id="", endpoint=client_config.endpoint,
+        job = BatchJob(batch_id="", input_file_id="", endpoint=client_config.keyed_endpoint,
                        custom_ids=tuple(c for c, _ in group), input_path=str(path), created_at=time.time(),
                        submission=token)
         _update_jobs(store, lambda old, job=job: [*old, job])  # type: ignore[misc]  # before anything is sent
@@ -345,7 +352,7 @@ def submit(requests: Sequence[tuple[str, dict]], client_config: ClientConfig, st
             with open(path, "rb") as f:
                 uploaded = client.files.create(file=(path.name, f, "application/jsonl"), purpose="batch")
             job = _replace_job(store, job, input_file_id=uploaded.id)
-            batch = _create_batch(client, uploaded.id, token)
+            batch = _create_batch(client, uploaded.id, token, url)
         except Exception as err:
             if _refused(err):  # the server answered no: nothing was created, forget the submission
                 _update_jobs(store, lambda old, t=token: [j for j in old if j.submission != t])  # type: ignore[misc]
@@ -355,8 +362,8 @@ def submit(requests: Sequence[tuple[str, dict]], client_config: ClientConfig, st
     return jobs
 
 
-def _create_batch(client: Any, input_file_id: str, token: str) -> Any:
-    return client.batches.create(input_file_id=input_file_id, endpoint=CHAT_URL, completion_window=COMPLETION_WINDOW,
+def _create_batch(client: Any, input_file_id: str, token: str, url: str = CHAT_URL) -> Any:
+    return client.batches.create(input_file_id=input_file_id, endpoint=url, completion_window=COMPLETION_WINDOW,
                                  metadata={SUBMISSION_KEY: token})
 
 
@@ -476,7 +483,9 @@ def poll(jobs: Sequence[BatchJob], client_config: ClientConfig, store: Cache, *,
             if body is None:
                 failed.append(LineFailure(custom_id, job.batch_id, "its request is not in the batch's input file"))
                 continue
-            store.responses.put(request_key(body, endpoint=job.endpoint), result, body=body,
+            # a Responses line's body is the encoded one: its custom_id is the key of the request it encodes
+            key = custom_id if "messages" not in body and "input" in body else request_key(body, endpoint=job.endpoint)
+            store.responses.put(key, result, body=body,
                                 scrub=lambda text: scrub_secrets(text, secrets))
             price = batch_cost(result.model, result.usage)
             store.log.add(run_id=run_id, model=result.model, prompt_tokens=result.usage.prompt_tokens,
@@ -563,6 +572,17 @@ def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper) -> ChatR
         detail = error or (body.get("error") if isinstance(body.get("error"), dict) else None) or {}
         message = mapper.clean(detail.get("message") or detail.get("code") or f"HTTP {status}")
         return message, status
+    if body.get("object") == "response":  # a /v1/responses line
+        text, refusal = responses_wire.output_text(body)
+        finish = responses_wire.finish_reason(body)
+        if refusal:
+            return f"the model refused to answer: {mapper.clean(refusal)}", status
+        if finish is None or finish in UNUSABLE_FINISH:
+            return f"the reply is not usable (status {body.get('status')})", status
+        if text is None:
+            return "the reply has no text", status
+        return ChatResult(text=scrub_secrets(text, secrets), usage=usage_from(body.get("usage")),
+                          model=str(body.get("model") or ""), finish_reason=finish, request_id=_request_id(response))
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return "the reply has no choices", status

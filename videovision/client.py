@@ -64,6 +64,8 @@ from .errors import (
 from .redact import display_url, redact_body, scrub_secrets
 from .relay import CallbackFailed, TextRelay
 from .types import ChatResult, Usage
+from .wires import api_for
+from .wires import responses as responses_wire
 
 __all__ = [
     "LOCAL_PLACEHOLDER_KEY",
@@ -157,14 +159,17 @@ class OpenAIChatClient:
         self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, self._secrets)
         self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
         self._known_params = _create_parameters(type(self._sdk.chat.completions))
+        self._responses_params = _create_parameters(type(self._sdk.responses))
 
     def __repr__(self) -> str:
         return f"OpenAIChatClient({self.config!r})"
 
     @property
     def endpoint(self) -> str:
-        """The base URL requests go to: part of every reply's cache key."""
-        return self.config.endpoint
+        """The base URL requests go to: part of every reply's cache key (with the Responses path when
+        ``api`` is ``responses``, so the two wires' replies are never mixed up; under ``auto`` the model
+        in the body decides the wire)."""
+        return self.config.keyed_endpoint
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -273,6 +278,8 @@ class OpenAIChatClient:
     def _attempt(self, request: dict, relay: TextRelay | None, max_retries: int) -> tuple[ChatResult, int]:
         sdk = self._sdk if max_retries == self.config.max_retries else self._sdk.with_options(max_retries=max_retries)
         try:
+            if api_for(request["model"], self.config.api) == "responses":
+                return self._respond(sdk, request, relay)
             if relay is None:
                 return self._create(sdk, request)
             return self._stream(sdk, request, relay)
@@ -389,6 +396,46 @@ class OpenAIChatClient:
             retries=retries,
         )
         relay.flush()
+        return result, retries
+
+    # ---- the Responses wire
+
+    def _respond(self, sdk: openai.OpenAI, request: dict, relay: TextRelay | None) -> tuple[ChatResult, int]:
+        """One request over ``/v1/responses`` (typed stream events when ``relay`` is given)."""
+        body = responses_wire.encode(request)
+        extra = {k: body.pop(k) for k in list(body) if k not in self._responses_params}
+        kwargs: dict[str, Any] = {**body, **({"extra_body": extra} if extra else {})}
+        if relay is None:
+            raw = sdk.responses.with_raw_response.create(**kwargs)
+            request_id = raw.request_id
+            retries = int(getattr(raw, "retries_taken", 0) or 0)
+            status = raw.http_response.status_code
+            try:
+                response = raw.parse()
+            except Exception as err:
+                raise self._errors.malformed(err, request_id) from err
+        else:
+            raw = sdk.responses.with_raw_response.create(**kwargs, stream=True)
+            request_id = raw.request_id
+            retries = int(getattr(raw, "retries_taken", 0) or 0)
+            status = raw.http_response.status_code
+            response = None
+            with raw.parse() as events:
+                for event in events:
+                    kind = getattr(event, "type", "")
+                    if kind == "response.output_text.delta" and getattr(event, "delta", None):
+                        relay.feed(event.delta)
+                    elif kind in ("response.completed", "response.incomplete", "response.failed"):
+                        response = getattr(event, "response", None)
+            if response is None:
+                raise ResponseFormatError(f"the stream from {self._host} ended without a response.completed event",
+                                          status_code=status, request_id=request_id)
+        text, refusal = responses_wire.output_text(response)
+        result = self._result(text=text, refusal=refusal, finish_reason=responses_wire.finish_reason(response),
+                              usage=getattr(response, "usage", None), model=getattr(response, "model", None)
+                              or request["model"], status=status, request_id=request_id, retries=retries)
+        if relay is not None:
+            relay.flush()
         return result, retries
 
     # ---- helpers
@@ -572,5 +619,10 @@ def usage_from(usage: Any) -> Usage:
         value = field(obj, name)
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0
 
-    details = field(usage, "prompt_tokens_details")
-    return Usage(count(usage, "prompt_tokens"), count(usage, "completion_tokens"), count(details, "cached_tokens"))
+    responses = field(usage, "prompt_tokens") is None and field(usage, "input_tokens") is not None
+    details = field(usage, "input_tokens_details" if responses else "prompt_tokens_details")
+    reported = field(details, "image_tokens")
+    images = int(reported) if isinstance(reported, int) and not isinstance(reported, bool) and reported >= 0 else None
+    return Usage(count(usage, "input_tokens" if responses else "prompt_tokens"),
+                 count(usage, "output_tokens" if responses else "completion_tokens"), count(details, "cached_tokens"),
+                 count(details, "cache_write_tokens"), images)

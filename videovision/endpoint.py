@@ -50,8 +50,13 @@ class ClientConfig:
     base_url: str | None = None
     timeout: float = defaults.TIMEOUT
     max_retries: int = defaults.MAX_RETRIES
+    api: str = "auto"
+    """The request format: ``chat`` (``/chat/completions``), ``responses`` (``/responses``), or ``auto``
+    (Responses for models only it serves, Chat Completions otherwise: the model table's ``api``)."""
 
     def __post_init__(self) -> None:
+        if self.api not in ("chat", "responses", "auto"):
+            raise ConfigError(f"invalid api {self.api!r}: choose chat, responses or auto", field="api")
         if self.api_key is not None and not isinstance(self.api_key, str):
             raise ConfigError("the API key must be a string")
         if self.base_url is not None:
@@ -71,7 +76,7 @@ class ClientConfig:
         key = "None" if self.api_key is None else "'***'"
         return (
             f"ClientConfig(api_key={key}, base_url={self.base_url!r}, "
-            f"timeout={self.timeout!r}, max_retries={self.max_retries!r})"
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, api={self.api!r})"
         )
 
     __str__ = __repr__
@@ -92,7 +97,7 @@ class ClientConfig:
             ConfigError: an unknown field or an invalid value.
         """
         env = os.environ if environ is None else environ
-        unknown = set(overrides) - {"api_key", "base_url", "timeout", "max_retries"}
+        unknown = set(overrides) - {"api_key", "base_url", "timeout", "max_retries", "api"}
         if unknown:
             raise ConfigError(f"unknown client option(s): {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {
@@ -106,6 +111,12 @@ class ClientConfig:
     def endpoint(self) -> str:
         """The base URL requests go to (OpenAI's when none is set)."""
         return (self.base_url or OPENAI_BASE_URL).rstrip("/")
+
+    @property
+    def keyed_endpoint(self) -> str:
+        """The endpoint as cache keys name it: the base URL, with the Responses path when ``api`` is
+        ``responses`` (under ``auto`` the model in the body decides the wire, so the key differs anyway)."""
+        return self.endpoint + ("/responses" if self.api == "responses" else "")
 
     @property
     def is_openai(self) -> bool:

@@ -216,6 +216,9 @@ class ErrorMapper:
         )
 
     def _not_found(self, code: str | None, message: str, model: str, quoted: str, kw: dict[str, Any]) -> RequestError:
+        if "only supported in v1/responses" in message:
+            return ModelNotFoundError(f"model '{model}' is only served by the Responses API (v1/responses), not "
+                                      "Chat Completions: use --api responses (or --api auto)", **kw)
         if code == "model_not_found" or "model" in message.lower():
             return ModelNotFoundError(f"model '{model}' not found at {self.host}: check --model", **kw)
         return RequestError(

@@ -246,6 +246,9 @@ class Plan:
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "model_known": self.model_known,
+            "image_rule": self.spec.image_rule if self.model_known else "unknown",
+            "api": self.spec.api,
+            "price_source": self.spec.price_source or None,
             "detail": self.detail,
             "video": self.video.to_json(),
             "frames": [

@@ -272,7 +272,9 @@ def plan_table(plan) -> str:
         + (f"  rotation {v.rotation}" if v.rotation else "")
         + ("  (truncated)" if v.truncated else ""),
         f"model    {plan.model}" + ("" if plan.model_known else "  (unknown model: conservative token estimate)")
-        + f"  detail {plan.detail}",
+        + ("  (OpenAI documents no image rule for it: conservative token estimate, checked against the "
+           "reported image_tokens)" if plan.model_known and plan.spec.image_rule == "undocumented" else "")
+        + f"  detail {plan.detail}  api {plan.spec.api}",
         "",
         f"{'#':>4}  {'time':>10}  {'scene':>5}  {'size':>9}  {'tokens':>6}  {'KB':>6}",
     ]
@@ -295,7 +297,8 @@ def plan_table(plan) -> str:
         lines.append("cost         unknown (no price for this model; --models-file can set one)")
     else:
         lines.append(f"cost         ~${cost_in:.4f} input, ~${cost:.4f} with output at its limit (estimate); "
-                     f"half through the OpenAI Batch API (batch --batch-api)")
+                     f"half through the OpenAI Batch API (batch --batch-api)"
+                     + (f"; prices: {plan.spec.price_source}" if plan.spec.price_source else ""))
     lines.append(f"requests     {len(plan.requests)}" + (
         "  (" + ", ".join(f"{r.kind} {format_time(r.time_range[0], precision=0)}-{format_time(r.time_range[1], precision=0)}: "
                            f"{len(r.images)} images" if r.kind != "reduce" else "reduce" for r in plan.requests) + ")"

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # annotations only: importing videovision must not load NumPy
     import numpy as np
 
 Strategy = Literal["interval", "uniform", "scenes", "hybrid"]
-Detail = Literal["low", "high", "auto"]
+Detail = Literal["low", "high", "auto", "original"]
 ImageFormat = Literal["jpeg", "png", "webp"]
 DetectorName = Literal["adaptive", "content", "threshold", "hash", "histogram"]
 Preset = Literal["auto", "screen", "film"]

@@ -77,6 +77,11 @@ COMMANDS: tuple[Command, ...] = (
             "Full-text search (SQLite FTS5, ranked by bm25) over a batch's results and speech, each hit with its "
             "video and time.", 'videovision search "gradient clipping" --index out/', "library:cmd_search", "search",
             (("query", {"help": 'words, "a phrase", OR, NOT, prefix*'}),)),
+    Command("models", "list the models videovision knows: API, image tokens, detail modes, context, prices",
+            "List every model in the table (and those a --models-file adds): the API that serves it, how it counts "
+            "image tokens and whether OpenAI documents that rule, its detail modes, context window, and prices "
+            "(input, cached reads, cache writes, output, the long-context tier) with their source and date.",
+            "videovision models --json", "tasks:cmd_models", "offline"),
     Command("config", "show the effective settings and where each came from",
             "Show the settings a command would use (model, endpoint, provider, transcription, api, cache) and where "
             "each came from: a flag, the environment, a profile of the config file, or the default. Keys are never "

@@ -105,7 +105,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
             cache.close()
     answer_out(args, dumps(plan.to_json()) if args.json else plan_table(plan), "plan", as_json=bool(args.json))
     if args.request_json:
+        from ..wires import api_for
+        from ..wires.responses import encode
+
         bodies = [r.body for r in plan.requests if r.body is not None]
+        if api_for(plan.model, getattr(args, "api", None)) == "responses":  # the exact body of the wire it goes by
+            bodies = [encode(b) for b in bodies]
         write_output(args.request_json, "--request-json", dumps(bodies[0] if len(bodies) == 1 else bodies))
         print(f"wrote {len(bodies)} request bod{'y' if len(bodies) == 1 else 'ies'} to {args.request_json}", file=sys.stderr)
     return 0
@@ -352,7 +357,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         print("no requests logged yet", file=sys.stderr)
         return 0
     lines = [f"{'time (UTC)':<19}  {'run':<8}  {'task':<9} {'model':<18} {'tokens in+out':>14} {'cached':>7} "
-             f"{'cost':>9} {'time':>7}  {'status':<6} video"]
+             f"{'written':>7} {'images':>13} {'cost':>9} {'time':>7}  {'status':<6} video"]
     for e in entries:
         cost = "-" if e.estimated_cost_usd is None else f"${e.estimated_cost_usd:.4f}"
         status = "cache" if e.cached else e.status
@@ -360,9 +365,36 @@ def cmd_log(args: argparse.Namespace) -> int:
                   else f"{e.prompt_tokens:>7}+{e.completion_tokens:<6}")
         lines.append(terminal_text(
             f"{e.time[:19]}  {e.run_id[-8:]}  {e.task:<9} {e.model:<18} {amount} "
-            f"{e.cached_tokens or '':>7} {cost:>9} {e.duration_s:6.2f}s  {status:<6} {video_name(e.video)}"))
+            f"{e.cached_tokens or '':>7} {e.cache_write_tokens or '':>7} {_images(e):>13} {cost:>9} "
+            f"{e.duration_s:6.2f}s  {status:<6} {video_name(e.video)}"))
     answer_out(args, "\n".join(lines) + "\n", "log")
     return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """``videovision models``: the model table (the logic is :mod:`videovision.models.catalog`)."""
+    from ..models import load_models_file
+    from ..models.catalog import models_json, models_table
+    from ..render import dumps
+    from ..types import SCHEMA_VERSION
+
+    if args.output:
+        check_writable(args.output, "--output")
+    if getattr(args, "models_file", None):
+        load_models_file(args.models_file)
+    if args.json:
+        answer_out(args, dumps({"schema_version": SCHEMA_VERSION, **models_json()}), "models", as_json=True)
+    else:
+        answer_out(args, models_table(), "models")
+    return 0
+
+
+def _images(entry: Any) -> str:
+    """``reported/planned`` image tokens of a logged request (``-`` where the reply did not say)."""
+    if entry.image_tokens is None and not entry.planned_image_tokens:
+        return ""
+    reported = "-" if entry.image_tokens is None else str(entry.image_tokens)
+    return f"{reported}/{entry.planned_image_tokens or '-'}"
 
 
 def video_name(video: str | None) -> str:

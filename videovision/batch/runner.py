@@ -84,7 +84,7 @@ class _Metered(_Wrapped):
 
         result = self._client.complete(body, on_text=on_text)
         u = result.usage
-        cost = estimate_cost(self._plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+        cost = estimate_cost(self._plan.spec, u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.cache_write_tokens)
         with self._lock:
             self.cost_usd += cost or 0.0
         return result

@@ -27,6 +27,8 @@ logger = logging.getLogger("videovision")
 Scheme = Literal["tile", "patch"]
 ImageDetail = Literal["low", "high", "auto", "original"]
 AutoMeans = Literal["high", "original", "unknown"]
+Api = Literal["chat", "responses"]
+ImageRule = Literal["documented", "observed", "undocumented"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
 """Model assumed when none is given."""
@@ -108,6 +110,25 @@ class ModelSpec:
     reasoning (so it gets a larger default output limit), takes ``reasoning_effort``."""
     transcribe_price_per_minute: float | None = None
     """Speech-to-text models: USD per audio minute; None when unknown or not a transcription model."""
+    api: Api = "chat"
+    """The OpenAI API that serves the model: ``chat`` (Chat Completions and Responses) or
+    ``responses`` (served only by the Responses API: gpt-5-pro, gpt-5.5-pro, o3-pro ...)."""
+    image_rule: ImageRule = "documented"
+    """Where the image-token rule comes from: OpenAI's vision guide (``documented``), measured billing
+    only (``observed``), or nowhere (``undocumented``: the budget is a conservative guess, and each
+    reply's reported ``image_tokens`` is compared with it)."""
+    cache_write_price_per_m: float | None = None
+    """USD per 1M input tokens written to the prompt cache (1.25x input on gpt-5.6 and later); None:
+    cache writes are not billed apart."""
+    long_context_start: int | None = None
+    """Prompts with more input tokens than this bill the whole request at the ``long_context_*``
+    prices (272K on gpt-5.4 and later); None: one price at every length."""
+    long_context_input_price_per_m: float | None = None
+    long_context_output_price_per_m: float | None = None
+    long_context_cached_price_per_m: float | None = None
+    long_context_cache_write_price_per_m: float | None = None
+    price_source: str = ""
+    """Where the prices come from (``genai-prices 0.2.3, 2026-12-02``; empty: typed into the table)."""
 
     @property
     def multiplier(self) -> float:
@@ -173,6 +194,18 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
     _tile("o3", 75, 150, 2.00, 8.00, _K200, reasoning=True),
     _tile("gpt-5", 70, 140, 1.25, 10.00, _K400, reasoning=True),
     _tile("gpt-5-chat-latest", 70, 140, 1.25, 10.00, _K128),
+    _tile("gpt-5-pro", 70, 140, None, None, None, reasoning=True),
+    _tile("gpt-5-codex", 70, 140, None, None, None, reasoning=True),
+    _tile("o3-pro", 75, 150, None, None, None, reasoning=True),
+    dataclasses.replace(_tile("gpt-5.1", 85, 170, None, None, None, reasoning=True,
+                              notes="no documented image rule: budgeted as gpt-4o's 85/170 tiles (others assume 70/140)"),
+                        image_rule="undocumented"),
+    dataclasses.replace(_tile("gpt-5.1-chat-latest", 85, 170, None, None, None,
+                              notes="no documented image rule: budgeted as gpt-4o's 85/170 tiles"),
+                        image_rule="undocumented"),
+    dataclasses.replace(_tile("gpt-5.1-codex-max", 85, 170, None, None, None, reasoning=True,
+                              notes="no documented image rule: budgeted as gpt-4o's 85/170 tiles"),
+                        image_rule="undocumented"),
     _tile("computer-use-preview", 65, 129, 3.00, 12.00, 8_192),
     _tile("gpt-image-1", 65, 129, None, None, None, short_side=512, notes="image input to image generation"),
     # ---- patch models (32 px patches); reasoning unless said otherwise ----------------------------
@@ -197,11 +230,32 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (
            notes="docs say a 1536-patch budget; 2500 was billed for 1600x1600"),
     _patch("gpt-5.5", None, 1.2, 5.00, 30.00, None, budget=2500, budget_original=10_000, max_dim_original=6000,
            auto_means="original", notes="auto or no detail means original; 1.2x assumed by others"),
+    _patch("gpt-5.2-pro", None, 1.2, None, None, None),
+    _patch("gpt-5.3-chat-latest", None, 1.2, None, None, None, reasoning=False),
+    _patch("gpt-5.4-pro", None, 1.2, None, None, None, budget=2500, budget_original=10_000, max_dim_original=6000),
+    _patch("gpt-5.5-pro", None, 1.2, None, None, None, budget=2500, budget_original=10_000, max_dim_original=6000,
+           auto_means="original", notes="auto or no detail means original"),
+    # GPT-5.6: original/auto keep the image as is (the raw patch count is billed; a 400 above 30 000 patches
+    # is reported); low/high have "finite limits" the guide does not state: budgeted as 10 000 / 6000 px.
+    *(_patch(n, None, 1.2, None, None, None, budget=10_000, budget_original=30_000, max_dim_original=65_535,
+             auto_means="original", notes="high limits unstated (budgeted 10000 patches / 6000 px); "
+             "original keeps the image; 1.2x assumed")
+      for n in ("gpt-5.6", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna")),
+    # GPT-6: OpenAI documents no image rule. Budgeted conservatively (x2.46, the largest multiplier of any
+    # OpenAI patch model; no resize below 30 000 patches; auto = the costlier of high and original).
+    *(dataclasses.replace(
+        _patch(n, None, UNKNOWN_MODEL_MULTIPLIER, None, None, None, budget=10_000, budget_original=30_000,
+               max_dim_original=65_535, auto_means="unknown",
+               notes="no documented image rule: conservative budget; compare with the reported image_tokens"),
+        image_rule="undocumented")
+      for n in ("gpt-6-sol", "gpt-6-luna", "gpt-6-astra", "gpt-6.1-sol", "gpt-6.1-terra", "gpt-6.2-sol",
+                "gpt-6.2-astra")),
     # ---- speech to text (USD per audio minute; gpt-4o-transcribe also bills tokens, approximated per minute)
     _speech("whisper-1", 0.006),
     _speech("gpt-4o-transcribe", 0.006),
     _speech("gpt-4o-mini-transcribe", 0.003),
     _speech("gpt-4o-transcribe-diarize", 0.006),
+    _speech("gpt-transcribe", 0.0045),
 )
 
 _CACHED_INPUT_PRICES: dict[str, float] = {
@@ -214,6 +268,57 @@ _CACHED_INPUT_PRICES: dict[str, float] = {
 }
 DEFAULT_MODELS = tuple(dataclasses.replace(m, cached_input_price_per_m=_CACHED_INPUT_PRICES.get(m.name))
                        for m in DEFAULT_MODELS)
+
+RESPONSES_ONLY: frozenset[str] = frozenset({
+    "gpt-5-pro", "gpt-5-codex", "gpt-5.1-codex-max", "gpt-5.2-pro", "gpt-5.4-pro", "gpt-5.5-pro", "o1-pro", "o3-pro",
+    "computer-use-preview"})
+"""Models the Responses API serves and Chat Completions does not (the openai SDK's ``ResponsesModel``
+literals that are not ``ChatModel`` ones); ``--api auto`` sends them to ``/v1/responses``."""
+
+PRICES_FILE = Path(__file__).with_name("prices.json")
+"""The price snapshot, written by ``scripts/refresh_prices.py`` from genai-prices."""
+
+
+def _load_price_snapshot() -> dict[str, Any]:
+    try:
+        doc = json.loads(PRICES_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:  # a broken install: keep the typed prices
+        logger.warning("Cannot read the price snapshot %s (%s): typed prices are used.", PRICES_FILE, err)
+        return {}
+    return doc if isinstance(doc, dict) and isinstance(doc.get("models"), dict) else {}
+
+
+PRICE_SNAPSHOT: dict[str, Any] = _load_price_snapshot()
+PRICE_SOURCE = f"{PRICE_SNAPSHOT.get('source', 'typed')}, {PRICE_SNAPSHOT.get('date', PRICES_CHECKED)}"
+"""Where the table's prices come from: ``genai-prices 0.2.3, 2026-12-02``."""
+
+
+def _priced(spec: ModelSpec) -> ModelSpec:
+    """The row with its prices, tiers and context window from the genai-prices snapshot (when listed)."""
+    api: Api = "responses" if spec.name in RESPONSES_ONLY else spec.api
+    name = PRICE_SNAPSHOT.get("aliases", {}).get(spec.name, spec.name)
+    entry = PRICE_SNAPSHOT.get("models", {}).get(name)
+    if not isinstance(entry, dict):
+        return dataclasses.replace(spec, api=api, price_source=f"typed, {PRICES_CHECKED}" if
+                                   spec.input_price_per_m is not None else "")
+    get = entry.get
+    return dataclasses.replace(
+        spec, api=api,
+        input_price_per_m=get("input", spec.input_price_per_m),
+        output_price_per_m=get("output", spec.output_price_per_m),
+        cached_input_price_per_m=get("cache_read", spec.cached_input_price_per_m),
+        cache_write_price_per_m=get("cache_write"),
+        long_context_start=get("tier_start"),
+        long_context_input_price_per_m=get("tier_input"),
+        long_context_output_price_per_m=get("tier_output"),
+        long_context_cached_price_per_m=get("tier_cache_read"),
+        long_context_cache_write_price_per_m=get("tier_cache_write"),
+        transcribe_price_per_minute=get("per_audio_minute", spec.transcribe_price_per_minute),
+        context_window=get("context_window") or spec.context_window,
+        price_source=PRICE_SOURCE)
+
+
+DEFAULT_MODELS = tuple(_priced(m) for m in DEFAULT_MODELS)
 
 _REASONING_NAME = re.compile(r"^(?:o\d|gpt-5(?!(?:\.\d+)?-chat))|codex", re.IGNORECASE)
 """Names of reasoning models not in the table (a newer o-series or gpt-5.x): a guess for unknown models only."""
@@ -251,6 +356,12 @@ def reset_models() -> None:
         _REGISTRY.clear()
         _REGISTRY.update({spec.name: spec for spec in DEFAULT_MODELS})
         _WARNED.clear()
+
+
+def all_models() -> tuple[ModelSpec, ...]:
+    """Every model in the table: the built-in rows and those registered since."""
+    with _REGISTRY_LOCK:
+        return tuple(_REGISTRY.values())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,7 +476,16 @@ def _validate(spec: ModelSpec) -> None:
     for field_name in ("multiplier_doc", "multiplier_observed"):
         v = getattr(spec, field_name)
         _check(v is None or (_is_num(v) and v > 0), n, f"{field_name} must be a number > 0 or null, not {v!r}.")
-    for field_name in ("input_price_per_m", "output_price_per_m", "cached_input_price_per_m"):
+    _check(spec.api in ("chat", "responses"), n, f"api must be 'chat' or 'responses', not {spec.api!r}.")
+    _check(spec.image_rule in ("documented", "observed", "undocumented"), n,
+           f"image_rule must be 'documented', 'observed' or 'undocumented', not {spec.image_rule!r}.")
+    _check(spec.long_context_start is None or (is_whole(spec.long_context_start) and spec.long_context_start >= 1), n,
+           f"long_context_start must be a whole number >= 1 or null, not {spec.long_context_start!r}.")
+    _check(isinstance(spec.price_source, str), n, "price_source must be a string.")
+    for field_name in ("input_price_per_m", "output_price_per_m", "cached_input_price_per_m",
+                       "cache_write_price_per_m", "long_context_input_price_per_m",
+                       "long_context_output_price_per_m", "long_context_cached_price_per_m",
+                       "long_context_cache_write_price_per_m"):
         v = getattr(spec, field_name)
         _check(v is None or (_is_num(v) and v >= 0), n, f"{field_name} must be a number >= 0 or null, not {v!r}.")
     for field_name in ("supports_detail", "known"):
@@ -548,8 +668,13 @@ BATCH_PRICE_FACTOR = 0.5
 """The OpenAI Batch API bills this share of the list price (input and output)."""
 
 
-def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0, cached_tokens: int = 0) -> float | None:
+def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int = 0, cached_tokens: int = 0,
+                  cache_write_tokens: int = 0) -> float | None:
     """Estimated USD cost of a request at the table's list prices (no batch discount).
+
+    A prompt longer than the model's ``long_context_start`` (272K input tokens on gpt-5.4 and later)
+    bills the whole request at the long-context prices (2x input, 1.5x output where genai-prices
+    lists them).
 
     Args:
         model: model name or spec.
@@ -557,6 +682,8 @@ def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int 
         output_tokens: completion tokens (reasoning tokens included).
         cached_tokens: the part of ``input_tokens`` served from the provider's prompt cache, priced at
             the cached rate (at the input price when the table has none).
+        cache_write_tokens: the part of ``input_tokens`` written to the prompt cache, priced at the
+            cache-write rate where the model bills one (gpt-5.6 and later: 1.25x input).
 
     Returns:
         USD, or None when a needed price is unknown.
@@ -564,16 +691,24 @@ def estimate_cost(model: str | ModelSpec, input_tokens: int, output_tokens: int 
     Raises:
         ValueError: a token count is negative.
     """
-    if input_tokens < 0 or output_tokens < 0 or cached_tokens < 0:
+    if input_tokens < 0 or output_tokens < 0 or cached_tokens < 0 or cache_write_tokens < 0:
         raise ValueError("Token counts must be >= 0.")
     spec = resolve_model(model) if isinstance(model, str) else model
     price_in, price_out = spec.input_price_per_m, spec.output_price_per_m
+    price_cached, price_write = spec.cached_input_price_per_m, spec.cache_write_price_per_m
+    if spec.long_context_start is not None and input_tokens > spec.long_context_start:
+        price_in = spec.long_context_input_price_per_m or price_in
+        price_out = spec.long_context_output_price_per_m or price_out
+        price_cached = spec.long_context_cached_price_per_m or price_cached
+        price_write = spec.long_context_cache_write_price_per_m or price_write
     if price_in is None or (output_tokens and price_out is None):
         return None
     cached = min(cached_tokens, input_tokens)
-    price_cached = spec.cached_input_price_per_m if spec.cached_input_price_per_m is not None else price_in
-    return ((input_tokens - cached) * price_in + cached * price_cached + output_tokens * (price_out or 0.0)) / 1_000_000
-
+    written = min(cache_write_tokens, input_tokens - cached)
+    price_cached = price_cached if price_cached is not None else price_in
+    price_write = price_write if price_write is not None else price_in
+    return ((input_tokens - cached - written) * price_in + cached * price_cached + written * price_write
+            + output_tokens * (price_out or 0.0)) / 1_000_000
 
 
 ENCODINGS = ("o200k_base", "cl100k_base")

@@ -111,8 +111,17 @@ def _m007_runs_settings(conn: sqlite3.Connection) -> None:
                  "video TEXT, endpoint TEXT NOT NULL, settings_json TEXT NOT NULL)")
 
 
+def _m008_log_image_tokens(conn: sqlite3.Connection) -> None:
+    # Prompt tokens written to the provider's prompt cache (billed apart on gpt-5.6 and later), and the
+    # image tokens a reply reported next to those budgeted (NULL: not reported / not known).
+    conn.execute("ALTER TABLE log ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE log ADD COLUMN image_tokens INTEGER")
+    conn.execute("ALTER TABLE log ADD COLUMN planned_image_tokens INTEGER")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_m001_initial, _m002_frame_set_meta, _m003_log_cached_tokens,
-                                     _m004_transcripts, _m005_runs, _m006_log_audio_seconds, _m007_runs_settings)
+                                     _m004_transcripts, _m005_runs, _m006_log_audio_seconds, _m007_runs_settings,
+                                     _m008_log_image_tokens)
 """Append only: never edit or reorder a migration that has shipped."""
 
 

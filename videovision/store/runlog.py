@@ -41,6 +41,12 @@ class LogEntry:
     """Prompt tokens the provider served from its prompt cache."""
     audio_seconds: float = 0.0
     """Seconds of audio sent (a transcription request, task ``transcribe``); 0 for chat requests."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache."""
+    image_tokens: int | None = None
+    """Image tokens the reply reported; None when it did not say."""
+    planned_image_tokens: int | None = None
+    """Image tokens videovision budgeted for the request; None when not known (a transcription)."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -48,7 +54,8 @@ class LogEntry:
 
 
 _COLUMNS = ("id, time, run_id, task, model, video, base_url_host, request_key, prompt_tokens, completion_tokens, "
-            "estimated_cost_usd, duration_s, cached, status, cached_tokens, audio_seconds")
+            "estimated_cost_usd, duration_s, cached, status, cached_tokens, audio_seconds, cache_write_tokens, image_tokens, "
+            "planned_image_tokens")
 
 
 class RunLog:
@@ -60,7 +67,8 @@ class RunLog:
     def add(self, *, run_id: str, model: str, prompt_tokens: int, completion_tokens: int,
             estimated_cost_usd: float | None, duration_s: float, cached: bool, request_key: str | None,
             task: str, video: str | Path | None, endpoint: str | None, status: str = "ok",
-            cached_tokens: int = 0, audio_seconds: float = 0.0) -> int:
+            cached_tokens: int = 0, audio_seconds: float = 0.0, cache_write_tokens: int = 0,
+            image_tokens: int | None = None, planned_image_tokens: int | None = None) -> int:
         """Append one model call.
 
         Args:
@@ -78,6 +86,9 @@ class RunLog:
             status: ``"ok"`` or the error class name.
             cached_tokens: prompt tokens the provider's prompt cache served.
             audio_seconds: seconds of audio a transcription request sent.
+            cache_write_tokens: prompt tokens written to the provider's prompt cache.
+            image_tokens: image tokens the reply reported (None: not reported).
+            planned_image_tokens: image tokens budgeted for the request.
 
         Returns:
             The log row id.
@@ -88,10 +99,12 @@ class RunLog:
         values = (now_iso(), str(run_id), str(task), str(model), None if video is None else path_text(video),
                   url_host(endpoint), request_key, int(prompt_tokens), int(completion_tokens),
                   None if estimated_cost_usd is None else float(estimated_cost_usd), float(duration_s),
-                  1 if cached else 0, str(status), int(cached_tokens), float(audio_seconds))
+                  1 if cached else 0, str(status), int(cached_tokens), float(audio_seconds), int(cache_write_tokens),
+                  None if image_tokens is None else int(image_tokens),
+                  None if planned_image_tokens is None else int(planned_image_tokens))
         with self.db.write("logging a request") as conn:
             cursor = conn.execute(f"INSERT INTO log ({_COLUMNS.removeprefix('id, ')})"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                                  f" VALUES ({', '.join('?' * len(values))})", values)
             return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int = defaults.LOG_LIMIT, *, run_id: str | None = None) -> list[LogEntry]:
@@ -106,4 +119,4 @@ class RunLog:
         with self.db.read("reading the log") as conn:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM log {where} ORDER BY id DESC LIMIT ?", params).fetchall()
         return [LogEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]), r[13],
-                         r[14], r[15]) for r in rows]
+                         r[14], r[15], r[16], r[17], r[18]) for r in rows]
