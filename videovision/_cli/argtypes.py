@@ -51,24 +51,22 @@ def retries(text: str) -> int:
     return value
 
 
-def positive_int(text: str) -> int:
+def _at_least(text: str, low: int, wanted: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{text!r} must be {wanted}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _at_least(text, 1, "at least 1")
 
 
 def whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
+    return _at_least(text, 0, "0 or more")
 
 
 def positive_money(text: str) -> float:
