@@ -225,7 +225,9 @@ def test_total_max_cost_skips_what_would_pass_the_cap(api_env, library, tmp_path
     first, second = (make_plan(library / week / "talk.mp4", small_config()).estimated_cost_usd
                      for week in ("week1", "week2"))
     assert first and second
-    cap = first + second / 2  # room for the first video's estimate, not for both
+    # room for the first video's estimate and not a cent more: the second is skipped whether it is planned
+    # while the first is in flight (both estimates) or after it finished (its billed cost + the estimate)
+    cap = first + 1e-9
     out = tmp_path / "out"
     summary = batch([library], out, total_max_cost=cap, concurrency=2)
 
