@@ -369,23 +369,8 @@ def read_screen(
     single = [img for img in images if not img.times or len(img.times) == 1]
     if not single:
         return ScreenText(mode=config.mode, engine=engine.name, reason=f"{reason}; no single-frame image to read")
-    full = _full_frames(source, [img.time for img in single])
     workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    jobs: list[tuple[PackedImage, np.ndarray | None]] = [(img, full.get(img.time)) for img in single]
-
-    def one(job: tuple[PackedImage, np.ndarray | None]) -> tuple[list[TextLine], list[TextLine], tuple[int, int]]:
-        img, picture = job
-        packed = _decode(img)
-        if picture is None:
-            picture = packed
-        return engine.read(picture), engine.read(packed), (picture.shape[1], picture.shape[0])
-
-    results = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, result in enumerate(pool.map(one, jobs), 1):
-            results.append(result)
-            if progress is not None:
-                progress(n, len(jobs))
+    results, full = _read_frames(source, single, engine, workers, progress)
     frames, notes = _budget(single, results, config, spec)
     high: list[PackedImage] = []
     if pack is not None:
@@ -430,15 +415,55 @@ def _sharpen(images: Sequence[PackedImage], single: Sequence[PackedImage], frame
     return out
 
 
-def _full_frames(source: VideoSource, times: list[float]) -> dict[float, np.ndarray]:
-    """The decoded frames at ``times`` (the times of frames already chosen) at full size, by time."""
-    out: dict[float, np.ndarray] = {}
-    wanted = sorted(set(times))
-    for frame in source.frames_at(wanted):
-        near = min(wanted, key=lambda t: abs(t - frame.time))
-        if abs(near - frame.time) < 1e-3:
-            out[near] = frame.image
-    return out
+def _read_frames(source: VideoSource, single: Sequence[PackedImage], engine: OcrEngine, workers: int,
+                 progress: Callable[[int, int], None] | None,
+                 ) -> tuple[list[tuple[list[TextLine], list[TextLine], tuple[int, int]]], dict[float, np.ndarray]]:
+    """OCR of each image's frame at its full size and as packed, in the order of ``single``.
+
+    The full-size frames stream: decoded once, in time order, read ``workers`` at a time, and dropped once
+    read, except those whose text does not survive the packed size (the high-detail pass re-encodes them).
+    """
+    from concurrent.futures import Future
+
+    order = {img.time: i for i, img in enumerate(single)}
+    wanted = sorted(order)
+    results: list[tuple[list[TextLine], list[TextLine], tuple[int, int]] | None] = [None] * len(single)
+    kept: dict[float, np.ndarray] = {}
+
+    def one(img: PackedImage, picture: np.ndarray | None) -> tuple[list[TextLine], list[TextLine], tuple[int, int]]:
+        packed = _decode(img)
+        if picture is None:
+            picture = packed
+        return engine.read(picture), engine.read(packed), (picture.shape[1], picture.shape[0])
+
+    def settle(time: float, future: Future, picture: np.ndarray | None) -> None:
+        result = future.result()
+        results[order[time]] = result
+        lines, packed_lines, _ = result
+        full_words = [w for ln in lines for w in words(ln.text)]
+        if picture is not None and len(full_words) >= defaults.SCREEN_TEXT_MIN_WORDS and word_recall(
+                full_words, [w for ln in packed_lines for w in words(ln.text)]) < defaults.SCREEN_TEXT_LEGIBLE_RECALL:
+            kept[time] = picture
+        if progress is not None:
+            progress(sum(r is not None for r in results), len(single))
+
+    pending: list[tuple[float, Future, np.ndarray | None]] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for frame in source.frames_at(wanted):
+            near = min(wanted, key=lambda t: abs(t - frame.time))
+            if abs(near - frame.time) >= 1e-3 or results[order[near]] is not None:
+                continue
+            if any(t == near for t, _, _ in pending):
+                continue
+            pending.append((near, pool.submit(one, single[order[near]], frame.image), frame.image))
+            while len(pending) >= workers:  # at most ``workers`` full-size frames held while reading
+                settle(*pending.pop(0))
+        for item in pending:
+            settle(*item)
+        for i, img in enumerate(single):  # a frame that did not decode again: read as packed
+            if results[i] is None:
+                settle(img.time, pool.submit(one, img, None), None)
+    return [r for r in results if r is not None], kept
 
 
 def _decode(image: PackedImage) -> np.ndarray:
