@@ -283,6 +283,9 @@ class FakeOpenAIServer:
         before reports them (in 128-token steps) as ``usage.prompt_tokens_details.cached_tokens``."""
         self.count_images = True
         """False: images are accepted but not counted in ``prompt_tokens`` (a server that drops them)."""
+        self.report_image_tokens = True
+        """Report ``usage.prompt_tokens_details.image_tokens`` as OpenAI does (False: a server that
+        reports totals only, as many OpenAI-compatible ones do)."""
         self._prompt_cache: set[str] = set()
         self.models = tuple(models) if models is not None else None
         self.responder: Responder = responder or default_responder
@@ -875,9 +878,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             "completion_tokens": completion_tokens,
             "total_tokens": parsed.prompt_tokens + completion_tokens,
         }
+        details: dict[str, int] = {}
         if self.owner.prompt_caching:
-            usage["prompt_tokens_details"] = {"cached_tokens": cached_prefix_tokens(self.owner, parsed),
-                                              "audio_tokens": 0}
+            details.update(cached_tokens=cached_prefix_tokens(self.owner, parsed), audio_tokens=0)
+        if self.owner.report_image_tokens:
+            details["image_tokens"] = sum(i.tokens for i in parsed.images) if self.owner.count_images else 0
+        if details:
+            usage["prompt_tokens_details"] = details
         if parsed.stream:
             self._stream(rec, parsed, answer, refusal, finish or "stop", usage, late if late in _CUT_FAULTS else None)
             return
@@ -1409,9 +1416,39 @@ def _tile_costs(model: str) -> tuple[int, int]:
     return TILE_COSTS[family] if family is not None else (85, 170)
 
 
+PATCH_RULES = {
+    "gpt-4.1-mini": (1.62, 1536, 2048), "gpt-4.1-nano": (2.46, 1536, 2048), "o4-mini": (1.72, 1536, 2048),
+    "gpt-5-mini": (1.2, 1536, 2048), "gpt-5-nano": (1.5, 1536, 2048), "gpt-5.2": (1.2, 1536, 2048),
+    "gpt-5.3": (1.2, 1536, 2048), "gpt-5.4": (1.2, 2500, 2048), "gpt-5.5": (1.2, 2500, 2048),
+    "gpt-5.6": (1.2, 10_000, 6000), "gpt-6": (1.2, 10_000, 6000),
+}
+"""Patch models (32 px patches): (multiplier as billed, patch budget, longest side) by name prefix, the
+rule of ../shared/TOKENS.md section 3.2 written out here apart from the code under test. GPT-6 has no
+documented rule: this server bills it like GPT-5.6 (the client budgets it conservatively)."""
+
+
+def _patch_tokens(width: int, height: int, rule: tuple[float, int, int]) -> int:
+    multiplier, budget, max_dim = rule
+    w, h = float(width), float(height)
+    if max(w, h) > max_dim:
+        s = max_dim / max(w, h)
+        w, h = round(w * s), round(h * s)
+    patches = math.ceil(w / 32) * math.ceil(h / 32)
+    if patches > budget:
+        r = math.sqrt(32 * 32 * budget / (w * h))
+        r *= min(math.floor(w * r / 32) / (w * r / 32), math.floor(h * r / 32) / (h * r / 32))
+        patches = min(math.ceil(math.floor(w * r + 1e-9) / 32) * math.ceil(math.floor(h * r + 1e-9) / 32), budget)
+    return math.ceil(patches * multiplier)
+
+
 def _image_tokens(width: int, height: int, detail: str, model: str = "gpt-4o") -> int:
-    """The tile rule: low = base; otherwise fit in 2048², short side <= 768, base + per tile for each
-    512-px tile (gpt-4o: 85 + 170 per tile)."""
+    """Patch models (PATCH_RULES) by patches at any detail (low is budgeted as high, TOKENS.md 3.6);
+    otherwise the tile rule: low = base; otherwise fit in 2048², short side <= 768, base + per tile
+    for each 512-px tile (gpt-4o: 85 + 170 per tile)."""
+    patch = max((name for name in PATCH_RULES if model.startswith(name)), key=len, default=None)
+    tile_family = max((name for name in TILE_COSTS if model.startswith(name)), key=len, default="")
+    if patch is not None and len(patch) > len(tile_family):
+        return _patch_tokens(width, height, PATCH_RULES[patch])
     base, tile = _tile_costs(model)
     if detail == "low":
         return base

@@ -27,8 +27,13 @@ def chat(video, *args, stdin: str):
                           capture_output=True, text=True, env=dict(os.environ), timeout=120)
 
 
+MINI = ("--model", "gpt-4o-mini")
+"""Prompt-cache tests: gpt-4o-mini's 2,833-token images put the short clip's prefix past the 1,024 tokens
+OpenAI caches from (the default model's images of it cost ~24 tokens each)."""
+
+
 def test_follow_ups_resend_the_conversation_with_the_same_prefix(cut_clip, api_env):
-    proc = chat(cut_clip[0], stdin="\n".join(QUESTIONS[:2]) + "\n\n" + QUESTIONS[2] + "\n")
+    proc = chat(cut_clip[0], *MINI, stdin="\n".join(QUESTIONS[:2]) + "\n\n" + QUESTIONS[2] + "\n")
     assert proc.returncode == 0, proc.stderr
     bodies = [r.body for r in api_env.chat_requests]
     assert len(bodies) == 3  # the blank line asks nothing
@@ -47,14 +52,14 @@ def test_follow_ups_resend_the_conversation_with_the_same_prefix(cut_clip, api_e
 
 
 def test_json_lines_one_per_question_with_checked_moments(cut_clip, api_env):
-    proc = chat(cut_clip[0], "--json", stdin="\n".join(QUESTIONS) + "\n")
+    proc = chat(cut_clip[0], "--json", *MINI, stdin="\n".join(QUESTIONS) + "\n")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["question"] for r in rows] == QUESTIONS
     assert all(r["moments"] and all(m["supported"] for m in r["moments"]) for r in rows)
     assert rows[0]["usage"]["cached_tokens"] == 0 and rows[2]["usage"]["cached_tokens"] > 0
     assert rows[2]["cost_usd"] < rows[0]["cost_usd"]
-    again = chat(cut_clip[0], "--json", stdin="\n".join(QUESTIONS) + "\n")  # the same conversation: from the cache
+    again = chat(cut_clip[0], "--json", *MINI, stdin="\n".join(QUESTIONS) + "\n")  # the same conversation: from the cache
     assert [json.loads(line)["from_cache"] for line in again.stdout.splitlines()] == [True, True, True]
     assert len(api_env.chat_requests) == 3
 

@@ -18,6 +18,7 @@ from conftest import KEY
 from media import make_not_a_video, read_frame_number
 from terminal import run_on_a_terminal
 
+from videovision import defaults
 from videovision.cli import main
 
 
@@ -118,7 +119,7 @@ def test_summarize_json_then_cached_rerun(cut_clip, api_env, capsys):
     assert code == 0, err
     data = json.loads(out)
     assert set(data) >= {"summary", "frames_sent", "usage", "estimated_cost_usd", "model"}
-    assert data["model"] == "gpt-4o-mini" and data["frames_sent"] >= 4
+    assert data["model"] == defaults.MODEL and data["frames_sent"] >= 4
     assert data["usage"]["prompt_tokens"] > 0 and data["usage"]["estimated_image_tokens"] > 0
     assert "[00:00:00.0]" in data["summary"]
     assert all(m["supported"] for m in data["moments"])

@@ -56,10 +56,13 @@ def cache(tmp_path):
 
 
 def test_plan_carries_its_settled_config_and_spec():
-    plan = make_plan(DEMO, config())
+    plan = make_plan(DEMO, config(pack=PackConfig(model="gpt-4o-mini")))
     assert plan.config.prompt.max_output_tokens == defaults.MAX_OUTPUT_TOKENS
     assert plan.config.pack.expected_output_tokens == defaults.MAX_OUTPUT_TOKENS
     assert plan.spec.name == "gpt-4o-mini" and plan.model == "gpt-4o-mini"
+    default = make_plan(DEMO, config())  # the default model reasons: the larger output limit
+    assert default.model == defaults.MODEL and default.spec.reasoning
+    assert default.config.prompt.max_output_tokens == defaults.REASONING_MAX_OUTPUT_TOKENS
     reasoning = make_plan(DEMO, config(pack=PackConfig(model="o3", budget=Budget(max_frames=8))))
     assert reasoning.config.prompt.max_output_tokens == defaults.REASONING_MAX_OUTPUT_TOKENS
     assert reasoning.requests[0].body["max_completion_tokens"] == defaults.REASONING_MAX_OUTPUT_TOKENS

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from videovision import defaults
 from videovision.cli import main
 
 DEMO = Path(__file__).resolve().parents[1] / "samples" / "demo.mp4"
@@ -44,7 +45,7 @@ def test_config_shows_each_setting_and_where_it_came_from(config_file, capsys, m
                            'transcribe_base_url = "http://localhost:8000/v1"\n')
     monkeypatch.setenv("OPENAI_API_KEY", "sk-ENVKEY-0000000000")
     s = _settings(capsys)
-    assert s["model"] == {"value": "gpt-4o-mini", "source": "default"}
+    assert s["model"] == {"value": defaults.MODEL, "source": "default"}
     assert s["api_key"]["source"] == "env OPENAI_API_KEY"
     s = _settings(capsys, "--profile", "ollama")
     assert s["model"] == {"value": "llava:13b", "source": "profile ollama"}

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
+from videovision import defaults
 from videovision.errors import ConfigError
 from videovision.models import (
     DEFAULT_MODEL,
@@ -428,7 +429,9 @@ def test_prices_and_cost():
     with pytest.raises(ValueError):
         estimate_cost("gpt-4o", -1)
     assert PRICES_CHECKED.startswith("2026-")
-    assert DEFAULT_MODEL == "gpt-4o-mini" and resolve_model(DEFAULT_MODEL).known
+    default = resolve_model(DEFAULT_MODEL)
+    # the default: a current model whose image rule OpenAI documents, the cheapest such by input price
+    assert default.known and default.image_rule == "documented" and DEFAULT_MODEL == defaults.MODEL
 
 
 # --------------------------------------------------------------------------------------------------

@@ -41,9 +41,13 @@ MAX_SPEECH_TOKENS: Final = 20_000
 """Speech text a plan may carry; over it, lines are thinned evenly across the whole video."""
 
 # ---- packing (PackConfig, Budget)
+MODEL: Final = "gpt-5.6-luna"
+"""Model assumed when none is given (-m/--model, $VIDEOVISION_MODEL, a profile): the cheapest current
+OpenAI model whose image-token rule OpenAI documents ($0.20 / $1.20 per 1M tokens; 32 px patches x 1.2;
+README, Models). A reasoning model: it gets ``reasoning_effort`` low and a larger output limit."""
 MAX_FRAMES: Final = 32
 """Frame budget of summarize/ask/chapters: a 10-minute video in one request at low detail
-(32 x 2833 tokens = 91k on gpt-4o-mini, within its 128k context)."""
+(32 x 288 tokens on the default model; 32 x 2833 = 91k on gpt-4o-mini, within its 128k context)."""
 DETAIL: Final = "low"
 IMAGE_FORMAT: Final = "jpeg"
 QUALITY: Final = 80

@@ -12,7 +12,8 @@ video without subtitles has its audio sent to the transcription endpoint (OPENAI
 OPENAI_BASE_URL, as for ``videovision``).
 
 Options after ``?`` (``&``-separated): ``frames`` (most frames, default 32), ``model`` (whose token
-rule and prices pack the frames; default $VIDEOVISION_MODEL or gpt-4o-mini), ``detail``,
+rule and prices pack the frames; default $VIDEOVISION_MODEL or videovision's default,
+``videovision.defaults.MODEL``), ``detail``,
 ``max_cost`` (USD), ``strategy``, ``start``, ``end``, ``speech`` (auto, subtitles, off,
 transcribe), ``transcribe`` (1: allow uploading audio), ``burn`` (0: no time in the pixels).
 

@@ -423,7 +423,7 @@ def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float =
     paid = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
     Video = Annotated[str, Field(description="the video file (absolute, or relative to the first allowed root)")]
-    Model = Annotated[str | None, Field(description="model name (default $VIDEOVISION_MODEL or gpt-4o-mini)")]
+    Model = Annotated[str | None, Field(description=f"model name (default $VIDEOVISION_MODEL or {defaults.MODEL})")]
     MaxFrames = Annotated[int | None, Field(ge=1, description=f"send at most N frames (default {defaults.MAX_FRAMES})")]
     MaxCost = Annotated[float | None, Field(gt=0, description=f"USD cap on this call (default ${max_cost:g}, the "
                                                                  "server's --max-cost)")]

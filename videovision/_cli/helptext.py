@@ -4,12 +4,12 @@ command's exit codes, taken from the error classes (:mod:`videovision.errors`: e
 
 from __future__ import annotations
 
-from .. import errors
+from .. import defaults, errors
 
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("OPENAI_API_KEY", "the API key (never printed or logged; a profile's api_key is sent instead)"),
     ("OPENAI_BASE_URL", "the OpenAI-compatible endpoint (below --base-url and a profile's base_url)"),
-    ("VIDEOVISION_MODEL", "the model when neither -m/--model nor a profile names one (default gpt-4o-mini)"),
+    ("VIDEOVISION_MODEL", f"the model when neither -m/--model nor a profile names one (default {defaults.MODEL})"),
     ("VIDEOVISION_CONFIG", "the config file with the profiles (default: config.toml in the user config dir)"),
     ("VIDEOVISION_PROFILE", "the profile used when --profile is not given"),
     ("VIDEOVISION_CACHE_DIR", "the cache (frames, replies, transcripts, run log); --cache-dir wins"),

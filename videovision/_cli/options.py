@@ -137,7 +137,7 @@ OPTIONS: tuple[Option, ...] = (
        metavar="SECONDS"),
     # ---------------------------------------------------------------- model, budget and packing
     _o(("--model", "-m"), "pack.model", PLANNING | PROFILED,
-       "model name (default $VIDEOVISION_MODEL, a profile's model, or gpt-4o-mini)", group=_P, profile=True),
+       f"model name (default $VIDEOVISION_MODEL, a profile's model, or {defaults.MODEL})", group=_P, profile=True),
     _o("--api", "client.api", SENDING - {"transcript"} | {"plan"} | PROFILED,
        "request format: chat (Chat Completions), responses (the Responses API), or auto: Responses for models only "
        "it serves (gpt-5-pro, gpt-5.5-pro, o3-pro ...), Chat Completions otherwise (default auto)", group=_P,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .. import defaults
 from ..errors import ConfigError
 
 logger = logging.getLogger("videovision")
@@ -30,8 +31,8 @@ AutoMeans = Literal["high", "original", "unknown"]
 Api = Literal["chat", "responses"]
 ImageRule = Literal["documented", "observed", "undocumented"]
 
-DEFAULT_MODEL = "gpt-4o-mini"
-"""Model assumed when none is given."""
+DEFAULT_MODEL = defaults.MODEL
+"""Model assumed when none is given (named in :mod:`videovision.defaults`)."""
 PRICES_CHECKED = "2026-11-25"
 """When the prices in the model table were last checked (USD per 1M tokens, standard tier, short
 context). gpt-5.2 ... gpt-5.5 were checked against OpenAI's Codex rate card (May 2026) and the
