@@ -16,7 +16,8 @@ What it does per upload, in OpenAI's order:
    flac/mp3/mp4/mpeg/mpga/m4a/ogg/wav/webm (``.opus`` is refused); ``response_format`` among
    json/text/srt/verbose_json/vtt/diarized_json and allowed for the model (``gpt-4o(-mini)-transcribe``:
    json or text; ``*-diarize``: json, text or diarized_json); ``timestamp_granularities[]`` only with
-   ``verbose_json``; the file must decode as audio;
+   ``verbose_json``; ``keywords[]``/``languages[]`` only for gpt-transcribe, ``prompt`` not for
+   ``*-diarize``; the file must decode as audio;
 4. answers with segments from the responder ``(AudioUpload) -> [{"start", "end", "text", ("speaker")}]``
    (times in seconds from the upload's start). The default finds the voiced stretches of the upload
    (10 ms energy windows, pauses shorter than ``MERGE_GAP_SECONDS`` bridged), so a test can compare
@@ -62,6 +63,8 @@ MAX_AUDIO_BYTES = 25 * 1024 * 1024
 AUDIO_EXTENSIONS = ("flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm")
 AUDIO_RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
 TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+HINT_LIST_MODELS = ("gpt-transcribe",)
+"""Models that take ``keywords[]`` and ``languages[]`` (others are refused with a 400)."""
 DIARIZE_FORMATS = ("json", "text", "diarized_json")
 AUDIO_FAULTS = frozenset({"400", "401", "404", "429", "500", "503", "slow", "disconnect", "malformed", "pass",
                           "html", "text"})
@@ -246,6 +249,13 @@ class AudioEndpoint:
             raise ErrorReply(400, f"response_format '{fmt}' is not compatible with model '{model}'. Use 'json' or 'text'.", param="response_format", code="unsupported_value")
         if "diarize" in model and fmt not in DIARIZE_FORMATS:
             raise ErrorReply(400, f"response_format '{fmt}' is not compatible with model '{model}'.", param="response_format", code="unsupported_value")
+        for listed in ("keywords[]", "languages[]"):  # "Supported by gpt-transcribe" (the OpenAPI spec)
+            if listed in form and not model.startswith(HINT_LIST_MODELS):
+                raise ErrorReply(400, f"'{listed[:-2]}' is not supported with model '{model}'.", param=listed[:-2],
+                                 code="unsupported_parameter")
+        if "prompt" in form and "diarize" in model:
+            raise ErrorReply(400, f"'prompt' is not supported with model '{model}'.", param="prompt",
+                             code="unsupported_parameter")
         granularities = tuple(g for g in form.get("timestamp_granularities[]", "").split(",") if g)
         if granularities and fmt != "verbose_json":
             raise ErrorReply(400, "timestamp_granularities is only supported with response_format 'verbose_json'.", param="timestamp_granularities", code="invalid_value")

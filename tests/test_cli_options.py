@@ -102,6 +102,7 @@ VALUES = {"strategy": ("uniform", "sampling.strategy"), "every": ("7", "sampling
           "transcribe_model": ("gpt-4o-transcribe", "speech.transcribe_model"),
           "transcribe_base_url": ("http://127.0.0.1:9/v1", "speech.transcribe_base_url"),
           "speech_language": ("fr", "speech.language"), "transcribe_chunk": ("60", "speech.chunk_seconds"),
+          "speech_keywords": ("PyAV,Ada", "speech.keywords"),
           "max_speech_tokens": ("77", "speech.max_tokens"), "concurrency": ("2", "concurrency"),
           "tolerance": ("0.5", "tolerance"), "language": ("German", "prompt.language"),
           "strict": (None, "strict"), "style": ("bullet", "prompt.style"), "prompt": ("Say hi", "prompt.instruction"),

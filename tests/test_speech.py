@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import os
 import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -798,3 +800,50 @@ def test_a_transcript_echoing_the_key_is_scrubbed(audio_server, tmp_path):
         segments = transcriber.transcribe_chunk(chunk)
     text = " ".join(s.text for s in segments)
     assert KEY not in text and "your key is" in text
+
+
+def test_keywords_and_several_languages_go_as_lists_to_gpt_transcribe(audio_server):
+    server, endpoint = audio_server
+    with _transcriber(server, model="gpt-transcribe", language="en,de", keywords=("PyAV", "Ada Lovelace")) as t:
+        result = transcribe_media(TALK, t)
+    assert result.complete
+    fields = endpoint.uploads[-1].fields
+    assert fields["keywords[]"] == "PyAV,Ada Lovelace" and fields["languages[]"] == "en,de"
+    assert "language" not in fields and "prompt" not in fields
+
+
+def test_other_models_read_keywords_in_the_prompt_and_take_one_language(audio_server):
+    server, endpoint = audio_server
+    with _transcriber(server, language="en", prompt="A lecture.", keywords=("PyAV", "libswscale")) as t:
+        transcribe_media(TALK, t)
+    upload = endpoint.uploads[-1]
+    assert upload.prompt == "A lecture. PyAV, libswscale." and upload.language == "en"
+    assert "keywords[]" not in upload.fields
+    with pytest.raises(ConfigError, match="takes one language"):
+        TranscribeOptions(language="en,de")  # whisper-1: one hint
+    with pytest.raises(ConfigError, match="takes no prompt"):
+        TranscribeOptions(model="gpt-4o-transcribe-diarize", keywords=("PyAV",))
+    with pytest.raises(ConfigError, match="keywords"):
+        TranscribeOptions(model="gpt-transcribe", keywords="PyAV")  # a string, not a list of them
+
+
+def test_keywords_are_part_of_the_transcript_key():
+    plain = transcript_cache_key("d" * 64, TranscribeOptions(), audio_start=0.0)
+    assert transcript_cache_key("d" * 64, TranscribeOptions(keywords=()), audio_start=0.0) == plain
+    assert transcript_cache_key("d" * 64, TranscribeOptions(keywords=("PyAV",)), audio_start=0.0) != plain
+
+
+def test_the_cli_refuses_several_languages_for_whisper_before_uploading(audio_server, tmp_path):
+    server, endpoint = audio_server
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": server.base_url,
+           "VIDEOVISION_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "videovision", "transcript", str(TALK), "--speech", "transcribe",
+                           "--speech-language", "en,de"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "takes one language" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert endpoint.uploads == []
+    proc = subprocess.run([sys.executable, "-m", "videovision", "transcript", str(TALK), "--speech", "transcribe",
+                           "--transcribe-model", "gpt-transcribe", "--speech-language", "en,de", "--speech-keywords", "PyAV, Ada Lovelace"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert endpoint.uploads[-1].fields["keywords[]"] == "PyAV,Ada Lovelace"

@@ -223,7 +223,9 @@ class SpeechConfig:
     transcribe_base_url: str | None = None
     """The transcription endpoint (None: the chat endpoint)."""
     language: str | None = None
-    """Language hint for transcription (ISO 639-1), None: detected."""
+    """Language hint for transcription (ISO 639-1; ``"en,de"``: several, gpt-transcribe), None: detected."""
+    keywords: tuple[str, ...] = ()
+    """Words or phrases the speech contains (names, terms) to guide transcription."""
     chunk_seconds: float = defaults.TRANSCRIBE_CHUNK
     max_tokens: int | None = defaults.MAX_SPEECH_TOKENS
 

@@ -100,3 +100,11 @@ def text_arg(text: str) -> str:
     if not str(text).strip():
         raise argparse.ArgumentTypeError("must not be empty")
     return str(text)
+
+
+def word_list(text: str) -> tuple[str, ...]:
+    """Comma-separated words or phrases (``"Kubernetes, PyAV, Ada Lovelace"``), none empty."""
+    words = tuple(w.strip() for w in str(text).split(","))
+    if not any(words) or not all(words):
+        raise argparse.ArgumentTypeError(f"must be comma-separated words or phrases, none empty (got {text!r})")
+    return words

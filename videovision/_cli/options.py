@@ -179,8 +179,11 @@ OPTIONS: tuple[Option, ...] = (
     _o("--transcribe-base-url", "speech.transcribe_base_url", SPEECH | PROFILED,
        "transcription endpoint (default: the chat endpoint; needed with --provider local)", group=_SP,
        metavar="URL", profile=True),
-    _o("--speech-language", "speech.language", SPEECH, "language hint for transcription, e.g. en (default: detected)",
-       group=_SP, metavar="LANG"),
+    _o("--speech-language", "speech.language", SPEECH, "language hint for transcription, e.g. en; several "
+       "comma-separated (en,de) with gpt-transcribe (default: detected)", group=_SP, metavar="LANG"),
+    _o("--speech-keywords", "speech.keywords", SPEECH, "names and terms the speech contains, comma-separated, to "
+       "guide transcription (gpt-transcribe's keywords; other models read them in the prompt)", group=_SP,
+       type=t.word_list, metavar="WORDS"),
     _o("--transcribe-chunk", "speech.chunk_seconds", SPEECH,
        f"longest audio chunk uploaded (default {defaults.TRANSCRIBE_CHUNK:g}; always < 25 MB)", group=_SP,
        type=t.positive_float, metavar="SECONDS"),

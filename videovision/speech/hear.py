@@ -126,7 +126,8 @@ def hear(
     if mode == "auto" and not transcribe_allowed and not config.transcribe_base_url:
         return Heard(note="no subtitles, and the provider profile has no transcription endpoint "
                           "(--transcribe-base-url): frames only")
-    options = TranscribeOptions(model=config.transcribe_model, language=config.language, concurrency=concurrency)
+    options = TranscribeOptions(model=config.transcribe_model, language=config.language, concurrency=concurrency,
+                                keywords=config.keywords)
     target = _transcribe_config(endpoint, config)
     key = transcription_key(audio, audio_digest(video), options, config, target.endpoint)
     cached = store.get(key) if store is not None else None

@@ -72,11 +72,23 @@ JSON_FORMATS = frozenset({"json", *TIMED_FORMATS})
 """Formats whose reply must be a JSON object (a plain-text or HTML answer is refused, never a transcript)."""
 TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 """Model name prefixes that answer json or text only, without segment timestamps (docs/speech.md)."""
+HINT_LIST_MODELS = ("gpt-transcribe",)
+"""Model name prefixes that take ``keywords`` and several ``languages`` as lists (the OpenAPI spec:
+"Supported by gpt-transcribe"); other models get keywords in their ``prompt`` and one language."""
 DIARIZE_MARK = "diarize"
 """Models whose name contains this return speakers (``diarized_json``)."""
 CHUNKS_AHEAD_PER_WORKER = 2
 """Chunks extracted ahead of the uploads, per worker (bounds the temporary files)."""
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+")
+
+
+def _base_name(model: str) -> str:
+    return model.lower().rsplit("/", 1)[-1]
+
+
+def takes_hint_lists(model: str) -> bool:
+    """Whether the model takes ``keywords`` and ``languages`` (gpt-transcribe)."""
+    return _base_name(model).startswith(HINT_LIST_MODELS)
 
 
 def default_response_format(model: str) -> ResponseFormat:
@@ -89,7 +101,7 @@ def default_response_format(model: str) -> ResponseFormat:
     Returns:
         The format.
     """
-    name = model.lower().rsplit("/", 1)[-1]
+    name = _base_name(model)
     if DIARIZE_MARK in name:
         return "diarized_json"
     if name.startswith(TEXT_ONLY_MODELS):
@@ -103,9 +115,13 @@ class TranscribeOptions:
 
     Attributes:
         model: the transcription model (``whisper-1``; a local server's model name).
-        language: ISO 639-1 hint (``"en"``), or None to let the model detect it.
+        language: ISO 639-1 hint (``"en"``), several comma-separated (``"en,de"``: gpt-transcribe's
+            ``languages``; other models take one), or None to let the model detect it.
         response_format: reply format; None picks ``default_response_format(model)``.
         prompt: text to guide the model (names, terms), or None.
+        keywords: words or phrases the audio contains (names, terms): gpt-transcribe's ``keywords``;
+            other models read them at the end of the ``prompt`` (the speech-to-text guide's advice
+            for spellings), except diarizing models, which take no prompt.
         concurrency: chunks transcribed at once (>= 1).
     """
 
@@ -114,6 +130,7 @@ class TranscribeOptions:
     response_format: ResponseFormat | None = None
     prompt: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
+    keywords: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -125,8 +142,22 @@ class TranscribeOptions:
             )
         if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
             raise ConfigError(f"concurrency must be an integer >= 1, not {self.concurrency!r}", field="concurrency")
-        if self.language is not None and (not isinstance(self.language, str) or not self.language.strip()):
+        if self.language is not None and (not isinstance(self.language, str) or not self.languages):
             raise ConfigError(f"language must be a language code such as 'en', not {self.language!r}", field="language")
+        if len(self.languages) > 1 and not takes_hint_lists(self.model):
+            raise ConfigError(f"speech language: {self.model} takes one language hint, not {', '.join(self.languages)} "
+                              f"(several only with {', '.join(HINT_LIST_MODELS)})", field="language")
+        if isinstance(self.keywords, str) or any(not isinstance(k, str) or not k.strip() for k in self.keywords):
+            raise ConfigError(f"speech keywords must be non-empty words or phrases, not {self.keywords!r}",
+                              field="keywords")
+        if self.keywords and DIARIZE_MARK in _base_name(self.model):
+            raise ConfigError(f"speech keywords: {self.model} takes no prompt or keywords (OpenAI); drop them or "
+                              "use another transcribe model", field="keywords")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The language hints, in order (empty: detected)."""
+        return tuple(p.strip() for p in (self.language or "").split(",") if p.strip())
 
     @property
     def format(self) -> ResponseFormat:
@@ -144,15 +175,28 @@ class TranscribeOptions:
             kwargs["timestamp_granularities"] = ["segment"]
         if self.format == "diarized_json":
             kwargs["chunking_strategy"] = "auto"
-        if self.language:
-            kwargs["language"] = self.language
-        if self.prompt:
-            kwargs["prompt"] = self.prompt
+        lists = takes_hint_lists(self.model)
+        languages = self.languages
+        if len(languages) > 1:
+            kwargs["languages"] = list(languages)
+        elif languages:
+            kwargs["language"] = languages[0]
+        prompt = self.prompt
+        if self.keywords and lists:
+            kwargs["keywords"] = list(self.keywords)
+        elif self.keywords:
+            prompt = ((prompt.rstrip() + " ") if prompt else "") + ", ".join(self.keywords) + "."
+        if prompt:
+            kwargs["prompt"] = prompt
         return kwargs
 
     def cache_fields(self) -> dict[str, Any]:
         """What changes the transcript (concurrency does not)."""
-        return {"model": self.model, "language": self.language, "response_format": self.format, "prompt": self.prompt}
+        fields: dict[str, Any] = {"model": self.model, "language": self.language, "response_format": self.format,
+                                  "prompt": self.prompt}
+        if self.keywords:  # absent when empty: the transcripts cached before keywords existed keep their keys
+            fields["keywords"] = list(self.keywords)
+        return fields
 
 
 class SegmentStore(Protocol):
