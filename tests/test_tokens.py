@@ -795,3 +795,14 @@ def test_gpt6_budgets_conservatively_and_says_so():
 def test_gpt56_original_keeps_the_image():
     # GPT-5.6 original: no resize (up to 30 000 patches): a 4K frame is billed raw
     assert image_tokens(3840, 2160, "gpt-5.6-sol", "original") == math.ceil(120 * 68 * 1.2)
+
+
+def test_models_table_columns_line_up_and_mark_the_default():
+    from videovision.models.catalog import models_table
+
+    lines = models_table().splitlines()
+    header, rows = lines[0], [line for line in lines[1:] if line and not line.startswith("*")]
+    column = header.index("rule")  # after the widest image-token cell ("patch x2.46, 10000 patches (30000 original)")
+    assert all(line[column - 2: column] == "  " for line in rows), [r for r in rows if r[column - 2: column] != "  "]
+    default = [line for line in rows if line.split()[1] == "*"]
+    assert len(default) == 1 and default[0].startswith(DEFAULT_MODEL + " *")

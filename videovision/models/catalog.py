@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import DETAILS, PRICE_SOURCE, ModelSpec, all_models
+from .spec import DEFAULT_MODEL, DETAILS, PRICE_SOURCE, ModelSpec, all_models
 
 
 def detail_modes(spec: ModelSpec) -> tuple[str, ...]:
@@ -63,24 +63,31 @@ def _money(value: float | None) -> str:
 
 
 def models_table() -> str:
-    """The models as a plain-text table (USD per 1M tokens; speech models per audio minute)."""
-    header = (f"{'model':<26} {'api':<9} {'image tokens':<36} {'rule':<12} {'detail':<24} {'context':>9} "
-              f"{'in':>7} {'cached':>7} {'write':>7} {'out':>7}  >272K")
-    lines = [header]
+    """The models as a plain-text table (USD per 1M tokens; speech models per audio minute), each column as
+    wide as its widest cell; the default model is marked ``*``."""
+    header = ("model", "api", "image tokens", "rule", "detail", "context", "in", "cached", "write", "out", ">272K")
+    right = {5, 6, 7, 8, 9}
+    rows: list[tuple[str, ...]] = []
     for spec in sorted(all_models(), key=lambda s: s.name):
         row = model_row(spec)
+        name = spec.name + (" *" if spec.name == DEFAULT_MODEL else "")
         if row["kind"] == "transcription":
-            lines.append(f"{spec.name:<26} {'audio':<9} {'(speech to text)':<36} {'':<12} {'':<24} {'':>9} "
-                         f"${_money(spec.transcribe_price_per_minute)}/min")
+            rows.append((name, "audio", "(speech to text)", "", "", "",
+                         f"${_money(spec.transcribe_price_per_minute)}/min", "", "", "", ""))
             continue
         tier = (f"x{spec.long_context_input_price_per_m / spec.input_price_per_m:g} in"
                 if spec.long_context_input_price_per_m and spec.input_price_per_m else "")
         context = f"{spec.context_window // 1000}K" if spec.context_window else "-"
-        lines.append(f"{spec.name:<26} {spec.api:<9} {row['image_tokens']:<36} {spec.image_rule:<12} "
-                     f"{','.join(row['detail_modes']):<24} {context:>9} {_money(spec.input_price_per_m):>7} "
-                     f"{_money(spec.cached_input_price_per_m):>7} {_money(spec.cache_write_price_per_m):>7} "
-                     f"{_money(spec.output_price_per_m):>7}  {tier}")
-    lines.append("")
-    lines.append(f"USD per 1M tokens; prices: {PRICE_SOURCE} (refresh: scripts/refresh_prices.py). "
-                 "rule 'undocumented': OpenAI documents no image rule; budgets are conservative.")
+        rows.append((name, spec.api, row["image_tokens"], spec.image_rule, ",".join(row["detail_modes"]), context,
+                     _money(spec.input_price_per_m), _money(spec.cached_input_price_per_m),
+                     _money(spec.cache_write_price_per_m), _money(spec.output_price_per_m), tier))
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    lines = [line(header), *(line(r) for r in rows), "",
+             f"* the default model. USD per 1M tokens (speech: per audio minute); prices: {PRICE_SOURCE} "
+             "(refresh: scripts/refresh_prices.py). rule 'undocumented': OpenAI documents no image rule; budgets "
+             "are conservative."]
     return "\n".join(lines) + "\n"
