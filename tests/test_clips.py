@@ -17,7 +17,7 @@ import pytest
 from media import make_clip, make_not_a_video, mp4_box, read_frame_number, upright
 
 from videovision import ConfigError, VideoOpenError, open_video
-from videovision import clips as clipmod
+from videovision.clips import encode as clip_encoding
 from videovision.clips import ClipResult, clip_at, clip_name, clip_window, clips_for_moments, cut_clip
 from videovision.types import Moment
 
@@ -256,7 +256,7 @@ def test_sample_aspect_ratio_is_applied_when_encoding(tmp_path):
 def test_a_re_encoded_clip_is_at_most_4k(tmp_path, monkeypatch):
     """Above 3840x2160 pixels an encoded clip is scaled down, aspect kept (browsers play it; the
     encoder's memory stays bounded). Shown with the cap lowered, on a small clip."""
-    monkeypatch.setattr(clipmod, "MAX_ENCODE_PIXELS", 160 * 90)
+    monkeypatch.setattr(clip_encoding, "MAX_ENCODE_PIXELS", 160 * 90)
     path = tmp_path / "wide.mp4"
     make_clip(path, duration=1.0, size=(320, 180))
     result = cut_clip(path, 0.2, 0.8, tmp_path / "small.mp4", mode="encode")
@@ -378,7 +378,7 @@ def test_a_failure_while_writing_leaves_no_file_and_keeps_the_old_one(av_clip, t
         Path(tmp).write_bytes(b"half a clip")
         raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
 
-    monkeypatch.setattr(clipmod, "_encode", broken)
+    monkeypatch.setattr(clip_encoding, "encode", broken)
     with pytest.raises(VideoOpenError) as err:
         cut_clip(path, 2.2, 3.0, target)
     assert "Invalid data" in str(err.value)
