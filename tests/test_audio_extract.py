@@ -60,8 +60,24 @@ def test_default_chunks_are_ogg_opus_in_60_ms_packets(tmp_path):
         assert all(d == pytest.approx(0.06) for d in durations[:-1])
         # 24 kb/s nominal; speech at complexity 0 comes out below it
         assert chunk.size * 8 / chunk.duration < 30000
+    again = tmp_path / "again"
+    again.mkdir()  # the same audio gives the same bytes (no random Ogg serial number): chunk cache keys hold
+    assert [c.sha256 for c in iter_audio_chunks(TALK, again, chunk_seconds=10)] == [c.sha256 for c in chunks]
     keys = {fmt: transcript_cache_key("d" * 64, TranscribeOptions(), audio_start=0.0, audio_format=fmt) for fmt in ("ogg", "mp3")}
     assert keys["ogg"] != keys["mp3"]  # the format is part of the transcript cache key
+    # and so are its encoder settings: Opus transcripts from before issue 24 (complexity 5) are not reused
+    assert keys["ogg"] != _key_as_before_issue_24("ogg") and keys["mp3"] == _key_as_before_issue_24("mp3")
+
+
+def _key_as_before_issue_24(audio_format: str) -> str:
+    """A transcript key as speech/keys.py made it before the Opus settings changed."""
+    import hashlib
+    import json
+
+    fields = {"kind": "transcript", "audio": "d" * 64, "audio_start": 0.0, "chunk_seconds": 600.0,
+              "audio_format": audio_format, **TranscribeOptions().cache_fields()}
+    text = json.dumps({"v": 1, **fields}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_blocks_are_about_a_second_and_count_every_sample(tmp_path):

@@ -672,7 +672,7 @@ def test_cache_keys_change_with_what_changes_the_transcript(tmp_path):
         transcript_cache_key("e" * 64, base, audio_start=0.0),
         transcript_cache_key("d" * 64, base, audio_start=0.5),
         transcript_cache_key("d" * 64, base, audio_start=0.0, chunk_seconds=300),
-        transcript_cache_key("d" * 64, base, audio_start=0.0, audio_format="ogg"),
+        transcript_cache_key("d" * 64, base, audio_start=0.0, audio_format="mp3"),
         transcript_cache_key("d" * 64, TranscribeOptions(model="gpt-4o-transcribe"), audio_start=0.0),
         transcript_cache_key("d" * 64, TranscribeOptions(language="en"), audio_start=0.0),
         transcript_cache_key("d" * 64, TranscribeOptions(prompt="Alice, Bob"), audio_start=0.0),

@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_AUDIO_FORMAT",
     "DEFAULT_BITRATES",
     "DEFAULT_CHUNK_SECONDS",
+    "ENCODING_TAGS",
     "MAX_UPLOAD_BYTES",
     "SAMPLE_RATE",
     "AudioChunk",
@@ -95,6 +96,10 @@ same bitrate. Opus complexity 0 in 60 ms packets: a tenth of the CPU of libopus'
 (complexity 10, 20 ms) and half of complexity 5; 60 ms packets also mean a third of the per-packet
 work in PyAV. At 24 kb/s for 16 kHz speech these settings keep what a transcription model hears
 (docs/speech.md)."""
+ENCODING_TAGS: dict[str, str] = {"mp3": "mp3", "ogg": "ogg/opus-c0-60ms"}
+"""format -> what the transcript cache key records of the chunks' encoding (speech/keys.py): changed
+whenever a format's encoder settings change, so a transcript of differently encoded audio is not
+reused. ``mp3`` is unchanged since issue 10; ``ogg`` was Opus complexity 5 in 20 ms packets."""
 _SAMPLE_FORMATS: dict[str, str] = {"mp3": "s16p", "ogg": "s16"}
 """format -> a 16-bit sample format its encoder takes as is (no conversion inside the encoder)."""
 ENCODE_BLOCK_SAMPLES = SAMPLE_RATE
@@ -529,7 +534,8 @@ class _ChunkWriter:
         self.pending: collections.deque[Future[None]] = collections.deque()
         self.sample_format = _SAMPLE_FORMATS[audio_format]
         try:
-            self.container = av.open(str(path), mode="w", format=muxer)
+            # bitexact: no random Ogg serial number, so the same audio gives the same bytes (chunk cache keys)
+            self.container = av.open(str(path), mode="w", format=muxer, container_options={"fflags": "+bitexact"})
             self.stream = cast(av.audio.stream.AudioStream, self.container.add_stream(encoder, rate=SAMPLE_RATE, layout="mono", options=_ENCODER_OPTIONS[audio_format]))
             self.stream.bit_rate = bitrate
             self.stream.codec_context.format = self.sample_format
