@@ -370,13 +370,13 @@ def _pcm_blocks(
         if gathered:
             data = np.concatenate(gathered, axis=1) if len(gathered) > 1 else gathered[0]
             gathered, gathered_len = [], 0
-            frame = av.AudioFrame.from_ndarray(data, format=str(shape[0]), layout=str(shape[1]))
-            frame.sample_rate = rate
-            frames.append(frame)
+            block = av.AudioFrame.from_ndarray(data, format=str(shape[0]), layout=str(shape[1]))
+            block.sample_rate = rate
+            frames.append(block)
         if final:
             frames.append(None)
-        for frame in frames:
-            for out in resampler.resample(frame):
+        for each in frames:
+            for out in resampler.resample(each):
                 yield _samples(out)
 
     try:
