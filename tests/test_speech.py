@@ -370,7 +370,7 @@ def test_chunks_are_cut_in_the_quietest_stretch_before_the_limit(tmp_path, beep_
     assert 7.5 <= chunks[0].end < 9.62
     with av.open(str(chunks[0].path)) as container:
         stream = container.streams.audio[0]
-        assert (container.format.name, stream.rate, stream.codec_context.channels) == ("mp3", 16000, 1)
+        assert (container.format.name, stream.codec_context.name, stream.codec_context.channels) == ("ogg", "opus", 1)
 
 
 def test_talk_chunks_are_cut_in_pauses_not_words(tmp_path, talk_pcm):
@@ -492,7 +492,7 @@ def test_whisper_segments_come_back_on_the_video_timeline(audio_server, truth):
     assert (upload.model, upload.response_format, upload.timestamp_granularities, upload.language) == (
         "whisper-1", "verbose_json", ("segment",), "en"
     )
-    assert upload.filename == "chunk-0000.mp3"
+    assert upload.filename == "chunk-0000.ogg"
     transcript = result.transcript
     assert (transcript.source, transcript.model, transcript.language) == ("transcription", "whisper-1", "en")
     assert len(transcript.segments) == len(truth)
@@ -568,7 +568,7 @@ class DictStore:
 
 def test_a_failed_chunk_keeps_the_others_and_a_rerun_sends_only_it(audio_server):
     server, endpoint = audio_server
-    endpoint.fail_when(lambda upload: "500" if upload.filename == "chunk-0001.mp3" else None)
+    endpoint.fail_when(lambda upload: "500" if upload.filename == "chunk-0001.ogg" else None)
     store = DictStore()
     with _transcriber(server, concurrency=2) as transcriber:
         result = transcribe_media(TALK, transcriber, chunk_seconds=8, store=store)
@@ -585,7 +585,7 @@ def test_a_failed_chunk_keeps_the_others_and_a_rerun_sends_only_it(audio_server)
         before = len(endpoint.uploads)
         again = transcribe_media(TALK, transcriber, chunk_seconds=8, store=store)
     assert again.complete and again.cached == 2
-    assert [u.filename for u in endpoint.uploads[before:]] == ["chunk-0001.mp3"]
+    assert [u.filename for u in endpoint.uploads[before:]] == ["chunk-0001.ogg"]
     assert len(again.transcript.segments) > len(result.transcript.segments)
     assert again.raise_for_failures() is again.transcript
 
@@ -643,7 +643,7 @@ def test_endpoint_faults_map_to_request_errors(audio_server, tmp_path, fault, er
 def test_the_fake_endpoint_validates_uploads_as_openai_documents(audio_server, tmp_path):
     server, endpoint = audio_server
     client = openai.OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0)
-    mp3 = next(iter_audio_chunks(TALK, tmp_path)).path.read_bytes()
+    mp3 = next(iter_audio_chunks(TALK, tmp_path, audio_format="mp3")).path.read_bytes()
     cases = [
         (dict(file=("talk.opus", mp3), model="whisper-1"), 400, "Invalid file format"),
         (dict(file=("talk.mp3", mp3), model="whisper-1", response_format="json", timestamp_granularities=["segment"]), 400, "only supported"),
@@ -674,7 +674,7 @@ def test_cache_keys_change_with_what_changes_the_transcript(tmp_path):
         transcript_cache_key("e" * 64, base, audio_start=0.0),
         transcript_cache_key("d" * 64, base, audio_start=0.5),
         transcript_cache_key("d" * 64, base, audio_start=0.0, chunk_seconds=300),
-        transcript_cache_key("d" * 64, base, audio_start=0.0, audio_format="ogg"),
+        transcript_cache_key("d" * 64, base, audio_start=0.0, audio_format="mp3"),
         transcript_cache_key("d" * 64, TranscribeOptions(model="gpt-4o-transcribe"), audio_start=0.0),
         transcript_cache_key("d" * 64, TranscribeOptions(language="en"), audio_start=0.0),
         transcript_cache_key("d" * 64, TranscribeOptions(prompt="Alice, Bob"), audio_start=0.0),

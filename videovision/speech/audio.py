@@ -5,9 +5,15 @@
 Streaming: decoded audio flows through a resampler into the current chunk's encoder; only the
 search window before a boundary (at most ``QUIET_SEARCH_SECONDS``) is held in memory, so memory
 stays flat whatever the length of the file. Each cut is moved back from the chunk's maximum length
-into the quietest stretch of that window (so no word is split). Chunks are MP3 (libmp3lame) or
-Opus in an Ogg file (OpenAI refuses ``.opus`` files), never longer than ``chunk_seconds`` and
-always below the upload limit (``MAX_UPLOAD_BYTES``).
+into the quietest stretch of that window (so no word is split). Chunks are Opus in an Ogg file
+(the default; OpenAI refuses ``.opus`` files) or MP3 (libmp3lame), never longer than
+``chunk_seconds`` and always below the upload limit (``MAX_UPLOAD_BYTES``).
+
+Speed (issue 24): decoding and resampling run on the calling thread, encoding on a worker thread
+beside it; decoded frames are resampled in one-second blocks (PyAV's resampler costs a filter
+graph push and pull per call). Opus is the default because the wheel's libmp3lame takes about
+three times the CPU of a system LAME build for the same MP3, while its libopus is as fast as the
+system's: MP3 extraction cannot match the ffmpeg CLI's MP3, Opus does (bench/bench_audio.py).
 
 Times: a chunk's ``start`` is the time of its first sample in seconds from the first video frame,
 counted in samples from the first decoded audio frame's timestamp (gaps in the audio are filled
@@ -39,6 +45,7 @@ __all__ = [
     "DEFAULT_AUDIO_FORMAT",
     "DEFAULT_BITRATES",
     "DEFAULT_CHUNK_SECONDS",
+    "ENCODING_TAGS",
     "MAX_UPLOAD_BYTES",
     "SAMPLE_RATE",
     "AudioChunk",
@@ -72,18 +79,27 @@ GAP_TOLERANCE_SECONDS = 0.02
 MIN_CHUNK_SECONDS = 1.0
 """Shortest ``chunk_seconds`` accepted."""
 
-AudioFormat = Literal["mp3", "ogg"]
-"""Chunk file formats: MP3 (libmp3lame) or Opus in an Ogg container."""
+AudioFormat = Literal["ogg", "mp3"]
+"""Chunk file formats: Opus in an Ogg container, or MP3 (libmp3lame)."""
 AUDIO_FORMATS: tuple[str, ...] = get_args(AudioFormat)
-DEFAULT_AUDIO_FORMAT: AudioFormat = "mp3"
+DEFAULT_AUDIO_FORMAT: AudioFormat = "ogg"
 DEFAULT_BITRATES: dict[str, int] = {"mp3": 32000, "ogg": 24000}
 """Bits per second of each format for mono 16 kHz speech."""
 _ENCODERS: dict[str, tuple[str, str]] = {"mp3": ("libmp3lame", "mp3"), "ogg": ("libopus", "ogg")}
 """format -> (PyAV encoder, PyAV muxer)."""
-_ENCODER_OPTIONS: dict[str, dict[str, str]] = {"mp3": {"compression_level": "7"}, "ogg": {"compression_level": "5"}}
-"""format -> encoder options: LAME quality 7 and Opus complexity 5, about twice as fast as the
-encoders' defaults (3 and 10) at the same bitrate; speech at 16 kHz loses nothing a transcription
-model hears (docs/speech.md)."""
+_ENCODER_OPTIONS: dict[str, dict[str, str]] = {
+    "mp3": {"compression_level": "7"},
+    "ogg": {"compression_level": "0", "frame_duration": "60"},
+}
+"""format -> encoder options. LAME quality 7: about twice as fast as LAME's default (3) at the
+same bitrate. Opus complexity 0 in 60 ms packets: a tenth of the CPU of libopus's default
+(complexity 10, 20 ms) and half of complexity 5; 60 ms packets also mean a third of the per-packet
+work in PyAV. At 24 kb/s for 16 kHz speech these settings keep what a transcription model hears
+(docs/speech.md)."""
+ENCODING_TAGS: dict[str, str] = {"mp3": "mp3", "ogg": "ogg/opus-c0-60ms"}
+"""format -> what the transcript cache key records of the chunks' encoding (speech/keys.py): changed
+whenever a format's encoder settings change, so a transcript of differently encoded audio is not
+reused. ``mp3`` is unchanged since issue 10; ``ogg`` was Opus complexity 5 in 20 ms packets."""
 _SAMPLE_FORMATS: dict[str, str] = {"mp3": "s16p", "ogg": "s16"}
 """format -> a 16-bit sample format its encoder takes as is (no conversion inside the encoder)."""
 ENCODE_BLOCK_SAMPLES = SAMPLE_RATE
@@ -144,7 +160,7 @@ def max_chunk_seconds(audio_format: AudioFormat = DEFAULT_AUDIO_FORMAT, bitrate:
     """The longest chunk that stays below the upload limit at a bitrate.
 
     Args:
-        audio_format: ``"mp3"`` or ``"ogg"``.
+        audio_format: ``"ogg"`` (Opus) or ``"mp3"``.
         bitrate: bits per second (the format's default when None).
 
     Returns:
@@ -263,7 +279,7 @@ def iter_audio_chunks(
         path: the media file.
         out_dir: an existing directory for the chunk files (the caller deletes them).
         chunk_seconds: longest chunk; lowered when needed to stay below ``MAX_UPLOAD_BYTES``.
-        audio_format: ``"mp3"`` or ``"ogg"`` (Opus).
+        audio_format: ``"ogg"`` (Opus, the default) or ``"mp3"``.
         bitrate: bits per second (the format's default when None).
         stream: the audio stream index (default as ``probe_audio``).
         origin: container time of the first video frame (``VideoInfo.start_time``); read when None.
@@ -327,32 +343,73 @@ def _samples(frame: av.AudioFrame) -> np.ndarray:
 def _pcm_blocks(
     container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float, name: str
 ) -> Iterator[tuple[float, np.ndarray]]:
-    """(start time of the first block, int16 mono 16 kHz blocks); gaps filled with silence."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    produced = 0  # samples yielded so far
+    """(start time of the first block, int16 mono 16 kHz blocks of about ``ENCODE_BLOCK_SAMPLES``);
+    gaps filled with silence.
+
+    Decoded frames (about 1024 samples each) are gathered into one-second blocks of the stored
+    format before they are resampled: PyAV's resampler costs a filter-graph push and pull per
+    call, paid a few thousand times an hour this way instead of 170,000 times. Gaps are filled in
+    the stored format ahead of the resampler, so the output is one continuous count. When the
+    stored format changes mid-stream (sample rate, channels), what came before is flushed and a
+    new resampler takes over."""
     start: float | None = None
     tick = float(stream.time_base) if stream.time_base is not None else None  # seconds per pts unit
+    shape: tuple[object, ...] = ()  # (sample format, layout, rate, dtype, rows) of the stored audio
+    rate = 0
+    before = 0.0  # seconds of audio ahead of the current format's first sample
+    consumed = 0  # stored samples of the current format gathered so far (decoded + filled gaps)
+    gathered: list[np.ndarray] = []
+    gathered_len = 0
+    resampler: av.AudioResampler | None = None
+
+    def resampled(final: bool) -> Iterator[np.ndarray]:
+        nonlocal gathered, gathered_len
+        if resampler is None:
+            return
+        frames: list[av.AudioFrame | None] = []
+        if gathered:
+            data = np.concatenate(gathered, axis=1) if len(gathered) > 1 else gathered[0]
+            gathered, gathered_len = [], 0
+            block = av.AudioFrame.from_ndarray(data, format=str(shape[0]), layout=str(shape[1]))
+            block.sample_rate = rate
+            frames.append(block)
+        if final:
+            frames.append(None)
+        for each in frames:
+            for out in resampler.resample(each):
+                yield _samples(out)
+
     try:
         for frame in _decoded_frames(container, stream, name):
+            data = frame.to_ndarray()
+            if frame.sample_rate != rate or (data.dtype, data.shape[0]) != shape[3:]:
+                if resampler is not None:
+                    log.debug("%s: the audio changes to %s %s %d Hz", name, frame.format.name, frame.layout.name, frame.sample_rate)
+                    for block in resampled(True):
+                        yield start if start is not None else 0.0, block
+                    before += consumed / rate
+                shape = (frame.format.name, frame.layout.name, frame.sample_rate, data.dtype, data.shape[0])
+                rate, consumed = frame.sample_rate, 0
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
             if frame.pts is not None and tick is not None:
                 at = frame.pts * tick - zero
                 if start is None:
                     start = at
-                gap = round((at - start) * SAMPLE_RATE) - produced  # the resampler's few held samples are noise here
-                if gap > GAP_TOLERANCE_SECONDS * SAMPLE_RATE:
-                    log.debug("%s: %.3f s gap in the audio at %.3f s filled with silence", name, gap / SAMPLE_RATE, at)
-                    yield start, np.zeros(gap, np.int16)
-                    produced += gap
+                gap = round((at - start - before) * rate) - consumed
+                if gap > GAP_TOLERANCE_SECONDS * rate:
+                    log.debug("%s: %.3f s gap in the audio at %.3f s filled with silence", name, gap / rate, at)
+                    gathered.append(np.zeros((data.shape[0], gap * (data.shape[1] // frame.samples)), data.dtype))
+                    gathered_len += gap
+                    consumed += gap
             elif start is None:
                 start = 0.0
-            frame.pts = None  # the resampler keeps its own count; timestamps are handled above
-            for out in resampler.resample(frame):
-                block = _samples(out)
-                produced += len(block)
-                yield start, block
-        for out in resampler.resample(None):
-            block = _samples(out)
-            produced += len(block)
+            gathered.append(data)
+            gathered_len += frame.samples
+            consumed += frame.samples
+            if gathered_len >= rate:
+                for block in resampled(False):
+                    yield start, block
+        for block in resampled(True):
             yield start if start is not None else 0.0, block
     except (av.error.FFmpegError, ValueError) as err:  # ValueError: the resampler met a frame it cannot convert
         raise VideoOpenError(f"{name}: the audio cannot be decoded ({err})") from err
@@ -477,7 +534,8 @@ class _ChunkWriter:
         self.pending: collections.deque[Future[None]] = collections.deque()
         self.sample_format = _SAMPLE_FORMATS[audio_format]
         try:
-            self.container = av.open(str(path), mode="w", format=muxer)
+            # bitexact: no random Ogg serial number, so the same audio gives the same bytes (chunk cache keys)
+            self.container = av.open(str(path), mode="w", format=muxer, container_options={"fflags": "+bitexact"})
             self.stream = cast(av.audio.stream.AudioStream, self.container.add_stream(encoder, rate=SAMPLE_RATE, layout="mono", options=_ENCODER_OPTIONS[audio_format]))
             self.stream.bit_rate = bitrate
             self.stream.codec_context.format = self.sample_format

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat
+from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, ENCODING_TAGS, AudioChunk, AudioFormat
 from .transcript import Segment
 
 if TYPE_CHECKING:
@@ -60,7 +60,8 @@ def transcript_cache_key(
         options: the transcription options.
         audio_start: ``probe_audio(path).start`` (seconds from the first video frame).
         chunk_seconds: the chunk length used.
-        audio_format: the chunk format used.
+        audio_format: the chunk format used (the key records its encoder settings,
+            ``ENCODING_TAGS``).
 
     Returns:
         Hex digest. Store ``Transcript.dumps()`` under it; read with ``Transcript.loads``.
@@ -71,7 +72,7 @@ def transcript_cache_key(
             "audio": audio_digest,
             "audio_start": round(audio_start, 6),
             "chunk_seconds": float(chunk_seconds),
-            "audio_format": audio_format,
+            "audio_format": ENCODING_TAGS.get(audio_format, audio_format),
             **options.cache_fields(),
         }
     )

@@ -508,7 +508,7 @@ def transcribe_media(
         path: the video or audio file.
         transcriber: the endpoint and options.
         chunk_seconds: longest chunk (see ``iter_audio_chunks``).
-        audio_format: ``"mp3"`` or ``"ogg"``.
+        audio_format: ``"ogg"`` (Opus, the default) or ``"mp3"``.
         origin: container time of the first video frame (``VideoInfo.start_time``); read when None.
         store: finished chunks are looked up and stored here (see ``SegmentStore``).
         workdir: where the temporary directory goes (the system's default when None).
