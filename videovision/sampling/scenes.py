@@ -419,17 +419,17 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
             """The small copy candidates are measured on (made only for frames that need it)."""
             if "small" not in made:
                 made["small"] = source.small_bgr(raw.frame, DETECT_WIDTH)
-            return made["small"]  # type: ignore[return-value]
+            return made["small"]
 
         def seen(made: dict = made, small: Callable[[], np.ndarray] = small) -> Look:
             if "look" not in made:
                 made["look"] = look(small())
-            return made["look"]  # type: ignore[return-value]
+            return made["look"]
 
         def film_input(raw: RawFrame = raw, made: dict = made) -> np.ndarray:
             if "film" not in made:
                 made["film"] = pyscenedetect_input(raw)
-            return made["film"]  # type: ignore[return-value]
+            return made["film"]
 
         if auto is not None and raw.snapshot is not None:
             auto.greys[raw.time] = footage_grey(raw.snapshot)
@@ -464,7 +464,7 @@ def _finish_pass(lane: _Lane, source: VideoSource, last_raw: RawFrame, stop_at: 
         last = _Candidate(last_raw, look(source.small_bgr(last_raw.frame, DETECT_WIDTH)))
     stop = min(last_raw.time + frame_step, stop_at) if frame_step else stop_at
     stop = max(stop, stop_at if last_raw.time >= stop_at - 2 * frame_step else stop)
-    for cut in detector.post_process(timecode(last_raw)):  # type: ignore[arg-type]
+    for cut in detector.post_process(timecode(last_raw)):
         cut_time = float(cut.seconds)
         if picker.scene_start + 1e-6 < cut_time < stop:
             picker.cut(cut_time)
