@@ -64,12 +64,14 @@ CUT_MEMORY = 0.5
 while a dark scene after a bright one is clean a second later. Fades are judged relative to the
 footage around them, never by darkness alone."""
 
-SECOND_LANE_PIXELS = 100_000
-"""Running the second detector and its picker over a frame costs about what decoding a frame of
-this many pixels does (both measured on 2 cores: ~0.3 ms a frame; decoding H.264 ~2-3.5 ns a
-pixel). The ``auto`` preset's probe frames are taken from the pass itself when decoding them
-apart would cost more than that over the pass (see :func:`scene_pass`): a 20-s 4K clip (the probe
-decodes most of it again), not a 5-minute 360p one (the probe costs 5 % of its decoding)."""
+SECOND_LANE_PIXELS = 250_000
+"""The ``auto`` preset's probe frames are taken from the pass itself when decoding them apart
+would cost more than running the second detector and its picker over the pass (see
+:func:`scene_pass`): decoded pixels (the probe's frames, counted as if none were skipped) against
+this many per frame of the pass. Measured on 2 cores: the second lane costs ~0.4 ms a frame,
+decoding H.264 2-3.5 ns a pixel, and the probe skips about half its frames (non-reference
+pictures before the wanted ones). A 20-s 4K clip probes itself (decoding apart decoded most of it
+again: 30x this); a 3-min 720p (0.7x) or 5-min 360p clip (0.1x) decodes its probe apart."""
 HELD_BYTES = 64 * 1024 * 1024
 """Pixels (YUV bytes) of chosen frames the pass holds while both detectors run; past it the
 ``auto`` measures are taken apart (so memory stays bounded on any length)."""
