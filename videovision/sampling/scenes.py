@@ -330,8 +330,6 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     from scenedetect import FrameTimecode
     from scenedetect.common import Timecode
 
-    from . import FrameStream
-
     info = source.info
     stop_at = min(end, info.duration) if math.isfinite(end) else info.duration
     total = stop_at - start
@@ -343,7 +341,7 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
         stream.preset_used, stream.preset_reason = detection.preset, detection.reason
         lanes = [_Lane(source, config, stream, detection, start, frame_step)]
     else:
-        lanes = [_Lane(source, config, FrameStream(iter(())), preset_detection(preset, config, info.fps, ""),
+        lanes = [_Lane(source, config, type(stream)(iter(())), preset_detection(preset, config, info.fps, ""),
                        start, frame_step) for preset in ("film", "screen")]
     hybrid = config.strategy == "hybrid"
     tb = source.time_base
