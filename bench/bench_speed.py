@@ -3,7 +3,7 @@
     python bench/bench_speed.py [--clip PATH ...] [--repeat 3] [--before REF] [--json FILE]
 
 Every measurement runs as its own process (wall time, start-up included, as a user sees it, and
-the CPU time of all its threads, which a loaded machine disturbs less);
+the CPU time of all its threads, which a loaded machine disturbs less, and its peak RSS);
 each is repeated ``--repeat`` times, interleaved (before, after, baselines, then again), and
 the median is reported with the machine's load average at the time. Printed per clip:
 
@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -104,15 +103,18 @@ def imported_from(pythonpath: Path) -> Path:
     return Path(out.strip()).parent.parent
 
 
-def run(argv: list[str], pythonpath: Path | None = None) -> tuple[float, float]:
-    """Wall and CPU (user + system, every thread) seconds of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def run(argv: list[str], pythonpath: Path | None = None) -> tuple[float, float, float]:
+    """Wall and CPU (user + system, every thread) seconds of one process, and its peak RSS in MB."""
     start = time.perf_counter()
-    subprocess.run(argv, check=True, env=tree_env(pythonpath), cwd=NEUTRAL_DIR, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
+    child = subprocess.Popen(argv, env=tree_env(pythonpath), cwd=NEUTRAL_DIR, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    stderr = child.stderr.read() if child.stderr is not None else b""
+    _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, argv, stderr=stderr)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def python_code(code: str) -> list[str]:
@@ -177,6 +179,7 @@ def measure_clip(clip: Path, trees: dict[str, Path], tmp: Path, repeat: int) -> 
                                         "--request-json", str(plan_out)], tree)
     times: dict[str, list[float]] = {name: [] for name in jobs}
     cpu: dict[str, list[float]] = {name: [] for name in jobs}
+    peak: dict[str, float] = {}
     loads: list[float] = []
     info = subprocess.run(python_code(GRAB.format(path=path)), capture_output=True, text=True, check=True,
                           cwd=NEUTRAL_DIR).stdout
@@ -184,15 +187,17 @@ def measure_clip(clip: Path, trees: dict[str, Path], tmp: Path, repeat: int) -> 
     for i in range(repeat):
         for name, (argv, tree) in jobs.items():
             loads.append(os.getloadavg()[0])
-            wall, used = run(argv, tree)
+            wall, used, rss = run(argv, tree)
             times[name].append(wall)
             cpu[name].append(used)
+            peak[name] = max(peak.get(name, 0.0), rss)
         print(f"  round {i + 1}/{repeat} done, load {os.getloadavg()[0]:.2f}", flush=True)
     med = {name: statistics.median(values) for name, values in times.items()}
     med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     for name, value in med.items():
         spread = f"{min(times[name]):.1f}-{max(times[name]):.1f}"
-        print(f"  {name:<36} {value:7.2f} s wall (runs {spread} s), {med_cpu[name]:6.2f} s CPU")
+        print(f"  {name:<36} {value:7.2f} s wall (runs {spread} s), {med_cpu[name]:6.2f} s CPU, "
+              f"peak RSS {peak[name]:4.0f} MB")
     ratios: dict[str, tuple[float, float]] = {}
 
     def ratio(label: str, a: str, b: str) -> None:
@@ -218,7 +223,7 @@ def measure_clip(clip: Path, trees: dict[str, Path], tmp: Path, repeat: int) -> 
             print(f"  {what} before vs after: {'identical' if same else 'DIFFERENT'}")
     print(f"  load average during the runs: median {statistics.median(loads):.2f}, "
           f"max {max(loads):.2f}", flush=True)
-    return {"seconds": times, "cpu_seconds": cpu, "median": med, "median_cpu": med_cpu, "ratios": ratios, "identical": identical,
+    return {"seconds": times, "cpu_seconds": cpu, "peak_rss_mb": peak, "median": med, "median_cpu": med_cpu, "ratios": ratios, "identical": identical,
             "load_median": statistics.median(loads), "load_max": max(loads)}
 
 

@@ -87,3 +87,71 @@ def test_decode_thread_gives_every_frame_in_order_and_stops_when_left(film720):
                 break
         prefetch = video._prefetch
     assert prefetch is None or not prefetch._thread.is_alive()
+
+
+# ---- the auto preset measured on the pass's own frames (issue 24, part 3)
+def _auto_run(path, monkeypatch, *, in_pass: bool, held_bytes: int | None = None, **options):
+    """Everything a scene pass gives, with the auto preset's probe taken apart or from the pass."""
+    from videovision.sampling import detectors as detectors_module
+    from videovision.sampling import scenes as scenes_module
+
+    calls: list[int] = []
+    measure = detectors_module.measure_footage
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(scenes_module, "measure_footage", counted)
+    monkeypatch.setattr(detectors_module, "measure_footage", counted)
+    monkeypatch.setattr(scenes_module, "SECOND_LANE_PIXELS", 0 if in_pass else 10**12)
+    if held_bytes is not None:
+        monkeypatch.setattr(scenes_module, "HELD_BYTES", held_bytes)
+    with open_video(path) as video:
+        stream = sample(video, SamplingConfig(preset="auto", **options))
+        frames = [(f.time, f.index, f.scene, f.image.tobytes()) for f in stream]
+    monkeypatch.undo()
+    return {"frames": frames, "scenes": [(s.start, s.end) for s in stream.scenes], "preset": stream.preset_used,
+            "reason": stream.preset_reason, "repeats": list(stream.repeats), "notes": list(stream.notes)}, len(calls)
+
+
+@pytest.mark.parametrize("clip, preset", [("film720", "film"), ("screen720", "screen")])
+@pytest.mark.parametrize("strategy", ["hybrid", "scenes"])
+def test_auto_probe_from_the_pass_gives_the_same_choice_and_frames(clip, preset, strategy, monkeypatch, request):
+    path = request.getfixturevalue(clip)
+    options = {"strategy": strategy, "max_side": 512, "max_gap": 1.5}
+    apart, apart_calls = _auto_run(path, monkeypatch, in_pass=False, **options)
+    in_pass, in_pass_calls = _auto_run(path, monkeypatch, in_pass=True, **options)
+    assert (apart_calls, in_pass_calls) == (1, 0)  # each path really taken
+    assert apart["preset"] == preset and apart["frames"]
+    assert in_pass == apart
+
+
+def test_auto_probe_falls_back_to_decoding_apart_when_the_held_frames_grow(screen720, monkeypatch):
+    options = {"strategy": "hybrid", "max_side": 512, "max_gap": 1.0}
+    apart, _ = _auto_run(screen720, monkeypatch, in_pass=False, **options)
+    bounded, calls = _auto_run(screen720, monkeypatch, in_pass=True, held_bytes=0, **options)
+    assert calls == 1 and bounded == apart
+
+
+def test_snapshots_are_the_pictures_frames_at_gives(film720):
+    with open_video(film720) as video:
+        wanted = [3, 4, 40, 99]
+        snaps = {raw.index: raw.snapshot for raw in video.iter_raw(max_side=320, snapshots=wanted, snapshot_side=200)
+                 if raw.snapshot is not None}
+        exact = {f.index: f.image for f in video.frames_at([float(video.frame_times[i]) for i in wanted], max_side=200)}
+    assert sorted(snaps) == wanted and all(np.array_equal(snaps[i], exact[i]) for i in wanted)
+
+
+def test_the_probe_is_taken_from_the_pass_only_where_decoding_it_apart_costs_more(film720, tmp_path):
+    from videovision.sampling.detectors import FootageProbe
+    from videovision.sampling.scenes import _auto_probe
+
+    long_small = tmp_path / "long_small.mp4"
+    make_clip(long_small, size=(320, 180), duration=40.0, cuts=[10.0, 25.0], fps=25, gop=25)
+    with open_video(film720) as short_large, open_video(long_small) as small:
+        probe = FootageProbe.of(short_large, 0.0, short_large.info.duration)
+        assert probe.decode_cost(short_large) > 0.5 * short_large.info.frame_count  # most of the clip again
+        assert _auto_probe(short_large, SamplingConfig(preset="auto"), 0.0, short_large.info.duration) is not None
+        assert _auto_probe(short_large, SamplingConfig(preset="film"), 0.0, short_large.info.duration) is None
+        assert _auto_probe(small, SamplingConfig(preset="auto"), 0.0, small.info.duration) is None

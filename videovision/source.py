@@ -29,8 +29,8 @@ import queue
 import stat
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -96,6 +96,9 @@ class RawFrame:
     time: float
     index: int
     display_ready: bool = False
+    snapshot: np.ndarray | None = None
+    """For the frames :meth:`VideoSource.iter_raw` was asked to snapshot: the picture ``to_image``
+    gives of the frame as decoded (before any scaling), at the snapshot size."""
 
 
 def open_video(path: str | os.PathLike) -> VideoSource:
@@ -548,6 +551,15 @@ class VideoSource:
             container.close()
         return None
 
+    def sibling(self) -> VideoSource:
+        """Another decoder of the same file, sharing this one's index (nothing is read again): for
+        decoding elsewhere in the file while this one's pass goes on."""
+        other = object.__new__(VideoSource)
+        other.__dict__.update(self.__dict__)
+        other._container, other._prefetch = None, None
+        other._converters, other._warn_sinks, other._sparse = {}, {}, {}
+        return other
+
     # ----------------------------------------------------------------- index queries
     @property
     def frame_pts(self) -> np.ndarray:
@@ -680,7 +692,8 @@ class VideoSource:
         return (int(frame.pts) - self._first_pts) * float(self.time_base), index
 
     def iter_raw(
-        self, start: float = 0.0, end: float | None = None, *, max_side: int | None = None
+        self, start: float = 0.0, end: float | None = None, *, max_side: int | None = None,
+        snapshots: Collection[int] = (), snapshot_side: int | None = None,
     ) -> Iterator[RawFrame]:
         """Decode every frame with ``start <= time < end`` in order, without colour conversion.
 
@@ -691,32 +704,39 @@ class VideoSource:
                 display size exceeds it are scaled down right after decoding (still YUV, not
                 colour-converted), so holding many of them costs little memory; times and
                 indices are unchanged. None keeps every frame at full size.
+            snapshots: indices of frames that also carry ``to_image(frame, snapshot_side)`` of
+                the frame as decoded (:attr:`RawFrame.snapshot`): the same picture
+                :meth:`frames_at` gives, taken from this pass's decoding (a few frames: each is
+                converted in the decode thread).
+            snapshot_side: the long side of those pictures.
 
         Returns:
             An iterator of :class:`RawFrame` (convert with :meth:`to_image`).
         """
         container, stream = self._open_decoder()
+        wanted = frozenset(snapshots), snapshot_side
         shown = fit_within(*self._coded, max_side)
         depth = min(PREFETCH_FRAMES, PREFETCH_BYTES // max(1, shown[0] * shown[1] * 3 // 2))
 
         def produce(warn: Callable[[str], None]) -> Iterator[RawFrame]:
             self._warn_sinks[threading.get_ident()] = warn
             try:
-                yield from self._raw_frames(container, stream, start, end, max_side)
+                yield from self._raw_frames(container, stream, start, end, max_side, wanted)
             finally:
                 self._warn_sinks.pop(threading.get_ident(), None)
 
         prefetch = _Prefetch(produce, depth) if depth >= 2 else None
         self._prefetch = prefetch
         try:
-            yield from (prefetch if prefetch is not None else self._raw_frames(container, stream, start, end, max_side))
+            yield from (prefetch if prefetch is not None
+                        else self._raw_frames(container, stream, start, end, max_side, wanted))
         finally:
             if prefetch is not None:
                 prefetch.close()
             self.close()
 
-    def _raw_frames(self, container, stream, start: float, end: float | None,
-                    max_side: int | None) -> Iterator[RawFrame]:
+    def _raw_frames(self, container, stream, start: float, end: float | None, max_side: int | None,
+                    snapshots: tuple[frozenset[int], int | None] = (frozenset(), None)) -> Iterator[RawFrame]:
         """The frames of :meth:`iter_raw` (run in its decode thread)."""
         decoder = self._decode_packets(container, stream)
         if start > 0:
@@ -731,7 +751,10 @@ class VideoSource:
                 continue
             if end is not None and time >= end - TIME_EPSILON:
                 return
-            yield self._raw_frame(frame, time, index, max_side)
+            raw = self._raw_frame(frame, time, index, max_side)
+            if index in snapshots[0]:
+                raw = replace(raw, snapshot=self._image("snapshot", frame, snapshots[1]))
+            yield raw
 
     def frames_at(
         self, targets: Iterable[float], *, max_side: int | None = None, scene_of=None
@@ -857,6 +880,10 @@ class VideoSource:
         Returns:
             RGB uint8 array of shape (height, width, 3).
         """
+        return self._image("image", frame, max_side)
+
+    def _image(self, site: str, frame: av.VideoFrame | RawFrame, max_side: int | None) -> np.ndarray:
+        """:meth:`to_image` through the converter of ``site`` (one per thread that converts)."""
         sar = self._sar
         if isinstance(frame, RawFrame):
             sar = Fraction(1) if frame.display_ready else sar
@@ -866,9 +893,9 @@ class VideoSource:
         conv_w, conv_h = self._conversion_size(frame, rotation, max_side, sar)
         image: np.ndarray
         if (conv_w, conv_h) == (frame.width, frame.height):
-            image = self._convert("image", frame, format="rgb24").to_ndarray()
+            image = self._convert(site, frame, format="rgb24").to_ndarray()
         else:
-            image = self._convert("image", frame, width=conv_w, height=conv_h, format="rgb24",
+            image = self._convert(site, frame, width=conv_w, height=conv_h, format="rgb24",
                                   interpolation="AREA").to_ndarray()
         if rotation:
             # np.rot90 turns counter-clockwise; a clockwise turn of r degrees is k = -r/90.

@@ -304,51 +304,95 @@ class Footage:
         return f"film/camera footage ({facts}; {why})"
 
 
+@dataclass(frozen=True)
+class FootageProbe:
+    """Where :func:`measure_footage` looks: per probe place (first frame, the frame after it or None,
+    the first frame ``MOTION_SPAN`` later), as frame times, and every frame time it needs."""
+
+    places: tuple[tuple[float, float | None, float], ...]
+    targets: tuple[float, ...]
+
+    @classmethod
+    def of(cls, source: VideoSource, start: float, end: float) -> FootageProbe:
+        times = source.frame_times
+        span = end - start
+        probes = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
+        places: list[tuple[float, float | None, float]] = []
+        for p in probes:
+            i = int(np.searchsorted(times, p - 1e-6, side="left"))
+            if i >= len(times) or times[i] >= end:
+                continue
+            nxt = float(times[i + 1]) if i + 1 < len(times) and times[i + 1] < end else None
+            places.append((float(times[i]), nxt, min(p + MOTION_SPAN, end - 1e-6)))
+        targets = sorted({t for a, b, m in places for t in (a, b, m) if t is not None})
+        return cls(tuple(places), tuple(targets))
+
+    def indices(self, source: VideoSource) -> list[int]:
+        """The frames (indices) that hold the targets: what ``frames_at(targets)`` decodes and keeps."""
+        found = (source.index_at(max(0.0, t)) for t in self.targets)
+        return sorted({i for i in found if i is not None})
+
+    def decode_cost(self, source: VideoSource) -> int:
+        """Frames ``frames_at(targets)`` decodes (at most: it skips some non-reference pictures):
+        from the keyframe before each wanted frame, or forward from the last one decoded."""
+        pts, keys = source.frame_pts, source.keyframe_pts
+        cost, position = 0, -1
+        for i in self.indices(source):
+            k = bisect.bisect_right(keys, int(pts[i])) - 1
+            key = int(np.searchsorted(pts, keys[k])) if k >= 0 else 0
+            if key > position:
+                cost += i - key + 1
+            else:
+                cost += i - position
+            position = i
+        return cost
+
+    def footage(self, greys: dict[float, np.ndarray]) -> Footage:
+        """The measures from the probe frames (grey, decoded at ``FOOTAGE_SIDE``) by frame time."""
+        ordered = sorted(greys)
+
+        def at(t: float) -> float | None:
+            i = bisect.bisect_left(ordered, t - 1e-6)
+            return ordered[i] if i < len(ordered) else None
+
+        motion, static, flat = [], [], []
+        kernel = np.ones((3, 3), np.uint8)
+        for a, b, m in self.places:
+            ta = at(a)
+            if ta is None:
+                continue
+            g = greys[ta]
+            flat.append(_percent(cv2.dilate(g, kernel) == cv2.erode(g, kernel)))
+            tb = at(b) if b is not None else None
+            if tb is not None and tb > ta and greys[tb].shape == g.shape:
+                static.append(_percent(greys[tb] == g))
+            tm = at(m)
+            if tm is not None and tm > ta and greys[tm].shape == g.shape:
+                motion.append(_percent(_changed(_grey_copy(g, MOTION_WIDTH), _grey_copy(greys[tm], MOTION_WIDTH))))
+
+        def median(values: list[float]) -> float:
+            return float(np.median(values)) if values else 0.0
+
+        # one frame (no pair to compare): a still picture, judged by its flat share alone
+        return Footage(median(motion), median(static) if static else 100.0, median(flat))
+
+
+def footage_grey(rgb: np.ndarray) -> np.ndarray:
+    """A probe frame (RGB at ``FOOTAGE_SIDE``) as the grey picture :meth:`FootageProbe.footage` measures."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
 def measure_footage(source: VideoSource, start: float, end: float) -> Footage:
     """Measure motion, the static share and the flat share at ``MOTION_PROBES`` places of [start, end).
 
     Each probe decodes three frames at ``FOOTAGE_SIDE``: the first frame at the probe's time, the
-    frame after it (static share), and the first frame ``MOTION_SPAN`` later (motion).
+    frame after it (static share), and the first frame ``MOTION_SPAN`` later (motion). The scene
+    pass takes the same frames from its own decoding instead when these decodes would cost more
+    than a small share of it (see :mod:`.scenes`); the measures are the same.
     """
-    times = source.frame_times
-    span = end - start
-    probes = [start + (i + 0.5) * span / MOTION_PROBES for i in range(MOTION_PROBES)]
-    plan: list[tuple[float, float | None, float]] = []
-    for p in probes:
-        i = int(np.searchsorted(times, p - 1e-6, side="left"))
-        if i >= len(times) or times[i] >= end:
-            continue
-        nxt = float(times[i + 1]) if i + 1 < len(times) and times[i + 1] < end else None
-        plan.append((float(times[i]), nxt, min(p + MOTION_SPAN, end - 1e-6)))
-    targets = sorted({t for a, b, m in plan for t in (a, b, m) if t is not None})
-    greys = {f.time: cv2.cvtColor(f.image, cv2.COLOR_RGB2GRAY)
-             for f in source.frames_at(targets, max_side=FOOTAGE_SIDE)}
-    ordered = sorted(greys)
-
-    def at(t: float) -> float | None:
-        i = bisect.bisect_left(ordered, t - 1e-6)
-        return ordered[i] if i < len(ordered) else None
-
-    motion, static, flat = [], [], []
-    kernel = np.ones((3, 3), np.uint8)
-    for a, b, m in plan:
-        ta = at(a)
-        if ta is None:
-            continue
-        g = greys[ta]
-        flat.append(_percent(cv2.dilate(g, kernel) == cv2.erode(g, kernel)))
-        tb = at(b) if b is not None else None
-        if tb is not None and tb > ta and greys[tb].shape == g.shape:
-            static.append(_percent(greys[tb] == g))
-        tm = at(m)
-        if tm is not None and tm > ta and greys[tm].shape == g.shape:
-            motion.append(_percent(_changed(_grey_copy(g, MOTION_WIDTH), _grey_copy(greys[tm], MOTION_WIDTH))))
-
-    def median(values: list[float]) -> float:
-        return float(np.median(values)) if values else 0.0
-
-    # one frame (no pair to compare): a still picture, judged by its flat share alone
-    return Footage(median(motion), median(static) if static else 100.0, median(flat))
+    probe = FootageProbe.of(source, start, end)
+    greys = {f.time: footage_grey(f.image) for f in source.frames_at(probe.targets, max_side=FOOTAGE_SIDE)}
+    return probe.footage(greys)
 
 
 def measure_motion(source: VideoSource, start: float, end: float) -> float:
@@ -356,8 +400,10 @@ def measure_motion(source: VideoSource, start: float, end: float) -> float:
     return measure_footage(source, start, end).motion
 
 
-def choose_detection(config: SamplingConfig, source: VideoSource, start: float, end: float) -> Detection:
-    """Pick the detector for ``config`` (see the module docstring).
+def choose_detection(config: SamplingConfig, source: VideoSource, start: float, end: float,
+                     footage: Footage | None = None) -> Detection:
+    """Pick the detector for ``config`` (see the module docstring); ``footage``: the ``auto``
+    preset's measures when already taken (else :func:`measure_footage` takes them).
 
     Raises:
         ConfigError: ``preset="screen"`` together with a PySceneDetect detector or threshold.
@@ -371,9 +417,15 @@ def choose_detection(config: SamplingConfig, source: VideoSource, start: float, 
     preset = config.preset
     reason = f"preset {preset} given"
     if preset == "auto":
-        footage = measure_footage(source, start, min(end, source.info.duration))
+        if footage is None:
+            footage = measure_footage(source, start, min(end, source.info.duration))
         preset = "screen" if footage.screen else "film"
         reason = f"auto: {footage.explain()}"
+    return preset_detection(preset, config, fps, reason)
+
+
+def preset_detection(preset: str, config: SamplingConfig, fps: float, reason: str) -> Detection:
+    """The detection of the ``screen`` or ``film`` preset."""
     if preset == "screen":
         return Detection(ScreenDetector(config.min_scene_len, fps), "screen", reason, False)
     return Detection(make_detector(config, fps), "film", reason, True)

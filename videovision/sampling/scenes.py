@@ -28,7 +28,18 @@ import numpy as np
 
 from ..source import RawFrame, VideoSource
 from ..types import Frame, RepeatNote, SamplingConfig, Scene
-from .detectors import Detection, choose_detection, frame_rate, pyscenedetect_size
+from .detectors import (
+    FOOTAGE_SIDE,
+    Detection,
+    Footage,
+    FootageProbe,
+    choose_detection,
+    footage_grey,
+    frame_rate,
+    measure_footage,
+    preset_detection,
+    pyscenedetect_size,
+)
 from .pictures import FADE_CONTEXT, FADE_MEMORY, Look, is_clean, look, same_picture
 
 if TYPE_CHECKING:
@@ -52,6 +63,18 @@ CUT_MEMORY = 0.5
 (decaying): a black hold after a fade-out counts as faded, even with a logo or a stripe left on it,
 while a dark scene after a bright one is clean a second later. Fades are judged relative to the
 footage around them, never by darkness alone."""
+
+SECOND_LANE_PIXELS = 250_000
+"""The ``auto`` preset's probe frames are taken from the pass itself when decoding them apart
+would cost more than running the second detector and its picker over the pass (see
+:func:`scene_pass`): decoded pixels (the probe's frames, counted as if none were skipped) against
+this many per frame of the pass. Measured on 2 cores: the second lane costs ~0.4 ms a frame,
+decoding H.264 2-3.5 ns a pixel, and the probe skips about half its frames (non-reference
+pictures before the wanted ones). A 20-s 4K clip probes itself (decoding apart decoded most of it
+again: 30x this); a 3-min 720p (0.7x) or 5-min 360p clip (0.1x) decodes its probe apart."""
+HELD_BYTES = 64 * 1024 * 1024
+"""Pixels (YUV bytes) of chosen frames the pass holds while both detectors run; past it the
+``auto`` measures are taken apart (so memory stays bounded on any length)."""
 
 Progress = Callable[[float, float], None]
 
@@ -242,85 +265,138 @@ class _Picker:
         self.buffer = nxt
 
 
+class _Lane:
+    """A detector and the picker its cuts drive (the pass runs one, or two while the ``auto``
+    preset's measures are still being taken from it)."""
+
+    def __init__(self, source: VideoSource, config: SamplingConfig, stream: FrameStream, detection: Detection,
+                 start: float, frame_step: float):
+        self.detection, self.detector = detection, detection.detector
+        self.picker = _Picker(source, config, stream, detection, start)
+        self.opening_done = not self.picker.hybrid
+        self.last: _Candidate | None = None
+        # Frames are held back briefly: a detector may report a cut a few frames late, and a
+        # frame's scene is known only once every cut before it has been reported.
+        self.lag = (self.detector.event_buffer_length + 2) * frame_step
+
+    def open_with(self, cand: _Candidate | None) -> None:
+        self.opening_done = True
+        if cand is not None:
+            self.picker.emit(cand)
+
+    def held_bytes(self) -> int:
+        """Pixels (YUV bytes) of the frames chosen and not yet handed on."""
+        return sum(c.raw.frame.width * c.raw.frame.height * 3 // 2 for _, c in self.picker.pending)
+
+
+@dataclass
+class _AutoProbe:
+    """The ``auto`` preset's measures taken from the pass's own frames (see :func:`scene_pass`)."""
+
+    probe: FootageProbe
+    indices: list[int]
+    greys: dict[float, np.ndarray]
+
+
+def _auto_probe(source: VideoSource, config: SamplingConfig, start: float, stop: float) -> _AutoProbe | None:
+    """The in-pass probe when the ``auto`` preset is to be decided and decoding its frames apart
+    would cost more than the second lane over the pass (``SECOND_LANE_PIXELS``: large pictures,
+    keyframes far apart next to the range); None otherwise (the detector is chosen before the pass)."""
+    if config.preset != "auto" or config.detector is not None or config.threshold is not None:
+        return None
+    probe = FootageProbe.of(source, start, stop)
+    times = source.frame_times
+    frames = int(np.searchsorted(times, stop - 1e-6)) - int(np.searchsorted(times, start - 1e-6))
+    pixels = max(1, source.info.coded_width * source.info.coded_height)
+    if not probe.targets or probe.decode_cost(source) * pixels <= SECOND_LANE_PIXELS * max(1, frames):
+        return None
+    return _AutoProbe(probe, probe.indices(source), {})
+
+
 def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream,
                progress: Progress | None) -> Iterator[Frame]:
     """One decoding pass: detect cuts, keep candidates, emit frames (see the module docstring).
 
     The candidates held are those since the last cut or emission, thinned to a fixed number, so
     memory does not grow with the length of the video.
+
+    The ``auto`` preset is decided on frames spread over the whole range (:func:`measure_footage`).
+    When decoding those apart would cost much (a short clip: its keyframes are far apart next to
+    its length), they are taken from this pass instead: both detectors run, each with its picker,
+    until the last of them is decoded; then the one the measures choose goes on alone. Frames are
+    handed on only from then (held, at most ``HELD_BYTES``: past that the measures are taken apart
+    after all). The measures, and so the choice and every frame, are the same either way.
     """
     from scenedetect import FrameTimecode
     from scenedetect.common import Timecode
 
     info = source.info
-    detection = choose_detection(config, source, start, end)
-    stream.preset_used, stream.preset_reason = detection.preset, detection.reason
-    detector = detection.detector
-    picker = _Picker(source, config, stream, detection, start)
-    hybrid = picker.hybrid
     stop_at = min(end, info.duration) if math.isfinite(end) else info.duration
     total = stop_at - start
+    frame_step = 1.0 / info.fps if info.fps else 0.0
+    auto = _auto_probe(source, config, start, stop_at)
+    lanes: list[_Lane]
+    if auto is None:
+        detection = choose_detection(config, source, start, end)
+        stream.preset_used, stream.preset_reason = detection.preset, detection.reason
+        lanes = [_Lane(source, config, stream, detection, start, frame_step)]
+    else:
+        lanes = [_Lane(source, config, type(stream)(iter(())), preset_detection(preset, config, info.fps, ""),
+                       start, frame_step) for preset in ("film", "screen")]
+    hybrid = config.strategy == "hybrid"
     tb = source.time_base
     first_pts = round(info.start_time / float(tb)) if tb else 0
-    frame_step = 1.0 / info.fps if info.fps else 0.0
     times = source.frame_times
     fps = frame_rate(max(1e-3, info.fps))
     rotation = info.rotation
     opening_until = start + min(OPENING_WINDOW, config.max_gap / 2)
-    opening_done = not hybrid
     settle = min(FADE_SETTLE, config.max_gap / 4)
-    # Frames are held back briefly: a detector may report a cut a few frames late, and a frame's
-    # scene is known only once every cut before it has been reported.
-    lag = (detector.event_buffer_length + 2) * frame_step
 
     def timecode(raw: RawFrame) -> FrameTimecode:
         pts = raw.frame.pts if raw.frame.pts is not None else first_pts + round(raw.time / float(tb))
         return FrameTimecode(Timecode(pts=int(pts) - first_pts, time_base=tb), fps=fps)
 
-    def detector_input(raw: RawFrame, small: Callable[[], np.ndarray]) -> np.ndarray:
-        if not detection.pyscenedetect_input:
-            return small()
+    def pyscenedetect_input(raw: RawFrame) -> np.ndarray:
         # what SceneManager feeds detectors: the full-size BGR frame, shrunk (only the pixels the
         # shrink reads are converted: the same picture, see VideoSource.downscaled_bgr)
         image = source.downscaled_bgr(raw.frame, *pyscenedetect_size(raw.frame.width, raw.frame.height))
         return np.ascontiguousarray(np.rot90(image, k=-rotation // 90)) if rotation else image
 
-    def open_with(cand: _Candidate | None) -> None:
-        nonlocal opening_done
-        opening_done = True
-        if cand is not None:
-            picker.emit(cand)
+    def decide(footage: Footage) -> None:
+        """Keep the lane the measures choose; what it found so far goes to the stream."""
+        preset = "screen" if footage.screen else "film"
+        lane = next(lane for lane in lanes if lane.detection.preset == preset)
+        scratch, picker = lane.picker.stream, lane.picker
+        stream.scenes.extend(scratch.scenes)
+        stream.repeats.extend(scratch.repeats)
+        stream.notes.extend(scratch.notes)
+        stream.blank_only = stream.blank_only or scratch.blank_only
+        picker.stream = stream
+        stream.preset_used, stream.preset_reason = preset, f"auto: {footage.explain()}"
+        lanes[:] = [lane]
 
-    last: _Candidate | None = None
-    last_raw: RawFrame | None = None
-    for raw in source.iter_raw(start, end if math.isfinite(end) else None, max_side=config.max_side):
-        small_copy: list[np.ndarray] = []
-
-        def small(raw: RawFrame = raw, small_copy: list[np.ndarray] = small_copy) -> np.ndarray:
-            """The small copy candidates are measured on (made only for frames that need it)."""
-            if not small_copy:
-                small_copy.append(source.small_bgr(raw.frame, DETECT_WIDTH))
-            return small_copy[0]
-
-        for cut in detector.process_frame(timecode(raw), detector_input(raw, small)):
-            if not opening_done:
-                open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
+    def step(lane: _Lane, raw: RawFrame, small: Callable[[], np.ndarray], seen: Callable[[], Look],
+             detector_input: Callable[[], np.ndarray]) -> None:
+        picker = lane.picker
+        for cut in lane.detector.process_frame(timecode(raw), detector_input()):
+            if not lane.opening_done:
+                lane.open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
             picker.cut(float(cut.seconds))
         due = False
-        if hybrid and opening_done:
+        if hybrid and lane.opening_done:
             following = times[raw.index + 1] if raw.index + 1 < len(times) else raw.time + frame_step
             since = picker.last_emitted if picker.last_emitted is not None else start
             due = following - since > config.max_gap + 1e-9
-        opening = not opening_done
+        opening = not lane.opening_done
         candidate = None
         if picker.buffer.wants(raw.time) or due or opening:
-            candidate = _Candidate(raw, look(small()))
+            candidate = _Candidate(raw, seen())
             picker.buffer.offer(candidate, force=due or opening)
         if opening and raw.time >= opening_until - 1e-9:
             # the opening frame: the first clean one, once later frames show it is not fading in
             first = min(picker.buffer.clean(hi=raw.time - settle), key=lambda c: c.time, default=None)
             if first is not None or raw.time - start > config.max_gap:
-                open_with(first)
+                lane.open_with(first)
         elif due:
             # the next frame would be too far from the last one emitted: emit one now, the
             # sharpest clean candidate of the second half of the gap
@@ -331,13 +407,59 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
                              key=lambda c: c.look.sharpness)
                 if chosen.raw.index not in picker.emitted:
                     picker.emit(chosen)
-        last_raw, last = raw, candidate
-        yield from picker.flush(raw.time - lag)
+        lane.last = candidate
+
+    last_raw: RawFrame | None = None
+    frames = source.iter_raw(start, end if math.isfinite(end) else None, max_side=config.max_side,
+                             snapshots=auto.indices if auto else (), snapshot_side=FOOTAGE_SIDE)
+    for raw in frames:
+        made: dict[str, object] = {}
+
+        def small(raw: RawFrame = raw, made: dict = made) -> np.ndarray:
+            """The small copy candidates are measured on (made only for frames that need it)."""
+            if "small" not in made:
+                made["small"] = source.small_bgr(raw.frame, DETECT_WIDTH)
+            return made["small"]
+
+        def seen(made: dict = made, small: Callable[[], np.ndarray] = small) -> Look:
+            if "look" not in made:
+                made["look"] = look(small())
+            return made["look"]
+
+        def film_input(raw: RawFrame = raw, made: dict = made) -> np.ndarray:
+            if "film" not in made:
+                made["film"] = pyscenedetect_input(raw)
+            return made["film"]
+
+        if auto is not None and raw.snapshot is not None:
+            auto.greys[raw.time] = footage_grey(raw.snapshot)
+        for lane in list(lanes):
+            step(lane, raw, small, seen, film_input if lane.detection.pyscenedetect_input else small)
+        last_raw = raw
+        if auto is not None:
+            if raw.index >= auto.indices[-1]:
+                decide(auto.probe.footage(auto.greys))
+                auto = None
+            elif sum(lane.held_bytes() for lane in lanes) > HELD_BYTES:
+                decide(measure_footage(source.sibling(), start, stop_at))
+                auto = None
+        if auto is None:
+            yield from lanes[0].picker.flush(raw.time - lanes[0].lag)
         if progress:
             progress(raw.time - start, total)
 
+    if auto is not None:  # the range ended before the last frame measured (a damaged file)
+        decide(auto.probe.footage(auto.greys))
     if last_raw is None:
         return
+    yield from _finish_pass(lanes[0], source, last_raw, stop_at, frame_step, timecode)
+
+
+def _finish_pass(lane: _Lane, source: VideoSource, last_raw: RawFrame, stop_at: float, frame_step: float,
+                 timecode: Callable[[RawFrame], object]) -> Iterator[Frame]:
+    """The end of the range: the detector's last cuts, the last scene's frame, the closing frame."""
+    picker, detector = lane.picker, lane.detector
+    last = lane.last
     if last is None or last.raw is not last_raw:
         last = _Candidate(last_raw, look(source.small_bgr(last_raw.frame, DETECT_WIDTH)))
     stop = min(last_raw.time + frame_step, stop_at) if frame_step else stop_at
@@ -346,15 +468,15 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
         cut_time = float(cut.seconds)
         if picker.scene_start + 1e-6 < cut_time < stop:
             picker.cut(cut_time)
-    if not opening_done:
-        open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
-    if hybrid:
+    if not lane.opening_done:
+        lane.open_with(min(picker.buffer.clean(), key=lambda c: c.time, default=None))
+    if picker.hybrid:
         picker.buffer.offer(last, force=True)
     picker.finish(stop)
     if picker.blank_only():
         yield from picker.flush(math.inf)
         return
-    closing = _closing(picker) if hybrid else None
+    closing = _closing(picker) if picker.hybrid else None
     if closing is not None and closing.raw.index not in picker.emitted:
         picker.emit(closing)  # the closing frame
     yield from picker.flush(math.inf)
