@@ -119,6 +119,7 @@ FAULT_KINDS = frozenset(
         "content_filter",  # 200 with finish_reason "content_filter"
         "content_policy",  # 400 content_policy_violation
         "context",  # 400 context_length_exceeded
+        "error_event",  # /v1/responses streaming: half the answer, then an ``error`` event
         "pass",  # no fault: answer normally (to script faults for later requests)
         # faults of the hardening trial (docs in Fault and enqueue_fault)
         "truncate",  # half the answer, then the body ends cleanly: no finish_reason, no usage, no [DONE]
@@ -392,6 +393,11 @@ class FakeOpenAIServer:
     def chat_requests(self) -> list[ReceivedRequest]:
         """The ``POST /v1/chat/completions`` requests received so far."""
         return [r for r in self.requests if r.is_chat]
+
+    @property
+    def responses_requests(self) -> list[ReceivedRequest]:
+        """The ``POST /v1/responses`` requests received so far."""
+        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/").endswith("/v1/responses")]
 
     @property
     def request_count(self) -> int:
@@ -733,58 +739,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._answer(rec, body, parsed, answer, late)
 
     def serve_responses(self, rec: dict) -> None:
-        """``POST /v1/responses``: the body checked against ``CreateResponse``, then answered as a Response
-        (or typed stream events: response.created, response.output_text.delta ..., response.completed),
-        its usage reporting ``input_tokens_details.image_tokens``."""
-        body, body_ok = self.read_json(rec)
-        self.check_auth()
-        if not body_ok or not isinstance(body, dict):
-            raise ErrorReply(400, "We could not parse the JSON body of your request.")
-        broken = violations(body, "CreateResponse")
-        if broken:
-            self.owner.spec_violations.extend(broken)
-            raise _bad(f"Invalid request: {broken[0]} (OpenAPI CreateResponse)", code="invalid_request")
-        for i, item in enumerate(body.get("input") or []):
-            for j, part in enumerate(item.get("content") or [] if isinstance(item, dict) else []):
-                if isinstance(part, dict) and part.get("type") == "input_image" and "detail" not in part:
-                    raise _bad("Missing required parameter: 'detail'.", f"input[{i}].content[{j}].detail",
-                               "missing_required_parameter")
-        chat = _chat_body_of(body)
-        parsed = _validate(self.owner, chat, rec["size"], schema=None)
-        rec["images"] = tuple(parsed.images)
-        answer = self.owner.responder(chat)
-        output_tokens = _text_tokens(answer)
-        status, incomplete = "completed", None
-        limit = body.get("max_output_tokens")
-        if isinstance(limit, int) and output_tokens > limit:
-            answer, output_tokens, status, incomplete = answer[: limit * 4], limit, "incomplete", {
-                "reason": "max_output_tokens"}
-        image_tokens = sum(i.tokens for i in parsed.images) if self.owner.count_images else 0
-        usage = {"input_tokens": parsed.prompt_tokens, "output_tokens": output_tokens,
-                 "total_tokens": parsed.prompt_tokens + output_tokens,
-                 "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0, "image_tokens": image_tokens},
-                 "output_tokens_details": {"reasoning_tokens": 0}}
-        message = {"type": "message", "id": "msg_" + rec["request_id"], "status": status, "role": "assistant",
-                   "content": [{"type": "output_text", "text": answer, "annotations": []}]}
-        response = {"id": "resp_" + rec["request_id"], "object": "response", "created_at": int(time.time()),
-                    "status": status, "incomplete_details": incomplete, "model": parsed.model, "output": [message],
-                    "usage": usage, "error": None, "instructions": body.get("instructions"), "tools": [],
-                    "parallel_tool_calls": False, "tool_choice": "auto", "metadata": {}, "temperature": None,
-                    "top_p": None}
-        if not body.get("stream"):
-            self.send_json(rec, 200, response)
-            return
-        events = [{"type": "response.created", "response": {**response, "status": "in_progress", "output": []}}]
-        for piece in _pieces(answer):
-            events.append({"type": "response.output_text.delta", "item_id": message["id"], "output_index": 0,
-                           "content_index": 0, "delta": piece, "logprobs": []})
-        events.append({"type": "response.output_text.done", "item_id": message["id"], "output_index": 0,
-                       "content_index": 0, "text": answer, "logprobs": []})
-        events.append({"type": "response.completed" if status == "completed" else "response.incomplete",
-                       "response": response})
-        data = b"".join(f"event: {e['type']}\ndata: {json.dumps({**e, 'sequence_number': n})}\n\n".encode()
-                        for n, e in enumerate(events))
-        self.send_bytes(rec, 200, data, "text/event-stream")
+        """``POST /v1/responses``: see ``tests/fake_responses.py``."""
+        from fake_responses import serve_responses
+
+        serve_responses(self, rec)
 
     def _early_fault(self, rec: dict, fault: Fault) -> bool:
         """Serve a fault that replaces the answer (True), or let the request go on (False).

@@ -360,7 +360,7 @@ def test_batch_api_over_responses_lines_and_replies_reach_the_normal_path(srv, c
     batches = install_batches(srv)
     cfg = replace(config_for(srv), api="responses")
     plan = make_plan(TALK, small_config(), cache=cache, endpoint=cfg)
-    collector = BatchCollector(cfg.keyed_endpoint)
+    collector = BatchCollector(cfg.endpoint, api=cfg.api)  # the plan is Chat-encoded: the collector re-encodes
     with pytest.raises(DeferredToBatch):
         run_plan(plan, collector.scope(), cache=cache)
     requests = collector.requests()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from .client import ChatClient, billed_usage, stops_run
 from .errors import CacheError, ConfigError, RequestError, UsageMismatchError, VideovisionError
@@ -20,6 +20,7 @@ from .plan import Plan
 from .redact import scrub_secrets
 from .store import Cache, request_key
 from .types import ChatResult, Usage
+from .wires import wire_of_body
 
 log = logging.getLogger("videovision")
 
@@ -135,8 +136,11 @@ class Asker:
     def ask(self, body: dict, on_text: Callable[[str], None] | None = None, *, image_tokens: int = 0) -> ChatResult:
         """One reply: from the cache, else from the endpoint (cached, priced and logged).
 
+        The cache key is the exact body the client's wire sends and the wire's endpoint
+        (``Wire.cache_endpoint``): a client without ``wire_request`` sends ``body`` as it is.
+
         Args:
-            body: the request.
+            body: the request (a wire's body, or a neutral request).
             on_text: streaming callback.
             image_tokens: the images' predicted tokens, for the usage check (0: no check).
 
@@ -144,7 +148,7 @@ class Asker:
             RequestError; UsageMismatchError with ``plan.config.strict`` when the usage shows the
             images were not read (the reply is cached first: it was paid for).
         """
-        key = request_key(body, endpoint=self.endpoint)
+        body, key = self._keyed(body)
         started = time.monotonic()
         hit = self.cache.responses.get(key) if self.cache is not None else None
         model = body["model"]
@@ -196,6 +200,16 @@ class Asker:
             raise KeyboardInterrupt
         self._check(result, image_tokens)
         return result
+
+    def _keyed(self, body: Any) -> tuple[dict, str]:
+        """(the exact body sent, its cache key)."""
+        endpoint = self.endpoint
+        keying = getattr(self.client, "wire_request", None)
+        if keying is not None:
+            wire, body = keying(body)
+        else:
+            wire = wire_of_body(body)
+        return body, request_key(body, endpoint=wire.cache_endpoint(endpoint))
 
     def _warn(self, text: str) -> None:
         with self.lock:

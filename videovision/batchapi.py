@@ -20,7 +20,8 @@ The input lines are kept in the cache directory until their batch has ended (the
 with their redacted request, as the normal path does); the stored jobs never hold the API key.
 
 Input line, output line and error line formats: OpenAI's Batch API reference ("request input",
-"request output"): ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}`` in,
+"request output"): ``{"custom_id", "method": "POST", "url": "/v1" + the wire's path, "body"}`` in (the
+exact body the wire sends: ``/v1/chat/completions``, ``/v1/responses`` ...; ``videovision.wires``),
 ``{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}`` out.
 """
 
@@ -36,17 +37,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from .client import usage_from
+from .client import wire_request
 from .endpoint import ClientConfig, sdk_client
 from .errormap import ErrorMapper
-from .errors import ConfigError, VideovisionError
+from .errors import ConfigError, RequestError, VideovisionError
 from .files import atomic_write_text
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .redact import scrub_secrets
 from .store import Cache, new_run_id, request_key
 from .types import ChatResult, Usage
-from .wires import api_for
-from .wires import responses as responses_wire
+from .wires import DEFAULT, Wire, wire_for, wire_for_url, wire_of_body
 
 __all__ = [
     "BATCH_PRICE_FACTOR", "CHAT_URL", "COMPLETION_WINDOW", "MAX_FILE_BYTES", "MAX_FILE_LINES", "SUBMISSION_KEY",
@@ -54,8 +54,8 @@ __all__ = [
     "batch_cost", "jobs_path", "load_jobs", "pending_ids", "poll", "reconcile", "submit",
 ]
 
-CHAT_URL: Final = "/v1/chat/completions"
-RESPONSES_URL: Final = "/v1/responses"
+CHAT_URL: Final = "/v1" + wire_for(DEFAULT).path
+"""The default wire's Batch API ``url`` (``/v1/chat/completions``)."""
 COMPLETION_WINDOW: Final = "24h"
 SUBMISSION_KEY: Final = "videovision_submission"
 """Batch metadata key naming the submission (see ``BatchJob.submission``)."""
@@ -104,6 +104,8 @@ class BatchJob:
     """Names this submission (the input file's name and the batch's metadata): recorded before the
     upload, so a run stopped while ``POST /v1/files`` or ``/v1/batches`` was in flight is reconciled
     with ``GET /v1/batches`` on the next run, never submitted twice. ``batch_id`` is "" until known."""
+    url: str = CHAT_URL
+    """The batch's endpoint: ``/v1`` + the path of the wire its lines are in."""
 
     def to_json(self) -> dict:
         return {**asdict(self), "custom_ids": list(self.custom_ids)}
@@ -113,7 +115,7 @@ class BatchJob:
         return cls(batch_id=str(data["batch_id"]), input_file_id=str(data["input_file_id"]),
                    endpoint=str(data["endpoint"]), custom_ids=tuple(str(c) for c in data["custom_ids"]),
                    input_path=str(data["input_path"]), created_at=float(data["created_at"]),
-                   submission=str(data.get("submission", "")))
+                   submission=str(data.get("submission", "")), url=str(data.get("url", CHAT_URL)))
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,11 @@ class DeferringClient:
     def secrets(self) -> tuple[str, ...]:
         return self._collector.secrets
 
-    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
+    def wire_request(self, body: Any) -> tuple[Wire, dict]:
+        """The wire and exact body a request would go by (the reply cache's key, as the real client's)."""
+        return wire_request(body, self._collector.api)
+
+    def complete(self, body: Any, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
         self._collector.add(body)
         self.deferred += 1
         raise DeferredToBatch("waiting for the OpenAI Batch API (submitted with this run; poll with a later run)")
@@ -190,9 +196,11 @@ class DeferringClient:
 class BatchCollector:
     """Collects the requests of many runs for one submission, each once (by request key)."""
 
-    def __init__(self, endpoint: str, secrets: Sequence[str] = ()):
+    def __init__(self, endpoint: str, secrets: Sequence[str] = (), api: str = "auto"):
         self.endpoint = endpoint
         self.secrets = tuple(secrets)
+        self.api = api
+        """The wire requests are sent over (``ClientConfig.api``)."""
         self._lock = threading.Lock()
         self._requests: dict[str, dict] = {}
 
@@ -200,11 +208,12 @@ class BatchCollector:
         """A client for one video's run (its own ``deferred`` count)."""
         return DeferringClient(self)
 
-    def add(self, body: dict) -> str:
-        """Collect a request; returns its custom_id (its request key)."""
-        key = request_key(body, endpoint=self.endpoint)
+    def add(self, body: Any) -> str:
+        """Collect a request (kept as the exact body of its wire); returns its custom_id (its request key)."""
+        wire, exact = wire_request(body, self.api)
+        key = request_key(exact, endpoint=wire.cache_endpoint(self.endpoint))
         with self._lock:
-            self._requests.setdefault(key, body)
+            self._requests.setdefault(key, exact)
         return key
 
     def requests(self) -> list[tuple[str, dict]]:
@@ -264,15 +273,19 @@ def pending_ids(store: Cache) -> frozenset[str]:
 # --------------------------------------------------------------------------- submit
 
 
-def input_line(custom_id: str, body: dict, url: str = CHAT_URL) -> bytes:
-    """One JSONL line of a batch input file (newline included): ``body`` is the Chat Completions body;
-    for ``url`` ``/v1/responses`` it is sent as the Responses body it encodes to."""
+def input_line(custom_id: str, body: dict) -> bytes:
+    """One JSONL line of a batch input file (newline included): ``body`` is a wire's exact body, its
+    ``url`` that wire's (:func:`line_url`)."""
     if not isinstance(custom_id, str) or not custom_id:
         raise ConfigError("a Batch API request needs a non-empty custom_id")
-    if url == RESPONSES_URL:
-        body = responses_wire.encode(body)
+    url = line_url(body)
     line = {"custom_id": custom_id, "method": "POST", "url": url, "body": body}
     return (json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+
+
+def line_url(body: dict) -> str:
+    """The Batch API ``url`` of a wire's body: ``/v1`` + its wire's path."""
+    return "/v1" + wire_of_body(body).path
 
 
 def split_lines(lines: Iterable[tuple[str, bytes]], *, max_bytes: int = MAX_FILE_BYTES,
@@ -336,17 +349,22 @@ def submit(requests: Sequence[tuple[str, dict]], client_config: ClientConfig, st
     if not todo:
         return []
     model = str(todo[0][1].get("model", "")) if isinstance(todo[0][1], dict) else ""
-    url = RESPONSES_URL if api_for(model or "unknown", client_config.api) == "responses" else CHAT_URL
+    exact = [(c, wire_request(b, client_config.api)[1]) for c, b in todo]
+    by_url: dict[str, list[tuple[str, bytes]]] = {}  # one batch serves one endpoint
+    for c, b in exact:
+        by_url.setdefault(line_url(b), []).append((c, input_line(c, b)))
     folder = store.directory / JOBS_DIRNAME
     folder.mkdir(parents=True, exist_ok=True)
     jobs: list[BatchJob] = []
-    for group in split_lines(((c, input_line(c, b, url)) for c, b in todo), max_bytes=max_bytes, max_lines=max_lines):
+    groups = [(url, group) for url, lines in by_url.items()
+              for group in split_lines(lines, max_bytes=max_bytes, max_lines=max_lines)]
+    for url, group in groups:
         token = uuid.uuid4().hex
         path = folder / f"input-{token}.jsonl"
         path.write_bytes(b"".join(line for _, line in group))
-        job = BatchJob(batch_id="", input_file_id="", endpoint=client_config.keyed_endpoint,
+        job = BatchJob(batch_id="", input_file_id="", endpoint=client_config.endpoint,
                        custom_ids=tuple(c for c, _ in group), input_path=str(path), created_at=time.time(),
-                       submission=token)
+                       submission=token, url=url)
         _update_jobs(store, lambda old, job=job: [*old, job])  # type: ignore[misc]  # before anything is sent
         try:
             with open(path, "rb") as f:
@@ -406,7 +424,7 @@ def reconcile(store: Cache, client: Any, mapper: ErrorMapper) -> list[BatchJob]:
         for job in list(unsettled.values()):
             file_id = job.input_file_id or _uploaded(client, Path(job.input_path).name)
             if file_id:
-                batch = _create_batch(client, file_id, job.submission)
+                batch = _create_batch(client, file_id, job.submission, job.url)
                 _replace_job(store, job, batch_id=batch.id, input_file_id=file_id)
             else:
                 _update_jobs(store, lambda old, t=job.submission: [j for j in old if j.submission != t])  # type: ignore[misc]
@@ -483,8 +501,8 @@ def poll(jobs: Sequence[BatchJob], client_config: ClientConfig, store: Cache, *,
             if body is None:
                 failed.append(LineFailure(custom_id, job.batch_id, "its request is not in the batch's input file"))
                 continue
-            # a Responses line's body is the encoded one: its custom_id is the key of the request it encodes
-            key = custom_id if "messages" not in body and "input" in body else request_key(body, endpoint=job.endpoint)
+            # the line's body is its wire's exact body: the key the normal path computes for it
+            key = request_key(body, endpoint=wire_of_body(body).cache_endpoint(job.endpoint))
             store.responses.put(key, result, body=body,
                                 scrub=lambda text: scrub_secrets(text, secrets))
             price = batch_cost(result.model, result.usage)
@@ -541,7 +559,7 @@ def _collect(client: Any, mapper: ErrorMapper, job: BatchJob, batch: Any,
             custom_id = line["custom_id"]
             if custom_id not in expected:
                 continue
-            outcome = _outcome(line, secrets, mapper)
+            outcome = _outcome(line, secrets, mapper, wire_for_url(job.url))
             if isinstance(outcome, ChatResult):
                 got[custom_id] = outcome
                 failed.pop(custom_id, None)
@@ -561,8 +579,9 @@ def _batch_errors(batch: Any, mapper: ErrorMapper) -> str:
     return "the batch failed" + (f": {'; '.join(m for m in messages if m)}" if any(messages) else "")
 
 
-def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper) -> ChatResult | tuple[str, int | None]:
-    """A usable reply, or (why not, HTTP status)."""
+def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper,
+             wire: Wire) -> ChatResult | tuple[str, int | None]:
+    """A usable reply (read by the batch's wire), or (why not, HTTP status)."""
     response = line.get("response") if isinstance(line.get("response"), dict) else None
     error = line.get("error") if isinstance(line.get("error"), dict) else None
     status = response.get("status_code") if response is not None else None
@@ -572,33 +591,21 @@ def _outcome(line: dict, secrets: tuple[str, ...], mapper: ErrorMapper) -> ChatR
         detail = error or (body.get("error") if isinstance(body.get("error"), dict) else None) or {}
         message = mapper.clean(detail.get("message") or detail.get("code") or f"HTTP {status}")
         return message, status
-    if body.get("object") == "response":  # a /v1/responses line
-        text, refusal = responses_wire.output_text(body)
-        finish = responses_wire.finish_reason(body)
-        if refusal:
-            return f"the model refused to answer: {mapper.clean(refusal)}", status
-        if finish is None or finish in UNUSABLE_FINISH:
-            return f"the reply is not usable (status {body.get('status')})", status
-        if text is None:
-            return "the reply has no text", status
-        return ChatResult(text=scrub_secrets(text, secrets), usage=usage_from(body.get("usage")),
-                          model=str(body.get("model") or ""), finish_reason=finish, request_id=_request_id(response))
-    choices = body.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+    try:
+        reply = wire.parse(body)
+    except RequestError as err:
+        return mapper.clean(str(err)), status
+    if not reply.answered:
         return "the reply has no choices", status
-    found = choices[0].get("message")
-    message_obj: dict = found if isinstance(found, dict) else {}
-    finish = choices[0].get("finish_reason")
-    text = message_obj.get("content")
-    if message_obj.get("refusal"):
-        return f"the model refused to answer: {mapper.clean(message_obj['refusal'])}", status
+    if reply.refusal:
+        return f"the model refused to answer: {mapper.clean(reply.refusal)}", status
+    finish = reply.finish_reason
     if not isinstance(finish, str) or not finish or finish in UNUSABLE_FINISH:
         return f"the reply is not usable (finish_reason {finish})", status
-    if not isinstance(text, str):
+    if not isinstance(reply.text, str):
         return "the reply has no text", status
-    return ChatResult(text=scrub_secrets(text, secrets), usage=usage_from(body.get("usage")),
-                      model=str(body.get("model") or ""), finish_reason=finish,
-                      request_id=_request_id(response))
+    return ChatResult(text=scrub_secrets(reply.text, secrets), usage=reply.usage, model=str(reply.model or ""),
+                      finish_reason=finish, request_id=_request_id(response))
 
 
 def _request_id(response: dict | None) -> str | None:

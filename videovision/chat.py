@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from .asking import Asker, RunProgressCallback
 from .client import ChatClient
 from .errors import ConfigError, ContextLengthError
-from .models import chat_tokens
 from .parsing import citations
 from .plan import Plan
-from .prompts import build_chat_request
+from .prompts import make_chat_request
 from .store import Cache, new_run_id
 from .types import Answer, Usage
 
@@ -50,11 +49,12 @@ class Conversation:
 
     def __init__(self, plan: Plan, client: ChatClient | None, *, cache: Cache | None = None,
                  progress: RunProgressCallback | None = None):
-        if len(plan.requests) != 1 or plan.requests[0].body is None:
+        first = plan.requests[0].request if len(plan.requests) == 1 else None
+        if first is None:
             raise ConfigError(f"chat needs the frames in one request, and this plan splits them into "
                               f"{len(plan.requests)}: lower --max-frames or raise --frames-per-request")
         self.plan = plan
-        self.first = plan.requests[0].body
+        self.first = first
         self.image_tokens = plan.requests[0].image_tokens
         self.asker = Asker(client, cache, plan, new_run_id(), progress=progress, task="chat")
         self.check = plan.time_check()
@@ -81,10 +81,11 @@ class Conversation:
         return "\n".join(lines)
 
     def request(self, question: str) -> dict:
-        """The exact body the next :meth:`ask` sends."""
+        """The exact body the next :meth:`ask` sends (in the plan's wire)."""
         if not question.strip():
             raise ConfigError("a question is empty")
-        return build_chat_request(self.first, self.turns, question.strip(), self.plan.prompt.language)
+        return self.plan.wire.encode(make_chat_request(self.first, self.turns, question.strip(),
+                                                       self.plan.prompt.language))
 
     def ask(self, question: str) -> ChatTurn:
         """Ask the next question; the answer joins the conversation.
@@ -96,7 +97,7 @@ class Conversation:
         body = self.request(question)
         window = self.plan.spec.context_window or self.plan.config.pack.limits.context_tokens
         if window:
-            needed = chat_tokens(body["messages"], self.plan.spec).total + self.plan.prompt.output_tokens(self.plan.spec)
+            needed = self.plan.wire.count(body, self.plan.spec).total + self.plan.prompt.output_tokens(self.plan.spec)
             if needed > window:
                 raise ContextLengthError(f"the conversation no longer fits {self.plan.model}'s context window "
                                          f"({needed:,} > {window:,} tokens): start a new chat")

@@ -1,6 +1,11 @@
 """ask: the one place that talks to the model endpoint.
 
-    body (a Chat Completions request) ──ChatClient.complete──▶ ChatResult(text, usage, ...)
+    request (neutral, or a wire's body) ──ChatClient.complete──▶ ChatResult(text, usage, ...)
+
+The request goes over the wire ``ClientConfig.api`` chooses (``videovision.wires``: Chat
+Completions, the Responses API for the models served only there, or any other wire module): the
+wire encodes it, names the SDK call and parses the reply and its stream; this module keeps what
+holds for every wire.
 
 ``OpenAIChatClient`` sends the body through the official ``openai`` SDK to any OpenAI-compatible
 endpoint. The SDK does the retries (``max_retries``, exponential backoff, honours ``Retry-After``);
@@ -43,6 +48,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx2
@@ -63,9 +69,9 @@ from .errors import (
 )
 from .redact import display_url, redact_body, scrub_secrets
 from .relay import CallbackFailed, TextRelay
+from .request import Request
 from .types import ChatResult, Usage
-from .wires import api_for
-from .wires import responses as responses_wire
+from .wires import DEFAULT, Wire, wire_of, wire_of_body
 
 __all__ = [
     "LOCAL_PLACEHOLDER_KEY",
@@ -82,6 +88,7 @@ __all__ = [
     "redact_body",
     "scrub_secrets",
     "stops_run",
+    "wire_request",
 ]
 
 log = logging.getLogger(__name__)
@@ -95,15 +102,17 @@ RETRY_MAX_DELAY = 8.0
 
 
 class ChatClient(Protocol):
-    """Anything that can answer one Chat Completions request."""
+    """Anything that can answer one request: a neutral :class:`~videovision.request.Request` or a
+    wire's body (a client that sends over a wire offers ``wire_request(body) -> (wire, exact body)``
+    too, for the reply cache's key; without it the body is taken as it is)."""
 
     @property
     def endpoint(self) -> str:
         """Where requests go (a base URL, or any name unique to the backend): part of the cache key."""
         ...
 
-    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
-        """Send one Chat Completions request.
+    def complete(self, body: Any, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
+        """Send one request.
 
         Args:
             body: the exact request body (model, messages, max_completion_tokens or max_tokens,
@@ -123,14 +132,19 @@ class CachedRepliesOnly:
     """A client that never sends: ``videovision report`` rebuilds a run from the cache with it (every
     reply of the run is found there first; a missing one is an error, not a request)."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, api: str = "auto"):
         self._endpoint = endpoint
+        self._api = api
 
     @property
     def endpoint(self) -> str:
         return self._endpoint
 
-    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
+    def wire_request(self, body: Any) -> tuple[Wire, dict]:
+        """As ``OpenAIChatClient.wire_request``: the keys the run's replies were stored under."""
+        return wire_request(body, self._api)
+
+    def complete(self, body: Any, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
         from .errors import CacheError
 
         raise CacheError("a reply of this run is no longer in the cache (pruned or cleared): run the command again "
@@ -158,18 +172,15 @@ class OpenAIChatClient:
         self._secrets = tuple(s for s in (self.config.api_key, key) if s and s != LOCAL_PLACEHOLDER_KEY)
         self._errors = ErrorMapper(self.config.endpoint, self.config.timeout, self.config.max_retries, self._secrets)
         self._sdk = sdk_client if sdk_client is not None else make_sdk_client(self.config, key)
-        self._known_params = _create_parameters(type(self._sdk.chat.completions))
-        self._responses_params = _create_parameters(type(self._sdk.responses))
 
     def __repr__(self) -> str:
         return f"OpenAIChatClient({self.config!r})"
 
     @property
     def endpoint(self) -> str:
-        """The base URL requests go to: part of every reply's cache key (with the Responses path when
-        ``api`` is ``responses``, so the two wires' replies are never mixed up; under ``auto`` the model
-        in the body decides the wire)."""
-        return self.config.keyed_endpoint
+        """The base URL requests go to: part of every reply's cache key (with the wire's own part,
+        ``Wire.cache_endpoint``, so two wires' replies are never mixed up)."""
+        return self.config.endpoint
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -186,13 +197,23 @@ class OpenAIChatClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def wire_request(self, body: Any) -> tuple[Wire, dict]:
+        """The wire a request goes over and the exact body it sends (the reply cache's key).
+
+        Raises:
+            ConfigError: ``body`` is not a request.
+        """
+        return wire_request(body, self.config.api)
+
     # ---- the one call
 
-    def complete(self, body: dict, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
-        """Send one Chat Completions request (streamed when ``on_text`` is given).
+    def complete(self, body: Any, *, on_text: Callable[[str], None] | None = None) -> ChatResult:
+        """Send one request (streamed when ``on_text`` is given) over the wire :meth:`wire_request` picks.
 
         Args:
-            body: the request body; not modified. ``stream`` and ``stream_options`` in it are ignored.
+            body: a neutral :class:`~videovision.request.Request`, or a wire's body (re-encoded when
+                ``ClientConfig.api`` names another wire); not modified. ``stream`` and
+                ``stream_options`` in it are ignored.
             on_text: called with the answer's text as it streams in (secrets scrubbed; held back to a
                 word boundary). When an unfinished reply is asked again, only text beyond what was
                 already passed on is passed; if the new answer differs, it is passed again from its
@@ -219,11 +240,13 @@ class OpenAIChatClient:
 
             Every ``RequestError`` carries ``usage`` (see ``billed_usage``).
         """
-        request = _request_body(body)
+        wire, request = self.wire_request(body)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "chat request to %s (%s): %s",
+                "%s request to %s%s (%s): %s",
+                wire.name,
                 display_url(self.config.endpoint),
+                wire.path,
                 "streaming" if on_text else "non-streaming",
                 json.dumps(redact_body(request), ensure_ascii=False),
             )
@@ -231,7 +254,7 @@ class OpenAIChatClient:
         relay = TextRelay(on_text, self._secrets) if on_text is not None else None
         callback_error: BaseException | None = None
         try:
-            result, retries = self._ask(request, relay)
+            result, retries = self._ask(wire, request, relay)
         except CallbackFailed as failed:
             callback_error = failed.error
         if callback_error is not None:  # on_text's own exception, re-raised as it was
@@ -252,7 +275,7 @@ class OpenAIChatClient:
 
     # ---- attempts
 
-    def _ask(self, request: dict, relay: TextRelay | None) -> tuple[ChatResult, int]:
+    def _ask(self, wire: Wire, request: dict, relay: TextRelay | None) -> tuple[ChatResult, int]:
         """Ask until a finished reply arrives; unfinished ones are asked again within ``max_retries``.
 
         Returns:
@@ -262,7 +285,7 @@ class OpenAIChatClient:
         while True:
             budget = self.config.max_retries - retries
             try:
-                result, taken = self._attempt(request, relay, budget)
+                result, taken = self._attempt(wire, request, relay, budget)
                 return result, retries + taken
             except _Unfinished as unfinished:
                 retries += unfinished.retries_taken
@@ -275,23 +298,22 @@ class OpenAIChatClient:
                 if relay is not None:
                     relay.restart()
 
-    def _attempt(self, request: dict, relay: TextRelay | None, max_retries: int) -> tuple[ChatResult, int]:
+    def _attempt(self, wire: Wire, request: dict, relay: TextRelay | None,
+                 max_retries: int) -> tuple[ChatResult, int]:
         sdk = self._sdk if max_retries == self.config.max_retries else self._sdk.with_options(max_retries=max_retries)
         try:
-            if api_for(request["model"], self.config.api) == "responses":
-                return self._respond(sdk, request, relay)
             if relay is None:
-                return self._create(sdk, request)
-            return self._stream(sdk, request, relay)
+                return self._create(wire, sdk, request)
+            return self._stream(wire, sdk, request, relay)
         except (CallbackFailed, _Unfinished, RequestError):
             raise
         except (openai.OpenAIError, json.JSONDecodeError, pydantic.ValidationError) as err:
-            raise self._errors.map(err, request["model"]) from err
+            raise replace(self._errors, path=wire.path).map(err, request["model"]) from err
 
     # ---- non-streaming
 
-    def _create(self, sdk: openai.OpenAI, request: dict) -> tuple[ChatResult, int]:
-        raw = sdk.chat.completions.with_raw_response.create(**self._kwargs(request))
+    def _create(self, wire: Wire, sdk: openai.OpenAI, request: dict) -> tuple[ChatResult, int]:
+        raw = wire.resource(sdk).with_raw_response.create(**self._kwargs(wire, request))
         request_id = raw.request_id
         retries = int(getattr(raw, "retries_taken", 0) or 0)
         status = raw.http_response.status_code
@@ -301,27 +323,24 @@ class OpenAIChatClient:
             raise self._errors.malformed(err, request_id) from err
         if not isinstance(completion, openai.BaseModel):  # the SDK returns text for non-JSON bodies
             raise self._errors.malformed(None, request_id, detail=f"Content-Type {raw.headers.get('content-type')!r}")
-        usage = getattr(completion, "usage", None)
-        choices = getattr(completion, "choices", None)
-        if not isinstance(choices, list) or not choices:
-            host = self._host
+        reply = wire.parse(completion)
+        if not reply.answered:
+            host, path = self._host, wire.path
             raise _Unfinished(
                 ResponseFormatError,
                 lambda note: f"the endpoint at {host} answered with no choices ({note}): try again, or check "
-                "that the model supports chat completions",
+                f"that the model is served at {path}",
                 status_code=status,
                 request_id=request_id,
-                usage=usage_from(usage),
+                usage=reply.usage,
                 retries_taken=retries,
             )
-        choice = choices[0]
-        message = getattr(choice, "message", None)
         result = self._result(
-            text=getattr(message, "content", None),
-            refusal=getattr(message, "refusal", None),
-            finish_reason=getattr(choice, "finish_reason", None),
-            usage=usage,
-            model=getattr(completion, "model", None) or request["model"],
+            text=reply.text,
+            refusal=reply.refusal,
+            finish_reason=reply.finish_reason,
+            usage=reply.usage,
+            model=reply.model or request["model"],
             status=status,
             request_id=request_id or getattr(completion, "_request_id", None),
             retries=retries,
@@ -330,38 +349,38 @@ class OpenAIChatClient:
 
     # ---- streaming
 
-    def _stream(self, sdk: openai.OpenAI, request: dict, relay: TextRelay) -> tuple[ChatResult, int]:
-        kwargs = self._kwargs(request)
+    def _stream(self, wire: Wire, sdk: openai.OpenAI, request: dict, relay: TextRelay) -> tuple[ChatResult, int]:
+        kwargs = self._kwargs(wire, request)
         due = time.monotonic() + float(self.config.timeout)
         try:
-            raw = sdk.chat.completions.with_raw_response.create(
-                **kwargs, stream=True, stream_options={"include_usage": True}
-            )
+            raw = wire.resource(sdk).with_raw_response.create(**kwargs, **wire.stream_options())
         except openai.BadRequestError as err:
             if not rejects_streaming(err):
                 raise
             log.debug("the endpoint rejected stream/stream_options; asking again without streaming")
-            result, retries = self._create(sdk, request)
+            result, retries = self._create(wire, sdk, request)
             relay.feed(result.text)
             relay.flush()
             return result, retries
         request_id = raw.request_id
         retries = int(getattr(raw, "retries_taken", 0) or 0)
         status = raw.http_response.status_code
-        state = _StreamState()
+        state = wire.new_stream()
         try:
             with raw.parse() as stream:
                 for chunk in stream:
-                    state.take(chunk, relay)
+                    text = state.take(chunk)
+                    if text:
+                        relay.feed(text)
                     if time.monotonic() > due:  # also bounds an injected sdk_client without the deadline hooks
                         raise _Unfinished(
                             RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
-                            usage=usage_from(state.usage), retries_taken=retries,
+                            usage=state.reply().usage, retries_taken=retries,
                         )
         except (httpx2.TimeoutException, openai.APITimeoutError) as err:  # the SDK wraps httpx2's errors
             raise _Unfinished(
                 RequestTimeoutError, self._errors.timeout_message, request_id=request_id,
-                usage=usage_from(state.usage), retries_taken=retries,
+                usage=state.reply().usage, retries_taken=retries,
             ) from err
         except (httpx2.TransportError, openai.APIConnectionError) as err:  # the connection closed mid-answer
             if state.finish_reason is None:
@@ -372,70 +391,31 @@ class OpenAIChatClient:
                     "try again later, or raise --max-retries",
                     status_code=status,
                     request_id=request_id,
-                    usage=usage_from(state.usage),
+                    usage=state.reply().usage,
                     retries_taken=retries,
                 ) from err
             log.debug("the connection closed after the answer finished (%s); usage may be missing", type(err).__name__)
-        if not state.saw_choice:
+        if not state.saw_answer:
             raise ResponseFormatError(
                 f"the stream from {self._host} ended without an answer: check that --base-url points to an "
                 "OpenAI-compatible /v1 endpoint",
                 status_code=status,
                 request_id=request_id,
             )
-        if state.usage is None:
-            log.debug("the stream carried no usage chunk; token usage recorded as 0")
+        reply = state.reply()
+        if reply.usage == Usage():
+            log.debug("the stream carried no usage; token usage recorded as 0")
         result = self._result(
-            text="".join(state.pieces),
-            refusal="".join(state.refusal) or None,
-            finish_reason=state.finish_reason,
-            usage=state.usage,
-            model=state.model or request["model"],
+            text=reply.text,
+            refusal=reply.refusal,
+            finish_reason=reply.finish_reason,
+            usage=reply.usage,
+            model=reply.model or request["model"],
             status=status,
             request_id=request_id,
             retries=retries,
         )
         relay.flush()
-        return result, retries
-
-    # ---- the Responses wire
-
-    def _respond(self, sdk: openai.OpenAI, request: dict, relay: TextRelay | None) -> tuple[ChatResult, int]:
-        """One request over ``/v1/responses`` (typed stream events when ``relay`` is given)."""
-        body = responses_wire.encode(request)
-        extra = {k: body.pop(k) for k in list(body) if k not in self._responses_params}
-        kwargs: dict[str, Any] = {**body, **({"extra_body": extra} if extra else {})}
-        if relay is None:
-            raw = sdk.responses.with_raw_response.create(**kwargs)
-            request_id = raw.request_id
-            retries = int(getattr(raw, "retries_taken", 0) or 0)
-            status = raw.http_response.status_code
-            try:
-                response = raw.parse()
-            except Exception as err:
-                raise self._errors.malformed(err, request_id) from err
-        else:
-            raw = sdk.responses.with_raw_response.create(**kwargs, stream=True)
-            request_id = raw.request_id
-            retries = int(getattr(raw, "retries_taken", 0) or 0)
-            status = raw.http_response.status_code
-            response = None
-            with raw.parse() as events:
-                for event in events:
-                    kind = getattr(event, "type", "")
-                    if kind == "response.output_text.delta" and getattr(event, "delta", None):
-                        relay.feed(event.delta)
-                    elif kind in ("response.completed", "response.incomplete", "response.failed"):
-                        response = getattr(event, "response", None)
-            if response is None:
-                raise ResponseFormatError(f"the stream from {self._host} ended without a response.completed event",
-                                          status_code=status, request_id=request_id)
-        text, refusal = responses_wire.output_text(response)
-        result = self._result(text=text, refusal=refusal, finish_reason=responses_wire.finish_reason(response),
-                              usage=getattr(response, "usage", None), model=getattr(response, "model", None)
-                              or request["model"], status=status, request_id=request_id, retries=retries)
-        if relay is not None:
-            relay.flush()
         return result, retries
 
     # ---- helpers
@@ -444,12 +424,13 @@ class OpenAIChatClient:
     def _host(self) -> str:
         return self._errors.host
 
-    def _kwargs(self, request: dict) -> dict:
+    def _kwargs(self, wire: Wire, request: dict) -> dict:
         """Split the body into the SDK's keyword arguments and ``extra_body`` for the rest."""
+        known = _create_parameters(type(wire.resource(self._sdk)))
         kwargs: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in request.items():
-            (kwargs if key in self._known_params else extra)[key] = value
+            (kwargs if key in known else extra)[key] = value
         if extra:
             kwargs["extra_body"] = extra
         return kwargs
@@ -460,7 +441,7 @@ class OpenAIChatClient:
         text: Any,
         refusal: Any,
         finish_reason: Any,
-        usage: Any,
+        usage: Usage,
         model: str,
         status: int | None,
         request_id: str | None,
@@ -473,7 +454,7 @@ class OpenAIChatClient:
             ContentRefusedError, ResponseFormatError: billed replies that cannot be used; their
                 usage is attached.
         """
-        billed = usage_from(usage)
+        billed = usage
         kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "usage": billed}
         if refusal:
             raise ContentRefusedError(f"the model refused to answer: {self._errors.clean(refusal)}", **kw)
@@ -550,46 +531,31 @@ def _retry_delay(retries: int) -> float:
     return min(RETRY_BASE_DELAY * 2.0**retries, RETRY_MAX_DELAY) * (1.0 - 0.25 * random.random())
 
 
-class _StreamState:
-    """What a streamed reply has said so far (choice 0 only)."""
+def wire_request(body: Any, api: str | None = "auto") -> tuple[Wire, dict]:
+    """The wire a request goes over for ``api`` (``ClientConfig.api``) and the exact body it sends.
 
-    def __init__(self) -> None:
-        self.pieces: list[str] = []
-        self.refusal: list[str] = []
-        self.finish_reason: str | None = None
-        self.usage: Any = None
-        self.model: str | None = None
-        self.saw_choice = False
+    A neutral :class:`~videovision.request.Request` is encoded by the wire ``api`` picks for its
+    model. A wire's body goes as it is when that is the wire picked (under ``auto``, a body in any
+    wire's format but the default one keeps its wire), else it is read back and encoded anew (a
+    Chat Completions body handed to a client set to ``responses``).
 
-    def take(self, chunk: Any, relay: TextRelay) -> None:
-        self.model = self.model or getattr(chunk, "model", None)
-        if getattr(chunk, "usage", None) is not None:
-            self.usage = chunk.usage
-        for choice in getattr(chunk, "choices", None) or []:
-            if getattr(choice, "index", 0) != 0:
-                continue
-            self.saw_choice = True
-            delta = getattr(choice, "delta", None)
-            content = getattr(delta, "content", None)
-            if content:
-                self.pieces.append(content)
-                relay.feed(content)
-            refusal = getattr(delta, "refusal", None)
-            if refusal:
-                self.refusal.append(refusal)
-            if getattr(choice, "finish_reason", None):
-                self.finish_reason = choice.finish_reason
-
-
-def _request_body(body: Any) -> dict:
+    Raises:
+        ConfigError: ``body`` is not a request.
+    """
+    if isinstance(body, Request):
+        if not body.model:
+            raise ConfigError("a request needs a 'model': pass --model")
+        wire = wire_of(body.model, api)
+        return wire, wire.encode(body)
     if not isinstance(body, Mapping):
-        raise ConfigError(f"a chat request body must be a dict, not {type(body).__name__}")
-    request = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
-    if not isinstance(request.get("model"), str) or not request["model"]:
-        raise ConfigError("a chat request body needs a 'model' (string): pass --model")
-    if not isinstance(request.get("messages"), list) or not request["messages"]:
-        raise ConfigError("a chat request body needs a non-empty 'messages' list")
-    return request
+        raise ConfigError(f"a request body must be a dict, not {type(body).__name__}")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise ConfigError("a request body needs a 'model' (string): pass --model")
+    given = wire_of_body(body)
+    wire = given if api in (None, "auto") and given.name != DEFAULT else wire_of(body["model"], api)
+    if wire is given:  # sent as it is (the endpoint judges its fields)
+        return wire, {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    return wire, wire.encode(given.decode(body))
 
 
 _PARAMS_CACHE: dict[type[Any], frozenset[str]] = {}
@@ -605,24 +571,3 @@ def _create_parameters(resource: type[Any]) -> frozenset[str]:
             if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("extra_headers", "extra_query", "extra_body", "timeout")
         )
     return _PARAMS_CACHE[resource]
-
-
-def usage_from(usage: Any) -> Usage:
-    """A reply's ``usage`` (an SDK object or a plain dict, as in Batch API output files) as a :class:`Usage`."""
-    def field(obj: Any, name: str) -> Any:
-        value = getattr(obj, name, None)
-        if value is None and isinstance(obj, Mapping):
-            value = obj.get(name)
-        return value
-
-    def count(obj: Any, name: str) -> int:
-        value = field(obj, name)
-        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0
-
-    responses = field(usage, "prompt_tokens") is None and field(usage, "input_tokens") is not None
-    details = field(usage, "input_tokens_details" if responses else "prompt_tokens_details")
-    reported = field(details, "image_tokens")
-    images = int(reported) if isinstance(reported, int) and not isinstance(reported, bool) and reported >= 0 else None
-    return Usage(count(usage, "input_tokens" if responses else "prompt_tokens"),
-                 count(usage, "output_tokens" if responses else "completion_tokens"), count(details, "cached_tokens"),
-                 count(details, "cache_write_tokens"), images)

@@ -51,12 +51,15 @@ class ClientConfig:
     timeout: float = defaults.TIMEOUT
     max_retries: int = defaults.MAX_RETRIES
     api: str = "auto"
-    """The request format: ``chat`` (``/chat/completions``), ``responses`` (``/responses``), or ``auto``
-    (Responses for models only it serves, Chat Completions otherwise: the model table's ``api``)."""
+    """The request format: a wire's name (``chat``: ``/chat/completions``, ``responses``:
+    ``/responses``; ``videovision.wires``), or ``auto`` (Responses for models only it serves, Chat
+    Completions otherwise: the model table's ``api``)."""
 
     def __post_init__(self) -> None:
-        if self.api not in ("chat", "responses", "auto"):
-            raise ConfigError(f"invalid api {self.api!r}: choose chat, responses or auto", field="api")
+        from .wires import api_choices
+
+        if self.api not in api_choices():
+            raise ConfigError(f"invalid api {self.api!r}: choose {', '.join(api_choices())}", field="api")
         if self.api_key is not None and not isinstance(self.api_key, str):
             raise ConfigError("the API key must be a string")
         if self.base_url is not None:
@@ -111,12 +114,6 @@ class ClientConfig:
     def endpoint(self) -> str:
         """The base URL requests go to (OpenAI's when none is set)."""
         return (self.base_url or OPENAI_BASE_URL).rstrip("/")
-
-    @property
-    def keyed_endpoint(self) -> str:
-        """The endpoint as cache keys name it: the base URL, with the Responses path when ``api`` is
-        ``responses`` (under ``auto`` the model in the body decides the wire, so the key differs anyway)."""
-        return self.endpoint + ("/responses" if self.api == "responses" else "")
 
     @property
     def is_openai(self) -> bool:

@@ -101,7 +101,7 @@ class ErrorMapper:
     timeout: float
     max_retries: int
     secrets: tuple[str, ...] = ()
-    path: str = "/chat/completions"
+    path: str = ""
 
     def __repr__(self) -> str:
         return f"ErrorMapper({display_url(self.endpoint)!r})"

@@ -170,6 +170,9 @@ class PackConfig:
     it to the prompt's output-token limit)."""
     frames_per_request: int | None = None
     """Split into map-reduce requests of at most this many images (besides provider limits)."""
+    api: str = "auto"
+    """The wire the requests are encoded for (``videovision.wires``: ``chat``, ``responses`` ..., or
+    ``auto``: the model's); the client sends over the same one (``ClientConfig.api``)."""
 
     def __post_init__(self):
         if not isinstance(self.model, str) or not self.model.strip():
@@ -182,6 +185,10 @@ class PackConfig:
             raise ConfigError("grid must be RxC with at least two cells, e.g. 2x2", field="grid")
         if self.frames_per_request is not None and self.frames_per_request < 1:
             raise ConfigError("frames_per_request must be at least 1", field="frames_per_request")
+        from .wires import api_choices
+
+        if self.api not in api_choices():
+            raise ConfigError(f"invalid api {self.api!r}: choose {', '.join(api_choices())}", field="api")
 
 
 def _one_of(name: str, value: object, allowed: tuple) -> None:

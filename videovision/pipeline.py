@@ -26,13 +26,14 @@ from .client import ChatClient
 from .endpoint import ClientConfig
 from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
-from .models import ModelSpec, chat_tokens, count_text_tokens, resolve_model, target_size
+from .models import ModelSpec, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
 from .parsing import parse_answers, parse_chapters, parse_summary
 from .paths import path_text
 from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
-from .prompts import build_reduce_request, build_request
+from .prompts import make_reduce_request, make_request
 from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
+from .request import Request
 from .sampling import FrameStream, sample
 from .sampling.scenes import BLANK_NOTE
 from .screentext import ScreenText
@@ -56,6 +57,7 @@ from .types import (
     Usage,
     VideoInfo,
 )
+from .wires import wire_of
 
 log = logging.getLogger("videovision")
 
@@ -379,28 +381,31 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], sele
     last = min(config.sampling.end, info.duration) if config.sampling.end else info.duration
     clipped = (first, last) if first > 0 or last < info.duration else None
 
-    def add(kind: str, chunk: tuple[int, ...], time_range: tuple[float, float], body: dict) -> None:
+    wire = wire_of(pc.model, pc.api)
+
+    def add(kind: str, chunk: tuple[int, ...], time_range: tuple[float, float], request: Request) -> None:
         nonlocal exact
-        count = chat_tokens(body["messages"], spec)
+        body = wire.encode(request)
+        count = wire.count(body, spec)  # the tokens of the exact body the wire sends
         exact = exact and count.exact
-        requests.append(RequestPlan(kind, time_range, chunk, count.image_tokens, count.text_tokens, body))
+        requests.append(RequestPlan(kind, time_range, chunk, count.image_tokens, count.text_tokens, body, request))
 
     if len(chunks) <= 1:
-        body = build_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
-                             time_range=clipped, spec=spec, repeats=selection.repeats,
-                             speech=_lines(images, segments_between(speech.segments, first,
-                                                                    last if clipped else None)))
-        add("single", tuple(range(len(images))), (first, last), body)
+        request = make_request(pc.model, images, info, config.prompt, detail=pc.detail, limits=pc.limits,
+                               time_range=clipped, spec=spec, repeats=selection.repeats,
+                               speech=_lines(images, segments_between(speech.segments, first,
+                                                                      last if clipped else None)))
+        add("single", tuple(range(len(images))), (first, last), request)
     else:
         for n, chunk in enumerate(chunks):
             start = first if n == 0 else images[chunk[0]].time
             end = images[chunks[n + 1][0]].time if n + 1 < len(chunks) else last
-            body = build_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
-                                 limits=pc.limits, time_range=(start, end), partial=True, spec=spec,
-                                 repeats=[r for r in selection.repeats if start <= r.time < end],
-                                 speech=_lines([images[i] for i in chunk], segments_between(
-                                     speech.segments, start, end if n + 1 < len(chunks) else None)))
-            add("map", chunk, (start, end), body)
+            request = make_request(pc.model, [images[i] for i in chunk], info, config.prompt, detail=pc.detail,
+                                   limits=pc.limits, time_range=(start, end), partial=True, spec=spec,
+                                   repeats=[r for r in selection.repeats if start <= r.time < end],
+                                   speech=_lines([images[i] for i in chunk], segments_between(
+                                       speech.segments, start, end if n + 1 < len(chunks) else None)))
+            add("map", chunk, (start, end), request)
         reduce_text = REDUCE_OVERHEAD_TOKENS + len(chunks) * config.prompt.output_tokens(spec)
         requests.append(RequestPlan("reduce", (first, last), (), 0, reduce_text, None))
         exact = False
@@ -530,9 +535,9 @@ def run_plan(
         partials = [(r.time_range, res.text) for r, res in zip(maps, results)]
         reduce_range = plan.requests[-1].time_range
         clipped = reduce_range if reduce_range != (0.0, plan.video.duration) else None
-        body = build_reduce_request(plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits,
-                                    time_range=clipped, spec=plan.spec)
-        final = asker.ask(body)
+        final = asker.ask(plan.wire.encode(make_reduce_request(
+            plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits, time_range=clipped,
+            spec=plan.spec)))
     check = plan.time_check()
     result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
     if plan.prompt.task == "summarize":

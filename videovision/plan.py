@@ -13,6 +13,7 @@ from .errors import ConfigError
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .packing import Budget, PackConfig, Packing
 from .prompts import PromptOptions
+from .request import Request
 from .screentext import ScreenTextConfig
 from .speech.estimate import SpeechEstimate
 from .speech.transcript import Segment
@@ -82,7 +83,9 @@ class RequestPlan:
     image_tokens: int
     text_tokens: int
     body: dict | None
-    """The exact body (None for ``reduce``, which depends on the map replies)."""
+    """The exact body the plan's wire sends (None for ``reduce``, which depends on the map replies)."""
+    request: Request | None = None
+    """The neutral request ``body`` encodes (None for ``reduce``)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,21 @@ class Plan:
         return self.config.pack.model
 
     @property
+    def api(self) -> str:
+        """The wire the requests go over: ``PackConfig.api`` (``--api``, a profile's), or for ``auto``
+        the model's (``videovision.wires.api_for``)."""
+        from .wires import api_for
+
+        return api_for(self.model, self.config.pack.api)
+
+    @property
+    def wire(self):
+        """The wire the requests go over (see :attr:`api`)."""
+        from .wires import wire_for
+
+        return wire_for(self.api)
+
+    @property
     def detail(self) -> str:
         return self.config.pack.detail
 
@@ -247,7 +265,7 @@ class Plan:
             "model": self.model,
             "model_known": self.model_known,
             "image_rule": self.spec.image_rule if self.model_known else "unknown",
-            "api": self.spec.api,
+            "api": self.api,
             "price_source": self.spec.price_source or None,
             "detail": self.detail,
             "video": self.video.to_json(),

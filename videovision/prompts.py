@@ -1,4 +1,4 @@
-"""Build the Chat Completions request (stage 4: prompt).
+"""Build the request (stage 4: prompt).
 
 The OpenAI cookbook's video approach, plus what it lacks: one user message with every image,
 each preceded by a text part naming its time (``[00:01:05.2]``), ``detail`` set explicitly, and an
@@ -6,8 +6,11 @@ instruction to cite those labels. The task (the question) comes last, after the 
 speech: requests about the same frames then share a byte-identical prefix, which providers with
 prompt caching bill at a discount (a second question, a summary after an answer, chat turns).
 
-:func:`build_request` returns the exact request body (a plain JSON-able dict: it *is* the
-wire format). Long videos use :func:`build_reduce_request` over the per-chunk results.
+:func:`make_request` returns the neutral request (:class:`videovision.request.Request`: system
+text; the parts in order, labelled images, speech lines, on-screen notes, the task; output limit;
+schema; cache hints), which a wire (``videovision.wires``) encodes into the body it sends. Long videos
+use :func:`make_reduce_request` over the per-chunk results, conversations :func:`make_chat_request`.
+:func:`build_request` and :func:`build_reduce_request` give the default wire's (Chat Completions) body.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from . import defaults
 from .errors import ConfigError
 from .models import ModelSpec, data_url, resolve_model
 from .packing import ProviderLimits
+from .request import Image, Part, Request, Schema, Text, Turn, with_extra
 from .timecode import format_time, time_label
 from .types import PackedImage, RepeatNote, Style, Task, VideoInfo
 
@@ -196,11 +200,11 @@ SPEECH_NOTE = ("Lines of speech from the video's audio follow the frames of the 
 
 
 def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimits,
-                repeats: Sequence[RepeatNote] = (), speech: FrameSpeech | None = None) -> list[dict]:
-    """The label-then-image content parts for ``images``, in time order. Between two images, one
-    text part holds, by time, the lines spoken since the first of them and a short note for each
-    picture that repeated it (time passed, nothing changed on screen); lines spoken before the
-    first image come first."""
+                repeats: Sequence[RepeatNote] = (), speech: FrameSpeech | None = None) -> list[Part]:
+    """The label-then-image parts for ``images``, in time order. Between two images, one text part
+    holds, by time, the lines spoken since the first of them and a short note for each picture that
+    repeated it (time passed, nothing changed on screen); lines spoken before the first image come
+    first. Text read on screen follows its frame."""
     gaps: list[list[tuple[float, str]]] = [[] for _ in images]
     leading: list[tuple[float, str]] = []
     if speech is not None:
@@ -213,26 +217,23 @@ def image_parts(images: Sequence[PackedImage], detail: str, limits: ProviderLimi
         (gaps[n] if gaps else leading).append((note.time, repeat_text(note)))
     parts = _text_part(leading)
     for image, gap in zip(images, gaps):
-        parts.append({"type": "text", "text": image.label or time_label(image.time)})
-        url: dict = {"url": data_url(image.mime, image.data)}
-        if limits.supports_detail:
-            url["detail"] = image.detail or detail
-        parts.append({"type": "image_url", "image_url": url})
+        parts.append(Text(image.label or time_label(image.time), "label"))
+        parts.append(Image(data_url(image.mime, image.data), (image.detail or detail) if limits.supports_detail else None))
         if image.screen_text:  # the text read on screen, right after its frame (videovision/screentext.py)
-            parts.append({"type": "text", "text": image.screen_text})
+            parts.append(Text(image.screen_text, "screen"))
         parts += _text_part(gap)
     return parts
 
 
-def _text_part(items: list[tuple[float, str]]) -> list[dict]:
-    return [{"type": "text", "text": "\n".join(text for _, text in sorted(items, key=lambda i: i[0]))}] if items else []
+def _text_part(items: list[tuple[float, str]]) -> list[Part]:
+    return [Text("\n".join(text for _, text in sorted(items, key=lambda i: i[0])), "speech")] if items else []
 
 
-def _response_format(options: PromptOptions) -> dict | None:
+def _schema(options: PromptOptions) -> Schema | None:
     if options.task == "ask":
-        return {"type": "json_schema", "json_schema": {"name": "video_answers", "strict": True, "schema": ANSWER_SCHEMA}}
+        return Schema("video_answers", ANSWER_SCHEMA)
     if options.task == "chapters":
-        return {"type": "json_schema", "json_schema": {"name": "video_chapters", "strict": True, "schema": CHAPTER_SCHEMA}}
+        return Schema("video_chapters", CHAPTER_SCHEMA)
     return None
 
 
@@ -242,26 +243,25 @@ def default_output_tokens(model: str | ModelSpec) -> int:
     return defaults.REASONING_MAX_OUTPUT_TOKENS if reasoning else defaults.MAX_OUTPUT_TOKENS
 
 
-def _body(model: str, messages: list[dict], options: PromptOptions, response_format: dict | None,
-          limits: ProviderLimits, spec: ModelSpec | None) -> dict:
+def _request(model: str, system: str, turns: tuple[Turn, ...], options: PromptOptions, schema: Schema | None,
+             limits: ProviderLimits, spec: ModelSpec | None) -> Request:
     spec = spec or resolve_model(model)
-    body: dict = {"model": model, "messages": messages, limits.token_parameter: options.output_tokens(spec)}
+    temperature = effort = None
     if not spec.reasoning:  # reasoning models reject any temperature but the default
-        if options.temperature is not None:
-            body["temperature"] = options.temperature
+        temperature = options.temperature
     elif limits.reasoning_effort:
-        body["reasoning_effort"] = defaults.REASONING_EFFORT  # describing frames needs little reasoning
-    if response_format is not None:
-        body["response_format"] = response_format
-    body.update(options.extra)
-    return body
+        effort = defaults.REASONING_EFFORT  # describing frames needs little reasoning
+    request = Request(model=model, system=system, turns=turns, output_tokens=options.output_tokens(spec),
+                      limit_name=limits.token_parameter, temperature=temperature, reasoning_effort=effort,
+                      schema=schema)
+    return with_extra(request, options.extra)
 
 
 def uses_structured(options: PromptOptions, limits: ProviderLimits) -> bool:
     return options.structured and limits.supports_json_schema and options.task in ("ask", "chapters")
 
 
-def build_request(
+def make_request(
     model: str,
     images: Sequence[PackedImage],
     info: VideoInfo,
@@ -275,9 +275,9 @@ def build_request(
     repeats: Sequence[RepeatNote] = (),
     speech: FrameSpeech | None = None,
     extra_instruction: str = "",
-) -> dict:
-    """The Chat Completions request body for one request: the system prompt, then one user message
-    with the :func:`video_prefix` (video length, labelled images, speech) and the task last.
+) -> Request:
+    """The neutral request for one question about these frames: the system text, then one user turn
+    with the :func:`video_prefix` (video length, labelled images, speech, screen text) and the task last.
 
     Args:
         model: model name.
@@ -285,25 +285,30 @@ def build_request(
         info: the video's info (its duration is stated in the prompt).
         options: task and wording.
         detail: ``detail`` for every image.
-        limits: provider profile (whether to send ``detail`` and ``response_format``).
+        limits: provider profile (whether to send ``detail`` and a schema, the limit's name).
         time_range: the part of the video these images cover, when not all of it.
         partial: one chunk of a map-reduce: ask for notes to be merged.
         spec: the model's resolved spec (resolved from ``model`` when None).
         repeats: pictures not sent again because they repeat the one before (a text note each).
         speech: the spoken lines grouped by the image they follow (``speech.speech_by_frame``).
         extra_instruction: text appended to the task (after the questions).
-
-    Returns:
-        The request body (``model``, ``messages``, token limit, ``temperature``, maybe ``response_format``).
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
     content = video_prefix(images, info, detail=detail, limits=limits, time_range=time_range, repeats=repeats,
                            speech=speech)
     task = task_text(options, partial, structured)
-    content.append({"type": "text", "text": f"{task} {extra_instruction}" if extra_instruction else task})
-    messages: list[dict] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
-    return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
+    content.append(Text(f"{task} {extra_instruction}" if extra_instruction else task, "task"))
+    return _request(model, SYSTEM, (Turn("user", tuple(content)),), options,
+                    _schema(options) if structured else None, limits, spec)
+
+
+def build_request(model: str, images: Sequence[PackedImage], info: VideoInfo, options: PromptOptions,
+                  **kwargs) -> dict:
+    """The Chat Completions body of :func:`make_request` (the same arguments)."""
+    from .wires import DEFAULT, wire_for
+
+    return wire_for(DEFAULT).encode(make_request(model, images, info, options, **kwargs))
 
 
 def video_prefix(
@@ -315,10 +320,10 @@ def video_prefix(
     time_range: tuple[float, float] | None = None,
     repeats: Sequence[RepeatNote] = (),
     speech: FrameSpeech | None = None,
-) -> list[dict]:
-    """The content parts every request about these frames starts with: the video's length (and the
-    part shown), then the labelled images with the speech between them. The task comes after them,
-    so requests about the same frames (other questions, a summary, the turns of a chat) share this
+) -> list[Part]:
+    """The parts every request about these frames starts with: the video's length (and the part
+    shown), then the labelled images with the speech between them. The task comes after them, so
+    requests about the same frames (other questions, a summary, the turns of a chat) share this
     prefix byte for byte, which OpenAI's automatic prompt caching bills at the cached rate
     (docs/tokens.md)."""
     limits = limits or ProviderLimits()
@@ -329,10 +334,10 @@ def video_prefix(
         from .screentext import SCREEN_NOTE
 
         text += " " + SCREEN_NOTE
-    return [{"type": "text", "text": text}, *image_parts(images, detail, limits, repeats, speech)]
+    return [Text(text, "video"), *image_parts(images, detail, limits, repeats, speech)]
 
 
-def build_reduce_request(
+def make_reduce_request(
     model: str,
     partials: Sequence[tuple[tuple[float, float], str]],
     info: VideoInfo,
@@ -341,7 +346,7 @@ def build_reduce_request(
     limits: ProviderLimits | None = None,
     time_range: tuple[float, float] | None = None,
     spec: ModelSpec | None = None,
-) -> dict:
+) -> Request:
     """A text-only request that merges per-chunk results into one (map-reduce's reduce step).
 
     Args:
@@ -350,9 +355,6 @@ def build_reduce_request(
         info: the video's info.
         options: the original task options.
         limits: provider profile.
-
-    Returns:
-        The request body.
     """
     limits = limits or ProviderLimits()
     structured = uses_structured(options, limits)
@@ -367,8 +369,16 @@ def build_reduce_request(
         "Keep cited timestamps exactly as they appear in the notes; do not invent new ones.\n\n" + notes
     )
     system = SYSTEM.replace("You are shown frames sampled from a video", "You are given notes on frames sampled from a video")
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
-    return _body(model, messages, options, _response_format(options) if structured else None, limits, spec)
+    return _request(model, system, (Turn("user", text),), options, _schema(options) if structured else None,
+                    limits, spec)
+
+
+def build_reduce_request(model: str, partials: Sequence[tuple[tuple[float, float], str]], info: VideoInfo,
+                         options: PromptOptions, **kwargs) -> dict:
+    """The Chat Completions body of :func:`make_reduce_request` (the same arguments)."""
+    from .wires import DEFAULT, wire_for
+
+    return wire_for(DEFAULT).encode(make_reduce_request(model, partials, info, options, **kwargs))
 
 
 CHAT_TASK = ("Answer the questions about the video that follow, one at a time, briefly. Cite the timestamp labels "
@@ -376,12 +386,12 @@ CHAT_TASK = ("Answer the questions about the video that follow, one at a time, b
              "say so when the frames do not show the answer.")
 
 
-def build_chat_request(first: dict, turns: Sequence[tuple[str, str]], question: str,
-                       language: str | None = None) -> dict:
-    """A conversation's next request: the frames of ``first`` (a :func:`build_request` body) as its
+def make_chat_request(first: Request, turns: Sequence[tuple[str, str]], question: str,
+                      language: str | None = None) -> Request:
+    """A conversation's next request: the frames of ``first`` (a :func:`make_request`) as its
     prefix, then every earlier question and answer, then ``question``.
 
-    Each turn's request starts with the previous one byte for byte (system prompt, frames, speech,
+    Each turn's request starts with the previous one byte for byte (system text, frames, speech,
     then the turns in order), so a provider's prompt cache serves all but the new question.
 
     Args:
@@ -391,15 +401,12 @@ def build_chat_request(first: dict, turns: Sequence[tuple[str, str]], question: 
         language: answer in this language.
 
     Returns:
-        The request body (free text: no ``response_format``).
+        The request (free text: no schema).
     """
-    body = {k: v for k, v in first.items() if k not in ("messages", "response_format")}
-    system, user = first["messages"][0], first["messages"][1]
     task = CHAT_TASK + (f" Write in {language}." if language else "")
     asked = [*(q for q, _ in turns), question]
-    messages: list[dict] = [system, {"role": "user", "content": [
-        *user["content"][:-1], {"type": "text", "text": f"{task}\n\n{asked[0]}"}]}]
+    frames = first.turns[0].parts[:-1]
+    conversation: list[Turn] = [Turn("user", (*frames, Text(f"{task}\n\n{asked[0]}", "task")))]
     for (_, answer), next_question in zip(turns, asked[1:]):
-        messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": next_question}]
-    body["messages"] = messages
-    return body
+        conversation += [Turn("assistant", answer), Turn("user", next_question)]
+    return first.with_turns(tuple(conversation))

@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from . import defaults
-from .models import chat_tokens, estimate_cost
+from .models import estimate_cost
 from .packing import Budget, pack
 from .parsing import TimeCheck, parse_answers
 from .plan import Plan
-from .prompts import build_request
+from .prompts import make_request
 from .source import open_video
 from .speech.fusion import FrameSpeech, render_line, segments_between, speech_by_frame
 from .speech.transcript import Segment
@@ -207,11 +207,12 @@ def _window_speech(plan: Plan, window: RefineWindow, images: Sequence[PackedImag
 
 def _window_body(plan: Plan, window: RefineWindow, images: Sequence[PackedImage],
                  speech: FrameSpeech | None) -> dict:
+    """The exact body of a window's request, in the plan's wire."""
     pc = plan.config.pack
     options = replace(plan.prompt, questions=(window.question,))
-    return build_request(pc.model, images, plan.video, options, detail=pc.detail, limits=pc.limits,
-                         time_range=(window.start, window.end), spec=plan.spec, speech=speech,
-                         extra_instruction=refine_instruction(window))
+    return plan.wire.encode(make_request(pc.model, images, plan.video, options, detail=pc.detail, limits=pc.limits,
+                                         time_range=(window.start, window.end), spec=plan.spec, speech=speech,
+                                         extra_instruction=refine_instruction(window)))
 
 
 def _pack_window(plan: Plan, frames: Iterator[Frame], count: int) -> tuple[PackedImage, ...]:
@@ -401,7 +402,7 @@ def refine_estimate(plan: Plan) -> RefineEstimate | None:
     window = RefineWindow(question, (start + end) / 2, start, end, times, ())
     lines = _wordiest_lines(plan, end - start)
     speech = speech_by_frame([i.time for i in images], lines) if lines else None
-    count = chat_tokens(_window_body(plan, window, images, speech)["messages"], plan.spec)
+    count = plan.wire.count(_window_body(plan, window, images, speech), plan.spec)
     text, exact = count.text_tokens, count.exact
     if plan.speech.pending is not None:  # no lines yet: the window's share of the estimate
         span = max(1e-9, _clip_range(plan)[1] - _clip_range(plan)[0])

@@ -274,7 +274,7 @@ def plan_table(plan) -> str:
         f"model    {plan.model}" + ("" if plan.model_known else "  (unknown model: conservative token estimate)")
         + ("  (OpenAI documents no image rule for it: conservative token estimate, checked against the "
            "reported image_tokens)" if plan.model_known and plan.spec.image_rule == "undocumented" else "")
-        + f"  detail {plan.detail}  api {plan.spec.api}",
+        + f"  detail {plan.detail}  api {plan.api}",
         "",
         f"{'#':>4}  {'time':>10}  {'scene':>5}  {'size':>9}  {'tokens':>6}  {'KB':>6}",
     ]

@@ -49,6 +49,7 @@ def task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] 
     pack: dict[str, Any] = given(args, "pack")
     pack["model"] = model_name(args)
     pack["limits"] = load_provider(pack.pop("limits", None))
+    pack["api"] = given(args, "client").get("api") or "auto"  # the requests are encoded for the wire sent by
     if pack.get("grid") is not None:
         pack["grid"] = tuple(pack["grid"])  # a stored run keeps it as a list
     budget = {"max_frames": defaults.MAX_FRAMES, **given(args, "budget")}

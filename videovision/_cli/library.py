@@ -145,7 +145,7 @@ def _batch_api_round(args: argparse.Namespace, endpoint):
         failed = f", {len(state.failures)} failed (asked again below)" if state.failures else ""
         print(f"collected {len(state.results)} replies at the batch price (~${state.cost_usd:.4f}){failed}",
               file=sys.stderr)
-    return BatchCollector(endpoint.keyed_endpoint, tuple(s for s in (endpoint.api_key,) if s))
+    return BatchCollector(endpoint.endpoint, tuple(s for s in (endpoint.api_key,) if s), endpoint.api)
 
 
 def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:

@@ -31,6 +31,7 @@ from ..types import (
     Style,
     TranscriptFormat,
 )
+from ..wires import api_choices
 from . import argtypes as t
 
 TASKS = frozenset({"summarize", "ask", "chapters"})
@@ -141,7 +142,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("--api", "client.api", SENDING - {"transcript"} | {"plan"} | PROFILED,
        "request format: chat (Chat Completions), responses (the Responses API), or auto: Responses for models only "
        "it serves (gpt-5-pro, gpt-5.5-pro, o3-pro ...), Chat Completions otherwise (default auto)", group=_P,
-       choices=("chat", "responses", "auto"), profile=True),
+       choices=api_choices(), profile=True),
     _o("--detail", "pack.detail", PLANNING | PROFILED, f"image detail (default {defaults.DETAIL})", group=_P,
        choices=get_args(Detail), profile=True),
     _o("--max-frames", "budget.max_frames", PLANNING, "send at most N frames (default {default})", group=_P,

@@ -105,12 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             cache.close()
     answer_out(args, dumps(plan.to_json()) if args.json else plan_table(plan), "plan", as_json=bool(args.json))
     if args.request_json:
-        from ..wires import api_for
-        from ..wires.responses import encode
-
-        bodies = [r.body for r in plan.requests if r.body is not None]
-        if api_for(plan.model, getattr(args, "api", None)) == "responses":  # the exact body of the wire it goes by
-            bodies = [encode(b) for b in bodies]
+        bodies = [r.body for r in plan.requests if r.body is not None]  # the exact bodies of the plan's wire
         write_output(args.request_json, "--request-json", dumps(bodies[0] if len(bodies) == 1 else bodies))
         print(f"wrote {len(bodies)} request bod{'y' if len(bodies) == 1 else 'ies'} to {args.request_json}", file=sys.stderr)
     return 0
@@ -147,7 +142,8 @@ def run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = (
             status.close()  # the answer itself replaces the waiting line
             shown.write(text)
 
-        client_context: Any = (nullcontext(CachedRepliesOnly(replay)) if replay is not None
+        client_context: Any = (nullcontext(CachedRepliesOnly(replay, getattr(args, "api", None) or "auto"))
+                               if replay is not None
                                else OpenAIChatClient(client_config(args)))
         try:
             with client_context as client:

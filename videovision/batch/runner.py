@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from .. import defaults
 from ..batchapi import BatchCollector, DeferredToBatch
@@ -55,6 +55,15 @@ class _Wrapped:
     @property
     def secrets(self) -> tuple[str, ...]:
         return tuple(getattr(self._client, "secrets", ()))
+
+    def wire_request(self, body: Any) -> tuple[Any, dict]:
+        """The wrapped client's wire and exact body (the reply cache's key), else ``body`` as it is."""
+        inner = getattr(self._client, "wire_request", None)
+        if inner is not None:
+            return inner(body)
+        from ..wires import wire_of_body
+
+        return wire_of_body(body), body
 
 
 class _Bounded(_Wrapped):

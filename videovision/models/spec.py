@@ -477,7 +477,8 @@ def _validate(spec: ModelSpec) -> None:
     for field_name in ("multiplier_doc", "multiplier_observed"):
         v = getattr(spec, field_name)
         _check(v is None or (_is_num(v) and v > 0), n, f"{field_name} must be a number > 0 or null, not {v!r}.")
-    _check(spec.api in ("chat", "responses"), n, f"api must be 'chat' or 'responses', not {spec.api!r}.")
+    _check(isinstance(spec.api, str) and re.fullmatch(r"[a-z][a-z0-9_-]*", spec.api) is not None, n,
+           f"api must be a wire's name (chat, responses, or a module of videovision/wires), not {spec.api!r}.")
     _check(spec.image_rule in ("documented", "observed", "undocumented"), n,
            f"image_rule must be 'documented', 'observed' or 'undocumented', not {spec.image_rule!r}.")
     _check(spec.long_context_start is None or (is_whole(spec.long_context_start) and spec.long_context_start >= 1), n,

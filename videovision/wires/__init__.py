@@ -1,32 +1,130 @@
-"""The request formats (wires) videovision speaks: Chat Completions (``chat``) and Responses
-(``responses``). A wire turns the request videovision builds into the body its endpoint takes, and
-reads that endpoint's replies, stream events and usage. :func:`wire_for` picks one for a model."""
+"""The request formats (wires) videovision speaks, one module each, found by looking:
+
+    chat.py        POST /chat/completions   (Chat Completions)
+    responses.py   POST /responses          (the Responses API; the only one serving gpt-5-pro, o3-pro ...)
+
+Every module of this package that defines ``WIRE`` (a :class:`~videovision.wires.base.Wire`) is a
+wire, named by ``WIRE.name``: ``--api`` takes the name, ``ClientConfig.api`` and ``PackConfig.api``
+accept it, and the client, the plan, the Batch API and the reply cache go through it. A new format
+is one new module here and nothing else.
+
+    api_for("gpt-5-pro")             -> "responses"   (auto: the model table, or a wire's serves_only)
+    wire_for("responses").encode(request)            -> the CreateResponse body
+    wire_of_body({"model": ..., "messages": [...]})  -> the chat wire
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib
+import pkgutil
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigError
+from .base import StreamState, Wire, WireReply
 
-ApiChoice = Literal["chat", "responses", "auto"]
-API_CHOICES: tuple[str, ...] = ("chat", "responses", "auto")
+__all__ = ["StreamState", "Wire", "WireReply", "api_choices", "api_for", "refresh", "wire_for", "wire_for_url",
+           "wire_of", "wire_of_body", "wires"]
 
-PATHS = {"chat": "/chat/completions", "responses": "/responses"}
-"""Endpoint path of each wire (under the base URL's ``/v1``); the Batch API's ``url`` is ``/v1`` + it."""
+DEFAULT = "chat"
+"""The wire of a model no wire claims and the model table sends nowhere else."""
+
+_FOUND: dict[str, Wire] = {}
 
 
-def api_for(model: str, api: str | None = "auto") -> Literal["chat", "responses"]:
-    """The wire a request to ``model`` goes through: ``api`` when it is ``chat`` or ``responses``; for
-    ``auto`` (or None) the model table's choice (Responses for models only it serves: gpt-5-pro,
-    gpt-5.5-pro, o3-pro ...; Chat Completions otherwise).
+def refresh() -> None:
+    """Look for wire modules again (after a module was added to the package's path)."""
+    _FOUND.clear()
+
+
+def wires() -> Mapping[str, Wire]:
+    """Every wire: name → its ``WIRE``, the default (``chat``) first."""
+    if not _FOUND:
+        found: dict[str, Wire] = {}
+        for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != DEFAULT, m.name)):
+            if module.name == "base" or module.name.startswith("_"):
+                continue
+            wire = getattr(importlib.import_module(f"{__name__}.{module.name}"), "WIRE", None)
+            if wire is not None:
+                found[wire.name] = wire
+        _FOUND.update(found)
+    return dict(_FOUND)
+
+
+def api_choices() -> tuple[str, ...]:
+    """The values ``api`` (``--api``) takes: a wire's name, or ``auto``."""
+    return (*wires(), "auto")
+
+
+def _choices() -> str:
+    return ", ".join(api_choices())
+
+
+def wire_for(name: str) -> Wire:
+    """The wire called ``name``.
 
     Raises:
-        ConfigError: ``api`` is not one of chat, responses, auto.
+        ConfigError: no such wire.
     """
-    if api in (None, "auto"):
-        from ..models import resolve_model
+    wire = wires().get(name)
+    if wire is None:
+        raise ConfigError(f"invalid api {name!r}: choose {_choices()}", field="api")
+    return wire
 
-        return "responses" if resolve_model(model).api == "responses" else "chat"
-    if api not in ("chat", "responses"):
-        raise ConfigError(f"api must be one of {', '.join(API_CHOICES)}, not {api!r}")
-    return api  # type: ignore[return-value]
+
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def api_for(model: str, api: str | None = "auto") -> str:
+    """The wire a request to ``model`` goes over: ``api`` when it names a wire; for ``auto`` (or None)
+    the wire whose ``serves_only`` names the model (dated snapshots included), else the model table's
+    ``api`` (Responses for gpt-5-pro, gpt-5.5-pro, o3-pro ...), else Chat Completions.
+
+    Raises:
+        ConfigError: ``api`` names no wire and is not ``auto``.
+    """
+    if api not in (None, "auto"):
+        return wire_for(api).name
+    base = _SNAPSHOT.sub("", model.rsplit("/", 1)[-1])
+    for wire in wires().values():
+        if base in wire.serves_only:
+            return wire.name
+    from ..models import resolve_model
+
+    declared: str
+    try:
+        declared = resolve_model(model).api
+    except ConfigError:
+        declared = DEFAULT
+    return declared if declared in wires() else DEFAULT
+
+
+def wire_of(model: str, api: str | None = "auto") -> Wire:
+    """The wire a request to ``model`` goes over (:func:`api_for`)."""
+    return wire_for(api_for(model, api))
+
+
+def wire_of_body(body: Mapping[str, Any]) -> Wire:
+    """The wire whose format ``body`` is in.
+
+    Raises:
+        ConfigError: a body of no wire.
+    """
+    for wire in wires().values():
+        if wire.owns(body):
+            return wire
+    raise ConfigError("a request body in no known format: expected a non-empty 'messages' list (Chat Completions) "
+                      "or another wire's body (" + ", ".join(wires()) + ")")
+
+
+def wire_for_url(url: str) -> Wire:
+    """The wire whose endpoint path ``url`` ends in (a Batch API line's ``url``: ``/v1/responses``).
+
+    Raises:
+        ConfigError: no wire serves that path.
+    """
+    for wire in wires().values():
+        if url.rstrip("/").endswith(wire.path):
+            return wire
+    raise ConfigError(f"no wire serves {url!r}: expected one of " + ", ".join("/v1" + w.path for w in wires().values()))
