@@ -17,8 +17,8 @@ import pytest
 from media import make_clip, make_not_a_video, mp4_box, read_frame_number, upright
 
 from videovision import ConfigError, VideoOpenError, open_video
-from videovision.clips import encode as clip_encoding
 from videovision.clips import ClipResult, clip_at, clip_name, clip_window, clips_for_moments, cut_clip
+from videovision.clips import encode as clip_encoding
 from videovision.types import Moment
 
 FPS = 25
