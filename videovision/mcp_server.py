@@ -32,7 +32,8 @@ from typing import Annotated, Any, Literal
 from . import defaults
 from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
-from .types import SCHEMA_VERSION
+from .render.documents import document
+from .tasks import task_named
 
 DEFAULT_MAX_COST = 0.05
 """USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
@@ -301,7 +302,6 @@ def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
     from ._cli.runs import remember_run as _remember_run
     from .client import OpenAIChatClient
     from .pipeline import run_plan
-    from .render import answers_text, chapters_text, summary_text
 
     cache = _open_cache(args)
     try:
@@ -315,13 +315,7 @@ def do_task(args: argparse.Namespace, task: str, questions: tuple[str, ...], max
     finally:
         if cache is not None:
             cache.close()
-    if result.summary is not None:
-        text = summary_text(result.summary)
-    elif result.answers:
-        text = answers_text(result.answers)
-    else:
-        assert result.chapters is not None
-        text = chapters_text(result.chapters)
+    text = task_named(task).text(result)
     cost = result.estimated_cost_usd
     footer = (f"\n\n({plan.model}: {len(plan.sent_times)} frames, {result.requests_made} request(s), "
               f"{result.cache_hits} from the cache, {'unknown cost' if cost is None else f'~${cost:.4f}'})")
@@ -389,7 +383,7 @@ def do_search(index: str, query: str, limit: int) -> tuple[dict, str]:
 
     hits = search(index, query, limit)
     text = "\n".join(one_line(render_hit(h)) for h in hits) or f"no match for {query!r}"
-    return {"schema_version": SCHEMA_VERSION, "hits": [h.to_json() for h in hits]}, text
+    return document(hits=[h.to_json() for h in hits]), text
 
 
 def do_clip(video: str, at: float, out: str, end: float | None, before: float | None, after: float | None,
@@ -399,7 +393,7 @@ def do_clip(video: str, at: float, out: str, end: float | None, before: float | 
     kwargs = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
     clip = clip_at(video, at, out, end=end, mode=mode, **kwargs)  # type: ignore[arg-type]
     how = "copied" if clip.method == "copy" else "re-encoded"
-    return {"schema_version": SCHEMA_VERSION, **clip.to_json()}, (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
+    return document(**clip.to_json()), (f"{how} {clip.start:.3f}-{clip.end:.3f} s "
                                                       f"({clip.duration:.2f} s) -> {clip.path}")
 
 
@@ -455,9 +449,10 @@ def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float =
         the frames (each with its time), image and text tokens, and the estimated cost (USD, an upper
         bound). Nothing leaves the machine. Call this first to see the cost."""
         def work(w: _Work) -> tuple[dict, str]:
-            qs = tuple(questions or ()) if task == "ask" else ()
-            if task == "ask" and not qs:
-                raise ConfigError("questions: task ask needs at least one question")
+            needs = task_named(task, plans=True).needs_questions
+            qs = tuple(questions or ()) if needs else ()
+            if needs and not qs:
+                raise ConfigError(f"questions: task {task} needs at least one question")
             args, cap = task_args(task, video, qs, locals_of(model, max_frames, max_cost, detail, strategy,
                                                              start, end, speech))
             return do_plan(args, task, qs, cap, w)

@@ -28,9 +28,8 @@ from .errors import BudgetError, SamplingError, VideoOpenError, VideovisionError
 from .export import ExportResult, export_frames
 from .models import ModelSpec, count_text_tokens, resolve_model, target_size
 from .packing import Packing, pack
-from .parsing import parse_answers, parse_chapters, parse_summary
 from .paths import path_text
-from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig, _round_cost
+from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig
 from .prompts import make_reduce_request, make_request
 from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
 from .request import Request
@@ -44,8 +43,8 @@ from .speech.estimate import SpeechEstimate
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
 from .speech.transcript import Segment, Transcript
 from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item
+from .tasks import task_named
 from .types import (
-    SCHEMA_VERSION,
     Answer,
     Chapters,
     DroppedFrame,
@@ -416,7 +415,7 @@ def _assemble(info: VideoInfo, packing: Packing, scenes: tuple[Scene, ...], sele
 # --------------------------------------------------------------------------- run
 @dataclass(frozen=True)
 class TaskResult:
-    """The outcome of a summarize / ask / chapters run."""
+    """The outcome of a run of a task sent through a plan (summarize / ask / chapters ...)."""
 
     task: str
     plan: Plan
@@ -439,12 +438,14 @@ class TaskResult:
     """``ask``: what each refine window did (refined, not shown, failed ...)."""
     refine_images: tuple[PackedImage, ...] = ()
     """``ask``: the images the refine pass sent, in window order (their times are ``refine_times``)."""
+    parsed: object = None
+    """What a task other than these three read from the reply (its :meth:`~videovision.tasks.base.Task.parse`)."""
 
     @property
     def parse_warnings(self) -> tuple[str, ...]:
         """Warnings from reading the reply (summary, answers or chapters)."""
         found: list[str] = []
-        parts: list = [self.summary, self.chapters, *self.answers]
+        parts: list = [self.summary, self.chapters, *self.answers, self.parsed]
         for part in parts:
             for w in getattr(part, "warnings", ()) if part is not None else ():
                 if w not in found:
@@ -452,44 +453,8 @@ class TaskResult:
         return tuple(found)
 
     def to_json(self) -> dict:
-        from .render import answer_json, chapters_json, moment_json
-
-        data: dict = {"schema_version": SCHEMA_VERSION, "video": self.plan.video.path, "model": self.plan.model,
-                      "frames_sent": len(self.plan.sent_times)}
-        if self.summary is not None:
-            data["summary"] = self.summary.text
-            data["moments"] = [moment_json(m) for m in self.summary.moments]
-            data["rejected"] = list(self.summary.rejected)
-        if self.answers:
-            data["answer"] = self.answers[0].text if len(self.answers) == 1 else None
-            data["moments"] = [moment_json(m) for m in self.answers[0].moments] if len(self.answers) == 1 else None
-            data["answers"] = [answer_json(a) for a in self.answers]
-        if self.chapters is not None:
-            data["chapters"] = chapters_json(self.chapters)
-            data["rejected"] = list(self.chapters.rejected)
-            data["notes"] = list(self.chapters.notes)
-            data["raw_reply"] = self.chapters.raw or None
-        data["usage"] = {
-            "prompt_tokens": self.usage.prompt_tokens,
-            "completion_tokens": self.usage.completion_tokens,
-            "cached_tokens": self.usage.cached_tokens,
-            "estimated_image_tokens": self.plan.image_tokens,
-        }
-        data["warnings"] = list(self.warnings)
-        if self.plan.screen_text is not None and self.plan.screen_text.read:  # searchable by time (search.py)
-            data["screen_text"] = [{"time": round(f.time, 3), "text": "\n".join(f.new_lines)}
-                                   for f in self.plan.screen_text.frames if f.new_lines]
-        if self.refine_outcomes:
-            data["refine_frames_sent"] = len(self.refine_times)
-            data["refine"] = [{"question": o.window.question, "cited": round(o.window.cited, 3),
-                               "window": [round(o.window.start, 3), round(o.window.end, 3)],
-                               "frames": len(o.window.times), "status": o.status,
-                               "time": None if o.time is None else round(o.time, 3)} for o in self.refine_outcomes]
-        data["estimated_cost_usd"] = _round_cost(self.estimated_cost_usd)
-        data["requests"] = self.requests_made
-        data["cache_hits"] = self.cache_hits
-        data["run_id"] = self.run_id
-        return data
+        """The result's JSON document (its task's: :meth:`~videovision.tasks.base.Task.document`)."""
+        return task_named(self.task).document(self)
 
 
 def run_plan(
@@ -523,11 +488,12 @@ def run_plan(
         no further request is sent).
     """
     plan, speech_warning = _with_speech(plan, client, cache)
+    task = task_named(plan.prompt.task)
     asker = Asker(client, cache, plan, new_run_id(), progress=progress, total=len(plan.requests))
     maps = [r for r in plan.requests if r.kind in ("single", "map")]
     if len(maps) == 1 and plan.requests[0].kind == "single":
         assert maps[0].body is not None
-        final = asker.ask(maps[0].body, on_text=on_text if plan.prompt.task == "summarize" else None,
+        final = asker.ask(maps[0].body, on_text=on_text if task.streams else None,
                           image_tokens=maps[0].image_tokens)
     else:
         results = ask_all(asker, [(r.body, r.image_tokens) for r in maps if r.body is not None],
@@ -539,16 +505,10 @@ def run_plan(
             plan.model, partials, plan.video, plan.prompt, limits=plan.config.pack.limits, time_range=clipped,
             spec=plan.spec)))
     check = plan.time_check()
-    result = TaskResult(task=plan.prompt.task, plan=plan, text=final.text, run_id=asker.run_id)
-    if plan.prompt.task == "summarize":
-        result = replace(result, summary=parse_summary(final.text, check))
-    elif plan.prompt.task == "ask":
-        answers = parse_answers(final.text, plan.prompt.questions, check)
-        result = replace(result, answers=tuple(answers))
-        if refinable(plan):
-            result = _refine(plan, asker, result)
-    else:
-        result = replace(result, chapters=parse_chapters(final.text, check, plan.scenes))
+    result = TaskResult(task=task.name, plan=plan, text=final.text, run_id=asker.run_id)
+    result = replace(result, **task.parse(final.text, check, plan))
+    if refinable(plan):
+        result = _refine(plan, asker, result)
     warnings = ((speech_warning,) if speech_warning else ()) + tuple(asker.warnings) + result.parse_warnings \
         + result.warnings
     return replace(result, usage=asker.usage, requests_made=asker.requests_made, cache_hits=asker.cache_hits,

@@ -13,6 +13,7 @@ from .errors import ConfigError
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .packing import Budget, PackConfig, Packing
 from .prompts import PromptOptions
+from .render.documents import round_cost as _round_cost
 from .request import Request
 from .screentext import ScreenTextConfig
 from .speech.estimate import SpeechEstimate
@@ -299,8 +300,3 @@ class Plan:
             "screen_text": self.screen_text.to_json() if self.screen_text is not None else None,
             "refine": self.refine_estimate.to_json() if self.refine_estimate is not None else None,
         }
-
-
-def _round_cost(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
-

@@ -25,6 +25,7 @@ from .errors import ConfigError
 from .models import ModelSpec, data_url, resolve_model
 from .packing import ProviderLimits
 from .request import Image, Part, Request, Schema, Text, Turn, with_extra
+from .tasks import task_named
 from .timecode import format_time, time_label
 from .types import PackedImage, RepeatNote, Style, Task, VideoInfo
 
@@ -38,70 +39,6 @@ SYSTEM = (
     "frame that shows it, exactly as written. Never cite a time you were not shown a frame for. "
     "Describe only what the frames show; say so when something cannot be seen."
 )
-
-STYLES: dict[str, str] = {
-    "brief": "Summarize the video in 3 to 5 sentences.",
-    "detailed": (
-        "Write a detailed summary of the video: what happens, in order, one short paragraph per part, "
-        "citing the timestamp label where each part begins."
-    ),
-    "bullet": "Summarize the video as a bulleted list of its key moments, each bullet starting with its timestamp label.",
-}
-
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "answers": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string"},
-                    "answer": {"type": "string"},
-                    "moments": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "time": {"type": "string", "description": "timestamp label, e.g. 00:01:05.2"},
-                                "end": {"type": ["string", "null"], "description": "end label, or null"},
-                                "text": {"type": "string"},
-                            },
-                            "required": ["time", "end", "text"],
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "required": ["question", "answer", "moments"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["answers"],
-    "additionalProperties": False,
-}
-
-CHAPTER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "chapters": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "start": {"type": "string", "description": "timestamp label where the chapter starts"},
-                    "title": {"type": "string"},
-                    "summary": {"type": "string"},
-                },
-                "required": ["start", "title", "summary"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["chapters"],
-    "additionalProperties": False,
-}
-
 
 @dataclass(frozen=True)
 class PromptOptions:
@@ -121,12 +58,11 @@ class PromptOptions:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.task not in get_args(Task):
-            raise ConfigError(f"task must be one of {', '.join(get_args(Task))} (got {self.task!r})", field="task")
+        task = task_named(self.task, plans=True)  # ConfigError naming the tasks
         if self.style not in get_args(Style):
             raise ConfigError(f"style must be one of {', '.join(get_args(Style))}", field="style")
-        if self.task == "ask" and not self.questions:
-            raise ConfigError("ask needs at least one question")
+        if task.needs_questions and not self.questions:
+            raise ConfigError(f"{task.name} needs at least one question")
         if any(not q.strip() for q in self.questions):
             raise ConfigError("a question is empty")
         if self.max_output_tokens is not None and self.max_output_tokens < 1:
@@ -135,10 +71,6 @@ class PromptOptions:
     def output_tokens(self, spec: ModelSpec) -> int:
         """The output-token limit per request for this model."""
         return self.max_output_tokens or default_output_tokens(spec)
-
-
-def _language(options: PromptOptions) -> str:
-    return f" Write in {options.language}." if options.language else ""
 
 
 def _video_line(info: VideoInfo, time_range: tuple[float, float] | None, what: str = "these frames cover") -> str:
@@ -162,32 +94,8 @@ def instruction(options: PromptOptions, info: VideoInfo, time_range=None, struct
 
 
 def task_text(options: PromptOptions, partial: bool, structured: bool) -> str:
-    """What to do, without the sentence about the video's length."""
-    if options.task == "summarize":
-        body = options.instruction or STYLES[options.style]
-        if partial:
-            body = ("Describe what happens in this part, in order, citing timestamp labels; "
-                    "your notes will be merged with notes on the other parts.")
-    elif options.task == "ask":
-        qs = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(options.questions))
-        body = (f"Answer these questions about the video:\n{qs}\n"
-                "For each answer, cite the timestamp labels of the frames that support it.")
-        if partial:
-            body += " If this part does not show the answer, say 'not in this part'."
-        if structured:
-            body += " Reply in the JSON format requested, one entry per question, times as labels without brackets."
-        else:
-            body += " Put each cited label in square brackets, e.g. [00:01:05.2]."
-    else:
-        body = ("Split the video into chapters where its content changes. For each chapter give the "
-                "timestamp label of the frame where it starts, a short title and a one-line summary.")
-        if partial:
-            body = "List the chapters within this part: " + body[len("Split the video into chapters "):]
-        if structured:
-            body += " Reply in the JSON format requested, times as labels without brackets."
-        else:
-            body += " Write one chapter per line as: [00:00:00.0] Title - summary"
-    return f"{body}{_language(options)}"
+    """What to do, without the sentence about the video's length (the task's :meth:`~videovision.tasks.base.Task.prompt`)."""
+    return task_named(options.task).prompt(options, partial, structured)
 
 
 def repeat_text(note: RepeatNote) -> str:
@@ -230,11 +138,7 @@ def _text_part(items: list[tuple[float, str]]) -> list[Part]:
 
 
 def _schema(options: PromptOptions) -> Schema | None:
-    if options.task == "ask":
-        return Schema("video_answers", ANSWER_SCHEMA)
-    if options.task == "chapters":
-        return Schema("video_chapters", CHAPTER_SCHEMA)
-    return None
+    return task_named(options.task).schema
 
 
 def default_output_tokens(model: str | ModelSpec) -> int:
@@ -258,7 +162,7 @@ def _request(model: str, system: str, turns: tuple[Turn, ...], options: PromptOp
 
 
 def uses_structured(options: PromptOptions, limits: ProviderLimits) -> bool:
-    return options.structured and limits.supports_json_schema and options.task in ("ask", "chapters")
+    return options.structured and limits.supports_json_schema and _schema(options) is not None
 
 
 def make_request(

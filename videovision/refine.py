@@ -36,6 +36,7 @@ from .prompts import make_request
 from .source import open_video
 from .speech.fusion import FrameSpeech, render_line, segments_between, speech_by_frame
 from .speech.transcript import Segment
+from .tasks import task_named
 from .timecode import time_label
 from .types import Answer, ChatResult, Frame, Moment, PackedImage
 
@@ -78,8 +79,8 @@ class RefineWindow:
 
 
 def refinable(plan: Plan) -> bool:
-    """True when the plan's task is ``ask`` with the refine pass on and frames to look at."""
-    return (plan.prompt.task == "ask" and plan.config.refine and plan.config.refine_max > 0
+    """True when the plan's task can be refined (``ask``) with the refine pass on and frames to look at."""
+    return (task_named(plan.prompt.task).refinable and plan.config.refine and plan.config.refine_max > 0
             and bool(plan.images))
 
 

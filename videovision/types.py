@@ -34,12 +34,12 @@ raised only on an incompatible change; see docs/json.md."""
 
 SpeechMode = Literal["auto", "subtitles", "transcribe", "off"]
 ScreenTextMode = Literal["auto", "on", "off"]
-TranscriptFormat = Literal["text", "srt", "vtt", "json"]
-Task = Literal["summarize", "ask", "chapters"]
+Task = str
+"""A task's name: a module of :mod:`videovision.tasks` defines each (``TASKS``: ``summarize``, ``ask``,
+``chapters`` sent through a plan; ``transcript``), so the names are found there, not listed here."""
 Style = Literal["brief", "detailed", "bullet"]
-ChapterFormat = Literal["text", "youtube", "vtt", "json"]
-BatchTask = Literal["summarize", "chapters", "ask", "transcript"]
-"""What ``videovision batch`` does to each video."""
+BatchTask = str
+"""What ``videovision batch`` does to each video: any task's name (:data:`videovision.tasks.TASKS`)."""
 ClipMode = Literal["auto", "copy", "encode"]
 """How a clip is cut: packets copied (the start on a keyframe), re-encoded, or chosen (``auto``)."""
 

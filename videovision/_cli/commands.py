@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..tasks import TASKS
 from .helptext import BATCH_EXIT_CODES
 
 _VIDEO = ("video", {"help": "video file (any container/codec FFmpeg reads) or an http(s) URL (downloaded once "
@@ -27,6 +28,16 @@ class Command:
     extra_codes: tuple[tuple[int, str], ...] = ()
 
 
+def _task_command(task) -> Command:
+    """The command of a task (``videovision summarize``): its help, example and arguments are the task's."""
+    video = ("video", {"help": task.video_help}) if task.video_help else _VIDEO
+    return Command(task.name, task.help, task.description, task.example, task.command, task.errors,
+                   (video, *task.arguments))
+
+
+TASK_COMMANDS: tuple[Command, ...] = tuple(_task_command(t) for t in TASKS.values())
+"""One command per task (:data:`videovision.tasks.TASKS`), in the tasks' order."""
+
 COMMANDS: tuple[Command, ...] = (
     Command("frames", "extract keyframes with exact timestamps",
             "Extract keyframes with exact presentation timestamps into a folder (JPEGs named by time, a contact "
@@ -36,19 +47,7 @@ COMMANDS: tuple[Command, ...] = (
             "Offline: sample, pack and price a request (the defaults are summarize's).",
             "videovision plan talk.mp4 -m gpt-4o --max-frames 12 --request-json body.json",
             "tasks:cmd_plan", "plan", (_VIDEO,)),
-    Command("summarize", "summarize a video", "Summarize a video: frames and speech sent to a vision model.",
-            "videovision summarize talk.mp4 --style bullet -o summary.txt", "tasks:cmd_summarize", "send", (_VIDEO,)),
-    Command("ask", "ask questions about a video (timestamped answers)",
-            "Ask questions about a video: answers cite moments, each checked against the frames sent.",
-            'videovision ask talk.mp4 "When does the demo start?" --clips clips/', "tasks:cmd_ask", "send",
-            (_VIDEO, ("questions", {"nargs": "+", "metavar": "QUESTION", "help": "one or more questions"}))),
-    Command("chapters", "split a video into chapters",
-            "Split a video into chapters; starts are snapped to scene cuts.",
-            "videovision chapters talk.mp4 --format youtube", "tasks:cmd_chapters", "send", (_VIDEO,)),
-    Command("transcript", "the speech of a video, timed (subtitles or transcription)",
-            "Print a video's speech with exact times: from its subtitles, a sidecar file, or its audio sent to an "
-            "OpenAI-compatible transcription endpoint.", "videovision transcript talk.mp4 --format srt -o talk.srt",
-            "tasks:cmd_transcript", "transcript", (("video", {"help": "video or audio file, or an http(s) URL"}),)),
+    *TASK_COMMANDS,
     Command("log", "list recent requests (tokens, cost, cache hits)",
             "List recent paid calls, newest first, from the run log in the cache: chat requests, transcription "
             "chunks, cost, cache hits.", "videovision log --limit 50", "tasks:cmd_log", "cache"),

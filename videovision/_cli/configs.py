@@ -53,7 +53,7 @@ def task_config(args: argparse.Namespace, task: str, questions: tuple[str, ...] 
     if pack.get("grid") is not None:
         pack["grid"] = tuple(pack["grid"])  # a stored run keeps it as a list
     budget = {"max_frames": defaults.MAX_FRAMES, **given(args, "budget")}
-    prompt = PromptOptions(task=task, questions=questions, **given(args, "prompt"))  # type: ignore[arg-type]
+    prompt = PromptOptions(task=task, questions=questions, **given(args, "prompt"))
     from ..screentext import ScreenTextConfig
 
     return TaskConfig(sampling=sampling_config(args), pack=PackConfig(budget=Budget(**budget), **pack),

@@ -19,7 +19,7 @@ from .tasks import RequestStatus, make_task_plan, print_plan, run_task, shown_vi
 
 def cmd_clip(args: argparse.Namespace) -> int:
     from ..clips import clip_at
-    from ..render import dumps
+    from ..render.documents import document, dumps
     from ..timecode import format_time
 
     if args.end is not None and not args.end > args.at:
@@ -28,7 +28,7 @@ def cmd_clip(args: argparse.Namespace) -> int:
     clip = clip_at(args.video, args.at, args.output, end=args.end, mode=args.mode,
                    **{**padding, **given(args, "clip")})
     if args.json:
-        sys.stdout.write(dumps({"schema_version": 1, "video": shown_video(args), **clip.to_json()}))
+        sys.stdout.write(dumps(document(video=shown_video(args), **clip.to_json())))
     else:
         how = "copied" if clip.method == "copy" else "re-encoded"
         print(f"{how} {format_time(clip.start, precision=3)}-{format_time(clip.end, precision=3)} "
@@ -43,7 +43,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from ..client import OpenAIChatClient
     from ..console import questions
     from ..errormap import stops_run
-    from ..errors import RequestError
+    from ..errors import RequestError, UsageMismatchError
+
     cache = open_cache(args)
     failed = 0
     try:
@@ -96,8 +97,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"{plan.model}: {n} question{'' if n == 1 else 's'}, {u.prompt_tokens:,}+{u.completion_tokens:,} "
                   f"tokens ({u.cached_tokens:,} from the provider's prompt cache), ~${conversation.cost_usd:.4f}",
                   file=sys.stderr)
-            if failed or (args.strict and conversation.warnings):
-                return 7
+            if failed:
+                return RequestError.exit_code
+            if args.strict and conversation.warnings:
+                return UsageMismatchError.exit_code
             return 0
     finally:
         if cache is not None:
@@ -192,12 +195,13 @@ def _print_turn(turn, *, video: str, as_json: bool, markdown: bool, interactive:
     import json
 
     from ..render import answer_json, answer_notes, answers_text
+    from ..render.documents import document
 
     u = turn.usage
     if as_json:
-        row = {"schema_version": 1, "video": video, **answer_json(turn.answer), "cost_usd": round(turn.cost_usd, 6),
-               "usage": {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-                         "cached_tokens": u.cached_tokens}, "from_cache": turn.from_cache}
+        row = document(video=video, **answer_json(turn.answer), cost_usd=round(turn.cost_usd, 6),
+                       usage={"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                              "cached_tokens": u.cached_tokens}, from_cache=turn.from_cache)
         write_out(json.dumps(row, ensure_ascii=False) + "\n", as_json=True)
     else:
         write_out(answers_text([turn.answer], markdown=markdown, notes=False) + ("\n" if interactive else ""))

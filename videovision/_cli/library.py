@@ -11,6 +11,7 @@ import sys
 from .. import defaults
 from ..console import write_out
 from ..errors import EXIT_PENDING, ConfigError
+from ..tasks import TASKS, task_named
 from .configs import client_config, task_config
 from .outputs import answer_out, check_writable, open_cache, read_cache, same_file
 
@@ -37,16 +38,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from ..redact import display_url
     from ..remote import is_url
 
+    task = task_named(args.task)
     questions = tuple(args.question or ())
-    if (args.task == "ask") != bool(questions):
-        raise ConfigError("--question is needed with --task ask, and only there")
+    if task.needs_questions != bool(questions):
+        asking = ", ".join(f"--task {t.name}" for t in TASKS.values() if t.needs_questions)
+        raise ConfigError(f"--question is needed with {asking}, and only there")
     for given in args.inputs:
         if is_url(given):  # shown without its user info or query: they may hold credentials
             raise ConfigError(f"{display_url(given)}: batch reads files, folders and globs, not URLs; run "
                               "`videovision summarize URL` (it downloads the video), or download it first")
         if same_file(args.out, given):
             raise ConfigError(f"--out {args.out}: is the input {given} itself; give a folder for the results")
-    config = task_config(args, args.task if args.task != "transcript" else "summarize", questions)
+    config = task_config(args, task.name if task.plans else "summarize", questions)
     endpoint = client_config(args)
     if args.dry_run:
         return _batch_dry_run(args, config, endpoint)
@@ -78,8 +81,7 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
     from ..batch import plan_batch
     from ..batchapi import BATCH_PRICE_FACTOR
     from ..console import terminal_text
-    from ..render import dumps
-    from ..types import SCHEMA_VERSION
+    from ..render.documents import document, dumps, round_cost
 
     cache = open_cache(args)
     try:
@@ -89,13 +91,12 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
             cache.close()
     costs = [p.cost_usd for p in planned if p.error is None]
     total = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
-    factor = BATCH_PRICE_FACTOR if args.batch_api and args.task != "transcript" else 1.0
+    factor = BATCH_PRICE_FACTOR if args.batch_api and task_named(args.task).plans else 1.0
     total = None if total is None else total * factor
     requests = sum(p.requests for p in planned)
     if args.json:
-        write_out(dumps({"schema_version": SCHEMA_VERSION, "task": args.task, "batch_api": bool(args.batch_api),
-                         "videos": [p.to_json() for p in planned], "requests": requests,
-                         "estimated_cost_usd": None if total is None else round(total, 6)}), as_json=True)
+        write_out(dumps(document(task=args.task, batch_api=bool(args.batch_api), videos=[p.to_json() for p in planned],
+                                 requests=requests, estimated_cost_usd=round_cost(total))), as_json=True)
         return 0
     lines = []
     for p in planned:
@@ -161,13 +162,14 @@ def _batch_api_submit(args: argparse.Namespace, endpoint, collector) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from ..render.documents import document
     from ..search import render_hit, search
 
     if args.output:
         check_writable(args.output, "--output")
     hits = search(args.index, args.query, args.limit)
     if args.json:
-        answer_out(args, json.dumps({"schema_version": 1, "hits": [h.to_json() for h in hits]}, indent=2,
+        answer_out(args, json.dumps(document(hits=[h.to_json() for h in hits]), indent=2,
                                     ensure_ascii=False) + "\n", "hits", as_json=True)
     else:
         answer_out(args, "".join(render_hit(h) + "\n" for h in hits), "hits")

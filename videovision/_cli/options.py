@@ -11,15 +11,15 @@ the commands that honour it. A command's parser is built from the rows naming it
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
 from .. import defaults
 from ..batch.executors import EXECUTORS
+from ..render.formats import FormatChoices
+from ..tasks import task_names
 from ..types import (
-    BatchTask,
-    ChapterFormat,
     ClipMode,
     Detail,
     DetectorName,
@@ -29,13 +29,12 @@ from ..types import (
     SpeechMode,
     Strategy,
     Style,
-    TranscriptFormat,
 )
 from ..wires import api_choices
 from . import argtypes as t
 
-TASKS = frozenset({"summarize", "ask", "chapters"})
-"""The commands that send one task's requests and print its answer."""
+TASKS = frozenset(task_names(plans=True))
+"""The commands that send one task's requests and print its answer (the tasks sent through a plan)."""
 PLANNING = TASKS | {"plan", "chat", "batch"}
 """Commands that sample, pack and price a plan."""
 SAMPLING = PLANNING | {"frames"}
@@ -81,7 +80,7 @@ class Option:
     group: str = "options"
     type: Callable[[str], Any] | None = None
     default: Any = None
-    choices: tuple[str, ...] | None = None
+    choices: Sequence[str] | None = None
     action: str | None = None
     metavar: str | None = None
     required: bool = False
@@ -245,9 +244,9 @@ OPTIONS: tuple[Option, ...] = (
     _o("--style", "prompt.style", {"summarize"}, f"summary style (default {defaults.STYLE})", choices=get_args(Style)),
     _o("--prompt", "prompt.instruction", {"summarize"}, "replace the instruction text", metavar="TEXT"),
     _o("--format", None, {"chapters"}, "text, YouTube description lines, WebVTT chapters or JSON (default text)",
-       choices=get_args(ChapterFormat), default="text"),
+       choices=FormatChoices("chapters"), default="text"),
     _o("--format", None, {"transcript"}, "text, SRT or WebVTT subtitles, or JSON (default text)",
-       choices=get_args(TranscriptFormat), default="text"),
+       choices=FormatChoices("transcript"), default="text"),
     _o("--no-refine", "task.refine", {"ask"},
        "answer from the overview pass only (one request; times only as exact as the frames' spacing)",
        group="refine pass (a second, dense look at each cited moment)", action="store_false", dest="refine"),
@@ -278,7 +277,7 @@ OPTIONS: tuple[Option, ...] = (
        default=defaults.SEARCH_LIMIT, metavar="N"),
     _o("--index", None, {"search"}, "a batch's --out folder", metavar="DIR", required=True),
     _o("--out", None, {"batch"}, "results, index.jsonl and search.db go here", metavar="DIR", required=True),
-    _o("--task", None, {"batch"}, "what to do to each video (default summarize)", choices=get_args(BatchTask),
+    _o("--task", None, {"batch"}, "what to do to each video (default summarize)", choices=task_names(),
        default="summarize"),
     _o("--question", None, {"batch"}, "--task ask: a question (repeatable)", action="append", metavar="Q"),
     _o("--jobs", None, {"batch"},

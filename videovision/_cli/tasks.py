@@ -1,5 +1,5 @@
-"""The commands that make one plan and run it (``frames``, ``plan``, ``summarize``, ``ask``,
-``chapters``, ``transcript``) and ``log``: parse options into configs (:mod:`.configs`), call
+"""The commands that make one plan and run it (``frames``, ``plan``, each task's: ``summarize``, ``ask``,
+``chapters`` through :func:`cmd_task`, ``transcript``) and ``log``: parse options into configs (:mod:`.configs`), call
 one library function, render the result."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ..console import ProgressBar, RequestStatus, StreamedText, terminal_text, write_out
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageMismatchError
 from .configs import client_config, sampling_config, speech_config, task_config
 from .options import given
 from .outputs import (
@@ -125,6 +125,7 @@ def run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = (
 
     from ..client import CachedRepliesOnly, OpenAIChatClient
     from ..pipeline import run_plan
+    from ..tasks import task_named
 
     cache = open_cache(args)
     try:
@@ -132,7 +133,7 @@ def run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = (
         if args.dry_run:
             print_plan(plan, args.json)
             return None, False
-        streaming = (replay is None and task == "summarize" and not args.json and sys.stdout.isatty()
+        streaming = (replay is None and task_named(task).streams and not args.json and sys.stdout.isatty()
                      and len(plan.requests) == 1 and not getattr(args, "output", None))
         status = RequestStatus()
 
@@ -163,46 +164,42 @@ def run_task(args: argparse.Namespace, task: str, questions: tuple[str, ...] = (
             cache.close()
 
 
-def cmd_summarize(args: argparse.Namespace) -> int:
-    from ..render import dumps, summary_notes, summary_text
+def cmd_task(args: argparse.Namespace) -> int:
+    """``videovision TASK``: run the task (:data:`videovision.tasks.TASKS`, the command's name) and write its
+    result in the format asked for (:data:`videovision.render.formats.FORMATS`), its notes on stderr."""
+    from dataclasses import replace
 
+    from ..render.formats import format_named
+    from ..tasks import task_named
+
+    task = task_named(args.command, plans=True)
     if args.output:
         check_writable(args.output, "--output", args)
     check_report(args)
-    result, streamed = run_task(args, "summarize")
+    clips_dir = getattr(args, "clips", None)
+    if clips_dir and os.path.exists(clips_dir) and not os.path.isdir(clips_dir):
+        raise ConfigError(f"--clips {clips_dir}: not a folder")
+    result, streamed = run_task(args, task.name, tuple(getattr(args, "questions", None) or ()))
     if result is None:
         return 0
-    if args.json:
-        answer_out(args, dumps(result.to_json()), "summary", as_json=True)
-    else:
-        if not streamed:  # else the text is on the terminal already
-            answer_out(args, summary_text(result.summary, markdown=args.markdown, notes=False), "summary")
-        print_notes(summary_notes(result.summary))
-    return finish(args, result)
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    from ..render import answer_notes, answers_text, dumps
-
-    questions = tuple(q for q in args.questions)
+    extra = {"clips": _clips(args, result)} if clips_dir else {}
+    fmt = format_named(output_format(args), task.name)
+    text, warnings = fmt.render(task, result, extra)
+    result = replace(result, warnings=result.warnings + warnings)
     if args.output:
-        check_writable(args.output, "--output", args)
-    check_report(args)
-    if args.clips and os.path.exists(args.clips) and not os.path.isdir(args.clips):
-        raise ConfigError(f"--clips {args.clips}: not a folder")
-    result, _ = run_task(args, "ask", questions)
-    if result is None:
-        return 0
-    clips = _clips(args, result) if args.clips else None
-    if args.json:
-        data = result.to_json()
-        if clips is not None:
-            data["clips"] = clips
-        answer_out(args, dumps(data), "answers", as_json=True)
-    else:
-        answer_out(args, answers_text(result.answers, markdown=args.markdown, notes=False), "answers")
-        print_notes(answer_notes(result.answers))
+        write_output(args.output, "--output", text)
+        print(f"wrote {task.written(result)} to {args.output}", file=sys.stderr)
+    elif not streamed:  # else the text is on the terminal already
+        write_out(text, as_json=fmt.json)
+    if not fmt.json:  # JSON carries them itself
+        print_notes(task.notes(result))
     return finish(args, result)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format asked for: ``--json``, else ``--format`` (text by default), Markdown with ``--markdown``."""
+    fmt = "json" if getattr(args, "json", False) else getattr(args, "format", None) or "text"
+    return "markdown" if fmt == "text" and getattr(args, "markdown", False) else fmt
 
 
 def _clips(args: argparse.Namespace, result) -> list[dict]:
@@ -217,37 +214,6 @@ def _clips(args: argparse.Namespace, result) -> list[dict]:
         how = "copied" if clip.method == "copy" else "re-encoded"
         print(f"clip {time_label(moment.time)} -> {clip.path} ({how}, {clip.duration:.1f} s)", file=sys.stderr)
     return [{"time": round(m.time, 3), **c.to_json()} for m, c in zip(moments, made)]
-
-
-def cmd_chapters(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from ..render import chapter_notes, chapters_text, dumps, webvtt_chapters, youtube_export
-
-    if args.output:
-        check_writable(args.output, "--output", args)
-    check_report(args)
-    result, _ = run_task(args, "chapters")
-    if result is None:
-        return 0
-    fmt = "json" if args.json else args.format
-    if fmt == "json":
-        text = dumps(result.to_json())
-    elif fmt == "youtube":
-        text, youtube_warnings = youtube_export(result.chapters)
-        result = replace(result, warnings=result.warnings + youtube_warnings)
-    elif fmt == "vtt":
-        text = webvtt_chapters(result.chapters)
-    else:
-        text = chapters_text(result.chapters, markdown=args.markdown, notes=False)
-    if args.output:
-        write_output(args.output, "--output", text)
-        print(f"wrote {len(result.chapters.chapters)} chapters to {args.output}", file=sys.stderr)
-    else:
-        write_out(text, as_json=fmt == "json")
-    if fmt != "json":  # JSON carries them itself
-        print_notes(chapter_notes(result.chapters))
-    return finish(args, result)
 
 
 def footer(result) -> None:
@@ -267,7 +233,8 @@ def footer(result) -> None:
 
 
 def finish(args: argparse.Namespace, result) -> int:
-    """Print the run's warnings after its output; the exit code: 7 with ``--strict`` when there are any."""
+    """Print the run's warnings after its output; the exit code: ``UsageMismatchError``'s (7) with
+    ``--strict`` when there are any."""
     if getattr(args, "report", None):
         write_report(result, args.video, args.report, url=getattr(args, "video_url", None))
     for warning in result.warnings:
@@ -276,13 +243,14 @@ def finish(args: argparse.Namespace, result) -> int:
     if getattr(args, "strict", False) and result.warnings:
         print(f"{PROG}: error: --strict: {len(result.warnings)} warning(s) above (the output was still written)",
               file=sys.stderr)
-        return 7
+        return UsageMismatchError.exit_code
     return 0
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
     from ..pipeline import transcribe_video
-    from ..render import transcript_text
+    from ..render.formats import format_named
+    from ..tasks import TASKS
 
     if args.output:
         check_writable(args.output, "--output", args)
@@ -299,21 +267,22 @@ def cmd_transcript(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         transcript = replace(transcript, video={**dict(transcript.video or {}), "path": shown_video(args)})
-    text = transcript_text(transcript, "json" if args.json else args.format)
+    task = TASKS["transcript"]
+    fmt = format_named(output_format(args), task.name)
+    text, _ = fmt.render(task, transcript, {})
     if args.output:
         write_output(args.output, "--output", text)
-        print(f"wrote {len(transcript.segments)} lines ({transcript.source}) to {args.output}", file=sys.stderr)
+        print(f"wrote {task.written(transcript)} to {args.output}", file=sys.stderr)
     else:
-        write_out(text, as_json=bool(args.json) or args.format == "json")
+        write_out(text, as_json=fmt.json)
     return 0
 
 
 def _transcript_dry_run(args: argparse.Namespace) -> int:
     """``transcript --dry-run``: what would be uploaded and what it would cost; nothing is sent."""
     from ..pipeline import estimate_transcript
-    from ..render import dumps
+    from ..render.documents import document, dumps, round_cost
     from ..speech.estimate import SpeechEstimate
-    from ..types import SCHEMA_VERSION
 
     cache = open_cache(args)
     try:
@@ -324,29 +293,27 @@ def _transcript_dry_run(args: argparse.Namespace) -> int:
     if isinstance(found, SpeechEstimate):
         model = speech_config(args).transcribe_model
         cost = "unknown cost" if found.cost is None else f"~${found.cost:.4f}"
-        data = {"schema_version": SCHEMA_VERSION, "video": shown_video(args), "source": "transcription", "model": model,
-                "audio_seconds": round(found.audio_seconds, 3), "requests": found.requests,
-                "estimated_cost_usd": None if found.cost is None else round(found.cost, 6)}
+        data = document(video=shown_video(args), source="transcription", model=model,
+                        audio_seconds=round(found.audio_seconds, 3), requests=found.requests,
+                        estimated_cost_usd=round_cost(found.cost))
         text = (f"would upload {found.audio_seconds / 60:.1f} min of audio to {model} in at most {found.requests} "
                 f"request(s): {cost} (estimate; nothing was sent)\n")
     else:
-        data = {"schema_version": SCHEMA_VERSION, "video": shown_video(args), "source": found.source,
-                "lines": len(found.segments),
-                "requests": 0, "estimated_cost_usd": 0.0}
+        data = document(video=shown_video(args), source=found.source, lines=len(found.segments), requests=0,
+                        estimated_cost_usd=0.0)
         text = f"{len(found.segments)} lines from {found.source}: nothing to upload, $0\n"
     write_out(dumps(data) if args.json else text, as_json=bool(args.json))
     return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from ..render import dumps
-    from ..types import SCHEMA_VERSION
+    from ..render.documents import document, dumps
 
     if args.output:
         check_writable(args.output, "--output")
     entries = read_cache(args, lambda cache: cache.log.recent(args.limit))
     if args.json:
-        answer_out(args, dumps({"schema_version": SCHEMA_VERSION, "entries": [e.to_json() for e in entries]}), "log",
+        answer_out(args, dumps(document(entries=[e.to_json() for e in entries])), "log",
                    as_json=True)
         return 0
     if not entries:
@@ -371,15 +338,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     """``videovision models``: the model table (the logic is :mod:`videovision.models.catalog`)."""
     from ..models import load_models_file
     from ..models.catalog import models_json, models_table
-    from ..render import dumps
-    from ..types import SCHEMA_VERSION
+    from ..render.documents import document, dumps
 
     if args.output:
         check_writable(args.output, "--output")
     if getattr(args, "models_file", None):
         load_models_file(args.models_file)
     if args.json:
-        answer_out(args, dumps({"schema_version": SCHEMA_VERSION, **models_json()}), "models", as_json=True)
+        answer_out(args, dumps(document(**models_json())), "models", as_json=True)
     else:
         answer_out(args, models_table(), "models")
     return 0

@@ -20,8 +20,9 @@ def video_key(digest: str, task: str, config: TaskConfig, endpoint: str) -> str:
     """What decides "unchanged": the video's content, the task, its options, the endpoint and the
     videovision version (a new version may sample or parse differently)."""
     from ..models import resolve_model
+    from ..tasks import task_named
 
-    options: Any = (asdict(config.speech) if task == "transcript"  # a models file can change a model's table
+    options: Any = (asdict(config.speech) if not task_named(task).plans  # a models file can change a model's table
                     else {**asdict(config), "model_spec": resolve_model(config.pack.model).to_dict()})
     payload = {"f": KEY_FORMAT, "version": __version__, "digest": digest, "task": task, "options": options,
                "endpoint": endpoint}

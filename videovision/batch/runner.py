@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from .. import defaults
 from ..batchapi import BatchCollector, DeferredToBatch
@@ -22,6 +22,7 @@ from ..errors import ConfigError, VideovisionError
 from ..plan import Plan, TaskConfig
 from ..speech.transcript import Transcript
 from ..store import Cache, default_cache_dir, file_digest
+from ..tasks import task_named, task_names
 from ..types import BatchTask
 from .executors import ExecutorName, available_cpus, check_executor, make_executor, stop_workers
 from .inputs import VideoInput, videos_of
@@ -33,7 +34,8 @@ log = logging.getLogger("videovision")
 
 __all__ = ["BATCH_TASKS", "COST_CAP_REACHED", "WAITING", "PlannedVideo", "plan_batch", "run_batch"]
 
-BATCH_TASKS: tuple[str, ...] = get_args(BatchTask)
+BATCH_TASKS: tuple[str, ...] = task_names()
+"""The tasks a batch runs (:data:`videovision.tasks.TASKS`, as found when this module was imported)."""
 COST_CAP_REACHED = "total cost cap reached"
 WAITING = "waiting for the OpenAI Batch API: run the same batch again to complete it"
 
@@ -167,8 +169,7 @@ def run_batch(
         CacheError: the cache cannot be used.
         KeyboardInterrupt: after stopping the workers; every finished video is in the index.
     """
-    if task not in BATCH_TASKS:
-        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
+    planned = task_named(task).plans  # ConfigError naming the tasks
     jobs = jobs if jobs is not None else available_cpus()
     for name, value in (("jobs", jobs), ("concurrency", concurrency)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -176,7 +177,7 @@ def run_batch(
     check_executor(executor, ray_address)
     if total_max_cost is not None and not total_max_cost >= 0:
         raise ConfigError("total_max_cost must be a number of USD >= 0", field="total_max_cost")
-    if task != "transcript":
+    if planned:
         config = replace(config, prompt=replace(config.prompt, task=task))
     endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
     videos = videos_of(inputs)
@@ -186,7 +187,7 @@ def run_batch(
     except OSError as err:
         raise ConfigError(f"cannot create {out}: {err.strerror or err}") from err
     cache_path = os.fspath(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
-    runner = _Runner(Outputs(videos, out, progress, report and task != "transcript"), config, task, endpoint,
+    runner = _Runner(Outputs(videos, out, progress, report and planned), config, task, endpoint,
                      client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost,
                      executor, ray_address)
     runner.collector = collector
@@ -234,15 +235,14 @@ def plan_batch(
     from ..pipeline import estimate_transcript, make_plan
     from ..speech.estimate import SpeechEstimate
 
-    if task not in BATCH_TASKS:
-        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
-    if task != "transcript":
+    planning = task_named(task).plans  # ConfigError naming the tasks
+    if planning:
         config = replace(config, prompt=replace(config.prompt, task=task))
     endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
     planned = []
     for video in videos_of(inputs):
         try:
-            if task == "transcript":
+            if not planning:
                 found = estimate_transcript(video.path, config.speech, endpoint=endpoint, cache=cache)
                 if isinstance(found, SpeechEstimate):
                     planned.append(PlannedVideo(video, found.requests, found.cost,

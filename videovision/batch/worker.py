@@ -124,12 +124,13 @@ class _Collect(logging.Handler):
 def prepare(job: Job) -> Prepared:
     """make_plan (or transcribe_video) for one video, in a worker process."""
     from ..pipeline import make_plan, transcribe_video
+    from ..tasks import task_named
 
     started = time.monotonic()
     collect = _Collect()
     log.addHandler(collect)
     try:
-        if job.task == "transcript":
+        if not task_named(job.task).plans:  # the speech alone (transcript)
             transcript = transcribe_video(job.video, job.config.speech, endpoint=job.endpoint, cache=_cache,
                                           concurrency=job.config.concurrency)
             return Prepared(transcript=transcript, logs=tuple(collect.records), seconds=time.monotonic() - started)

@@ -1,0 +1,58 @@
+"""``summarize``: a summary in one of three styles, citing the times it describes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..render.documents import moment_json
+from ..render.text import summary_notes, summary_text
+from .base import Task, language
+
+if TYPE_CHECKING:
+    from ..parsing import TimeCheck
+    from ..plan import Plan
+    from ..prompts import PromptOptions
+
+STYLES: dict[str, str] = {
+    "brief": "Summarize the video in 3 to 5 sentences.",
+    "detailed": (
+        "Write a detailed summary of the video: what happens, in order, one short paragraph per part, "
+        "citing the timestamp label where each part begins."
+    ),
+    "bullet": "Summarize the video as a bulleted list of its key moments, each bullet starting with its timestamp label.",
+}
+
+
+class Summarize(Task):
+    name = "summarize"
+    order = 1
+    streams = True
+    help = "summarize a video"
+    description = "Summarize a video: frames and speech sent to a vision model."
+    example = "videovision summarize talk.mp4 --style bullet -o summary.txt"
+    what = "the summary"
+
+    def prompt(self, options: PromptOptions, partial: bool, structured: bool) -> str:
+        body = options.instruction or STYLES[options.style]
+        if partial:
+            body = ("Describe what happens in this part, in order, citing timestamp labels; "
+                    "your notes will be merged with notes on the other parts.")
+        return f"{body}{language(options)}"
+
+    def parse(self, text: str, check: TimeCheck, plan: Plan) -> dict[str, Any]:
+        from ..parsing import parse_summary
+
+        return {"summary": parse_summary(text, check)}
+
+    def text(self, value: Any, markdown: bool = False, *, notes: bool = True) -> str:
+        return summary_text(value.summary, markdown=markdown, notes=notes)
+
+    def notes(self, value: Any) -> list[str]:
+        return summary_notes(value.summary)
+
+    def fields(self, value: Any) -> dict[str, Any]:
+        s = value.summary
+        return {"summary": s.text, "moments": [moment_json(m) for m in s.moments], "rejected": list(s.rejected)}
+
+
+TASK = Summarize()
