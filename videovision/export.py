@@ -27,8 +27,9 @@ import numpy as np
 from .errors import ConfigError
 from .files import atomic_write_text, file_mode
 from .imagecodec import JPEG_QUALITY, draw_label, encode_image
+from .render.documents import document
 from .timecode import file_stamp, format_time
-from .types import SCHEMA_VERSION, Frame, Scene, VideoInfo
+from .types import Frame, Scene, VideoInfo
 
 SHEET_COLUMNS = 6
 SHEET_ROWS = 10
@@ -156,8 +157,7 @@ def export_frames(
             written.append(ExportedFrame(frame.time, frame.index, frame.scene, name, frame.width, frame.height))
             sheet.add(frame)
         sheet.flush()
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
+        manifest = document(**{
             "video": info.to_json(),
             "frames": [
                 {"time": round(f.time, 6), "index": f.index, "scene": f.scene, "file": f.file, "width": f.width,
@@ -167,7 +167,7 @@ def export_frames(
             "scenes": [{"index": s.index, "start": round(s.start, 6), "end": round(s.end, 6)} for s in (scenes or [])],
             "contact_sheets": sheet.files,
             **((extra() if callable(extra) else extra) or {}),
-        }
+        })
         mode = file_mode()
         new_names = [f.file for f in written] + sheet.files
         for name in new_names:

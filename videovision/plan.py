@@ -13,6 +13,7 @@ from .errors import ConfigError
 from .models import BATCH_PRICE_FACTOR, ModelSpec, estimate_cost
 from .packing import Budget, PackConfig, Packing
 from .prompts import PromptOptions
+from .render.documents import document
 from .render.documents import round_cost as _round_cost
 from .request import Request
 from .screentext import ScreenTextConfig
@@ -20,7 +21,6 @@ from .speech.estimate import SpeechEstimate
 from .speech.transcript import Segment
 from .timecode import time_label
 from .types import (
-    SCHEMA_VERSION,
     DroppedFrame,
     DuplicateDrop,
     PackedImage,
@@ -261,8 +261,7 @@ class Plan:
                          spans=tuple((s.start, s.end) for s in self.speech.segments))
 
     def to_json(self) -> dict:
-        return {
-            "schema_version": SCHEMA_VERSION,
+        return document(**{
             "model": self.model,
             "model_known": self.model_known,
             "image_rule": self.spec.image_rule if self.model_known else "unknown",
@@ -299,4 +298,4 @@ class Plan:
             "speech": self.speech.to_json(),
             "screen_text": self.screen_text.to_json() if self.screen_text is not None else None,
             "refine": self.refine_estimate.to_json() if self.refine_estimate is not None else None,
-        }
+        })

@@ -204,8 +204,7 @@ def effective_settings(args: argparse.Namespace) -> list[tuple[str, str, str]]:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """``videovision config``: the config file, the profile in force and the effective settings."""
-    from ..render import dumps
-    from ..types import SCHEMA_VERSION
+    from ..render.documents import document, dumps
     from .outputs import answer_out, check_writable
 
     if args.output:
@@ -215,9 +214,9 @@ def cmd_config(args: argparse.Namespace) -> int:
     name, how = chosen_profile(args, doc)
     settings = effective_settings(args)
     if args.json:
-        data = {"schema_version": SCHEMA_VERSION, "config_file": str(path), "config_file_exists": path.exists(),
-                "profiles": sorted(doc.get("profiles", {})), "profile": name,
-                "settings": {key: {"value": value, "source": source} for key, value, source in settings}}
+        data = document(config_file=str(path), config_file_exists=path.exists(),
+                        profiles=sorted(doc.get("profiles", {})), profile=name,
+                        settings={key: {"value": value, "source": source} for key, value, source in settings})
         answer_out(args, dumps(data), "settings", as_json=True)
         return 0
     found = "" if path.exists() else " (not found: no profiles)"
