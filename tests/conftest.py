@@ -50,3 +50,17 @@ def api_env(monkeypatch, server, tmp_path):
     monkeypatch.setenv("VIDEOVISION_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("VIDEOVISION_MODEL", raising=False)
     return server
+
+
+def module_beside(package, name: str, source: str, tmp_path, monkeypatch):
+    """Put a module ``name`` (its ``source``) beside a package's own, as if it were one of its files,
+    for a package that finds its modules by looking (``videovision.wires``, ``videovision.tasks``):
+    yields the package with it found, then takes it away (a generator for a fixture)."""
+    folder = tmp_path / package.__name__.rsplit(".", 1)[-1]
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
+    package.refresh()
+    yield package
+    monkeypatch.undo()
+    package.refresh()

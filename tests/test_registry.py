@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import KEY
+from conftest import KEY, module_beside
 from fakeserver import FakeOpenAIServer
 
 import videovision
@@ -26,12 +26,10 @@ from typing import Any
 
 from ..request import Schema
 from ..timecode import parse_time
-from .base import Task, language
+from .base import Task, language, strict_object
 
-SCHEMA = {"type": "object", "properties": {"keywords": {"type": "array", "items": {
-    "type": "object", "properties": {"word": {"type": "string"}, "time": {"type": "string"}},
-    "required": ["word", "time"], "additionalProperties": False}}},
-    "required": ["keywords"], "additionalProperties": False}
+SCHEMA = strict_object({"keywords": {"type": "array", "items": strict_object({"word": {"type": "string"},
+                                                                               "time": {"type": "string"}})}})
 
 
 class Keywords(Task):
@@ -67,14 +65,7 @@ def keywords_task(tmp_path, monkeypatch):
     """A ``keywords`` task defined by one module, put beside the package's tasks."""
     import videovision.tasks as tasks
 
-    folder = tmp_path / "tasks"
-    folder.mkdir()
-    (folder / "keywords.py").write_text(KEYWORDS_TASK, encoding="utf-8")
-    monkeypatch.setattr(tasks, "__path__", [*tasks.__path__, str(folder)])
-    tasks.refresh()
-    yield tasks
-    monkeypatch.undo()
-    tasks.refresh()
+    yield from module_beside(tasks, "keywords", KEYWORDS_TASK, tmp_path, monkeypatch)
     sys.modules.pop("videovision.tasks.keywords", None)
 
 

@@ -4,6 +4,7 @@ reported image tokens, and the published CreateResponse schema."""
 from __future__ import annotations
 
 import pytest
+from conftest import module_beside
 from fakeserver import FakeOpenAIServer
 from test_client import KEY, chat_body
 
@@ -465,14 +466,7 @@ def third_wire(tmp_path, monkeypatch):
     """A ``plain`` wire defined by one module, put beside the package's wires."""
     import videovision.wires as wires
 
-    folder = tmp_path / "wires"
-    folder.mkdir()
-    (folder / "plain.py").write_text(THIRD_WIRE, encoding="utf-8")
-    monkeypatch.setattr(wires, "__path__", [*wires.__path__, str(folder)])
-    wires.refresh()
-    yield wires
-    monkeypatch.undo()
-    wires.refresh()
+    yield from module_beside(wires, "plain", THIRD_WIRE, tmp_path, monkeypatch)
 
 
 def test_a_third_wire_is_one_module_plan_and_ask_go_through_it(cut_clip, third_wire, tmp_path):

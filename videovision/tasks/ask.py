@@ -7,45 +7,18 @@ from typing import TYPE_CHECKING, Any
 from ..render.documents import answer_json, moment_json
 from ..render.text import answer_notes, answers_text
 from ..request import Schema
-from .base import Task, language
+from .base import Task, language, strict_object
 
 if TYPE_CHECKING:
     from ..parsing import TimeCheck
     from ..plan import Plan
     from ..prompts import PromptOptions
 
-ANSWER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "answers": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "question": {"type": "string"},
-                    "answer": {"type": "string"},
-                    "moments": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "time": {"type": "string", "description": "timestamp label, e.g. 00:01:05.2"},
-                                "end": {"type": ["string", "null"], "description": "end label, or null"},
-                                "text": {"type": "string"},
-                            },
-                            "required": ["time", "end", "text"],
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "required": ["question", "answer", "moments"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["answers"],
-    "additionalProperties": False,
-}
+_MOMENT = strict_object({"time": {"type": "string", "description": "timestamp label, e.g. 00:01:05.2"},
+                         "end": {"type": ["string", "null"], "description": "end label, or null"},
+                         "text": {"type": "string"}})
+ANSWER_SCHEMA = strict_object({"answers": {"type": "array", "items": strict_object({
+    "question": {"type": "string"}, "answer": {"type": "string"}, "moments": {"type": "array", "items": _MOMENT}})}})
 
 
 class Ask(Task):
@@ -59,6 +32,9 @@ class Ask(Task):
     example = 'videovision ask talk.mp4 "When does the demo start?" --clips clips/'
     arguments = (("questions", {"nargs": "+", "metavar": "QUESTION", "help": "one or more questions"}),)
     what = "the answers"
+    field = "answers"
+    text_of = staticmethod(answers_text)
+    notes_of = staticmethod(answer_notes)
 
     def prompt(self, options: PromptOptions, partial: bool, structured: bool) -> str:
         qs = "\n".join(f"{i + 1}. {q}" for i, q in enumerate(options.questions))
@@ -76,12 +52,6 @@ class Ask(Task):
         from ..parsing import parse_answers
 
         return {"answers": tuple(parse_answers(text, plan.prompt.questions, check))}
-
-    def text(self, value: Any, markdown: bool = False, *, notes: bool = True) -> str:
-        return answers_text(value.answers, markdown=markdown, notes=notes)
-
-    def notes(self, value: Any) -> list[str]:
-        return answer_notes(value.answers)
 
     def fields(self, value: Any) -> dict[str, Any]:
         answers = value.answers

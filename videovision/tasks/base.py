@@ -9,7 +9,7 @@ as text or Markdown (:meth:`Task.text`, :meth:`Task.notes`) and as its JSON docu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,6 +49,12 @@ class Task:
     """Positional arguments after VIDEO (argparse ``add_argument`` keywords)."""
     what: str = "the result"
     """What its output is called (``wrote the summary to FILE``)."""
+    field: str = ""
+    """The :class:`~videovision.pipeline.TaskResult` field its parse sets and its renderers read."""
+    text_of: Callable[..., str] | None = None
+    """``(value of field, markdown=, notes=) -> str``: :meth:`text` (render/text.py's renderer)."""
+    notes_of: Callable[[Any], list[str]] | None = None
+    """``(value of field) -> notes``: :meth:`notes`."""
 
     def prompt(self, options: PromptOptions, partial: bool, structured: bool) -> str:
         """What to do, without the sentence about the video's length.
@@ -65,12 +71,15 @@ class Task:
         raise NotImplementedError(self.name)
 
     def text(self, value: Any, markdown: bool = False, *, notes: bool = True) -> str:
-        """The result (a TaskResult, or the task's own value) as text or Markdown."""
-        raise NotImplementedError(self.name)
+        """The result (a TaskResult, or the task's own value) as text or Markdown; ``notes=False``:
+        without the notes of :meth:`notes` (the CLI prints them on stderr)."""
+        if self.text_of is None:
+            raise NotImplementedError(self.name)
+        return self.text_of(getattr(value, self.field), markdown=markdown, notes=notes)
 
     def notes(self, value: Any) -> list[str]:
         """Notes on the result shown beside it (on stderr in the CLI)."""
-        return []
+        return self.notes_of(getattr(value, self.field)) if self.notes_of is not None else []
 
     def fields(self, value: Any) -> dict[str, Any]:
         """The task's own fields of its JSON document."""
@@ -88,6 +97,11 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<task {self.name}>"
+
+
+def strict_object(properties: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-schema object as strict structured output wants it: every property required, no other."""
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
 def language(options: PromptOptions) -> str:

@@ -7,33 +7,16 @@ from typing import TYPE_CHECKING, Any
 from ..render.documents import chapters_json
 from ..render.text import chapter_notes, chapters_text
 from ..request import Schema
-from .base import Task, language
+from .base import Task, language, strict_object
 
 if TYPE_CHECKING:
     from ..parsing import TimeCheck
     from ..plan import Plan
     from ..prompts import PromptOptions
 
-CHAPTER_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "chapters": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "start": {"type": "string", "description": "timestamp label where the chapter starts"},
-                    "title": {"type": "string"},
-                    "summary": {"type": "string"},
-                },
-                "required": ["start", "title", "summary"],
-                "additionalProperties": False,
-            },
-        }
-    },
-    "required": ["chapters"],
-    "additionalProperties": False,
-}
+CHAPTER_SCHEMA = strict_object({"chapters": {"type": "array", "items": strict_object({
+    "start": {"type": "string", "description": "timestamp label where the chapter starts"},
+    "title": {"type": "string"}, "summary": {"type": "string"}})}})
 
 
 class ChaptersTask(Task):
@@ -44,6 +27,9 @@ class ChaptersTask(Task):
     description = "Split a video into chapters; starts are snapped to scene cuts."
     example = "videovision chapters talk.mp4 --format youtube"
     what = "the chapters"
+    field = "chapters"
+    text_of = staticmethod(chapters_text)
+    notes_of = staticmethod(chapter_notes)
 
     def prompt(self, options: PromptOptions, partial: bool, structured: bool) -> str:
         body = ("Split the video into chapters where its content changes. For each chapter give the "
@@ -60,12 +46,6 @@ class ChaptersTask(Task):
         from ..parsing import parse_chapters
 
         return {"chapters": parse_chapters(text, check, plan.scenes)}
-
-    def text(self, value: Any, markdown: bool = False, *, notes: bool = True) -> str:
-        return chapters_text(value.chapters, markdown=markdown, notes=notes)
-
-    def notes(self, value: Any) -> list[str]:
-        return chapter_notes(value.chapters)
 
     def fields(self, value: Any) -> dict[str, Any]:
         c = value.chapters

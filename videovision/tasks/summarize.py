@@ -31,6 +31,9 @@ class Summarize(Task):
     description = "Summarize a video: frames and speech sent to a vision model."
     example = "videovision summarize talk.mp4 --style bullet -o summary.txt"
     what = "the summary"
+    field = "summary"
+    text_of = staticmethod(summary_text)
+    notes_of = staticmethod(summary_notes)
 
     def prompt(self, options: PromptOptions, partial: bool, structured: bool) -> str:
         body = options.instruction or STYLES[options.style]
@@ -43,12 +46,6 @@ class Summarize(Task):
         from ..parsing import parse_summary
 
         return {"summary": parse_summary(text, check)}
-
-    def text(self, value: Any, markdown: bool = False, *, notes: bool = True) -> str:
-        return summary_text(value.summary, markdown=markdown, notes=notes)
-
-    def notes(self, value: Any) -> list[str]:
-        return summary_notes(value.summary)
 
     def fields(self, value: Any) -> dict[str, Any]:
         s = value.summary
