@@ -27,13 +27,13 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from . import defaults
 from ._version import __version__
 from .errors import BudgetError, ConfigError, VideovisionError
 from .render.documents import document
-from .tasks import task_named
+from .tasks import task_named, task_names
 
 DEFAULT_MAX_COST = 0.05
 """USD: the most one tool call may spend unless the server's ``--max-cost`` or the call says otherwise."""
@@ -429,6 +429,10 @@ def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float =
     StrategyArg = Annotated[Strategy | None, Field(description="how frames are picked (default "
                                                               f"{defaults.TASK_STRATEGY})")]
     Language = Annotated[str | None, Field(description="answer in this language")]
+    if TYPE_CHECKING:
+        PlanTask: TypeAlias = str
+    else:  # the tasks sent through a plan (videovision/tasks), as an enum in the tool's schema
+        PlanTask = Literal[task_names(plans=True)]
 
     def cost_of(given: float | None) -> float:
         return server_max_cost if given is None else given
@@ -439,7 +443,7 @@ def build_server(roots: Sequence[str | os.PathLike[str]] = (), max_cost: float =
         return args, cap
 
     @server.tool(annotations=read_only)
-    async def plan(video: Video, task: Annotated[Literal["summarize", "ask", "chapters"], Field(
+    async def plan(video: Video, task: Annotated[PlanTask, Field(
                        description="the task to plan")] = "summarize",
                    questions: Annotated[list[str] | None, Field(description="task ask: the questions")] = None,
                    model: Model = None, max_frames: MaxFrames = None, max_cost: MaxCost = None,
