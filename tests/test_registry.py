@@ -117,19 +117,28 @@ def test_a_new_task_is_one_module_planned_sent_parsed_and_rendered(cut_clip, key
     keywords_task.refresh()
 
 
-def test_a_new_task_module_gets_its_command(cut_clip, api_env, tmp_path):
-    """A copy of the package with one file added: ``videovision keywords`` exists, sends the task's
-    request and prints its JSON document; ``batch --task`` offers it too."""
+def _package_copy(tmp_path: Path, files: dict[str, str]):
+    """A copy of the package with ``files`` written into it (added, or appended to a file it has); returns
+    a function running its command line."""
     copy = tmp_path / "pkg"
     shutil.copytree(Path(videovision.__file__).parent, copy / "videovision",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "videovision" / "tasks" / "keywords.py").write_text(KEYWORDS_TASK, encoding="utf-8")
+    for name, text in files.items():
+        path = copy / "videovision" / name
+        path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + text, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(copy)}
 
     def cli(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "videovision", *argv], capture_output=True, text=True, env=env,
                               timeout=120, cwd=tmp_path)  # not the checkout: ``-m`` puts the cwd first
 
+    return cli
+
+
+def test_a_new_task_module_gets_its_command(cut_clip, api_env, tmp_path):
+    """A copy of the package with one file added: ``videovision keywords`` exists, sends the task's
+    request and prints its JSON document; ``batch --task`` offers it too."""
+    cli = _package_copy(tmp_path, {"tasks/keywords.py": KEYWORDS_TASK})
     helped = cli("--help")
     listed = " ".join(helped.stdout.split())
     assert helped.returncode == 0 and "keywords the words that describe a video, each with its time" in listed
@@ -173,6 +182,26 @@ def test_a_new_output_format_is_one_entry(cut_clip, api_env, capsys, monkeypatch
     monkeypatch.delitem(FORMATS, "csv")
     with pytest.raises(SystemExit):
         main(["chapters", *base, "--format", "csv"])
+
+
+PLAIN_FORMAT = """
+FORMATS["plain"] = Format("plain", lambda task, value, extra: (" ".join(task.text(value, notes=False).split()) + "\\n", ()),
+                          frozenset({"summarize", "ask"}))
+"""
+
+
+def test_a_format_entry_gives_its_tasks_the_format_option(cut_clip, api_env, tmp_path):
+    """One entry appended to the table: summarize (which had no ``--format``) takes ``--format plain``."""
+    cli = _package_copy(tmp_path, {"render/formats.py": PLAIN_FORMAT})
+    base = [str(cut_clip[0]), "--speech", "off", "-m", "gpt-4o-mini", "--max-frames", "4"]
+    text = cli("summarize", *base)
+    assert text.returncode == 0, text.stderr
+    plain = cli("summarize", *base, "--format", "plain")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == " ".join(text.stdout.split()) + "\n" and "\n" not in plain.stdout[:-1]
+    assert "{text,json,plain}" in cli("ask", "--help").stdout
+    refused = cli("chapters", *base, "--format", "plain")
+    assert refused.returncode == 2 and "invalid choice: 'plain'" in refused.stderr
 
 
 def _json_commands(clip: str, tmp_path: Path) -> list[list[str]]:

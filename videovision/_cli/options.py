@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 from .. import defaults
 from ..batch.executors import EXECUTORS
-from ..render.formats import FormatChoices
+from ..render.formats import FormatChoices, format_names
 from ..tasks import task_names
 from ..types import (
     ClipMode,
@@ -103,6 +103,10 @@ def _o(flags: str | tuple[str, ...], field: str | None, commands: Iterable[str],
 
 
 _TIME = "seconds or [HH:]MM:SS[.mmm]"
+_FORMAT_HELP = {"chapters": "text, YouTube description lines, WebVTT chapters or JSON (default text)",
+                "transcript": "text, SRT or WebVTT subtitles, or JSON (default text)"}
+"""``--format``'s help where it says more than the choices; every task whose formats (render/formats.py)
+go beyond text and JSON takes ``--format``."""
 _S, _P, _SP, _R, _O = ("sampling", "model, budget and packing", "speech (subtitles and transcription)",
                        "endpoint and requests", "cache and output")
 
@@ -243,10 +247,8 @@ OPTIONS: tuple[Option, ...] = (
     _o("--request-json", None, {"plan"}, "write the exact request body(ies), full base64", metavar="FILE"),
     _o("--style", "prompt.style", {"summarize"}, f"summary style (default {defaults.STYLE})", choices=get_args(Style)),
     _o("--prompt", "prompt.instruction", {"summarize"}, "replace the instruction text", metavar="TEXT"),
-    _o("--format", None, {"chapters"}, "text, YouTube description lines, WebVTT chapters or JSON (default text)",
-       choices=FormatChoices("chapters"), default="text"),
-    _o("--format", None, {"transcript"}, "text, SRT or WebVTT subtitles, or JSON (default text)",
-       choices=FormatChoices("transcript"), default="text"),
+    *(_o("--format", None, {task}, _FORMAT_HELP.get(task, "the output format (default text)"),
+         choices=FormatChoices(task), default="text") for task in task_names() if set(format_names(task)) - {"text", "json"}),
     _o("--no-refine", "task.refine", {"ask"},
        "answer from the overview pass only (one request; times only as exact as the frames' spacing)",
        group="refine pass (a second, dense look at each cited moment)", action="store_false", dest="refine"),
