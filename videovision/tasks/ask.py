@@ -32,6 +32,8 @@ class Ask(Task):
     example = 'videovision ask talk.mp4 "When does the demo start?" --clips clips/'
     arguments = (("questions", {"nargs": "+", "metavar": "QUESTION", "help": "one or more questions"}),)
     what = "the answers"
+    json_reply = " Reply in the JSON format requested, one entry per question, times as labels without brackets."
+    text_reply = " Put each cited label in square brackets, e.g. [00:01:05.2]."
     field = "answers"
     text_of = staticmethod(answers_text)
     notes_of = staticmethod(answer_notes)
@@ -42,11 +44,7 @@ class Ask(Task):
                 "For each answer, cite the timestamp labels of the frames that support it.")
         if partial:
             body += " If this part does not show the answer, say 'not in this part'."
-        if structured:
-            body += " Reply in the JSON format requested, one entry per question, times as labels without brackets."
-        else:
-            body += " Put each cited label in square brackets, e.g. [00:01:05.2]."
-        return f"{body}{language(options)}"
+        return f"{body}{self.reply_form(structured)}{language(options)}"
 
     def parse(self, text: str, check: TimeCheck, plan: Plan) -> dict[str, Any]:
         from ..parsing import parse_answers

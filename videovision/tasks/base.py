@@ -65,6 +65,15 @@ class Task:
         """
         raise NotImplementedError(self.name)
 
+    json_reply: str = ""
+    """How a structured reply is to be written (appended to the prompt when :attr:`schema` is sent)."""
+    text_reply: str = ""
+    """How a free-text reply is to be written (appended to the prompt otherwise)."""
+
+    def reply_form(self, structured: bool) -> str:
+        """:attr:`json_reply` or :attr:`text_reply`, as the reply is structured or not."""
+        return self.json_reply if structured else self.text_reply
+
     def parse(self, text: str, check: TimeCheck, plan: Plan) -> Mapping[str, Any]:
         """The reply's text read as this task asked: the fields of
         :class:`~videovision.pipeline.TaskResult` it sets (``summary``, ``answers``, ``chapters``, ``parsed``)."""

@@ -27,6 +27,8 @@ class ChaptersTask(Task):
     description = "Split a video into chapters; starts are snapped to scene cuts."
     example = "videovision chapters talk.mp4 --format youtube"
     what = "the chapters"
+    json_reply = " Reply in the JSON format requested, times as labels without brackets."
+    text_reply = " Write one chapter per line as: [00:00:00.0] Title - summary"
     field = "chapters"
     text_of = staticmethod(chapters_text)
     notes_of = staticmethod(chapter_notes)
@@ -36,11 +38,7 @@ class ChaptersTask(Task):
                 "timestamp label of the frame where it starts, a short title and a one-line summary.")
         if partial:
             body = "List the chapters within this part: " + body[len("Split the video into chapters "):]
-        if structured:
-            body += " Reply in the JSON format requested, times as labels without brackets."
-        else:
-            body += " Write one chapter per line as: [00:00:00.0] Title - summary"
-        return f"{body}{language(options)}"
+        return f"{body}{self.reply_form(structured)}{language(options)}"
 
     def parse(self, text: str, check: TimeCheck, plan: Plan) -> dict[str, Any]:
         from ..parsing import parse_chapters
