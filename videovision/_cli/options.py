@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from .. import defaults
 from ..batch.executors import EXECUTORS
+from ..sampling.strategies import strategy_names
 from ..types import (
     BatchTask,
     ChapterFormat,
@@ -27,7 +28,6 @@ from ..types import (
     Preset,
     ScreenTextMode,
     SpeechMode,
-    Strategy,
     Style,
     TranscriptFormat,
 )
@@ -110,7 +110,7 @@ _S, _P, _SP, _R, _O = ("sampling", "model, budget and packing", "speech (subtitl
 OPTIONS: tuple[Option, ...] = (
     # ---------------------------------------------------------------- sampling
     _o("--strategy", "sampling.strategy", SAMPLING, "how to pick frames (default {default})", group=_S,
-       choices=get_args(Strategy), default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
+       choices=strategy_names(), default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
     _o("--every", "sampling.every", SAMPLING, f"interval: seconds between frames (default {defaults.EVERY:g})",
        group=_S, type=t.positive_float, metavar="SECONDS"),
     _o("--count", "sampling.count", SAMPLING, f"uniform: number of frames (default {defaults.COUNT})", group=_S,
