@@ -78,3 +78,167 @@ def test_the_built_in_strategies_keep_their_frames(strategy, options, indices, n
     assert len(stream.notes) == notes
     assert (stream.preset_used == "film") == (strategy in ("scenes", "hybrid"))
     assert bool(stream.scenes) == (strategy in ("scenes", "hybrid"))
+
+
+# ---- the registry ---------------------------------------------------------------------------------
+
+
+def test_the_registry_holds_the_built_in_strategies_in_the_literal_s_order():
+    from dataclasses import fields
+    from typing import get_args
+
+    from videovision.sampling.strategies import OWN_OPTIONS, strategies, strategy_names
+    from videovision.types import SamplingConfig, Strategy
+
+    assert strategy_names() == get_args(Strategy) == ("interval", "uniform", "scenes", "hybrid")
+    names = {f.name for f in fields(SamplingConfig)}
+    assert OWN_OPTIONS <= names and all(s.uses <= names for s in strategies().values())
+    assert {n for n, s in strategies().items() if s.scene_aware} == {"scenes", "hybrid"}
+    assert strategies()["hybrid"].uses == {"max_gap", "detector", "threshold", "min_scene_len"}
+
+
+def test_the_detectors_named_are_the_detectors_built():
+    from videovision.sampling import DETECTORS
+    from videovision.sampling.detectors import DETECTOR_CLASSES
+
+    assert set(DETECTORS) == set(DETECTOR_CLASSES)
+
+
+def test_importing_the_sampling_package_and_listing_its_strategies_loads_no_decoder():
+    import subprocess
+    import sys
+
+    code = ("import sys; from videovision.sampling import strategy_names; from videovision import cli, SamplingConfig; "
+            "SamplingConfig(strategy='hybrid'); print(strategy_names(), sorted(m for m in ('av', 'cv2', 'numpy', "
+            "'scenedetect') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "('interval', 'uniform', 'scenes', 'hybrid') []"
+
+
+def test_the_lazy_names_of_the_sampling_package_are_the_modules_own():
+    import videovision.sampling as sampling
+    from videovision.sampling import detectors, pictures, scenes
+
+    assert sampling.dhash is pictures.dhash and sampling.make_detector is detectors.make_detector
+    assert sampling.CANDIDATE_WINDOW == scenes.CANDIDATE_WINDOW and sampling.STRATEGIES == sampling.strategy_names()
+    with pytest.raises(AttributeError):
+        sampling.nothing_here  # noqa: B018
+
+
+# ---- a new strategy is one module -----------------------------------------------------------------
+
+NEW_STRATEGY = '''"""``head``: the first ``count`` frames of the range; in a plan, as many as the frame budget."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .base import Strategy
+
+
+class Head(Strategy):
+    name = "head"
+    uses = frozenset({"count"})
+
+    def frames(self, source, config, start, end, stream, progress):
+        from ..exact import exact_frames, frames_between
+
+        window = frames_between(source, start, end)
+        stream.notes.append(f"head: the first {config.count} of {window.available} frames")
+        return exact_frames(source, window.times()[:config.count], config, progress, end)
+
+    def settle(self, config, info, max_frames):
+        return config if not max_frames else replace(config, count=max_frames)
+
+
+STRATEGY = Head()
+'''
+
+
+@pytest.fixture
+def head_strategy(tmp_path, monkeypatch):
+    """A ``head`` strategy defined by one module, put beside the package's strategies."""
+    import videovision.sampling.strategies as strategies
+
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "head.py").write_text(NEW_STRATEGY, encoding="utf-8")
+    monkeypatch.setattr(strategies, "__path__", [*strategies.__path__, str(folder)])
+    strategies.refresh()
+    yield strategies
+    monkeypatch.undo()
+    strategies.refresh()
+
+
+def test_a_new_strategy_is_one_module_and_sample_runs_it(head_strategy):
+    assert head_strategy.strategy_names() == ("interval", "uniform", "scenes", "hybrid", "head")
+    stream = vv.sample(DEMO, vv.SamplingConfig(strategy="head", count=3, start=2.0))
+    assert [(f.index, f.time) for f in stream] == [(50, 2.0), (51, 2.04), (52, 2.08)]
+    assert stream.notes == ["head: the first 3 of 550 frames"] and stream.scenes == [] and stream.preset_used is None
+    deduped = vv.sample(DEMO, vv.SamplingConfig(strategy="head", count=4, dedup=True, dedup_threshold=100))
+    assert [f.index for f in deduped] == [0] and deduped.duplicates_dropped == 3  # sample()'s dedup still applies
+
+
+def test_an_unknown_strategy_is_refused_naming_the_new_one_too(head_strategy):
+    from videovision.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="strategy must be one of interval, uniform, scenes, hybrid, head"):
+        vv.SamplingConfig(strategy="tail")
+
+
+def test_a_new_strategy_s_declared_options_and_only_those_enter_its_cache_key(head_strategy, tmp_path):
+    from videovision.models import resolve_model
+    from videovision.packing import Budget, PackConfig
+    from videovision.pipeline import _frames_key
+    from videovision.plan import TaskConfig
+    from videovision.store import Cache
+
+    def key(**options):
+        config = TaskConfig(sampling=vv.SamplingConfig(strategy="head", **options),
+                            pack=PackConfig(budget=Budget(max_frames=4)))
+        return _frames_key(cache, DEMO, config, resolve_model(config.pack.model))
+
+    with Cache(tmp_path / "cache") as cache:
+        base = key(count=3)
+        assert key(count=3, every=1.0) == base and key(count=3, max_gap=2.0, threshold=9.0) == base  # not its own
+        assert key(count=3, preset="screen") != base and key(count=3, start=1.0) != base  # shared options count
+        assert key(count=4) != base  # its own option
+    params = _sampling_params(vv.SamplingConfig(strategy="head", count=3, every=1.0))
+    assert params["count"] == 3 and params["every"] is None and params["strategy"] == "head"
+
+
+def test_a_plan_settles_a_new_strategy_s_options_and_reuses_its_cached_frames(head_strategy, tmp_path, monkeypatch):
+    from videovision import pipeline
+    from videovision.packing import Budget, PackConfig
+    from videovision.plan import TaskConfig
+    from videovision.store import Cache
+    from videovision.types import SpeechConfig
+
+    def config(**options):
+        return TaskConfig(sampling=vv.SamplingConfig(strategy="head", **options),
+                          pack=PackConfig(budget=Budget(max_frames=5)), speech=SpeechConfig(mode="off"))
+
+    with Cache(tmp_path / "cache") as cache:
+        plan = pipeline.make_plan(DEMO, config(count=2), cache=cache)
+        assert plan.config.sampling.count == 5  # settle: as many as the budget
+        assert [i.index for i in plan.images] == [0, 1, 2, 3, 4]
+        monkeypatch.setattr(pipeline, "sample", lambda *a, **k: pytest.fail("the frames were not reused"))
+        again = pipeline.make_plan(DEMO, config(count=2, every=9.0), cache=cache)  # every: not head's option
+        assert [i.data for i in again.images] == [i.data for i in plan.images]
+
+
+def test_the_command_line_takes_a_new_strategy_end_to_end(head_strategy, tmp_path, capsys):
+    from videovision.cli import main
+
+    out = tmp_path / "frames"
+    assert main(["frames", str(DEMO), "--out", str(out), "--strategy", "head", "--count", "3", "--start", "1"]) == 0
+    manifest = json.loads((out / "frames.json").read_text(encoding="utf-8"))
+    assert [f["index"] for f in manifest["frames"]] == [25, 26, 27]
+    assert manifest["sampling"]["strategy"] == "head" and manifest["sampling"]["count"] == 3
+    assert manifest["sampling"]["every"] is None and manifest["notes"] == ["head: the first 3 of 575 frames"]
+    capsys.readouterr()
+    assert main(["plan", str(DEMO), "--strategy", "head", "--max-frames", "4", "--speech", "off", "--no-cache",
+                 "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)  # settled: as many as the budget, the first frames
+    assert [f["time"] for f in planned["frames"]] == [0.0, 0.04, 0.08, 0.12]
+    assert planned["notes"] == ["head: the first 4 of 600 frames"] and planned["frames_considered"] == 4
