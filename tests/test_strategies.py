@@ -92,7 +92,7 @@ def test_the_registry_holds_the_built_in_strategies_in_the_literal_s_order():
 
     assert strategy_names() == get_args(Strategy) == ("interval", "uniform", "scenes", "hybrid")
     names = {f.name for f in fields(SamplingConfig)}
-    assert OWN_OPTIONS <= names and all(s.uses <= names for s in strategies().values())
+    assert names >= OWN_OPTIONS and all(s.uses <= names for s in strategies().values())
     assert {n for n, s in strategies().items() if s.scene_aware} == {"scenes", "hybrid"}
     assert strategies()["hybrid"].uses == {"max_gap", "detector", "threshold", "min_scene_len"}
 
@@ -120,7 +120,7 @@ def test_the_lazy_names_of_the_sampling_package_are_the_modules_own():
     from videovision.sampling import detectors, pictures, scenes
 
     assert sampling.dhash is pictures.dhash and sampling.make_detector is detectors.make_detector
-    assert sampling.CANDIDATE_WINDOW == scenes.CANDIDATE_WINDOW and sampling.STRATEGIES == sampling.strategy_names()
+    assert sampling.CANDIDATE_WINDOW == scenes.CANDIDATE_WINDOW and sampling.strategy_names() == sampling.STRATEGIES
     with pytest.raises(AttributeError):
         sampling.nothing_here  # noqa: B018
 
