@@ -242,3 +242,20 @@ def test_the_command_line_takes_a_new_strategy_end_to_end(head_strategy, tmp_pat
     planned = json.loads(capsys.readouterr().out)  # settled: as many as the budget, the first frames
     assert [f["time"] for f in planned["frames"]] == [0.0, 0.04, 0.08, 0.12]
     assert planned["notes"] == ["head: the first 4 of 600 frames"] and planned["frames_considered"] == 4
+
+
+def test_no_module_outside_the_strategies_branches_on_a_strategy_s_name():
+    """A new strategy touches no file but its own: nothing else compares ``.strategy`` with a name
+    (the scene pass, which serves both scene strategies, asks whether it runs ``hybrid``)."""
+    import ast
+
+    root = Path(vv.__file__).parent
+    found = []
+    for file in sorted(root.rglob("*.py")):
+        if root / "sampling" / "strategies" in file.parents or file == root / "sampling" / "scenes.py":
+            continue
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and any(
+                    isinstance(n, ast.Attribute) and n.attr == "strategy" for n in (node.left, *node.comparators)):
+                found.append(f"{file.relative_to(root)}:{node.lineno}")
+    assert not found, found
