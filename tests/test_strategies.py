@@ -133,19 +133,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import Strategy
+from ..exact import AtTimes
 
 
-class Head(Strategy):
+class Head(AtTimes):
     name = "head"
     uses = frozenset({"count"})
 
-    def frames(self, source, config, start, end, stream, progress):
-        from ..exact import exact_frames, frames_between
-
-        window = frames_between(source, start, end)
+    def targets(self, config, start, end, window, stream):
         stream.notes.append(f"head: the first {config.count} of {window.available} frames")
-        return exact_frames(source, window.times()[:config.count], config, progress, end)
+        return window.times()[:config.count]
 
     def settle(self, config, info, max_frames):
         return config if not max_frames else replace(config, count=max_frames)
@@ -156,18 +153,11 @@ STRATEGY = Head()
 
 
 @pytest.fixture
-def head_strategy(tmp_path, monkeypatch):
+def head_strategy(plug_in):
     """A ``head`` strategy defined by one module, put beside the package's strategies."""
     import videovision.sampling.strategies as strategies
 
-    folder = tmp_path / "strategies"
-    folder.mkdir()
-    (folder / "head.py").write_text(NEW_STRATEGY, encoding="utf-8")
-    monkeypatch.setattr(strategies, "__path__", [*strategies.__path__, str(folder)])
-    strategies.refresh()
-    yield strategies
-    monkeypatch.undo()
-    strategies.refresh()
+    return plug_in(strategies, "head", NEW_STRATEGY)
 
 
 def test_a_new_strategy_is_one_module_and_sample_runs_it(head_strategy):

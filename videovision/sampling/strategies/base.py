@@ -61,3 +61,4 @@ class Strategy:
         unused = OWN_OPTIONS - self.uses
         return {k: None if k in unused or (k == "dedup_threshold" and not config.dedup) else v
                 for k, v in asdict(config).items()}
+
