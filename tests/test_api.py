@@ -15,7 +15,7 @@ EXPECTED = {
     "estimate_cost", "extract_frames", "image_tokens", "load_provider", "make_plan", "open_cache",
     "open_video", "pack", "probe", "register_model", "resolve_model", "run_plan", "sample", "target_size", "transcribe_video",
     "ChatTurn", "Conversation", "RunProgress", "UsageMismatchError", "ClipResult", "clip_at", "clips_for_moments",
-    "cut_clip", "render_report", "BatchSummary", "find_videos", "run_batch", "search",
+    "cut_clip", "render_report", "BatchOptions", "BatchSummary", "find_videos", "run_batch", "search",
 }
 
 

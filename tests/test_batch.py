@@ -22,6 +22,7 @@ from videovision.batch import (
     EXIT_OK,
     EXIT_PARTIAL,
     INDEX_FILENAME,
+    BatchOptions,
     BatchSummary,
     find_videos,
     read_index,
@@ -276,6 +277,31 @@ def test_bad_options_are_config_errors(tmp_path, library):
     for kw in ({"jobs": 0}, {"concurrency": 0}, {"total_max_cost": -1.0}, {"task": "dance"}):
         with pytest.raises(ConfigError):
             run_batch([library], tmp_path / "out", small_config(), **kw)
+
+
+def test_bad_options_name_their_field_when_the_value_is_built(tmp_path):
+    for kw, field in (({"jobs": 0}, "jobs"), ({"jobs": True}, "jobs"), ({"concurrency": 0}, "concurrency"),
+                      ({"total_max_cost": -1.0}, "total_max_cost"), ({"total_max_cost": "1"}, "total_max_cost"),
+                      ({"task": "dance"}, "task"), ({"executor": "threads"}, "executor"),
+                      ({"ray_address": "auto"}, "ray_address")):
+        with pytest.raises(ConfigError) as caught:
+            BatchOptions(**kw)
+        assert caught.value.field == field
+    with pytest.raises(ConfigError, match="unknown batch option 'job'"):
+        run_batch([tmp_path], tmp_path / "out", small_config(), job=2)
+
+
+def test_one_options_value_runs_the_same_batch_as_named_changes(api_env, library, tmp_path):
+    (library / "broken.mp4").unlink()
+    options = BatchOptions(task="chapters", jobs=1, concurrency=2)
+    by_value = run_batch([library], tmp_path / "a", small_config(), options=options)
+    by_name = run_batch([library], tmp_path / "b", small_config(), task="chapters", jobs=1, concurrency=2)
+    assert by_value.ok == by_name.ok == 2
+    for out in ("a", "b"):
+        assert "chapters" in json.loads((tmp_path / out / "week1__talk.mp4.json").read_text())
+    # a change by name wins over the value it is applied to
+    again = run_batch([library], tmp_path / "c", small_config(), options=options, task="summarize")
+    assert "summary" in json.loads((tmp_path / "c" / "week1__talk.mp4.json").read_text()) and again.ok == 2
 
 
 def test_ask_needs_its_questions_in_the_config(api_env, library, tmp_path):

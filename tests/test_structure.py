@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import sys
 from importlib import metadata
@@ -64,69 +65,34 @@ def test_no_module_imports_the_package_init():
     assert not offenders, offenders
 
 
-def _module_imports() -> dict[str, set[str]]:
-    """Each videovision module -> the videovision modules it imports at run time (imports under
-    ``if TYPE_CHECKING:`` are for annotations only and are left out)."""
-    modules: dict[str, Path] = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        modules[".".join(parts)] = path
-    edges: dict[str, set[str]] = {m: set() for m in modules}
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        typing_only: set[int] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                typing_only |= {id(n) for b in node.body for n in ast.walk(b)}
-        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        for node in ast.walk(tree):
-            if id(node) in typing_only or not isinstance(node, ast.ImportFrom):
-                continue
-            base = (package[: len(package) - node.level + 1] if node.level else [])
-            target = ".".join(base + ([node.module] if node.module else []))
-            for alias in node.names:
-                full = f"{target}.{alias.name}"
-                found = full if full in modules else target if target in modules else None
-                if found and found != name:
-                    edges[name].add(found)
-    return edges
+def _structure():
+    spec = importlib.util.spec_from_file_location("structure", ROOT / "scripts" / "structure.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["structure"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_no_import_circles():
-    edges = _module_imports()
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    circles: list[list[str]] = []
+def test_the_structure_drawing_shows_no_circle_and_few_arrows_back_up():
+    structure = _structure()
+    g = structure.graph()
+    assert len(g.modules) == len(list(PACKAGE.rglob("*.py")))
+    assert not structure.circles(g.eager), structure.circles(g.eager)
+    up = structure.arrows_up(g)
+    assert len(up) <= structure.MAX_ARROWS_UP, up
+    drawing = structure.draw(g)
+    assert "circles: 0" in drawing and f"arrows back up: {len(up)}" in drawing
 
-    def visit(v: str) -> None:  # Tarjan's strongly connected components
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in edges[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                circles.append(sorted(component))
 
-    for module in edges:
-        if module not in index:
-            visit(module)
-    assert not circles, f"modules importing each other: {circles}"
+def test_the_drawing_finds_a_circle_and_an_arrow_back_up():
+    structure = _structure()
+    assert structure.circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    g = structure.Graph({"low": Path("low.py"), "high": Path("high.py")},
+                        eager={"low": set(), "high": {"low"}}, deferred={"low": {"high"}, "high": set()})
+    assert structure.arrows_up(g) == [("low", "high")]
+    g.eager["low"] = {"high"}
+    assert structure.draw(g).startswith("circles: high <-> low")
 
 
 def test_the_readme_design_section_names_every_module():

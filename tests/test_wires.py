@@ -461,18 +461,11 @@ def _serve_plain(handler, rec):
 
 
 @pytest.fixture
-def third_wire(tmp_path, monkeypatch):
+def third_wire(plug_in):
     """A ``plain`` wire defined by one module, put beside the package's wires."""
     import videovision.wires as wires
 
-    folder = tmp_path / "wires"
-    folder.mkdir()
-    (folder / "plain.py").write_text(THIRD_WIRE, encoding="utf-8")
-    monkeypatch.setattr(wires, "__path__", [*wires.__path__, str(folder)])
-    wires.refresh()
-    yield wires
-    monkeypatch.undo()
-    wires.refresh()
+    return plug_in(wires, "plain", THIRD_WIRE)
 
 
 def test_a_third_wire_is_one_module_plan_and_ask_go_through_it(cut_clip, third_wire, tmp_path):

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SamplingError", "ServerError", "UsageMismatchError", "VideoOpenError", "VideovisionError",
     ),
     ".asking": ("RunProgress",),
-    ".batch": ("BatchSummary", "find_videos", "run_batch"),
+    ".batch": ("BatchOptions", "BatchSummary", "find_videos", "run_batch"),
     ".search": ("search",),
     ".chat": ("ChatTurn", "Conversation"),
     ".clips": ("ClipResult", "clip_at", "clips_for_moments", "cut_clip"),
@@ -66,7 +66,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the names as static tools see them
     from .asking import RunProgress
-    from .batch import BatchSummary, find_videos, run_batch
+    from .batch import BatchOptions, BatchSummary, find_videos, run_batch
     from .chat import ChatTurn, Conversation
     from .client import ChatClient, ClientConfig, OpenAIChatClient
     from .clips import ClipResult, clip_at, clips_for_moments, cut_clip

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import ConfigError
-from .files import atomic_write_text, file_mode
+from .files import atomic_write_text, put_in_place
 from .imagecodec import JPEG_QUALITY, draw_label, encode_image
 from .timecode import file_stamp, format_time
 from .types import SCHEMA_VERSION, Frame, Scene, VideoInfo
@@ -168,11 +168,9 @@ def export_frames(
             "contact_sheets": sheet.files,
             **((extra() if callable(extra) else extra) or {}),
         }
-        mode = file_mode()
         new_names = [f.file for f in written] + sheet.files
         for name in new_names:
-            os.chmod(staging / name, mode)
-            os.replace(staging / name, out / name)
+            put_in_place(staging / name, out / name)
         path = out / MANIFEST
         atomic_write_text(path, json.dumps(manifest, indent=2) + "\n")
         keep = set(new_names)

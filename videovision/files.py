@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "file_mode"]
+__all__ = ["atomic_output", "atomic_write_bytes", "atomic_write_text", "file_mode", "put_in_place"]
 
 
 def file_mode() -> int:
@@ -20,6 +20,17 @@ def file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def put_in_place(finished: Path, path: Path) -> None:
+    """Give a finished file (written beside ``path``, on the same file system) the output mode and rename it
+    over ``path`` in one step: the one rename behind every atomic write.
+
+    Raises:
+        OSError: the rename fails.
+    """
+    os.chmod(finished, file_mode())
+    os.replace(finished, path)
 
 
 @contextlib.contextmanager
@@ -35,8 +46,7 @@ def atomic_output(path: Path, *, suffix: str = ".tmp") -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
+        put_in_place(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

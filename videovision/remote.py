@@ -36,6 +36,7 @@ from typing import IO
 
 from . import defaults
 from .errors import CacheError, ConfigError, VideoOpenError
+from .files import put_in_place
 from .redact import display_url, split_url
 
 log = logging.getLogger(__name__)
@@ -307,7 +308,7 @@ def fetch(url: str, cache_dir: str | os.PathLike, *, max_download: int | None = 
     elif not _opens(part, every_packet=True):
         raise VideoOpenError(f"{_shown(url)}: the download ended after {got:,} bytes without a length given, "
                              "and what arrived is not a whole video (run again to resume)")
-    os.replace(part, target)
+    put_in_place(part, target)
     return target
 
 

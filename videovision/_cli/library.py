@@ -7,12 +7,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from .. import defaults
 from ..console import write_out
 from ..errors import EXIT_PENDING, ConfigError
 from .configs import client_config, task_config
 from .outputs import answer_out, check_writable, open_cache, read_cache, same_file
+
+if TYPE_CHECKING:
+    from ..batch import BatchOptions
 
 
 def _batch_progress():
@@ -29,6 +33,16 @@ def _batch_progress():
                                 f" · ${p.cost_usd:.4f}{eta}", refresh=True)
 
     return show, (bar.close if bar is not None else (lambda: None))
+
+
+def batch_options(args: argparse.Namespace, endpoint) -> BatchOptions:
+    """The batch flags as one :class:`BatchOptions` (checked: a bad value is a one-line error)."""
+    from ..batch import BatchOptions
+
+    return BatchOptions(task=args.task, endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                        jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
+                        executor=args.executor, ray_address=args.ray_address,
+                        **({"concurrency": args.concurrency} if args.concurrency else {}))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -50,16 +64,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     endpoint = client_config(args)
     if args.dry_run:
         return _batch_dry_run(args, config, endpoint)
+    options = batch_options(args, endpoint)  # checked before any Batch API round
     collector = _batch_api_round(args, endpoint) if args.batch_api else None
     if args.batch_api and collector is None:
         return EXIT_PENDING  # the batches submitted before are still running
     show, close = _batch_progress()
     try:
-        summary = run_batch(args.inputs, args.out, config, lambda: OpenAIChatClient(endpoint), task=args.task,
-                            endpoint=endpoint, cache_dir=args.cache_dir, use_cache=not args.no_cache,
-                            jobs=args.jobs, total_max_cost=args.total_max_cost, report=args.report,
-                            progress=show, collector=collector, executor=args.executor,
-                            ray_address=args.ray_address, **({"concurrency": args.concurrency} if args.concurrency else {}))
+        summary = run_batch(args.inputs, args.out, config, lambda: OpenAIChatClient(endpoint),
+                            options=options, progress=show, collector=collector)
     finally:
         close()
     if collector is not None:
@@ -83,7 +95,7 @@ def _batch_dry_run(args: argparse.Namespace, config, endpoint) -> int:
 
     cache = open_cache(args)
     try:
-        planned = plan_batch(args.inputs, config, task=args.task, endpoint=endpoint, cache=cache)
+        planned = plan_batch(args.inputs, config, options=batch_options(args, endpoint), cache=cache)
     finally:
         if cache is not None:
             cache.close()

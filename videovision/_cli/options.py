@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from .. import defaults
 from ..batch.executors import EXECUTORS
+from ..sampling.strategies import strategy_names
 from ..types import (
     BatchTask,
     ChapterFormat,
@@ -27,7 +28,6 @@ from ..types import (
     Preset,
     ScreenTextMode,
     SpeechMode,
-    Strategy,
     Style,
     TranscriptFormat,
 )
@@ -64,7 +64,8 @@ class Option:
         group: the heading it is listed under in ``--help``.
         type: the converter of the word given (also checks a profile's value).
         default: the value when not given; None means the library default.
-        choices: the values allowed (from the library's ``Literal`` types).
+        choices: the values allowed (from the library's ``Literal`` types), or what gives them when the
+            parser is built (the strategies found: :meth:`allowed`).
         action: an argparse action (``store_true``, ``store_false``, ``append``), else a value.
         metavar: the value's name in ``--help``.
         required: the command needs it.
@@ -81,7 +82,7 @@ class Option:
     group: str = "options"
     type: Callable[[str], Any] | None = None
     default: Any = None
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     action: str | None = None
     metavar: str | None = None
     required: bool = False
@@ -91,6 +92,10 @@ class Option:
 
     def default_for(self, command: str) -> Any:
         return dict(self.per_command).get(command, self.default)
+
+    def allowed(self) -> tuple[str, ...] | None:
+        """The values allowed, as of now."""
+        return self.choices() if callable(self.choices) else self.choices
 
     def help_for(self, command: str) -> str:
         shown = self.default_for(command)
@@ -110,7 +115,7 @@ _S, _P, _SP, _R, _O = ("sampling", "model, budget and packing", "speech (subtitl
 OPTIONS: tuple[Option, ...] = (
     # ---------------------------------------------------------------- sampling
     _o("--strategy", "sampling.strategy", SAMPLING, "how to pick frames (default {default})", group=_S,
-       choices=get_args(Strategy), default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
+       choices=strategy_names, default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
     _o("--every", "sampling.every", SAMPLING, f"interval: seconds between frames (default {defaults.EVERY:g})",
        group=_S, type=t.positive_float, metavar="SECONDS"),
     _o("--count", "sampling.count", SAMPLING, f"uniform: number of frames (default {defaults.COUNT})", group=_S,
@@ -331,7 +336,7 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             if o.type is not None:
                 kwargs["type"] = o.type
             if o.choices is not None:
-                kwargs["choices"] = o.choices
+                kwargs["choices"] = o.allowed()
             if o.required:
                 kwargs["required"] = True
         group.add_argument(*o.flags, **kwargs)

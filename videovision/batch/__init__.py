@@ -6,6 +6,7 @@
     worker.py     one job in a worker process (plan or transcribe), shared by the process pool and Ray
     executors.py  the process pool (fork server) and the choice of executor
     scaleout.py   Ray tasks as an executor
+    options.py    BatchOptions: how a batch runs (task, endpoint, cache, jobs, concurrency, cap, executor)
     runner.py     the loop: run_batch, and plan_batch (a dry run)
 
     find_videos   files, folders (recursive, video extensions) and globs -> [VideoInput] with unique stems
@@ -43,6 +44,7 @@ a time across all videos; plans made but not yet sent are at most ``jobs + concu
 from .executors import EXECUTORS, ExecutorName, available_cpus, check_executor
 from .inputs import VIDEO_EXTENSIONS, VideoInput, find_videos
 from .keys import video_key
+from .options import BatchOptions
 from .outputs import (
     EXIT_ALL_FAILED,
     EXIT_OK,
@@ -58,7 +60,7 @@ from .runner import BATCH_TASKS, COST_CAP_REACHED, WAITING, PlannedVideo, plan_b
 
 __all__ = [
     "BATCH_TASKS", "COST_CAP_REACHED", "EXECUTORS", "EXIT_ALL_FAILED", "EXIT_OK", "EXIT_PARTIAL", "INDEX_FILENAME",
-    "VIDEO_EXTENSIONS", "WAITING", "BatchProgress", "BatchProgressCallback", "BatchSummary", "ExecutorName",
+    "VIDEO_EXTENSIONS", "WAITING", "BatchOptions", "BatchProgress", "BatchProgressCallback", "BatchSummary", "ExecutorName",
     "PlannedVideo", "VideoInput", "available_cpus", "check_executor", "find_videos", "plan_batch", "read_index",
     "run_batch", "video_key", "write_atomic",
 ]

@@ -12,9 +12,8 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExec
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-from .. import defaults
 from ..batchapi import BatchCollector, DeferredToBatch
 from ..client import ChatClient
 from ..endpoint import ClientConfig
@@ -23,17 +22,17 @@ from ..plan import Plan, TaskConfig
 from ..speech.transcript import Transcript
 from ..store import Cache, default_cache_dir, file_digest
 from ..types import BatchTask
-from .executors import ExecutorName, available_cpus, check_executor, make_executor, stop_workers
+from .executors import available_cpus, make_executor, stop_workers
 from .inputs import VideoInput, videos_of
 from .keys import video_key
+from .options import BATCH_TASKS, BatchOptions
 from .outputs import BatchProgressCallback, BatchSummary, Outputs, index_row
 from .worker import Job, Prepared, one_line, prepare, stops
 
 log = logging.getLogger("videovision")
 
-__all__ = ["BATCH_TASKS", "COST_CAP_REACHED", "WAITING", "PlannedVideo", "plan_batch", "run_batch"]
+__all__ = ["BATCH_TASKS", "COST_CAP_REACHED", "WAITING", "BatchOptions", "PlannedVideo", "plan_batch", "run_batch"]
 
-BATCH_TASKS: tuple[str, ...] = get_args(BatchTask)
 COST_CAP_REACHED = "total cost cap reached"
 WAITING = "waiting for the OpenAI Batch API: run the same batch again to complete it"
 
@@ -123,41 +122,26 @@ def run_batch(
     config: TaskConfig,
     client_factory: Callable[[], ChatClient] | None = None,
     *,
-    task: BatchTask = "summarize",
-    endpoint: ClientConfig | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    use_cache: bool = True,
-    jobs: int | None = None,
-    concurrency: int = defaults.CONCURRENCY,
-    total_max_cost: float | None = None,
-    report: bool = False,
+    options: BatchOptions | None = None,
     progress: BatchProgressCallback | None = None,
-    executor: ExecutorName = "process",
-    ray_address: str | None = None,
     collector: BatchCollector | None = None,
+    **changes: Any,
 ) -> BatchSummary:
     """Run one task over many videos; resumable (see the module docstring).
 
     Args:
         inputs: :class:`VideoInput` values, or paths / folders / globs for :func:`find_videos`.
         out_dir: where results, ``index.jsonl`` and ``search.db`` go (created).
-        config: the task's options (its prompt's task is set to ``task``; ``ask`` needs its questions).
+        config: the task's options (its prompt's task is set to the batch's task; ``ask`` needs its questions).
         client_factory: makes the one chat client the batch shares, called when the first request is
-            due (default: :class:`~videovision.client.OpenAIChatClient` over ``endpoint``).
-        task: ``summarize``, ``chapters``, ``ask`` or ``transcript``.
-        endpoint: the endpoint (default: from the environment): its URL is part of each video's key,
-            and the workers transcribe audio through it.
-        cache_dir: the cache directory (default: :func:`~videovision.store.default_cache_dir`).
-        use_cache: False: no frame, transcript or reply cache (outputs still resume).
-        jobs: worker processes making plans (default: :func:`available_cpus`).
-        concurrency: requests in flight at once across all videos.
-        total_max_cost: USD cap on the whole batch's estimated spend (None: no cap).
-        report: also write each video's HTML report, ``<stem>.html`` (not for ``transcript``).
+            due (default: :class:`~videovision.client.OpenAIChatClient` over the options' endpoint).
+        options: how the batch runs (:class:`BatchOptions`: task, endpoint, cache, jobs, concurrency,
+            cost cap, reports, executor); default ``BatchOptions()``.
         progress: called with a :class:`BatchProgress` after each video.
-        executor: ``process`` (a local process pool) or ``ray`` (Ray tasks: :mod:`videovision.scaleout`).
-        ray_address: with ``ray``, the cluster to join (None: a local Ray runtime of ``jobs`` CPUs).
         collector: OpenAI Batch API (:mod:`videovision.batchapi`): requests not in the cache are
             collected here instead of sent, and their videos recorded ``pending``.
+        changes: :class:`BatchOptions` fields by name, applied over ``options``
+            (``run_batch(..., task="ask", jobs=2)``).
 
     Returns:
         The :class:`BatchSummary`.
@@ -167,34 +151,31 @@ def run_batch(
         CacheError: the cache cannot be used.
         KeyboardInterrupt: after stopping the workers; every finished video is in the index.
     """
-    if task not in BATCH_TASKS:
-        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
-    jobs = jobs if jobs is not None else available_cpus()
-    for name, value in (("jobs", jobs), ("concurrency", concurrency)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a whole number >= 1", field=name)
-    check_executor(executor, ray_address)
-    if total_max_cost is not None and not total_max_cost >= 0:
-        raise ConfigError("total_max_cost must be a number of USD >= 0", field="total_max_cost")
-    if task != "transcript":
-        config = replace(config, prompt=replace(config.prompt, task=task))
-    endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
+    opts = BatchOptions.of(options, **changes)
+    config = _for_task(config, opts.task)
+    endpoint = opts.endpoint if opts.endpoint is not None else ClientConfig.from_env()
+    opts = BatchOptions.of(opts, endpoint=endpoint, jobs=opts.jobs if opts.jobs is not None else available_cpus())
     videos = videos_of(inputs)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"cannot create {out}: {err.strerror or err}") from err
-    cache_path = os.fspath(Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir())
-    runner = _Runner(Outputs(videos, out, progress, report and task != "transcript"), config, task, endpoint,
-                     client_factory, cache_path if use_cache else None, jobs, concurrency, total_max_cost,
-                     executor, ray_address)
+    runner = _Runner(Outputs(videos, out, progress, opts.report and opts.task != "transcript"), config, opts,
+                     client_factory)
     runner.collector = collector
     try:
         runner.run()
     finally:
         runner.close()
     return runner.batch.summary()
+
+
+def _for_task(config: TaskConfig, task: BatchTask) -> TaskConfig:
+    """The config with its prompt's task set to the batch's (``transcript`` sends no prompt)."""
+    if task == "transcript":
+        return config
+    return replace(config, prompt=replace(config.prompt, task=task))
 
 
 @dataclass(frozen=True)
@@ -221,12 +202,13 @@ def plan_batch(
     inputs: Sequence[VideoInput] | Sequence[str | os.PathLike],
     config: TaskConfig,
     *,
-    task: BatchTask = "summarize",
-    endpoint: ClientConfig | None = None,
+    options: BatchOptions | None = None,
     cache: Cache | None = None,
+    **changes: Any,
 ) -> list[PlannedVideo]:
     """What :func:`run_batch` would send for each video, and its cost, offline (``batch --dry-run``):
     no chat, transcription, file or batch request is made; a cached transcript is used when there is one.
+    ``options`` / ``changes`` as for :func:`run_batch` (its task and endpoint are what count here).
 
     Raises:
         ConfigError: a bad task, no video found.
@@ -234,11 +216,10 @@ def plan_batch(
     from ..pipeline import estimate_transcript, make_plan
     from ..speech.estimate import SpeechEstimate
 
-    if task not in BATCH_TASKS:
-        raise ConfigError(f"task must be one of {', '.join(BATCH_TASKS)} (got {task!r})", field="task")
-    if task != "transcript":
-        config = replace(config, prompt=replace(config.prompt, task=task))
-    endpoint = endpoint if endpoint is not None else ClientConfig.from_env()
+    opts = BatchOptions.of(options, **changes)
+    task = opts.task
+    config = _for_task(config, task)
+    endpoint = opts.endpoint if opts.endpoint is not None else ClientConfig.from_env()
     planned = []
     for video in videos_of(inputs):
         try:
@@ -261,14 +242,16 @@ def plan_batch(
 class _Runner:
     """The loop: digests and skips here, plans in worker processes, requests in threads, writing here."""
 
-    def __init__(self, batch: Outputs, config: TaskConfig, task: str, endpoint: ClientConfig,
-                 client_factory: Callable[[], ChatClient] | None, cache_dir: str | None, jobs: int,
-                 concurrency: int, cap: float | None, executor: ExecutorName = "process",
-                 ray_address: str | None = None):
-        self.batch, self.config, self.task, self.endpoint = batch, config, task, endpoint
+    def __init__(self, batch: Outputs, config: TaskConfig, options: BatchOptions,
+                 client_factory: Callable[[], ChatClient] | None):
+        assert options.endpoint is not None and options.jobs is not None
+        self.batch, self.config, self.task, self.endpoint = batch, config, options.task, options.endpoint
         self.client_factory = client_factory
-        self.cache_dir, self.jobs, self.concurrency, self.cap = cache_dir, jobs, concurrency, cap
-        self.executor, self.ray_address = executor, ray_address
+        cache_path = Path(options.cache_dir).expanduser() if options.cache_dir is not None else default_cache_dir()
+        self.cache_dir = os.fspath(cache_path) if options.use_cache else None
+        self.jobs, self.concurrency, self.cap = options.jobs, options.concurrency, options.total_max_cost
+        self.executor, self.ray_address = options.executor, options.ray_address
+        concurrency = options.concurrency
         self.collector: BatchCollector | None = None
         self.cache: Cache | None = None
         self.client: ChatClient | None = None
