@@ -14,9 +14,10 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .. import defaults
+from ..types import Detail
 
 logger = logging.getLogger("videovision")
 
@@ -50,7 +51,7 @@ DEFAULT_MAX_DIM = 2048
 UNKNOWN_MODEL_MULTIPLIER = 2.46
 """Patch multiplier of the unknown-model default: the largest of any OpenAI patch model (the nanos)."""
 
-DETAILS: tuple[str, ...] = ("low", "high", "auto", "original")
+DETAILS: tuple[str, ...] = get_args(Detail)
 
 
 
