@@ -9,6 +9,27 @@ from media import make_clip
 KEY = "sk-test-SENTINEL-123"
 
 
+@pytest.fixture
+def plug_in(tmp_path, monkeypatch):
+    """``plug_in(package, name, source)``: one module put beside the modules of a package that finds
+    its parts by looking (wires, sampling strategies), which then looks again; undone afterwards."""
+    plugged = []
+
+    def plug(package, name: str, source: str):
+        folder = tmp_path / f"plugged-{package.__name__}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.py").write_text(source, encoding="utf-8")
+        monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
+        package.refresh()
+        plugged.append(package)
+        return package
+
+    yield plug
+    monkeypatch.undo()
+    for package in plugged:
+        package.refresh()
+
+
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory):
     """Small generated clips, made once per session, with their ground truth."""
@@ -50,17 +71,3 @@ def api_env(monkeypatch, server, tmp_path):
     monkeypatch.setenv("VIDEOVISION_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("VIDEOVISION_MODEL", raising=False)
     return server
-
-
-def module_beside(package, name: str, source: str, tmp_path, monkeypatch):
-    """Put a module ``name`` (its ``source``) beside a package's own, as if it were one of its files,
-    for a package that finds its modules by looking (``videovision.wires``, ``videovision.tasks``):
-    yields the package with it found, then takes it away (a generator for a fixture)."""
-    folder = tmp_path / package.__name__.rsplit(".", 1)[-1]
-    folder.mkdir()
-    (folder / f"{name}.py").write_text(source, encoding="utf-8")
-    monkeypatch.setattr(package, "__path__", [*package.__path__, str(folder)])
-    package.refresh()
-    yield package
-    monkeypatch.undo()
-    package.refresh()

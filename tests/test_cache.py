@@ -638,3 +638,20 @@ def test_damaged_rows_are_rebuilt_or_asked_again_never_a_crash(tmp_path):
         assert c.responses.get(request_key(other)).text == "utf-8 blob"
         with pytest.raises(CacheError, match="damaged"):
             c.responses.get_request(key)
+
+
+def test_a_plan_s_packed_frames_come_back_from_their_frame_set_as_they_went_in(cache):
+    from videovision.pipeline import make_plan
+    from videovision.plan import TaskConfig
+    from videovision.store.frames import FrameSet, frame_set_packing, packing_frame_set
+    from videovision.types import SpeechConfig
+
+    plan = make_plan(Path(__file__).resolve().parents[1] / "samples" / "demo.mp4",
+                     TaskConfig(speech=SpeechConfig(mode="off")))
+    meta, items = packing_frame_set(plan.packing, plan.scenes, plan.selection)
+    assert len(items) == len(plan.images) and [m["time"] for m, _ in items] == [i.time for i in plan.images]
+    cache.frames.put("k" * 64, meta, items)
+    stored = cache.frames.get("k" * 64)
+    assert isinstance(stored, FrameSet)
+    packing, scenes, selection = frame_set_packing(stored, plan.packing.model, plan.packing.detail)
+    assert (packing, scenes, selection) == (plan.packing, plan.scenes, plan.selection)

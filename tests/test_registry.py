@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import KEY, module_beside
+from conftest import KEY
 from fakeserver import FakeOpenAIServer
 
 import videovision
@@ -61,11 +61,11 @@ TASK = Keywords()
 
 
 @pytest.fixture
-def keywords_task(tmp_path, monkeypatch):
+def keywords_task(plug_in):
     """A ``keywords`` task defined by one module, put beside the package's tasks."""
     import videovision.tasks as tasks
 
-    yield from module_beside(tasks, "keywords", KEYWORDS_TASK, tmp_path, monkeypatch)
+    yield plug_in(tasks, "keywords", KEYWORDS_TASK)
     sys.modules.pop("videovision.tasks.keywords", None)
 
 

@@ -4,7 +4,6 @@ reported image tokens, and the published CreateResponse schema."""
 from __future__ import annotations
 
 import pytest
-from conftest import module_beside
 from fakeserver import FakeOpenAIServer
 from test_client import KEY, chat_body
 
@@ -462,11 +461,11 @@ def _serve_plain(handler, rec):
 
 
 @pytest.fixture
-def third_wire(tmp_path, monkeypatch):
+def third_wire(plug_in):
     """A ``plain`` wire defined by one module, put beside the package's wires."""
     import videovision.wires as wires
 
-    yield from module_beside(wires, "plain", THIRD_WIRE, tmp_path, monkeypatch)
+    return plug_in(wires, "plain", THIRD_WIRE)
 
 
 def test_a_third_wire_is_one_module_plan_and_ask_go_through_it(cut_clip, third_wire, tmp_path):

@@ -33,7 +33,7 @@ from .plan import Plan, PlanSpeech, RequestPlan, Selection, TaskConfig
 from .prompts import make_reduce_request, make_request
 from .refine import RefineOutcome, apply_refined, refinable, refine_estimate, refine_requests, refine_windows
 from .request import Request
-from .sampling import FrameStream, sample
+from .sampling import FrameStream, sample, strategy_for
 from .sampling.scenes import BLANK_NOTE
 from .screentext import ScreenText
 from .screentext import apply as apply_screen_text
@@ -42,7 +42,8 @@ from .speech.audio import AudioInfo
 from .speech.estimate import SpeechEstimate
 from .speech.fusion import FrameSpeech, segments_between, speech_by_frame
 from .speech.transcript import Segment, Transcript
-from .store import Cache, frames_key, item_to_packed, new_run_id, packed_to_item
+from .store import Cache, frames_key, new_run_id
+from .store.frames import frame_set_packing, packing_frame_set
 from .tasks import task_named
 from .types import (
     Answer,
@@ -76,8 +77,6 @@ def _decoding(progress: RunProgressCallback | None) -> Progress | None:
 
     return on
 
-MIN_AUTO_GAP = 3.0
-"""Seconds: the automatic hybrid gap never goes below this (short clips need few frames)."""
 REDUCE_OVERHEAD_TOKENS = 250
 CACHE_FORMAT = 4
 """Version of what a cached frame set holds; part of its key."""
@@ -125,22 +124,8 @@ def extract_frames(
 
 def _sampling_params(config: SamplingConfig) -> dict:
     """Every sampling option, with the ones the strategy does not use set to None (the frames.json
-    record and part of the frames cache key: a new option enters both by itself)."""
-    params = asdict(config)
-    scene_aware = config.strategy in ("scenes", "hybrid")
-    unused = {"every": config.strategy != "interval", "count": config.strategy != "uniform",
-              "max_gap": config.strategy != "hybrid", "dedup_threshold": not config.dedup,
-              "detector": not scene_aware, "threshold": not scene_aware, "min_scene_len": not scene_aware}
-    return {k: (None if unused.get(k) else v) for k, v in params.items()}
-
-
-
-def auto_max_gap(duration: float, max_frames: int | None, start: float | None, end: float | None) -> float | None:
-    """The hybrid gap that makes interval fill alone fit the frame budget (None: keep the default)."""
-    if not max_frames:
-        return None
-    span = (min(end, duration) if end else duration) - (start or 0.0)
-    return max(MIN_AUTO_GAP, span / max(1, max_frames - 2))
+    record and part of the frames cache key: :meth:`~videovision.sampling.strategies.Strategy.params`)."""
+    return strategy_for(config.strategy).params(config)
 
 
 def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
@@ -152,10 +137,8 @@ def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
     if sampling.max_side is None and pack_config.grid is None and info.width > 0 and info.height > 0:
         # decode no larger than the packer will send: an 8K frame is never held at full size
         sampling = replace(sampling, max_side=max(target_size(info.width, info.height, spec, pack_config.detail)))
-    if sampling.strategy == "hybrid" and config.auto_gap:
-        gap = auto_max_gap(info.duration, pack_config.budget.max_frames, sampling.start, sampling.end)
-        if gap is not None:
-            sampling = replace(sampling, max_gap=gap)
+    if config.auto_gap:  # the strategy's automatic choices (hybrid: its gap from the frame budget)
+        sampling = strategy_for(sampling.strategy).settle(sampling, info, pack_config.budget.max_frames)
     return replace(config, prompt=prompt, pack=pack_config, sampling=sampling)
 
 
@@ -174,27 +157,11 @@ def _frames_key(cache: Cache, video: str | os.PathLike, config: TaskConfig, spec
 def _cached_packing(cache: Cache, key: str, config: TaskConfig) -> tuple[Packing, tuple[Scene, ...], Selection] | None:
     """(packing, scenes, selection) from a cached frame set, or None."""
     stored = cache.frames.get(key)
-    if stored is None:
-        return None
-    meta = stored.meta
-    packing = Packing(
-        model=config.pack.model, detail=config.pack.detail,
-        images=tuple(item_to_packed(m, d) for m, d in stored.items),
-        dropped=tuple(DroppedFrame(t, r) for t, r in meta["dropped"]),
-        requests=tuple(tuple(r) for r in meta["requests"]),
-        frames_considered=meta["frames_considered"], model_known=meta["model_known"],
-    )
-    return packing, tuple(Scene(*s) for s in meta["scenes"]), Selection.from_json(meta["selection"])
+    return None if stored is None else frame_set_packing(stored, config.pack.model, config.pack.detail)
 
 
 def _store_packing(cache: Cache, key: str, packing: Packing, scenes: tuple[Scene, ...], selection: Selection) -> None:
-    meta = {
-        "scenes": [[s.index, s.start, s.end] for s in scenes],
-        "dropped": [[d.time, d.reason] for d in packing.dropped], "requests": [list(r) for r in packing.requests],
-        "frames_considered": packing.frames_considered, "model_known": packing.model_known,
-        "selection": selection.to_json(),
-    }
-    cache.frames.put(key, meta, [packed_to_item(i) for i in packing.images])
+    cache.frames.put(key, *packing_frame_set(packing, scenes, selection))
 
 
 def make_plan(

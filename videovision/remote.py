@@ -405,10 +405,10 @@ def _over(part: Path, err: Exception) -> Exception:
 def _opens(path: Path, every_packet: bool = False) -> bool:
     """True when ``path`` opens as a video (or audio) file; ``every_packet``: and its packets are all there
     (as many as the container's index counts, when it counts them)."""
-    import av
+    from .media import open_input  # PyAV loads only when a download is checked
 
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with open_input(path) as container:
             streams = container.streams
             stream = streams.video[0] if streams.video else streams.audio[0] if streams.audio else None
             if stream is None:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # annotations only: importing videovision must not load NumPy
     import numpy as np
 
 Strategy = Literal["interval", "uniform", "scenes", "hybrid"]
+"""The built-in sampling strategies (``videovision.sampling.strategies``: every one, a new one being
+one module there; ``SamplingConfig.strategy`` takes any of them)."""
 Detail = Literal["low", "high", "auto", "original"]
 ImageFormat = Literal["jpeg", "png", "webp"]
 DetectorName = Literal["adaptive", "content", "threshold", "hash", "histogram"]
@@ -135,7 +137,8 @@ class SamplingConfig:
     field (``.field``), before any video is opened; ``sampling.validate_config`` checks the range
     against the video's duration."""
 
-    strategy: Strategy = defaults.STRATEGY
+    strategy: str = defaults.STRATEGY
+    """A strategy's name (:func:`videovision.sampling.strategy_names`; the built-in ones: ``Strategy``)."""
     every: float = defaults.EVERY
     count: int = defaults.COUNT
     max_gap: float = defaults.MAX_GAP
@@ -160,10 +163,13 @@ class SamplingConfig:
     def __post_init__(self) -> None:
         from typing import get_args
 
-        for name, kind in (("strategy", Strategy), ("preset", Preset), ("detector", DetectorName)):
+        from .sampling.strategies import strategy_names
+
+        for name, allowed in (("strategy", strategy_names()), ("preset", get_args(Preset)),
+                              ("detector", get_args(DetectorName))):
             value = getattr(self, name)
-            if not (value is None and name == "detector") and value not in get_args(kind):
-                _bad(name, f"must be one of {', '.join(get_args(kind))} (got {value!r})")
+            if not (value is None and name == "detector") and value not in allowed:
+                _bad(name, f"must be one of {', '.join(allowed)} (got {value!r})")
         _number(self, "every", above=0)
         _number(self, "max_gap", above=0)
         _number(self, "min_scene_len", at_least=0)

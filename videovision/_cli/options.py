@@ -11,13 +11,15 @@ the commands that honour it. A command's parser is built from the rows naming it
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, get_args
 
 from .. import defaults
 from ..batch.executors import EXECUTORS
-from ..render.formats import FormatChoices, format_names
+from ..render.formats import format_names
+from ..sampling.strategies import strategy_names
 from ..tasks import task_names
 from ..types import (
     ClipMode,
@@ -27,7 +29,6 @@ from ..types import (
     Preset,
     ScreenTextMode,
     SpeechMode,
-    Strategy,
     Style,
 )
 from ..wires import api_choices
@@ -63,7 +64,8 @@ class Option:
         group: the heading it is listed under in ``--help``.
         type: the converter of the word given (also checks a profile's value).
         default: the value when not given; None means the library default.
-        choices: the values allowed (from the library's ``Literal`` types).
+        choices: the values allowed (from the library's ``Literal`` types), or what gives them when the
+            parser is built (the strategies found: :meth:`allowed`).
         action: an argparse action (``store_true``, ``store_false``, ``append``), else a value.
         metavar: the value's name in ``--help``.
         required: the command needs it.
@@ -80,7 +82,7 @@ class Option:
     group: str = "options"
     type: Callable[[str], Any] | None = None
     default: Any = None
-    choices: Sequence[str] | None = None
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     action: str | None = None
     metavar: str | None = None
     required: bool = False
@@ -90,6 +92,10 @@ class Option:
 
     def default_for(self, command: str) -> Any:
         return dict(self.per_command).get(command, self.default)
+
+    def allowed(self) -> tuple[str, ...] | None:
+        """The values allowed, as of now."""
+        return self.choices() if callable(self.choices) else self.choices
 
     def help_for(self, command: str) -> str:
         shown = self.default_for(command)
@@ -113,7 +119,7 @@ _S, _P, _SP, _R, _O = ("sampling", "model, budget and packing", "speech (subtitl
 OPTIONS: tuple[Option, ...] = (
     # ---------------------------------------------------------------- sampling
     _o("--strategy", "sampling.strategy", SAMPLING, "how to pick frames (default {default})", group=_S,
-       choices=get_args(Strategy), default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
+       choices=strategy_names, default=defaults.TASK_STRATEGY, per_command=(("frames", defaults.STRATEGY),)),
     _o("--every", "sampling.every", SAMPLING, f"interval: seconds between frames (default {defaults.EVERY:g})",
        group=_S, type=t.positive_float, metavar="SECONDS"),
     _o("--count", "sampling.count", SAMPLING, f"uniform: number of frames (default {defaults.COUNT})", group=_S,
@@ -248,7 +254,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("--style", "prompt.style", {"summarize"}, f"summary style (default {defaults.STYLE})", choices=get_args(Style)),
     _o("--prompt", "prompt.instruction", {"summarize"}, "replace the instruction text", metavar="TEXT"),
     *(_o("--format", None, {task}, _FORMAT_HELP.get(task, "the output format (default text)"),
-         choices=FormatChoices(task), default="text") for task in task_names() if set(format_names(task)) - {"text", "json"}),
+         choices=partial(format_names, task), default="text") for task in task_names() if set(format_names(task)) - {"text", "json"}),
     _o("--no-refine", "task.refine", {"ask"},
        "answer from the overview pass only (one request; times only as exact as the frames' spacing)",
        group="refine pass (a second, dense look at each cited moment)", action="store_false", dest="refine"),
@@ -279,7 +285,7 @@ OPTIONS: tuple[Option, ...] = (
        default=defaults.SEARCH_LIMIT, metavar="N"),
     _o("--index", None, {"search"}, "a batch's --out folder", metavar="DIR", required=True),
     _o("--out", None, {"batch"}, "results, index.jsonl and search.db go here", metavar="DIR", required=True),
-    _o("--task", None, {"batch"}, "what to do to each video (default summarize)", choices=task_names(),
+    _o("--task", None, {"batch"}, "what to do to each video (default summarize)", choices=task_names,
        default="summarize"),
     _o("--question", None, {"batch"}, "--task ask: a question (repeatable)", action="append", metavar="Q"),
     _o("--jobs", None, {"batch"},
@@ -332,7 +338,7 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             if o.type is not None:
                 kwargs["type"] = o.type
             if o.choices is not None:
-                kwargs["choices"] = o.choices
+                kwargs["choices"] = o.allowed()
             if o.required:
                 kwargs["required"] = True
         group.add_argument(*o.flags, **kwargs)

@@ -117,8 +117,9 @@ def _checked(key: str, value: Any, row: Option | None, where: str) -> Any:
         return value
     if row is None:
         return str(value)
-    if row.choices is not None and value not in row.choices:
-        raise ConfigError(f"{where} = {value!r}: choose {', '.join(row.choices)}")
+    allowed = row.allowed()
+    if allowed is not None and value not in allowed:
+        raise ConfigError(f"{where} = {value!r}: choose {', '.join(allowed)}")
     if row.type is None:
         return str(value)
     try:

@@ -44,6 +44,7 @@ import numpy as np
 from .. import defaults
 from ..errors import ConfigError, VideoOpenError
 from ..files import atomic_output
+from ..media import ffmpeg_text
 from ..paths import path_text
 from ..source import VideoSource, open_video
 from ..timecode import file_stamp
@@ -56,7 +57,6 @@ from .common import (
     _CopyFailed,
     _Cut,
     _end_time,
-    _first_line,
     _is_keyframe,
     _keyframe_times,
     _open,
@@ -356,11 +356,11 @@ def _write(source: VideoSource, cut: _Cut, tmp: Path, mode: ClipMode) -> tuple[f
         return float(source.frame_times[cut.first]), _end_time(source, cut.stop), "encode", audio
     except OSError as err:  # before FFmpegError: PyAV's write errors (a full disk) are OSErrors too
         if isinstance(err, av.error.FFmpegError) and getattr(err, "filename", None) != str(tmp):
-            raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({_first_line(err)})") from err
+            raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({ffmpeg_text(err)})") from err
         raise ConfigError(f"output: cannot write {path_text(tmp.parent)} ({err.strerror or err})",
                           field="output") from err
     except av.error.FFmpegError as err:
-        raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({_first_line(err)})") from err
+        raise VideoOpenError(f"{path_text(source.path)}: cannot make the clip ({ffmpeg_text(err)})") from err
 
 
 

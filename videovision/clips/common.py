@@ -11,13 +11,12 @@ from typing import Literal
 import av
 import numpy as np
 
-from ..errors import VideoOpenError
-from ..paths import path_text
+from ..media import open_input
+from ..source import TIME_EPSILON as TIME_EPSILON  # the clip planner's slack is the source's
 from ..source import VideoSource
 from ..timecode import format_time
 
 ClipMethod = Literal["copy", "encode"]
-TIME_EPSILON = 1e-6
 AUDIO_SEEK_MARGIN = 2.0
 """Seconds before the clip start the audio reader seeks to: containers interleave audio a little
 ahead of or behind the video, and some (Matroska) index only video keyframes."""
@@ -37,7 +36,7 @@ class _CopyFailed(Exception):
 
 
 
-# The packet index lives in VideoSource (docs: videovision/source.py); these read it in one place.
+# The packet index lives in VideoSource (docs: videovision/source/); these read it in one place.
 def _pts(source: VideoSource) -> np.ndarray:
     return source.frame_pts
 
@@ -65,21 +64,13 @@ def _open_output(tmp: Path) -> av.container.OutputContainer:
 
 
 def _open(source: VideoSource) -> av.container.InputContainer:
-    try:
-        return av.open(str(source.path), mode="r", metadata_errors="ignore")
-    except av.error.FFmpegError as err:
-        raise VideoOpenError(f"{path_text(source.path)}: cannot read the video ({_first_line(err)})") from err
+    return open_input(source.path)
 
 
 def _secs(value: float) -> str:
     if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return repr(value)
     return f"{format_time(value)} ({value:.3f} s)"
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err)
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _seek_before(container, abs_start: float) -> None:

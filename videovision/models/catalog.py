@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import DEFAULT_MODEL, DETAILS, PRICE_SOURCE, ModelSpec, all_models
+from .registry import all_models
+from .spec import DEFAULT_MODEL, DETAILS, PRICE_SOURCE, ModelSpec
 
 
 def detail_modes(spec: ModelSpec) -> tuple[str, ...]:

@@ -14,7 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..errors import ConfigError
-from .spec import DEFAULT_MODEL, DETAILS, ModelSpec, is_whole, resolve_model
+from .registry import is_whole, resolve_model
+from .spec import DEFAULT_MODEL, DETAILS, ModelSpec
 
 _FLOAT_GUARD = 1e-9
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from .headers import data_url_image_size
 from .images import image_tokens, max_image_tokens
-from .spec import DEFAULT_MODEL, ModelSpec, lookup, normalize_name, resolve_model
+from .registry import lookup, normalize_name, resolve_model
+from .spec import DEFAULT_MODEL, ModelSpec
 
 logger = logging.getLogger("videovision")
 

@@ -1,5 +1,6 @@
 """The output formats, one entry each: name → how a task's result is written in it, and which tasks
-it serves. ``--format`` offers the formats of its command's task; a new format is one new entry.
+it serves. ``--format`` offers the formats of its command's task (looked up when the parser is built);
+a new format is one new entry.
 
     render("youtube", TASKS["chapters"], result) -> (text, warnings)
     format_names("transcript")                   -> ("text", "srt", "vtt", "json")
@@ -7,7 +8,7 @@ it serves. ``--format`` offers the formats of its command's task; a new format i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,26 +84,3 @@ def render(name: str, task: Task, value: Any, extra: Mapping[str, Any] | None = 
         ConfigError: the format does not serve this task.
     """
     return format_named(name, task.name).render(task, value, extra or {})
-
-
-class FormatChoices(Sequence[str]):
-    """The formats ``--format`` offers for a task, read from :data:`FORMATS` when asked (a format added
-    later is offered too)."""
-
-    def __init__(self, task: str):
-        self.task = task
-
-    def _names(self) -> tuple[str, ...]:
-        return format_names(self.task)
-
-    def __getitem__(self, index):
-        return self._names()[index]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
-
-    def __contains__(self, value: object) -> bool:
-        return value in self._names()

@@ -6,7 +6,7 @@ found, the detection preset used and why, the repeats turned into notes, and the
 dropped. Frames stream; only the frames chosen (plus, for scene strategies, a small bounded set of
 candidates of the current scene) are held.
 
-Strategies:
+Strategies (:mod:`.strategies`: one module each, found by looking; a new one is one file):
 
 ``interval``  one frame every ``every`` seconds from ``start``: for each target time t the
               frame returned is the first frame whose presentation time is >= t (exact on
@@ -17,12 +17,17 @@ Strategies:
 ``hybrid``    scene cuts plus fill so that no gap between chosen frames exceeds ``max_gap``
               (:mod:`.scenes`).
 
+Each strategy declares the options of its own it reads (``uses``): they alone, with the shared
+options, make its frames cache key and ``frames.json`` record (:meth:`.strategies.Strategy.params`).
+
 Scene detection (:mod:`.detectors`): an explicit PySceneDetect ``detector``/``threshold`` is used
 exactly as ``scenedetect.detect`` uses it; otherwise ``preset`` picks the screen/slide detector or
 PySceneDetect's adaptive detector, ``auto`` deciding from the measured motion.
 
-The package's parts: :mod:`.scenes` (scene strategies), :mod:`.detectors` (detectors and the
-preset), :mod:`.pictures` (small grey copies: blank/fade checks, repeats, duplicates).
+The package's parts: :mod:`.strategies` (the strategies and their interface), :mod:`.exact` (frames
+at target times), :mod:`.scenes` (the scene pass), :mod:`.detectors` (detectors and the preset),
+:mod:`.pictures` (small grey copies: blank/fade checks, repeats, duplicates). Importing this package
+loads no decoding library (the CLI lists the strategies at start); ``sample()`` does.
 
 Optional near-duplicate removal (``dedup``) compares each frame with every kept frame (the most
 recent ``DEDUP_MEMORY``) and drops it when at most ``dedup_threshold`` percent of a small grey
@@ -31,37 +36,52 @@ copy's pixels differ from one of them (:class:`.pictures.Dedup`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import get_args
-
-import numpy as np
+from typing import TYPE_CHECKING, get_args
 
 from ..errors import ConfigError, SamplingError
-from ..source import VideoSource
-from ..types import DetectorName, DuplicateDrop, Frame, Preset, RepeatNote, SamplingConfig, Scene, Strategy
-from .detectors import DETECTOR_CLASSES, ScreenDetector, make_detector, measure_motion, pyscenedetect_defaults
-from .pictures import DEFAULT_DEDUP_CHANGE, Dedup, dhash, hamming
-from .scenes import CANDIDATE_WINDOW, CANDIDATES_PER_SCENE, DETECT_WIDTH, scene_pass
+from ..types import DetectorName, DuplicateDrop, Frame, Preset, RepeatNote, SamplingConfig, Scene
+from .strategies import Progress, strategy_for, strategy_names
+
+if TYPE_CHECKING:
+    from ..source import VideoSource
+    from .detectors import ScreenDetector, make_detector, measure_motion, pyscenedetect_defaults
+    from .pictures import DEFAULT_DEDUP_CHANGE, Dedup, dhash, hamming
+    from .scenes import CANDIDATE_WINDOW, CANDIDATES_PER_SCENE, DETECT_WIDTH
+
+    STRATEGIES: tuple[str, ...]
 
 __all__ = [
     "CANDIDATES_PER_SCENE", "CANDIDATE_WINDOW", "DEFAULT_DEDUP_CHANGE", "DETECTORS", "DETECT_WIDTH", "PRESETS",
     "STRATEGIES", "FrameStream", "ScreenDetector", "dhash", "hamming", "make_detector", "measure_motion",
-    "pyscenedetect_defaults", "sample", "validate_config",
+    "pyscenedetect_defaults", "sample", "strategy_for", "strategy_names", "validate_config",
 ]
 
 log = logging.getLogger("videovision")
 
-STRATEGIES: tuple[str, ...] = get_args(Strategy)
 DETECTORS: tuple[str, ...] = get_args(DetectorName)
 PRESETS: tuple[str, ...] = get_args(Preset)
-assert set(DETECTORS) == set(DETECTOR_CLASSES)
 
-Progress = Callable[[float, float], None]
-"""progress(done_seconds, total_seconds)."""
+_LAZY = {"CANDIDATES_PER_SCENE": "scenes", "CANDIDATE_WINDOW": "scenes", "DETECT_WIDTH": "scenes",
+         "DEFAULT_DEDUP_CHANGE": "pictures", "dhash": "pictures", "hamming": "pictures",
+         "ScreenDetector": "detectors", "make_detector": "detectors", "measure_motion": "detectors",
+         "pyscenedetect_defaults": "detectors"}
+
+
+def __getattr__(name: str) -> object:
+    """The names re-exported from the heavy modules, imported on first use; ``STRATEGIES``: the
+    strategies found (:func:`strategy_names`)."""
+    if name == "STRATEGIES":
+        return strategy_names()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def validate_config(config: SamplingConfig, duration: float | None = None) -> tuple[float, float]:
@@ -77,8 +97,7 @@ def validate_config(config: SamplingConfig, duration: float | None = None) -> tu
     Raises:
         ConfigError: an option is out of range (the message names the field).
     """
-    if config.strategy not in STRATEGIES:
-        raise ConfigError(f"unknown strategy {config.strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    strategy_for(config.strategy)
     if config.detector is not None and config.detector not in DETECTORS:
         raise ConfigError(f"unknown detector {config.detector!r}: choose one of {', '.join(DETECTORS)}")
     if config.preset not in PRESETS:
@@ -167,12 +186,10 @@ def sample(source: VideoSource | str | os.PathLike, config: SamplingConfig | Non
         return _sample_file(source, config, progress)
     start, end = validate_config(config, source.info.duration)
     stream = FrameStream(iter(()))
-    if config.strategy in ("interval", "uniform"):
-        targets = _targets(source, config, start, end, stream)
-        frames = _exact(source, targets, config, progress, end)
-    else:
-        frames = scene_pass(source, config, start, end, stream, progress)
+    frames = strategy_for(config.strategy).frames(source, config, start, end, stream, progress)
     if config.dedup:
+        from .pictures import DEFAULT_DEDUP_CHANGE, Dedup
+
         threshold = DEFAULT_DEDUP_CHANGE if config.dedup_threshold is None else config.dedup_threshold
         frames = _dedup(frames, Dedup(threshold), stream)
     stream._frames = _require_some(frames, start, end, clipped=config.start is not None or config.end is not None)
@@ -199,44 +216,6 @@ def _sample_file(path: str | os.PathLike, config: SamplingConfig, progress: Prog
 
     stream._frames = closing()
     return stream
-
-
-def _targets(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream) -> list[float]:
-    """Target times for ``interval``/``uniform``, never more than the frames in [start, end).
-
-    More targets than frames cannot give more frames (two targets on one frame give it once), so
-    ``every`` finer than the frames gives every frame (the same result, without the huge list),
-    and ``count`` above the frame count is lowered to it (noted on the stream).
-    """
-    times = source.frame_times
-    lo = int(np.searchsorted(times, start - 1e-6, side="left"))
-    hi = int(np.searchsorted(times, end - 1e-6, side="left")) if math.isfinite(end) else len(times)
-    available = max(0, hi - lo)
-    span = (min(end, source.info.duration) if math.isfinite(end) else source.info.duration) - start
-    if config.strategy == "interval":
-        wanted = math.floor(span / config.every - 1e-9) + 1
-        if wanted > available:
-            stream.notes.append(f"every={config.every:g} s asks for more frames ({wanted:.3g}) than the "
-                                f"{available} between {start:g} s and {start + span:g} s: taking every frame")
-            return [float(t) for t in times[lo:hi]]
-        return [t for t in (start + i * config.every for i in range(max(wanted, 1))) if t < end]
-    count = config.count
-    if count > available:
-        stream.notes.append(f"count={count} is more than the {available} frames between {start:g} s and "
-                            f"{start + span:g} s: taking {available}")
-        count = max(1, available)
-    return [start + (i + 0.5) * span / count for i in range(count)]
-
-
-def _exact(source: VideoSource, targets: list[float], config: SamplingConfig, progress: Progress | None,
-           end: float) -> Iterator[Frame]:
-    total = targets[-1] if targets else 0.0
-    for frame in source.frames_at(targets, max_side=config.max_side):
-        if frame.time >= end:
-            return
-        if progress:
-            progress(frame.time, total)
-        yield frame
 
 
 def _require_some(frames: Iterator[Frame], start: float, end: float, *, clipped: bool) -> Iterator[Frame]:

@@ -27,7 +27,8 @@ import av
 import pysubs2
 
 from ..errors import ConfigError, VideoOpenError
-from .timeline import container_start, open_media, timeline_origin
+from ..media import open_input
+from .timeline import container_start, timeline_origin
 from .transcript import Segment, SpeechSource, Transcript, place_on_timeline
 
 __all__ = [
@@ -158,7 +159,7 @@ def list_subtitle_tracks(path: str | os.PathLike[str]) -> tuple[SubtitleTrack, .
     Raises:
         VideoOpenError: the file cannot be opened.
     """
-    with open_media(path) as container:
+    with open_input(path) as container:
         return _tracks(container)
 
 
@@ -206,7 +207,7 @@ def read_embedded_subtitles(
         VideoOpenError: the file cannot be opened or its subtitle packets cannot be read.
         ConfigError: ``track`` is not a text subtitle stream of the file.
     """
-    with open_media(path) as container:
+    with open_input(path) as container:
         tracks = _tracks(container)
         if track is not None:
             chosen = next((t for t in tracks if t.index == track), None)
@@ -425,7 +426,7 @@ def _vtt_voices(file: Path, count: int) -> list[str | None] | None:
 
 def _file_shift(video: str | os.PathLike[str]) -> float:
     """Seconds to add to a subtitle file's times: container start minus the first frame's time."""
-    with open_media(video) as container:
+    with open_input(video) as container:
         return container_start(container) - timeline_origin(container)
 
 

@@ -1,4 +1,5 @@
-"""Where zero is: every speech time is seconds from the video's first frame.
+"""Where zero is: every speech time is seconds from the video's first frame (files are opened by
+:func:`videovision.media.open_input`, here also ``open_media``).
 
 A container's streams each start somewhere on the container's timeline (audio may begin before or
 after the first video frame; an MP4 edit list or a transport stream may start far from 0). The
@@ -8,32 +9,14 @@ origin of the videovision timeline is the first video frame's presentation time,
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import av
 
-from ..errors import VideoOpenError
+from ..media import open_input as open_media  # the one opener, by the name audio.py knows it
 
 __all__ = ["container_start", "open_media", "stream_start", "timeline_origin"]
 
 _ORIGIN_PROBE_PACKETS = 64
 """Video packets read to find the smallest timestamp when the stream declares no start time."""
-
-
-def open_media(path: str | os.PathLike[str]) -> av.container.InputContainer:
-    """Open a media file with PyAV.
-
-    Raises:
-        VideoOpenError: missing, unreadable, or not a media file.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise VideoOpenError(f"{file}: no such file")
-    try:
-        return av.open(str(file), mode="r")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as err:
-        raise VideoOpenError(f"{file}: cannot be read as audio or video ({err})") from err
 
 
 def stream_start(stream: av.stream.Stream) -> float | None:

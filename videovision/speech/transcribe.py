@@ -22,10 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -37,12 +36,12 @@ from .. import defaults
 from ..client import LOCAL_PLACEHOLDER_KEY, ClientConfig
 from ..endpoint import sdk_client as make_sdk_client
 from ..errormap import ErrorMapper, stops_run
-from ..errors import ConfigError, ModelNotFoundError, RequestError, ResponseFormatError
+from ..errors import ConfigError, ModelNotFoundError, RequestError
 from ..redact import scrub_secrets
-from ..timecode import format_time
 from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
 from .keys import chunk_cache_key
-from .transcript import Segment, Transcript, place_on_timeline
+from .replies import chunk_span, segments_from_reply
+from .transcript import Segment, Transcript
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -67,9 +66,6 @@ DEFAULT_CONCURRENCY: int = defaults.CONCURRENCY
 ResponseFormat = Literal["verbose_json", "json", "text", "diarized_json"]
 """Reply formats understood: segments with times (verbose_json, diarized_json) or text only."""
 RESPONSE_FORMATS: tuple[str, ...] = get_args(ResponseFormat)
-TIMED_FORMATS = frozenset({"verbose_json", "diarized_json"})
-JSON_FORMATS = frozenset({"json", *TIMED_FORMATS})
-"""Formats whose reply must be a JSON object (a plain-text or HTML answer is refused, never a transcript)."""
 TEXT_ONLY_MODELS = ("gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 """Model name prefixes that answer json or text only, without segment timestamps (docs/speech.md)."""
 HINT_LIST_MODELS = ("gpt-transcribe",)
@@ -79,7 +75,6 @@ DIARIZE_MARK = "diarize"
 """Models whose name contains this return speakers (``diarized_json``)."""
 CHUNKS_AHEAD_PER_WORKER = 2
 """Chunks extracted ahead of the uploads, per worker (bounds the temporary files)."""
-_SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+")
 
 
 def _base_name(model: str) -> str:
@@ -345,7 +340,7 @@ class Transcriber:
                 reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
             except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
                 raise self._chunk_error(err, chunk) from err
-            segments = _segments_from_reply(reply, chunk, options.format, self._host)
+            segments = segments_from_reply(reply, chunk, options.format, self._host)
         except RequestError as err:
             self._report(chunk, started, err)
             raise
@@ -363,7 +358,7 @@ class Transcriber:
     def _chunk_error(self, err: BaseException, chunk: AudioChunk) -> RequestError:
         model = self.options.model
         mapped = self._errors.map(err, model)
-        where = f"transcribing audio {_span(chunk)}"
+        where = f"transcribing audio {chunk_span(chunk)}"
         if isinstance(mapped, ModelNotFoundError):
             return _same_kind(
                 mapped, f"{where}: transcription model '{model}' not found at {self._host}: check the transcribe model"
@@ -530,89 +525,3 @@ def transcribe_media(
         chunks = iter_audio_chunks(path, tmp, chunk_seconds=chunk_seconds, audio_format=audio_format, origin=origin)
         with closing(chunks):  # an early stop closes the decoder before the directory goes
             return transcriber.transcribe_chunks(chunks, store=store, on_chunk=finished)
-
-
-# --------------------------------------------------------------------------- replies
-
-
-def _span(chunk: AudioChunk) -> str:
-    return f"{format_time(max(0.0, chunk.start), precision=0)}-{format_time(max(0.0, chunk.end), precision=0)}"
-
-
-def _as_data(reply: Any) -> tuple[Mapping[str, Any] | None, str | None]:
-    """(the JSON object of a reply, or the text of a plain-text reply)."""
-    if isinstance(reply, str):
-        return None, reply
-    if isinstance(reply, Mapping):
-        return reply, None
-    dump = getattr(reply, "model_dump", None)
-    if callable(dump):
-        data = dump()
-        return (data, None) if isinstance(data, Mapping) else (None, None)
-    return None, None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-_HTML = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
-
-
-def _segments_from_reply(reply: Any, chunk: AudioChunk, fmt: str, host: str) -> tuple[Segment, ...]:
-    data, text = _as_data(reply)
-    if text is not None and (fmt in JSON_FORMATS or _HTML.match(text)):
-        what = "a web page (HTML)" if _HTML.match(text) else "plain text"
-        raise ResponseFormatError(
-            f"transcribing audio {_span(chunk)}: {host} answered with {what}, not a {fmt} transcript: "
-            "check the transcription endpoint (--transcribe-base-url) and its key"
-        )
-    raw = data.get("segments") if data is not None else None
-    if fmt in TIMED_FORMATS and isinstance(raw, list) and raw:
-        return _timed_segments(raw, chunk)
-    if data is not None:
-        text = data.get("text") if isinstance(data.get("text"), str) else None
-    if text is None:
-        raise ResponseFormatError(
-            f"transcribing audio {_span(chunk)}: the reply from {host} has neither segments nor text: "
-            "check that the transcription endpoint is OpenAI-compatible"
-        )
-    return _approximate_segments(text, chunk)
-
-
-def _timed_segments(raw: list[Any], chunk: AudioChunk) -> tuple[Segment, ...]:
-    segments = []
-    length = chunk.duration
-    for item in raw:
-        if not isinstance(item, Mapping):
-            continue
-        start, end = _number(item.get("start")), _number(item.get("end"))
-        if start is None or end is None or not isinstance(item.get("text"), str):
-            continue
-        start = min(max(0.0, start), length)
-        end = min(max(start, end), length)  # models sometimes run the last segment past the audio
-        speaker = item.get("speaker")
-        segment = place_on_timeline(
-            start, end, item["text"], shift=chunk.start, speaker=speaker if isinstance(speaker, str) else None
-        )
-        if segment is not None:
-            segments.append(segment)
-    return tuple(segments)
-
-
-def _approximate_segments(text: str, chunk: AudioChunk) -> tuple[Segment, ...]:
-    """Sentences spread over the chunk in proportion to their length, marked approximate."""
-    sentences = [s for s in (" ".join(part.split()) for part in _SENTENCE_END.split(text)) if s]
-    total = sum(len(s) for s in sentences)
-    segments = []
-    done = 0
-    for sentence in sentences:
-        begin = chunk.duration * done / total
-        done += len(sentence)
-        end = chunk.duration * done / total
-        segment = place_on_timeline(begin, end, sentence, shift=chunk.start, approximate=True)
-        if segment is not None:
-            segments.append(segment)
-    return tuple(segments)

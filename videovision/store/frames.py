@@ -1,6 +1,10 @@
 """Frame sets: the encoded frames chosen for a video with given options, keyed by
 :func:`~videovision.store.keys.frames_key`, plus the set's own metadata (scenes, dropped frames,
-request split ...); and the remembered content digests of video files."""
+request split ...); and the remembered content digests of video files.
+
+    packing_frame_set(packing, scenes, selection) -> (meta, items)      what FrameStore.put takes
+    frame_set_packing(stored, model, detail)      -> (packing, scenes, selection)
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import CacheError, VideoOpenError
 from ..paths import path_text
-from ..types import PackedImage
+from ..types import DroppedFrame, PackedImage, Scene
 from .db import Database
 from .images import Images, ImageStore
 from .keys import canonical_json, file_digest, sha256_hex, strip_secrets
+
+if TYPE_CHECKING:
+    from ..packing import Packing
+    from ..plan import Selection
 
 log = logging.getLogger("videovision")
 
@@ -58,6 +67,33 @@ def item_to_packed(meta: dict, data: bytes) -> PackedImage:
         )
     except (KeyError, TypeError, ValueError) as err:
         raise CacheError(f"cached frame metadata is incomplete ({err}); pass --no-cache or clear the cache") from err
+
+
+def packing_frame_set(packing: Packing, scenes: tuple[Scene, ...], selection: Selection) -> tuple[dict, list[FrameItem]]:
+    """A plan's packed frames as a frame set: ``(meta, items)`` for :meth:`FrameStore.put`."""
+    meta = {
+        "scenes": [[s.index, s.start, s.end] for s in scenes],
+        "dropped": [[d.time, d.reason] for d in packing.dropped], "requests": [list(r) for r in packing.requests],
+        "frames_considered": packing.frames_considered, "model_known": packing.model_known,
+        "selection": selection.to_json(),
+    }
+    return meta, [packed_to_item(i) for i in packing.images]
+
+
+def frame_set_packing(stored: FrameSet, model: str, detail: str) -> tuple[Packing, tuple[Scene, ...], Selection]:
+    """(packing, scenes, selection) back from :func:`packing_frame_set`'s frame set, for ``model`` at ``detail``."""
+    from ..packing import Packing
+    from ..plan import Selection
+
+    meta = stored.meta
+    packing = Packing(
+        model=model, detail=detail,
+        images=tuple(item_to_packed(m, d) for m, d in stored.items),
+        dropped=tuple(DroppedFrame(t, r) for t, r in meta["dropped"]),
+        requests=tuple(tuple(r) for r in meta["requests"]),
+        frames_considered=meta["frames_considered"], model_known=meta["model_known"],
+    )
+    return packing, tuple(Scene(*s) for s in meta["scenes"]), Selection.from_json(meta["selection"])
 
 
 def _json_object(text: object) -> dict:
