@@ -1,5 +1,5 @@
-"""Issue 23: tasks are objects found by looking (a new task is one module) and output formats are one
-entry of a table; every JSON document carries ``types.SCHEMA_VERSION``."""
+"""Issue 23: tasks and output formats are found by looking (a new task is one module, a new format one
+module); every JSON document carries ``types.SCHEMA_VERSION``."""
 
 from __future__ import annotations
 
@@ -155,16 +155,25 @@ def test_a_new_task_module_gets_its_command(cut_clip, api_env, tmp_path):
     assert plain.returncode == 2
 
 
-def test_a_new_output_format_is_one_entry(cut_clip, api_env, capsys, monkeypatch):
+CSV_FORMAT = """
+from videovision.render.formats import Format
+
+
+def _csv(task, result, extra):
+    return "".join(f"{c.start:.3f},{c.title}\\n" for c in result.chapters.chapters), ("csv has no summaries",)
+
+
+FORMAT = Format("csv", _csv, frozenset({"chapters"}))
+"""
+
+
+def test_a_new_output_format_is_one_module(cut_clip, api_env, capsys, plug_in):
     from videovision.cli import main
-    from videovision.render.formats import FORMATS, Format, format_names
+    from videovision.render import formats
 
-    def csv(task, result, extra):
-        return "".join(f"{c.start:.3f},{c.title}\n" for c in result.chapters.chapters), ("csv has no summaries",)
-
-    monkeypatch.setitem(FORMATS, "csv", Format("csv", csv, frozenset({"chapters"})))
-    assert format_names("chapters") == ("text", "youtube", "vtt", "json", "csv")
-    assert "csv" not in format_names("transcript") and "csv" not in format_names("summarize")
+    plug_in(formats, "csv", CSV_FORMAT)
+    assert formats.format_names("chapters") == ("text", "youtube", "vtt", "json", "csv")
+    assert "csv" not in formats.format_names("transcript") and "csv" not in formats.format_names("summarize")
     base = [str(cut_clip[0]), "--speech", "off", "-m", "gpt-4o-mini", "--max-frames", "4"]
     assert main(["chapters", *base, "--json"]) == 0
     chapters = json.loads(capsys.readouterr().out)["chapters"]
@@ -179,20 +188,28 @@ def test_a_new_output_format_is_one_entry(cut_clip, api_env, capsys, monkeypatch
     with pytest.raises(SystemExit) as refused:  # not a transcript format: argparse refuses it
         main(["transcript", str(cut_clip[0]), "--format", "csv"])
     assert refused.value.code == 2
-    monkeypatch.delitem(FORMATS, "csv")
+
+
+def test_without_the_module_there_is_no_such_format(cut_clip, api_env):
+    from videovision.cli import main
+    from videovision.render import formats
+
+    assert "csv" not in formats.FORMATS
     with pytest.raises(SystemExit):
-        main(["chapters", *base, "--format", "csv"])
+        main(["chapters", str(cut_clip[0]), "--speech", "off", "--format", "csv"])
 
 
 PLAIN_FORMAT = """
-FORMATS["plain"] = Format("plain", lambda task, value, extra: (" ".join(task.text(value, notes=False).split()) + "\\n", ()),
-                          frozenset({"summarize", "ask"}))
+from videovision.render.formats import Format
+
+FORMAT = Format("plain", lambda task, value, extra: (" ".join(task.text(value, notes=False).split()) + "\\n", ()),
+                frozenset({"summarize", "ask"}))
 """
 
 
-def test_a_format_entry_gives_its_tasks_the_format_option(cut_clip, api_env, tmp_path):
-    """One entry appended to the table: summarize (which had no ``--format``) takes ``--format plain``."""
-    cli = _package_copy(tmp_path, {"render/formats.py": PLAIN_FORMAT})
+def test_a_format_module_gives_its_tasks_the_format_option(cut_clip, api_env, tmp_path):
+    """One module added to a copy of the package: summarize (which had no ``--format``) takes ``--format plain``."""
+    cli = _package_copy(tmp_path, {"render/formats/plain.py": PLAIN_FORMAT})
     base = [str(cut_clip[0]), "--speech", "off", "-m", "gpt-4o-mini", "--max-frames", "4"]
     text = cli("summarize", *base)
     assert text.returncode == 0, text.stderr

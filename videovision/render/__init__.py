@@ -2,7 +2,7 @@
 
     text.py        summaries, answers, chapters as text or Markdown, and their notes
     exports.py     YouTube chapter lines, WebVTT chapters, transcripts as lines and subtitles
-    formats.py     the output formats, one entry each (name → renderer, the tasks it serves)
+    formats/       the output formats, one module each, found by looking (name → renderer, the tasks it serves)
     documents.py   every JSON document, ``schema_version`` first
     plans.py       the plan table
 """

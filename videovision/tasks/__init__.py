@@ -15,48 +15,14 @@ documents, the batch runner, the MCP server and the command line (its ``videovis
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Iterator, Mapping
-
 from ..errors import ConfigError
+from ..plugins import Found
 from .base import Task
 
 __all__ = ["TASKS", "Task", "refresh", "task_named", "task_names"]
 
 
-class _Registry(Mapping[str, Task]):
-    """Name → task, in their ``order``; the modules are imported when first asked for."""
-
-    def __init__(self) -> None:
-        self._found: dict[str, Task] = {}
-
-    def _load(self) -> dict[str, Task]:
-        if not self._found:
-            found: list[Task] = []
-            for module in pkgutil.iter_modules(__path__):
-                if module.name == "base" or module.name.startswith("_"):
-                    continue
-                task = getattr(importlib.import_module(f"{__name__}.{module.name}"), "TASK", None)
-                if isinstance(task, Task):
-                    found.append(task)
-            self._found.update((t.name, t) for t in sorted(found, key=lambda t: (t.order, t.name)))
-        return self._found
-
-    def __getitem__(self, name: str) -> Task:
-        return self._load()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
-
-    def refresh(self) -> None:
-        self._found.clear()
-
-
-TASKS = _Registry()
+TASKS: Found[Task] = Found(__name__, "TASK", order=lambda t: (t.order, t.name))
 """Every task: name → its ``TASK``."""
 
 

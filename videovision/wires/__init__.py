@@ -15,13 +15,12 @@ is one new module here and nothing else.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
+from ..plugins import Found
 from .base import StreamState, Wire, WireReply
 
 __all__ = ["StreamState", "Wire", "WireReply", "api_choices", "api_for", "refresh", "wire_for", "wire_for_url",
@@ -30,25 +29,16 @@ __all__ = ["StreamState", "Wire", "WireReply", "api_choices", "api_for", "refres
 DEFAULT = "chat"
 """The wire of a model no wire claims and the model table sends nowhere else."""
 
-_FOUND: dict[str, Wire] = {}
+_FOUND: Found[Wire] = Found(__name__, "WIRE", order=lambda w: (w.name != DEFAULT, w.name))
 
 
 def refresh() -> None:
     """Look for wire modules again (after a module was added to the package's path)."""
-    _FOUND.clear()
+    _FOUND.refresh()
 
 
 def wires() -> Mapping[str, Wire]:
     """Every wire: name → its ``WIRE``, the default (``chat``) first."""
-    if not _FOUND:
-        found: dict[str, Wire] = {}
-        for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != DEFAULT, m.name)):
-            if module.name == "base" or module.name.startswith("_"):
-                continue
-            wire = getattr(importlib.import_module(f"{__name__}.{module.name}"), "WIRE", None)
-            if wire is not None:
-                found[wire.name] = wire
-        _FOUND.update(found)
     return dict(_FOUND)
 
 

@@ -17,34 +17,24 @@ when its frames are taken.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Mapping
 
+from ...plugins import Found
 from .base import OWN_OPTIONS, SCENE_OPTIONS, Progress, Strategy
 
 __all__ = ["OWN_OPTIONS", "SCENE_OPTIONS", "Progress", "Strategy", "refresh", "strategies", "strategy_for",
            "strategy_names"]
 
-_FOUND: dict[str, Strategy] = {}
+_FOUND: Found[Strategy] = Found(__name__, "STRATEGY", order=lambda s: (s.rank, s.name))
 
 
 def refresh() -> None:
     """Look for strategy modules again (after a module was added to the package's path)."""
-    _FOUND.clear()
+    _FOUND.refresh()
 
 
 def strategies() -> Mapping[str, Strategy]:
     """Every strategy: name → its ``STRATEGY``, the built-in ones first (by ``rank``), then by name."""
-    if not _FOUND:
-        found: list[Strategy] = []
-        for module in pkgutil.iter_modules(__path__):
-            if module.name == "base" or module.name.startswith("_"):
-                continue
-            strategy = getattr(importlib.import_module(f"{__name__}.{module.name}"), "STRATEGY", None)
-            if strategy is not None:
-                found.append(strategy)
-        _FOUND.update((s.name, s) for s in sorted(found, key=lambda s: (s.rank, s.name)))
     return dict(_FOUND)
 
 

@@ -1,6 +1,9 @@
-"""The output formats, one entry each: name → how a task's result is written in it, and which tasks
-it serves. ``--format`` offers the formats of its command's task (looked up when the parser is built);
-a new format is one new entry.
+"""The output formats, one module each, found by looking: name → how a task's result is written in it,
+and which tasks it serves. ``--format`` offers the formats of its command's task (looked up when the
+parser is built); a new format is one new module here defining ``FORMAT`` and nothing else.
+
+    text.py  markdown.py (``--markdown``)  youtube.py (chapters)  srt.py (transcript)
+    vtt.py (chapter cues, or subtitles)    json.py (the task's JSON document)
 
     render("youtube", TASKS["chapters"], result) -> (text, warnings)
     format_names("transcript")                   -> ("text", "srt", "vtt", "json")
@@ -12,12 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
-from .documents import dumps
-from .exports import subtitles, webvtt_chapters, youtube_export
+from ...errors import ConfigError
+from ...plugins import Found
 
 if TYPE_CHECKING:
-    from ..tasks.base import Task
+    from ...tasks.base import Task
 
 Rendered = tuple[str, tuple[str, ...]]
 """The text written, and warnings on what the format changed or will not show."""
@@ -34,29 +36,20 @@ class Format:
     """JSON (written unchanged to a pipe, coloured on a terminal)."""
     option: bool = True
     """``--format`` offers it (False: another flag asks for it, ``--markdown``)."""
+    rank: int = 100
+    """Where it is listed (the built-in ones 0–9, then others by name)."""
 
     def serves(self, task: str) -> bool:
         return self.tasks is None or task in self.tasks
 
 
-def _by_task(**renderers: Callable[[Any], str]) -> tuple[Callable[[Task, Any, Mapping[str, Any]], Rendered],
-                                                         frozenset[str]]:
-    """A renderer that differs by task (``vtt``: chapter cues, or subtitles), and the tasks it serves."""
-    return (lambda task, value, extra: (renderers[task.name](value), ())), frozenset(renderers)
+FORMATS: Found[Format] = Found(__name__, "FORMAT", order=lambda f: (f.rank, f.name))
+"""Every output format, in ``rank`` order; the choices of ``--format`` follow."""
 
 
-_vtt, _vtt_tasks = _by_task(chapters=lambda r: webvtt_chapters(r.chapters), transcript=lambda t: subtitles(t, "vtt"))
-
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("text", lambda task, value, extra: (task.text(value, notes=False), ())),
-    Format("markdown", lambda task, value, extra: (task.text(value, markdown=True, notes=False), ()),
-           frozenset({"summarize", "ask", "chapters"}), option=False),
-    Format("youtube", lambda task, value, extra: youtube_export(value.chapters), frozenset({"chapters"})),
-    Format("srt", lambda task, value, extra: (subtitles(value, "srt"), ()), frozenset({"transcript"})),
-    Format("vtt", _vtt, _vtt_tasks),
-    Format("json", lambda task, value, extra: (dumps(task.document(value, extra)), ()), json=True),
-)}
-"""Every output format. Add an entry to add one; the choices of ``--format`` follow."""
+def refresh() -> None:
+    """Look for format modules again (after a module was added to the package's path)."""
+    FORMATS.refresh()
 
 
 def format_names(task: str, *, offered: bool = True) -> tuple[str, ...]:
