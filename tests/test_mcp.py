@@ -76,6 +76,15 @@ def test_lists_the_tools_with_typed_schemas_and_plans_offline(root, env):
     assert by_name["ask"].input_schema["required"] == ["video", "questions"]
     assert props["questions"]["type"] == "array" and "description" in props["max_cost"]
     assert "ctx" not in props
+    from videovision.sampling.strategies import strategy_names
+    from videovision.tasks import task_names
+
+    def choices(schema: dict) -> list:  # an enum, or an enum | null
+        return next(o["enum"] for o in [schema, *schema.get("anyOf", [])] if "enum" in o)
+
+    for tool in ("plan", "summarize", "ask", "chapters", "frames"):  # from the registries, not a fixed list
+        assert choices(by_name[tool].input_schema["properties"]["strategy"]) == list(strategy_names())
+    assert choices(by_name["plan"].input_schema["properties"]["task"]) == list(task_names(plans=True))
     assert not plan.is_error, _text(plan)
     data = plan.structured_content
     assert data["schema_version"] >= 1 and 1 <= len(data["frames"]) <= 6
