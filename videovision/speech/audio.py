@@ -317,7 +317,17 @@ class _GraphStopped(Exception):
     """The decoding graph met what it cannot handle (a damaged packet, a format change)."""
 
 
-def _graph_blocks(path: Path, stream: av.audio.stream.AudioStream, zero: float, delivered: list[float]) -> Iterator[tuple[float, np.ndarray]]:
+@dataclass
+class _Delivered:
+    """What the graph has yielded so far: the time of its first sample and the sample count."""
+
+    start: float = 0.0
+    samples: int = 0
+
+
+def _graph_blocks(
+    path: Path, stream: av.audio.stream.AudioStream, zero: float, delivered: _Delivered
+) -> Iterator[tuple[float, np.ndarray]]:
     """(start time of the first block, int16 mono 16 kHz blocks of ``ENCODE_BLOCK_SAMPLES``), the
     last one shorter; decoded, resampled and regrouped by one libavfilter graph in C:
 
@@ -326,8 +336,8 @@ def _graph_blocks(path: Path, stream: av.audio.stream.AudioStream, zero: float, 
     so Python handles a few thousand blocks an hour instead of 170,000 decoded frames (about
     8 us each through PyAV). Gaps in the timestamps longer than ``GAP_TOLERANCE_SECONDS`` become
     silence in the resampler (swr hard compensation, ``async``); overlapping timestamps are
-    dropped there too, so the count follows the timestamps. ``delivered`` is updated in place:
-    [time of the first sample, samples yielded].
+    dropped there too, so the count follows the timestamps. ``delivered`` is updated as blocks
+    are yielded.
 
     Raises:
         _GraphStopped: before the graph could start, or at a packet it cannot decode or a change
@@ -364,9 +374,9 @@ def _graph_blocks(path: Path, stream: av.audio.stream.AudioStream, zero: float, 
         waits = 0
         if start is None:
             start = float(frame.pts * frame.time_base) - zero if frame.pts is not None and frame.time_base is not None else 0.0
-            delivered[0] = start
-        block = _samples(frame)
-        delivered[1] += len(block)
+            delivered.start = start
+        block = _samples(cast(av.AudioFrame, frame))
+        delivered.samples += len(block)
         yield start, block
 
 
@@ -380,21 +390,22 @@ def _pcm_stream(
     sample where the graph stopped (the same samples up to rounding: both are the same decoder
     and libswresample)."""
     name = path.name
-    delivered: list[float] = [0.0, 0]
+    delivered = _Delivered()
     try:
         yield from _graph_blocks(path, stream, zero, delivered)
         declared = _declared_seconds(container, stream)
-        if declared is not None and delivered[1] / SAMPLE_RATE < declared - max(2.0, 0.02 * declared):
+        seconds = delivered.samples / SAMPLE_RATE
+        if declared is not None and seconds < declared - max(2.0, 0.02 * declared):
             log.warning("%s: the audio ends after %.1f s of the %.1f s the file declares (damaged or truncated?); "
-                        "using what was read", name, delivered[1] / SAMPLE_RATE, declared)
+                        "using what was read", name, seconds, declared)
         return
     except _GraphStopped as err:
-        log.debug("%s: audio decoded frame by frame after %.3f s (%s)", name, delivered[1] / SAMPLE_RATE, err)
-    skip = int(delivered[1])
+        log.debug("%s: audio decoded frame by frame after %.3f s (%s)", name, delivered.samples / SAMPLE_RATE, err)
+    skip = delivered.samples
     first = True
     for start, block in _pcm_blocks(container, stream, zero, name):
         if first and skip:  # align on time, not only on the count (the two starts differ by rounding)
-            skip += round((delivered[0] - start) * SAMPLE_RATE)
+            skip += round((delivered.start - start) * SAMPLE_RATE)
         first = False
         if skip > 0:
             dropped = min(skip, len(block))
