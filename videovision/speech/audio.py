@@ -678,8 +678,7 @@ class _ChunkWriter:
         )
         frame.sample_rate = SAMPLE_RATE
         frame.pts = pts  # in 1/SAMPLE_RATE, the encoder's time base
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
+        self.container.mux(self.stream.encode(frame))  # a second's packets in one call
 
     def _drain(self) -> None:
         while self.pending:
@@ -688,8 +687,7 @@ class _ChunkWriter:
     def close(self) -> tuple[int, str]:
         self._encode()
         self._drain()
-        for packet in self.stream.encode(None):
-            self.container.mux(packet)
+        self.container.mux(self.stream.encode(None))
         self.container.close()
         data = self.path.read_bytes()
         return len(data), hashlib.sha256(data).hexdigest()
