@@ -181,8 +181,9 @@ def decode_split(ffmpeg: str, clip: Path, out: Path) -> tuple[float, float]:
 
     cpu = time.process_time()
     with av.open(str(clip)) as container:
-        for _block in _graph_blocks(clip, container.streams.audio[0], 0.0, _Delivered()):
-            pass
+        index = container.streams.audio[0].index
+    for _block in _graph_blocks(clip, index, 0.0, _Delivered()):
+        pass
     ours = time.process_time() - cpu
     system = run_cli([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", os.devnull])[1]
     return ours, system

@@ -164,13 +164,14 @@ def _through_graph(path: Path) -> tuple[list[np.ndarray], _Delivered]:
     """The graph's blocks and what it delivered; raises _GraphStopped like the graph."""
     with open_media(path) as container:
         delivered = _Delivered()
-        return list(b for _s, b in _graph_blocks(path, container.streams.audio[0], timeline_origin(container), delivered)), delivered
+        zero, index = timeline_origin(container), container.streams.audio[0].index
+    return list(b for _s, b in _graph_blocks(path, index, zero, delivered)), delivered
 
 
 def _streamed(path: Path) -> np.ndarray:
     with open_media(path) as container:
-        stream = container.streams.audio[0]
-        return np.concatenate([b for _start, b in _pcm_stream(path, container, stream, timeline_origin(container))])
+        zero, index = timeline_origin(container), container.streams.audio[0].index
+    return np.concatenate([b for _start, b in _pcm_stream(path, index, zero, None)])
 
 
 def test_the_graph_gives_the_frame_by_frame_samples_in_one_second_blocks(tmp_path):

@@ -9,11 +9,14 @@ into the quietest stretch of that window (so no word is split). Chunks are Opus 
 (the default; OpenAI refuses ``.opus`` files) or MP3 (libmp3lame), never longer than
 ``chunk_seconds`` and always below the upload limit (``MAX_UPLOAD_BYTES``).
 
-Speed (issue 24): decoding and resampling run on the calling thread, encoding on a worker thread
-beside it; decoded frames are resampled in one-second blocks (PyAV's resampler costs a filter
-graph push and pull per call). Opus is the default because the wheel's libmp3lame takes about
-three times the CPU of a system LAME build for the same MP3, while its libopus is as fast as the
-system's: MP3 extraction cannot match the ffmpeg CLI's MP3, Opus does (bench/bench_audio.py).
+Speed (issue 24): demuxing, decoding, resampling and regrouping into one-second blocks run in C,
+in one libavfilter graph (``amovie`` -> ``aresample`` -> ``abuffersink``) pulled on the calling
+thread, so Python sees a few thousand blocks an hour instead of every decoded frame (170,000);
+encoding runs on a worker thread beside it. Where the graph stops (a damaged packet, a change of
+the stored format mid-stream) PyAV takes over frame by frame from the same sample; both give the
+same samples. Opus is the default because the wheel's libmp3lame takes about three times the CPU
+of a system LAME build for the same MP3, while its libopus is as fast as the system's: MP3
+extraction cannot match the ffmpeg CLI's MP3, Opus does (bench/bench_audio.py).
 
 Times: a chunk's ``start`` is the time of its first sample in seconds from the first video frame,
 counted in samples from the first decoded audio frame's timestamp (gaps in the audio are filled
@@ -299,18 +302,19 @@ def iter_audio_chunks(
         raise ConfigError(f"bitrate must be an integer of at least 8000 bits/s, not {bitrate!r}", field="bitrate")
     limit = min(float(chunk_seconds), max_chunk_seconds(audio_format, bitrate))
     directory = Path(out_dir)
-    with open_media(path) as container:
+    with open_media(path) as container:  # closed before decoding: the graph opens the file itself
         chosen = _pick_stream(container, stream)
         if chosen is None:
             return
         zero = timeline_origin(container) if origin is None else origin
-        chunker = _Chunker(directory, limit, audio_format, bitrate or DEFAULT_BITRATES[audio_format])
-        try:
-            for block_start, samples in _pcm_stream(Path(path), container, chosen, zero):
-                yield from chunker.feed(block_start, samples)
-            yield from chunker.finish()
-        finally:
-            chunker.abort()
+        index, declared = chosen.index, _declared_seconds(container, chosen)
+    chunker = _Chunker(directory, limit, audio_format, bitrate or DEFAULT_BITRATES[audio_format])
+    try:
+        for block_start, samples in _pcm_stream(Path(path), index, zero, declared):
+            yield from chunker.feed(block_start, samples)
+        yield from chunker.finish()
+    finally:
+        chunker.abort()
 
 
 class _GraphStopped(Exception):
@@ -325,9 +329,7 @@ class _Delivered:
     samples: int = 0
 
 
-def _graph_blocks(
-    path: Path, stream: av.audio.stream.AudioStream, zero: float, delivered: _Delivered
-) -> Iterator[tuple[float, np.ndarray]]:
+def _graph_blocks(path: Path, index: int, zero: float, delivered: _Delivered) -> Iterator[tuple[float, np.ndarray]]:
     """(start time of the first block, int16 mono 16 kHz blocks of ``ENCODE_BLOCK_SAMPLES``), the
     last one shorter; decoded, resampled and regrouped by one libavfilter graph in C:
 
@@ -346,7 +348,7 @@ def _graph_blocks(
     """
     try:
         graph = av.filter.Graph()
-        source = graph.add("amovie", filename=str(path), streams=str(stream.index))
+        source = graph.add("amovie", filename=str(path), streams=str(index))
         resample = graph.add("aresample", **{"async": "1", "min_hard_comp": f"{GAP_TOLERANCE_SECONDS:g}"})
         pinned = graph.add("aformat", sample_fmts="s16", channel_layouts="mono", sample_rates=str(SAMPLE_RATE))
         sink = graph.add("abuffersink")
@@ -380,20 +382,18 @@ def _graph_blocks(
         yield start, block
 
 
-def _pcm_stream(
-    path: Path, container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float
-) -> Iterator[tuple[float, np.ndarray]]:
-    """The stream's audio as (start, int16 mono 16 kHz block): through the libavfilter graph
+def _pcm_stream(path: Path, index: int, zero: float, declared: float | None) -> Iterator[tuple[float, np.ndarray]]:
+    """Stream ``index``'s audio as (start, int16 mono 16 kHz block): through the libavfilter graph
     (``_graph_blocks``), and where it stops early (a damaged packet, a format change, a graph
     that cannot be built), the rest from PyAV frame by frame (``_pcm_blocks``, which skips damaged
     packets and resamples each format), started again from the beginning and joined at the
-    sample where the graph stopped (the same samples up to rounding: both are the same decoder
-    and libswresample)."""
+    sample where the graph stopped (the same samples: both are the same decoder and
+    libswresample). ``declared``: the file's stated duration, seconds (a warning when the audio
+    ends well before it)."""
     name = path.name
     delivered = _Delivered()
     try:
-        yield from _graph_blocks(path, stream, zero, delivered)
-        declared = _declared_seconds(container, stream)
+        yield from _graph_blocks(path, index, zero, delivered)
         seconds = delivered.samples / SAMPLE_RATE
         if declared is not None and seconds < declared - max(2.0, 0.02 * declared):
             log.warning("%s: the audio ends after %.1f s of the %.1f s the file declares (damaged or truncated?); "
@@ -403,17 +403,19 @@ def _pcm_stream(
         log.debug("%s: audio decoded frame by frame after %.3f s (%s)", name, delivered.samples / SAMPLE_RATE, err)
     skip = delivered.samples
     first = True
-    for start, block in _pcm_blocks(container, stream, zero, name):
-        if first and skip:  # align on time, not only on the count (the two starts differ by rounding)
-            skip += round((delivered.start - start) * SAMPLE_RATE)
-        first = False
-        if skip > 0:
-            dropped = min(skip, len(block))
-            skip -= dropped
-            block = block[dropped:]
-            if not len(block):
-                continue
-        yield start, block
+    with open_media(path) as container:
+        stream = next(s for s in container.streams.audio if s.index == index)
+        for start, block in _pcm_blocks(container, stream, zero, name):
+            if first and skip:  # align on time, not only on the count (the two starts differ by rounding)
+                skip += round((delivered.start - start) * SAMPLE_RATE)
+            first = False
+            if skip > 0:
+                dropped = min(skip, len(block))
+                skip -= dropped
+                block = block[dropped:]
+                if not len(block):
+                    continue
+            yield start, block
 
 
 def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
@@ -456,7 +458,7 @@ def _pcm_blocks(
     container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float, name: str
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(start time of the first block, int16 mono 16 kHz blocks of about ``ENCODE_BLOCK_SAMPLES``);
-    gaps filled with silence.
+    gaps filled with silence. The frame-by-frame path, taken where ``_graph_blocks`` stops.
 
     Decoded frames (about 1024 samples each) are gathered into one-second blocks of the stored
     format before they are resampled: PyAV's resampler costs a filter-graph push and pull per
