@@ -19,6 +19,7 @@ import pytest
 from videovision.speech import DEFAULT_AUDIO_FORMAT, TranscribeOptions, iter_audio_chunks, transcript_cache_key
 from videovision.speech.audio import (
     ENCODE_BLOCK_SAMPLES,
+    GRAPH_BLOCK_SAMPLES,
     SAMPLE_RATE,
     _Delivered,
     _graph_blocks,
@@ -174,13 +175,13 @@ def _streamed(path: Path) -> np.ndarray:
     return np.concatenate([b for _start, b in _pcm_stream(path, index, zero, None)])
 
 
-def test_the_graph_gives_the_frame_by_frame_samples_in_one_second_blocks(tmp_path):
+def test_the_graph_gives_the_frame_by_frame_samples_in_four_second_blocks(tmp_path):
     clip, gapped = tmp_path / "beeps.mkv", tmp_path / "gapped.mkv"
     make_talk.write_tone_clip(clip, duration=18, tones=[1.0, 4.0, 7.0, 13.0, 16.0], video=False)  # 48 kHz stereo AAC
     _shifted(clip, gapped, after=10.0, shift=2.5)
     for path in (clip, gapped, TALK):
         blocks, delivered = _through_graph(path)  # the graph goes to the end: no fallback
-        assert all(len(b) == ENCODE_BLOCK_SAMPLES for b in blocks[:-1]) and 0 < len(blocks[-1]) <= ENCODE_BLOCK_SAMPLES
+        assert all(len(b) == GRAPH_BLOCK_SAMPLES for b in blocks[:-1]) and 0 < len(blocks[-1]) <= GRAPH_BLOCK_SAMPLES
         assert delivered.samples == sum(len(b) for b in blocks) and delivered.start == 0.0
         # bit-identical to PyAV frame by frame, the 2.5 s gap filled with the same silence
         assert np.array_equal(np.concatenate(blocks), _frame_by_frame(path))

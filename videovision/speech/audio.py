@@ -9,9 +9,9 @@ into the quietest stretch of that window (so no word is split). Chunks are Opus 
 (the default; OpenAI refuses ``.opus`` files) or MP3 (libmp3lame), never longer than
 ``chunk_seconds`` and always below the upload limit (``MAX_UPLOAD_BYTES``).
 
-Speed (issue 24): demuxing, decoding, resampling and regrouping into one-second blocks run in C,
+Speed (issue 24): demuxing, decoding, resampling and regrouping into four-second blocks run in C,
 in one libavfilter graph (``amovie`` -> ``aresample`` -> ``abuffersink``) pulled on the calling
-thread, so Python sees a few thousand blocks an hour instead of every decoded frame (170,000);
+thread, so Python sees 900 four-second blocks an hour instead of every decoded frame (170,000);
 encoding runs on a worker thread beside it. Where the graph stops (a damaged packet, a change of
 the stored format mid-stream) PyAV takes over frame by frame from the same sample; both give the
 same samples. Opus is the default because the wheel's libmp3lame takes about three times the CPU
@@ -106,7 +106,10 @@ reused. ``mp3`` is unchanged since issue 10; ``ogg`` was Opus complexity 5 in 20
 _SAMPLE_FORMATS: dict[str, str] = {"mp3": "s16p", "ogg": "s16"}
 """format -> a 16-bit sample format its encoder takes as is (no conversion inside the encoder)."""
 ENCODE_BLOCK_SAMPLES = SAMPLE_RATE
-"""Samples handed to the encoder at once (one second)."""
+"""Samples handed to the encoder at once, at least (one second)."""
+GRAPH_BLOCK_SAMPLES = 4 * SAMPLE_RATE
+"""Samples in each block the decoding graph gives (four seconds: 5 % less CPU than one-second
+blocks, the same chunks; bench/bench_audio.py)."""
 MAX_PENDING_BLOCKS = 8
 """Blocks queued for the encoder thread before decoding waits for it."""
 
@@ -330,12 +333,12 @@ class _Delivered:
 
 
 def _graph_blocks(path: Path, index: int, zero: float, delivered: _Delivered) -> Iterator[tuple[float, np.ndarray]]:
-    """(start time of the first block, int16 mono 16 kHz blocks of ``ENCODE_BLOCK_SAMPLES``), the
+    """(start time of the first block, int16 mono 16 kHz blocks of ``GRAPH_BLOCK_SAMPLES``), the
     last one shorter; decoded, resampled and regrouped by one libavfilter graph in C:
 
-        amovie (demux + decode) -> aresample (mono 16 kHz s16, gaps filled) -> abuffersink (1 s frames)
+        amovie (demux + decode) -> aresample (mono 16 kHz s16, gaps filled) -> abuffersink (4 s frames)
 
-    so Python handles a few thousand blocks an hour instead of 170,000 decoded frames (about
+    so Python handles 900 blocks an hour instead of 170,000 decoded frames (about
     8 us each through PyAV). Gaps in the timestamps longer than ``GAP_TOLERANCE_SECONDS`` become
     silence in the resampler (swr hard compensation, ``async``); overlapping timestamps are
     dropped there too, so the count follows the timestamps. ``delivered`` is updated as blocks
@@ -356,7 +359,7 @@ def _graph_blocks(path: Path, index: int, zero: float, delivered: _Delivered) ->
         resample.link_to(pinned)
         pinned.link_to(sink)
         graph.configure()
-        graph.set_audio_frame_size(ENCODE_BLOCK_SAMPLES)
+        graph.set_audio_frame_size(GRAPH_BLOCK_SAMPLES)
     except (av.error.FFmpegError, ValueError, OSError) as err:
         raise _GraphStopped(f"the decoding graph cannot start ({err})") from err
     start: float | None = None
