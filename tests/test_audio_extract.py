@@ -206,3 +206,21 @@ def test_where_the_graph_stops_the_frame_by_frame_path_goes_on_from_the_same_sam
             streamed = _streamed(path)
         assert "decoded frame by frame after" in caplog.text and "after 0.000 s" not in caplog.text
         assert np.array_equal(streamed, expected)  # nothing lost or doubled at the join
+
+
+def test_the_graph_reads_the_chosen_audio_stream(tmp_path):
+    first, second, both = tmp_path / "a.mkv", tmp_path / "b.mkv", tmp_path / "both.mkv"
+    make_talk.write_tone_clip(first, duration=10, tones=[1.0, 5.0])
+    make_talk.write_tone_clip(second, duration=10, tones=[2.0, 7.0], video=False)
+    with av.open(str(first)) as a, av.open(str(second)) as b, av.open(str(both), "w") as out:
+        targets = {(i, s.index): out.add_stream_from_template(s) for i, src in enumerate((a, b)) for s in src.streams}
+        for i, src in enumerate((a, b)):
+            for packet in src.demux():
+                if packet.dts is not None:
+                    packet.stream = targets[(i, packet.stream.index)]
+                    out.mux(packet)
+    for index, tones in ((1, [1.0, 5.0]), (2, [2.0, 7.0])):  # stream 0 is the video
+        out_dir = tmp_path / f"s{index}"
+        out_dir.mkdir()
+        found = found_beeps(list(iter_audio_chunks(both, out_dir, stream=index)))
+        assert len(found) == 2 and np.max(np.abs(np.array(found) - tones)) <= TOLERANCE
