@@ -19,6 +19,10 @@ after (the machine is shared: compare the ratios, not the seconds):
         16 kHz PCM encoded by the wheel's libmp3lame (PyAV) and by the system's (ffmpeg CLI), CPU s
   a plain PyAV transcode to one Ogg Opus file (decode, resample, encode; one thread, frames as
         they come): the same FFmpeg libraries as ours, so it separates our pipeline from the build
+  where the CPU goes, ours vs the CLI, each half alone (CPU s, median of --repeats, interleaved):
+        decoding + resampling to 16 kHz mono s16 (our libavfilter graph vs the CLI to s16le, discarded)
+        and encoding the same 16 kHz PCM to Ogg Opus at our settings (PyAV in 4 s frames, as ours vs the CLI
+        reading the raw PCM); the CLI's rows include its start-up (about 0.1 s)
   peak memory (VmHWM of a child process), extraction of 60 min vs 10 min         target < 50 MB difference
   chunk times: every beep found in the decoded chunks vs its known time          target max error <= 20 ms
   transcription of the 60 min chunks, concurrency 4 vs 1, against the loopback
@@ -168,6 +172,46 @@ def pyav_baseline(clip: Path, out: Path) -> tuple[float, float]:
     return time.monotonic() - started, time.process_time() - cpu
 
 
+def decode_split(ffmpeg: str, clip: Path, out: Path) -> tuple[float, float]:
+    """CPU seconds to decode and resample the clip's audio to 16 kHz mono s16 and throw it away:
+    (our libavfilter graph, speech/audio.py ``_graph_blocks``; the ffmpeg CLI)."""
+    import av
+
+    from videovision.speech.audio import _Delivered, _graph_blocks
+
+    cpu = time.process_time()
+    with av.open(str(clip)) as container:
+        index = container.streams.audio[0].index
+    for _block in _graph_blocks(clip, index, 0.0, _Delivered()):
+        pass
+    ours = time.process_time() - cpu
+    system = run_cli([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", os.devnull])[1]
+    return ours, system
+
+
+def encode_split(ffmpeg: str, raw: Path, out: Path) -> tuple[float, float]:
+    """CPU seconds to encode the same 16 kHz mono PCM to Ogg Opus at our settings: (PyAV in 4 s
+    frames, as speech/audio.py ``_ChunkWriter`` does; the ffmpeg CLI reading the raw file)."""
+    import av
+    import numpy as np
+
+    pcm = np.fromfile(raw, np.int16)
+    cpu = time.process_time()
+    with av.open(str(out / "split.ogg"), "w", format="ogg", container_options={"fflags": "+bitexact"}) as sink:
+        stream = sink.add_stream("libopus", rate=16000, layout="mono", options={"compression_level": "0", "frame_duration": "60"})
+        stream.bit_rate = 24000
+        stream.codec_context.format = "s16"
+        for at in range(0, len(pcm), 64000):
+            frame = av.AudioFrame.from_ndarray(pcm[at : at + 64000].reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 16000, at
+            sink.mux(stream.encode(frame))
+        sink.mux(stream.encode(None))
+    ours = time.process_time() - cpu
+    system = run_cli([ffmpeg, "-v", "error", "-y", "-f", "s16le", "-ar", "16000", "-ac", "1", "-i", str(raw), *OPUS_ARGS,
+                      str(out / "split-cli.ogg")])[1]
+    return ours, system
+
+
 def median(runs: list[tuple[float, float]]) -> tuple[float, float]:
     """(median wall, median CPU) of (wall, CPU) runs."""
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
@@ -237,14 +281,19 @@ def main() -> int:
     print(f"start: {load()} on {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ours_runs, opus_runs, mp3_runs = [], [], []
+        ours_runs, opus_runs, mp3_runs, decode_runs, encode_runs = [], [], [], [], []
         long_run: dict = {}
+        raw = work / "split.raw"
+        if ffmpeg is not None:  # the PCM both encoders are given in the split
+            run_cli([ffmpeg, "-v", "error", "-y", "-i", str(long_clip), "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", str(raw)])
         for _ in range(max(1, args.repeats)):  # interleaved, so load changes hit every side alike
             long_run = extract_in_child(long_clip, work / "long")
             ours_runs.append((long_run["seconds"], long_run["cpu"]))
             if ffmpeg is not None:
                 opus_runs.append(ffmpeg_extract(ffmpeg, long_clip, work, OPUS_ARGS, "ogg"))
                 mp3_runs.append(ffmpeg_extract(ffmpeg, long_clip, work, MP3_ARGS, "mp3"))
+                decode_runs.append(decode_split(ffmpeg, long_clip, work))
+                encode_runs.append(encode_split(ffmpeg, raw, work))
         ours, ours_cpu = median(ours_runs)
         print(f"extraction + chunking, {args.minutes:g} min, Ogg Opus 24 kb/s: {ours:.1f} s wall, {ours_cpu:.1f} s CPU "
               f"(median of {len(ours_runs)}), {len(long_run['chunks'])} chunks (largest "
@@ -256,6 +305,12 @@ def main() -> int:
                 print(f"  vs {name}: {wall:.1f} s wall, {cpu:.1f} s CPU -> ratio {ours / wall:.2f}x wall, "
                       f"{ours_cpu / cpu:.2f}x CPU (target <= {TARGET_SPEED}x)")
                 verdicts.append(ours / wall <= TARGET_SPEED)
+            (dec_ours, dec_cli), (enc_ours, enc_cli) = median(decode_runs), median(encode_runs)
+            print(f"  where the CPU goes (each half alone, CPU s): decoding + resampling {dec_ours:.1f} ours (libavfilter "
+                  f"graph) vs {dec_cli:.1f} CLI ({dec_ours / dec_cli:.2f}x); Opus encoding of the same PCM {enc_ours:.1f} "
+                  f"ours (PyAV, 4 s frames) vs {enc_cli:.1f} CLI ({enc_ours / enc_cli:.2f}x); sum {dec_ours + enc_ours:.1f} "
+                  f"vs {dec_cli + enc_cli:.1f}")
+            raw.unlink(missing_ok=True)
             mp3_run = extract_in_child(long_clip, work / "mp3", audio_format="mp3")
             wall, _cpu = median(mp3_runs)
             wheel, system = lame_encoders(ffmpeg, long_clip, work)

@@ -1,5 +1,8 @@
-"""Audio extraction for transcription (issue 24): the default Ogg Opus chunks, and the decoded
-frames gathered into one-second blocks before resampling (gaps and format changes stay on time)."""
+"""Audio extraction for transcription (issue 24): the default Ogg Opus chunks; the libavfilter graph
+that decodes, resamples and regroups in C gives the frame-by-frame path's samples exactly, and where
+it stops (a damaged packet, a format change) the frame-by-frame path goes on from the same sample;
+the decoded frames gathered into one-second blocks before resampling (gaps and format changes stay
+on time)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,16 @@ import numpy as np
 import pytest
 
 from videovision.speech import DEFAULT_AUDIO_FORMAT, TranscribeOptions, iter_audio_chunks, transcript_cache_key
-from videovision.speech.audio import ENCODE_BLOCK_SAMPLES, SAMPLE_RATE, _pcm_blocks
+from videovision.speech.audio import (
+    ENCODE_BLOCK_SAMPLES,
+    GRAPH_BLOCK_SAMPLES,
+    SAMPLE_RATE,
+    _Delivered,
+    _graph_blocks,
+    _GraphStopped,
+    _pcm_blocks,
+    _pcm_stream,
+)
 from videovision.speech.timeline import open_media, timeline_origin
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -141,3 +153,74 @@ def test_a_format_change_mid_stream_is_resampled_on_time(tmp_path):
     assert len(found) == 4
     assert np.max(np.abs(np.array(found) - expected)) <= TOLERANCE
     assert chunks[-1].end == pytest.approx(first_seconds + len(make_talk.read_pcm(second)) / SAMPLE_RATE, abs=0.01)
+
+
+def _frame_by_frame(path: Path) -> np.ndarray:
+    with open_media(path) as container:
+        stream = container.streams.audio[0]
+        return np.concatenate([b for _start, b in _pcm_blocks(container, stream, timeline_origin(container), path.name)])
+
+
+def _through_graph(path: Path) -> tuple[list[np.ndarray], _Delivered]:
+    """The graph's blocks and what it delivered; raises _GraphStopped like the graph."""
+    with open_media(path) as container:
+        delivered = _Delivered()
+        zero, index = timeline_origin(container), container.streams.audio[0].index
+    return list(b for _s, b in _graph_blocks(path, index, zero, delivered)), delivered
+
+
+def _streamed(path: Path) -> np.ndarray:
+    with open_media(path) as container:
+        zero, index = timeline_origin(container), container.streams.audio[0].index
+    return np.concatenate([b for _start, b in _pcm_stream(path, index, zero, None)])
+
+
+def test_the_graph_gives_the_frame_by_frame_samples_in_four_second_blocks(tmp_path):
+    clip, gapped = tmp_path / "beeps.mkv", tmp_path / "gapped.mkv"
+    make_talk.write_tone_clip(clip, duration=18, tones=[1.0, 4.0, 7.0, 13.0, 16.0], video=False)  # 48 kHz stereo AAC
+    _shifted(clip, gapped, after=10.0, shift=2.5)
+    for path in (clip, gapped, TALK):
+        blocks, delivered = _through_graph(path)  # the graph goes to the end: no fallback
+        assert all(len(b) == GRAPH_BLOCK_SAMPLES for b in blocks[:-1]) and 0 < len(blocks[-1]) <= GRAPH_BLOCK_SAMPLES
+        assert delivered.samples == sum(len(b) for b in blocks) and delivered.start == 0.0
+        # bit-identical to PyAV frame by frame, the 2.5 s gap filled with the same silence
+        assert np.array_equal(np.concatenate(blocks), _frame_by_frame(path))
+    assert delivered.samples == len(make_talk.read_pcm(TALK))
+
+
+def test_where_the_graph_stops_the_frame_by_frame_path_goes_on_from_the_same_sample(tmp_path, caplog):
+    clip, damaged = tmp_path / "beeps.mkv", tmp_path / "damaged.mkv"
+    make_talk.write_tone_clip(clip, duration=32, tones=[1.0, 5.0, 9.62, 14.2, 19.9, 25.3, 29.95])
+    data = clip.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2] + b"\xff" * 3000 + data[len(data) // 2 + 3000 :])
+    first, second, joined = tmp_path / "a.aac", tmp_path / "b.aac", tmp_path / "joined.aac"
+    make_talk.write_tone_clip(first, duration=6, tones=[1.0, 4.0], video=False)
+    make_talk.write_tone_clip(second, duration=6, tones=[2.0, 5.0], video=False, rate=22050, channels=1)
+    joined.write_bytes(first.read_bytes() + second.read_bytes())  # the stored format changes half way
+    for path in (damaged, joined):
+        with pytest.raises(_GraphStopped):
+            _through_graph(path)
+        expected = _frame_by_frame(path)
+        with caplog.at_level("DEBUG", logger="videovision.speech"):
+            caplog.clear()
+            streamed = _streamed(path)
+        assert "decoded frame by frame after" in caplog.text and "after 0.000 s" not in caplog.text
+        assert np.array_equal(streamed, expected)  # nothing lost or doubled at the join
+
+
+def test_the_graph_reads_the_chosen_audio_stream(tmp_path):
+    first, second, both = tmp_path / "a.mkv", tmp_path / "b.mkv", tmp_path / "both.mkv"
+    make_talk.write_tone_clip(first, duration=10, tones=[1.0, 5.0])
+    make_talk.write_tone_clip(second, duration=10, tones=[2.0, 7.0], video=False)
+    with av.open(str(first)) as a, av.open(str(second)) as b, av.open(str(both), "w") as out:
+        targets = {(i, s.index): out.add_stream_from_template(s) for i, src in enumerate((a, b)) for s in src.streams}
+        for i, src in enumerate((a, b)):
+            for packet in src.demux():
+                if packet.dts is not None:
+                    packet.stream = targets[(i, packet.stream.index)]
+                    out.mux(packet)
+    for index, tones in ((1, [1.0, 5.0]), (2, [2.0, 7.0])):  # stream 0 is the video
+        out_dir = tmp_path / f"s{index}"
+        out_dir.mkdir()
+        found = found_beeps(list(iter_audio_chunks(both, out_dir, stream=index)))
+        assert len(found) == 2 and np.max(np.abs(np.array(found) - tones)) <= TOLERANCE

@@ -9,11 +9,14 @@ into the quietest stretch of that window (so no word is split). Chunks are Opus 
 (the default; OpenAI refuses ``.opus`` files) or MP3 (libmp3lame), never longer than
 ``chunk_seconds`` and always below the upload limit (``MAX_UPLOAD_BYTES``).
 
-Speed (issue 24): decoding and resampling run on the calling thread, encoding on a worker thread
-beside it; decoded frames are resampled in one-second blocks (PyAV's resampler costs a filter
-graph push and pull per call). Opus is the default because the wheel's libmp3lame takes about
-three times the CPU of a system LAME build for the same MP3, while its libopus is as fast as the
-system's: MP3 extraction cannot match the ffmpeg CLI's MP3, Opus does (bench/bench_audio.py).
+Speed (issue 24): demuxing, decoding, resampling and regrouping into four-second blocks run in C,
+in one libavfilter graph (``amovie`` -> ``aresample`` -> ``abuffersink``) pulled on the calling
+thread, so Python sees 900 four-second blocks an hour instead of every decoded frame (170,000);
+encoding runs on a worker thread beside it. Where the graph stops (a damaged packet, a change of
+the stored format mid-stream) PyAV takes over frame by frame from the same sample; both give the
+same samples. Opus is the default because the wheel's libmp3lame takes about three times the CPU
+of a system LAME build for the same MP3, while its libopus is as fast as the system's: MP3
+extraction cannot match the ffmpeg CLI's MP3, Opus does (bench/bench_audio.py).
 
 Times: a chunk's ``start`` is the time of its first sample in seconds from the first video frame,
 counted in samples from the first decoded audio frame's timestamp (gaps in the audio are filled
@@ -103,7 +106,10 @@ reused. ``mp3`` is unchanged since issue 10; ``ogg`` was Opus complexity 5 in 20
 _SAMPLE_FORMATS: dict[str, str] = {"mp3": "s16p", "ogg": "s16"}
 """format -> a 16-bit sample format its encoder takes as is (no conversion inside the encoder)."""
 ENCODE_BLOCK_SAMPLES = SAMPLE_RATE
-"""Samples handed to the encoder at once (one second)."""
+"""Samples handed to the encoder at once, at least (one second)."""
+GRAPH_BLOCK_SAMPLES = 4 * SAMPLE_RATE
+"""Samples in each block the decoding graph gives (four seconds: 5 % less CPU than one-second
+blocks, the same chunks; bench/bench_audio.py)."""
 MAX_PENDING_BLOCKS = 8
 """Blocks queued for the encoder thread before decoding waits for it."""
 
@@ -299,18 +305,129 @@ def iter_audio_chunks(
         raise ConfigError(f"bitrate must be an integer of at least 8000 bits/s, not {bitrate!r}", field="bitrate")
     limit = min(float(chunk_seconds), max_chunk_seconds(audio_format, bitrate))
     directory = Path(out_dir)
-    with open_media(path) as container:
+    with open_media(path) as container:  # closed before decoding: the graph opens the file itself
         chosen = _pick_stream(container, stream)
         if chosen is None:
             return
         zero = timeline_origin(container) if origin is None else origin
-        chunker = _Chunker(directory, limit, audio_format, bitrate or DEFAULT_BITRATES[audio_format])
+        index, declared = chosen.index, _declared_seconds(container, chosen)
+    chunker = _Chunker(directory, limit, audio_format, bitrate or DEFAULT_BITRATES[audio_format])
+    try:
+        for block_start, samples in _pcm_stream(Path(path), index, zero, declared):
+            yield from chunker.feed(block_start, samples)
+        yield from chunker.finish()
+    finally:
+        chunker.abort()
+
+
+class _GraphStopped(Exception):
+    """The decoding graph met what it cannot handle (a damaged packet, a format change)."""
+
+
+@dataclass
+class _Delivered:
+    """What the graph has yielded so far: the time of its first sample and the sample count."""
+
+    start: float = 0.0
+    samples: int = 0
+
+
+def _graph_blocks(path: Path, index: int, zero: float, delivered: _Delivered) -> Iterator[tuple[float, np.ndarray]]:
+    """(start time of the first block, int16 mono 16 kHz blocks of ``GRAPH_BLOCK_SAMPLES``), the
+    last one shorter; decoded, resampled and regrouped by one libavfilter graph in C:
+
+        amovie (demux + decode) -> aresample (mono 16 kHz s16, gaps filled) -> abuffersink (4 s frames)
+
+    so Python handles 900 blocks an hour instead of 170,000 decoded frames (about
+    8 us each through PyAV). Gaps in the timestamps longer than ``GAP_TOLERANCE_SECONDS`` become
+    silence in the resampler (swr hard compensation, ``async``); overlapping timestamps are
+    dropped there too, so the count follows the timestamps. ``delivered`` is updated as blocks
+    are yielded.
+
+    Raises:
+        _GraphStopped: before the graph could start, or at a packet it cannot decode or a change
+            of the stored format (the libavfilter graph cannot change formats mid-stream);
+            the samples already yielded are good.
+    """
+    try:
+        graph = av.filter.Graph()
+        source = graph.add("amovie", filename=str(path), streams=str(index))
+        resample = graph.add("aresample", **{"async": "1", "min_hard_comp": f"{GAP_TOLERANCE_SECONDS:g}"})
+        pinned = graph.add("aformat", sample_fmts="s16", channel_layouts="mono", sample_rates=str(SAMPLE_RATE))
+        sink = graph.add("abuffersink")
+        source.link_to(resample)
+        resample.link_to(pinned)
+        pinned.link_to(sink)
+        graph.configure()
+        graph.set_audio_frame_size(GRAPH_BLOCK_SAMPLES)
+    except (av.error.FFmpegError, ValueError, OSError) as err:
+        raise _GraphStopped(f"the decoding graph cannot start ({err})") from err
+    start: float | None = None
+    waits = 0
+    while True:
         try:
-            for block_start, samples in _pcm_blocks(container, chosen, zero, Path(path).name):
-                yield from chunker.feed(block_start, samples)
-            yield from chunker.finish()
-        finally:
-            chunker.abort()
+            frame = sink.pull()
+        except EOFError:
+            return
+        except av.error.BlockingIOError as err:  # the source always has input: never expected
+            waits += 1
+            if waits > 100:
+                raise _GraphStopped(f"the decoding graph stalled ({err})") from err
+            continue
+        except av.error.FFmpegError as err:
+            raise _GraphStopped(str(err)) from err
+        waits = 0
+        if start is None:
+            start = float(frame.pts * frame.time_base) - zero if frame.pts is not None and frame.time_base is not None else 0.0
+            delivered.start = start
+        block = _samples(cast(av.AudioFrame, frame))
+        delivered.samples += len(block)
+        yield start, block
+
+
+def _pcm_stream(path: Path, index: int, zero: float, declared: float | None) -> Iterator[tuple[float, np.ndarray]]:
+    """Stream ``index``'s audio as (start, int16 mono 16 kHz block): through the libavfilter graph
+    (``_graph_blocks``), and where it stops early (a damaged packet, a format change, a graph
+    that cannot be built), the rest from PyAV frame by frame (``_pcm_blocks``, which skips damaged
+    packets and resamples each format), started again from the beginning and joined at the
+    sample where the graph stopped (the same samples: both are the same decoder and
+    libswresample). ``declared``: the file's stated duration, seconds (a warning when the audio
+    ends well before it)."""
+    name = path.name
+    delivered = _Delivered()
+    try:
+        yield from _graph_blocks(path, index, zero, delivered)
+        seconds = delivered.samples / SAMPLE_RATE
+        if declared is not None and seconds < declared - max(2.0, 0.02 * declared):
+            log.warning("%s: the audio ends after %.1f s of the %.1f s the file declares (damaged or truncated?); "
+                        "using what was read", name, seconds, declared)
+        return
+    except _GraphStopped as err:
+        log.debug("%s: audio decoded frame by frame after %.3f s (%s)", name, delivered.samples / SAMPLE_RATE, err)
+    skip = delivered.samples
+    first = True
+    with open_media(path) as container:
+        stream = next(s for s in container.streams.audio if s.index == index)
+        for start, block in _pcm_blocks(container, stream, zero, name):
+            if first and skip:  # align on time, not only on the count (the two starts differ by rounding)
+                skip += round((delivered.start - start) * SAMPLE_RATE)
+            first = False
+            if skip > 0:
+                dropped = min(skip, len(block))
+                skip -= dropped
+                block = block[dropped:]
+                if not len(block):
+                    continue
+            yield start, block
+
+
+def _declared_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    """The stream's duration as the file declares it (None when it does not)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return float(container.duration) / av.time_base
+    return None
 
 
 def _decoded_frames(
@@ -344,7 +461,7 @@ def _pcm_blocks(
     container: av.container.InputContainer, stream: av.audio.stream.AudioStream, zero: float, name: str
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(start time of the first block, int16 mono 16 kHz blocks of about ``ENCODE_BLOCK_SAMPLES``);
-    gaps filled with silence.
+    gaps filled with silence. The frame-by-frame path, taken where ``_graph_blocks`` stops.
 
     Decoded frames (about 1024 samples each) are gathered into one-second blocks of the stored
     format before they are resampled: PyAV's resampler costs a filter-graph push and pull per
@@ -566,8 +683,7 @@ class _ChunkWriter:
         )
         frame.sample_rate = SAMPLE_RATE
         frame.pts = pts  # in 1/SAMPLE_RATE, the encoder's time base
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
+        self.container.mux(self.stream.encode(frame))  # a second's packets in one call
 
     def _drain(self) -> None:
         while self.pending:
@@ -576,8 +692,7 @@ class _ChunkWriter:
     def close(self) -> tuple[int, str]:
         self._encode()
         self._drain()
-        for packet in self.stream.encode(None):
-            self.container.mux(packet)
+        self.container.mux(self.stream.encode(None))
         self.container.close()
         data = self.path.read_bytes()
         return len(data), hashlib.sha256(data).hexdigest()
