@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 from videovision.speech import DEFAULT_AUDIO_FORMAT, TranscribeOptions, iter_audio_chunks, transcript_cache_key
-from videovision.speech.audio import (
-    ENCODE_BLOCK_SAMPLES,
+from videovision.speech.audio import ENCODE_BLOCK_SAMPLES, SAMPLE_RATE
+from videovision.speech.pcm import (
     GRAPH_BLOCK_SAMPLES,
-    SAMPLE_RATE,
     _Delivered,
     _graph_blocks,
     _GraphStopped,
