@@ -33,7 +33,7 @@ from typing import Any, Literal, Protocol, get_args
 import openai
 
 from .. import defaults
-from ..client import LOCAL_PLACEHOLDER_KEY, ClientConfig
+from ..endpoint import LOCAL_PLACEHOLDER_KEY, ClientConfig
 from ..endpoint import sdk_client as make_sdk_client
 from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError
