@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import KEY
 from fakeserver import FakeOpenAIServer
+from media import SAMPLES_DIR
 
 import videovision
 from videovision import types
+from videovision.plan import TaskConfig
 
 KEYWORDS_TASK = '''"""``keywords``: the words that describe a video, each at the moment a frame shows it (a test's task)."""
 
@@ -300,3 +302,14 @@ def test_no_module_outside_tasks_dispatches_on_a_task_name():
             if mentions_task and literal:
                 found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(node)}")
     assert found == []
+
+
+@pytest.mark.parametrize("task", ["summarize", "ask", "chapters"])
+def test_a_result_without_a_reply_read_has_only_the_common_fields(task):
+    """A TaskResult made from a plan alone (search entries, tests) gives its document without the task's fields."""
+    from videovision.pipeline import TaskResult, make_plan
+
+    plan = make_plan(str(SAMPLES_DIR / "demo.mp4"), TaskConfig())
+    data = TaskResult(task=task, plan=plan, text="").to_json()
+    assert data["schema_version"] == types.SCHEMA_VERSION and data["frames_sent"] == len(plan.sent_times)
+    assert not {"summary", "answers", "chapters"} & set(data)

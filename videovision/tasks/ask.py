@@ -53,6 +53,8 @@ class Ask(Task):
 
     def fields(self, value: Any) -> dict[str, Any]:
         answers = value.answers
+        if not answers:
+            return {}
         one = len(answers) == 1
         return {"answer": answers[0].text if one else None,
                 "moments": [moment_json(m) for m in answers[0].moments] if one else None,

@@ -47,6 +47,8 @@ class ChaptersTask(Task):
 
     def fields(self, value: Any) -> dict[str, Any]:
         c = value.chapters
+        if c is None:
+            return {}
         return {"chapters": chapters_json(c), "rejected": list(c.rejected), "notes": list(c.notes),
                 "raw_reply": c.raw or None}
 

@@ -49,6 +49,8 @@ class Summarize(Task):
 
     def fields(self, value: Any) -> dict[str, Any]:
         s = value.summary
+        if s is None:  # a result built without a reply read (a plan's JSON, a search entry)
+            return {}
         return {"summary": s.text, "moments": [moment_json(m) for m in s.moments], "rejected": list(s.rejected)}
 
 
