@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -26,6 +27,9 @@ SPARSE_MAX_SHARE = 0.5
 """Largest share of a frame's pixels :meth:`VideoSource.downscaled_bgr` colour-converts before it
 converts the whole frame instead (a frame barely larger than its downscale gains nothing)."""
 
+SCALER_THREADS = int(os.environ.get("VV_SWS", 1))
+"""Threads of each libswscale converter (PyAV's default, 0, starts one per core for every picture:
+on pictures of this size that costs more CPU than it saves; the pixels are the same)."""
 
 _PLANAR_420 = ("yuv420p", "yuvj420p")
 
@@ -221,7 +225,7 @@ class Converting:
         converter = self._converters.get(site)
         if converter is None:
             converter = self._converters[site] = VideoReformatter()
-        return converter.reformat(frame, **options)
+        return converter.reformat(frame, threads=SCALER_THREADS, **options)
 
     def to_image(self, frame: av.VideoFrame | RawFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
