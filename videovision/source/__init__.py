@@ -62,7 +62,7 @@ FRAME_THREADS_MAX_PIXELS = 3840 * 2160
 (measured with bench/bench_memory.py: about 95 MB per thread at 7680x4320), so larger pictures
 are decoded with slice threads only, which keeps an 8K decode within the memory bound."""
 
-PASS_SINGLE_THREAD_PIXELS = int(os.environ.get("VV_SINGLE", 1280 * 720))
+PASS_SINGLE_THREAD_PIXELS = 1280 * 720
 """Largest coded picture :meth:`VideoSource.iter_raw` decodes with one thread (when it decodes
 ahead in a thread of its own): the caller's analysis keeps the other core busy, and FFmpeg's frame
 threads cost ~25 % more CPU on small pictures (measured on 2 cores: 5-min 360p ... ). The frames

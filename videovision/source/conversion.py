@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -27,7 +26,7 @@ SPARSE_MAX_SHARE = 0.5
 """Largest share of a frame's pixels :meth:`VideoSource.downscaled_bgr` colour-converts before it
 converts the whole frame instead (a frame barely larger than its downscale gains nothing)."""
 
-SCALER_THREADS = int(os.environ.get("VV_SWS", 1))
+SCALER_THREADS = 1
 """Threads of each libswscale converter (PyAV's default, 0, starts one per core for every picture:
 on pictures of this size that costs more CPU than it saves; the pixels are the same)."""
 
