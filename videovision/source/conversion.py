@@ -27,8 +27,10 @@ SPARSE_MAX_SHARE = 0.5
 converts the whole frame instead (a frame barely larger than its downscale gains nothing)."""
 
 SCALER_THREADS = 1
-"""Threads of each libswscale converter (PyAV's default, 0, starts one per core for every picture:
-on pictures of this size that costs more CPU than it saves; the pixels are the same)."""
+"""Threads of each libswscale converter for pictures up to ``SCALER_THREADS_MAX_PIXELS`` (PyAV's
+default, 0, starts one per core for every picture: on small pictures that costs more CPU than it
+saves; the pixels are the same). Larger pictures keep PyAV's default."""
+SCALER_THREADS_MAX_PIXELS = 1280 * 720
 
 _PLANAR_420 = ("yuv420p", "yuvj420p")
 
@@ -263,7 +265,8 @@ class Converting:
         converter = self._converters.get(site)
         if converter is None:
             converter = self._converters[site] = VideoReformatter()
-        return converter.reformat(frame, threads=SCALER_THREADS, **options)
+        threads = SCALER_THREADS if frame.width * frame.height <= SCALER_THREADS_MAX_PIXELS else 0
+        return converter.reformat(frame, threads=threads, **options)
 
     def to_image(self, frame: av.VideoFrame | RawFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
