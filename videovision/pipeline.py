@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -135,9 +134,6 @@ def _settle(config: TaskConfig, info: VideoInfo, spec: ModelSpec) -> TaskConfig:
     prompt = replace(config.prompt, max_output_tokens=output_tokens)
     pack_config = replace(config.pack, expected_output_tokens=output_tokens)
     sampling = config.sampling
-    # the tokenizer (~0.9 s to build) is first needed once the frames are packed: built meanwhile,
-    # beside the decoding (count_text_tokens keeps it, behind a lock)
-    threading.Thread(target=count_text_tokens, args=("", spec), name="videovision-tokenizer", daemon=True).start()
     if sampling.max_side is None and pack_config.grid is None and info.width > 0 and info.height > 0:
         # decode no larger than the packer will send: an 8K frame is never held at full size
         sampling = replace(sampling, max_side=max(target_size(info.width, info.height, spec, pack_config.detail)))
