@@ -62,12 +62,13 @@ FRAME_THREADS_MAX_PIXELS = 3840 * 2160
 (measured with bench/bench_memory.py: about 95 MB per thread at 7680x4320), so larger pictures
 are decoded with slice threads only, which keeps an 8K decode within the memory bound."""
 
-PASS_SINGLE_THREAD_PIXELS = 1280 * 720
+PASS_SINGLE_THREAD_PIXELS = 640 * 360
 """Largest coded picture :meth:`VideoSource.iter_raw` decodes with one thread (when it decodes
-ahead in a thread of its own): the caller's analysis keeps the other core busy, and FFmpeg's frame
-threads cost more CPU on small pictures (2 cores, 3,000 frames of 640x360 H.264: 1.55 s CPU with one
-thread, 2.0 s with frame threads; the default plan on the 3-min 720p clip 0.85x CPU, wall the same
-or better). The frames are the same either way (decoding is exact)."""
+ahead in a thread of its own): there the caller's analysis, not decoding, sets the pace and keeps the
+other core busy, and FFmpeg's frame threads cost more CPU (2 cores, 3,000 frames of 640x360 H.264:
+1.55 s CPU with one thread, 2.0 s with frame threads). Larger pictures keep frame threads: on a 720p
+clip one thread saved 10-15 % CPU but decoding became the slowest stage, 1.17x the wall under load 4.
+The frames are the same either way (decoding is exact)."""
 
 PREFETCH_BYTES = 48 * 1024 * 1024
 """Decoded pixels (bytes of YUV) that :meth:`VideoSource.iter_raw` lets its decode thread run
