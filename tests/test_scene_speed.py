@@ -155,3 +155,52 @@ def test_the_probe_is_taken_from_the_pass_only_where_decoding_it_apart_costs_mor
         assert _auto_probe(short_large, SamplingConfig(preset="auto"), 0.0, short_large.info.duration) is not None
         assert _auto_probe(short_large, SamplingConfig(preset="film"), 0.0, short_large.info.duration) is None
         assert _auto_probe(small, SamplingConfig(preset="auto"), 0.0, small.info.duration) is None
+
+
+# ---- the default plan's CPU beyond decoding (issue 24: one decoding thread, one scaler thread)
+def _planes(frame) -> bytes:
+    return b"".join(bytes(memoryview(p)) for p in frame.planes)
+
+
+def test_the_pass_decodes_small_pictures_with_one_thread_and_gets_the_frames_of_frame_threads(film720, monkeypatch):
+    from videovision import source as source_module
+
+    monkeypatch.setattr(source_module, "PASS_SINGLE_THREAD_PIXELS", 1280 * 720)  # this clip: one thread
+
+    container = av.open(str(film720))
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    threaded = [_planes(f) for f in container.decode(stream)]
+    container.close()
+    with open_video(film720) as video:
+        single = []
+        for raw in video.iter_raw():
+            assert video._container is not None and video._container.streams.video[0].thread_type.name == "NONE"
+            single.append(_planes(raw.frame))
+    assert single == threaded
+
+
+def test_one_scaler_thread_gives_the_pixels_of_pyav_defaults(film720):
+    from av.video.reformatter import VideoReformatter
+
+    from videovision.source import conversion
+
+    assert conversion.SCALER_THREADS == 1 and conversion.SCALER_THREADS_MAX_PIXELS >= 1280 * 720
+    with open_video(film720) as video:
+        for raw in list(video.iter_raw())[::20]:
+            frame = raw.frame
+            assert np.array_equal(video.to_image(raw, 512), frame.reformat(
+                width=512, height=288, format="rgb24", interpolation="AREA").to_ndarray())
+            assert np.array_equal(video.bgr(frame), frame.to_ndarray(format="bgr24"))
+            fresh = VideoReformatter().reformat(frame, width=640, height=360, interpolation="AREA", threads=0)
+            assert _planes(video._convert("shrink", frame, width=640, height=360, interpolation="AREA")) == _planes(fresh)
+
+
+def test_the_picked_shrink_is_the_resize_of_the_full_conversion_on_decoded_frames(film720):
+    with open_video(film720) as video:
+        for raw in video.iter_raw():
+            w, h = pyscenedetect_size(raw.frame.width, raw.frame.height)
+            expected = cv2.resize(raw.frame.to_ndarray(format="bgr24"), (w, h), interpolation=cv2.INTER_LINEAR)
+            assert np.array_equal(video.downscaled_bgr(raw.frame, w, h), expected)
+            plans = [p for p in video._sparse.values() if p is not None]
+            assert len(plans) == 1 and plans[0].picks is not None  # 1280x720 to 256x144: one source pixel each

@@ -26,6 +26,11 @@ SPARSE_MAX_SHARE = 0.5
 """Largest share of a frame's pixels :meth:`VideoSource.downscaled_bgr` colour-converts before it
 converts the whole frame instead (a frame barely larger than its downscale gains nothing)."""
 
+SCALER_THREADS = 1
+"""Threads of each libswscale converter for pictures up to ``SCALER_THREADS_MAX_PIXELS`` (PyAV's
+default, 0, starts one per core for every picture: on small pictures that costs more CPU than it
+saves; the pixels are the same). Larger pictures keep PyAV's default."""
+SCALER_THREADS_MAX_PIXELS = 1280 * 720
 
 _PLANAR_420 = ("yuv420p", "yuvj420p")
 
@@ -127,6 +132,12 @@ class _SparsePlan:
     buffer: np.ndarray
     gathers: dict[tuple[int, ...], tuple[np.ndarray, ...]]
     """Flat gather indices into the planes, per plane line sizes."""
+    picks: tuple[np.ndarray, np.ndarray] | None = None
+    """Whole-pixel case: the source rows and columns picked (the output is one pixel of each). Each
+    goes to the top-left of its own 2x2 block of the small picture, with its chroma sample; the
+    rest of the block is never read (and stays zero: :attr:`pictures`)."""
+    pictures: dict[str, av.VideoFrame] | None = None
+    """Whole-pixel case: the small picture, per pixel format, zeroed once and reused frame to frame."""
 
     @classmethod
     def build(cls, width: int, height: int, out_w: int, out_h: int) -> _SparsePlan:
@@ -143,10 +154,14 @@ class _SparsePlan:
         put_index = (luma_rows[:, None] * (width // 2) + pair_cols[None, :]).ravel()
         share = (len(luma_rows) * 2 * len(pair_cols)) / (width * height)
         buffer = np.zeros((0, 0, 3), np.uint8) if pick_rows is not None else np.zeros((height, width, 3), np.uint8)
-        return cls((out_w, out_h), pair_rows, pair_cols, luma_rows, share, pick_rows, pick_cols, put_index, buffer, {})
+        picks = (np.asarray(row_taps), np.asarray(col_taps)) if pick_rows is not None else None
+        return cls((out_w, out_h), pair_rows, pair_cols, luma_rows, share, pick_rows, pick_cols, put_index, buffer, {},
+                   picks, {})
 
     def small_picture(self, frame: av.VideoFrame) -> av.VideoFrame:
         """The gathered 2x2 blocks as a 4:2:0 frame of the same format, colorspace and range."""
+        if self.picks is not None:
+            return self._picked_picture(frame)
         sub = av.VideoFrame(2 * len(self.pair_cols), len(self.luma_rows), frame.format.name)
         sub.colorspace, sub.color_range = frame.colorspace, frame.color_range
         strides = tuple(frame.planes[k].line_size for k in range(3))
@@ -165,8 +180,37 @@ class _SparsePlan:
             _plane_rows(sub.planes[k], height, picked.size // height)[:] = picked.reshape(height, -1)
         return sub
 
+    def _picked_picture(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Whole-pixel case: each picked pixel and its chroma sample as one 2x2 block (top-left)."""
+        assert self.picks is not None and self.pictures is not None
+        out_w, out_h = self.size
+        sub = self.pictures.get(frame.format.name)
+        if sub is None:
+            sub = self.pictures[frame.format.name] = av.VideoFrame(2 * out_w, 2 * out_h, frame.format.name)
+            for k in range(3):
+                np.frombuffer(memoryview(sub.planes[k]), np.uint8)[:] = 0
+        sub.colorspace, sub.color_range = frame.colorspace, frame.color_range
+        strides = tuple(frame.planes[k].line_size for k in range(3))
+        index = self.gathers.get(strides)
+        if index is None:
+            rows, cols = self.picks
+            index = self.gathers[strides] = (
+                (rows[:, None] * strides[0] + cols[None, :]).ravel(),
+                *((rows[:, None] // 2 * strides[k] + cols[None, :] // 2).ravel() for k in (1, 2)))
+        for k in range(3):
+            picked = np.frombuffer(memoryview(frame.planes[k]), np.uint8).take(index[k]).reshape(out_h, out_w)
+            target = _plane_rows(sub.planes[k], 2 * out_h if k == 0 else out_h, 2 * out_w if k == 0 else out_w)
+            if k == 0:
+                target[::2, ::2] = picked
+            else:
+                target[:] = picked
+        return sub
+
     def finish(self, small_bgr: np.ndarray) -> np.ndarray:
         """The downscaled picture from the small picture's BGR pixels."""
+        if self.picks is not None:
+            # the top-left pixel of every 2x2 block (OpenCV's nearest neighbour halving: source 2 d)
+            return cv2.resize(small_bgr, self.size, interpolation=cv2.INTER_NEAREST)
         if self.pick_rows is not None and self.pick_cols is not None:
             return small_bgr.take(self.pick_rows, 0).take(self.pick_cols, 1)
         groups = np.ascontiguousarray(small_bgr).reshape(-1).view("V6")
@@ -221,7 +265,8 @@ class Converting:
         converter = self._converters.get(site)
         if converter is None:
             converter = self._converters[site] = VideoReformatter()
-        return converter.reformat(frame, **options)
+        threads = SCALER_THREADS if frame.width * frame.height <= SCALER_THREADS_MAX_PIXELS else 0
+        return converter.reformat(frame, threads=threads, **options)
 
     def to_image(self, frame: av.VideoFrame | RawFrame, max_side: int | None = None) -> np.ndarray:
         """Convert a decoded frame to an upright RGB array at display aspect ratio.
