@@ -47,3 +47,16 @@ def test_import_and_version_load_no_heavy_library():
             "print(sorted(m for m in ('av', 'cv2', 'numpy', 'openai', 'scenedetect') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_plan_loads_no_sdk_until_a_request_is_sent(tmp_path):
+    """Planning is offline: the openai SDK (about half a second of start-up) loads only when a request goes out."""
+    import subprocess
+    import sys
+
+    code = ("import sys, videovision as vv; plan = vv.make_plan(sys.argv[1], vv.TaskConfig()); "
+            "assert plan.requests and plan.requests[0].body; print('openai' in sys.modules)")
+    env = {**__import__("os").environ, "VIDEOVISION_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code, str(DEMO)], capture_output=True, text=True, check=True,
+                         env=env).stdout
+    assert out.strip() == "False"

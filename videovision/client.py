@@ -49,11 +49,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
-
-import httpx2
-import openai
-import pydantic
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .endpoint import LOCAL_PLACEHOLDER_KEY, OPENAI_BASE_URL, ClientConfig
 from .endpoint import sdk_client as make_sdk_client
@@ -68,6 +64,9 @@ from .errors import (
     ResponseFormatError,
 )
 from .redact import display_url, redact_body, scrub_secrets
+
+if TYPE_CHECKING:  # the SDK loads when a request is made, not when a plan is (start-up: issue 24)
+    import openai
 from .relay import CallbackFailed, TextRelay
 from .request import Request
 from .types import ChatResult, Usage
@@ -300,6 +299,9 @@ class OpenAIChatClient:
 
     def _attempt(self, wire: Wire, request: dict, relay: TextRelay | None,
                  max_retries: int) -> tuple[ChatResult, int]:
+        import openai
+        import pydantic
+
         sdk = self._sdk if max_retries == self.config.max_retries else self._sdk.with_options(max_retries=max_retries)
         try:
             if relay is None:
@@ -313,6 +315,8 @@ class OpenAIChatClient:
     # ---- non-streaming
 
     def _create(self, wire: Wire, sdk: openai.OpenAI, request: dict) -> tuple[ChatResult, int]:
+        import openai
+
         raw = wire.resource(sdk).with_raw_response.create(**self._kwargs(wire, request))
         request_id = raw.request_id
         retries = int(getattr(raw, "retries_taken", 0) or 0)
@@ -350,6 +354,9 @@ class OpenAIChatClient:
     # ---- streaming
 
     def _stream(self, wire: Wire, sdk: openai.OpenAI, request: dict, relay: TextRelay) -> tuple[ChatResult, int]:
+        import httpx2
+        import openai
+
         kwargs = self._kwargs(wire, request)
         due = time.monotonic() + float(self.config.timeout)
         try:

@@ -17,10 +17,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import openai
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AuthenticationError,
@@ -37,6 +34,9 @@ from .errors import (
 )
 from .redact import clean_message, display_url, scrub_exception, url_host
 from .types import Usage
+
+if TYPE_CHECKING:  # the SDK loads when an error is mapped, not when a plan is made
+    import openai
 
 __all__ = ["RUN_STOPPING_ERRORS", "ErrorMapper", "billed_usage", "error_fields", "rejects_streaming", "request_id_of",
            "stops_run"]
@@ -145,6 +145,9 @@ class ErrorMapper:
         Returns:
             The error to raise (``from err``).
         """
+        import openai
+        import pydantic
+
         scrub_exception(err, self.secrets)
         if isinstance(err, openai.APITimeoutError):
             return RequestTimeoutError(self.timeout_message(self.retries_note()))

@@ -28,9 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol, get_args
-
-import openai
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from .. import defaults
 from ..endpoint import LOCAL_PLACEHOLDER_KEY, ClientConfig
@@ -38,6 +36,9 @@ from ..endpoint import sdk_client as make_sdk_client
 from ..errormap import ErrorMapper, stops_run
 from ..errors import ConfigError, ModelNotFoundError, RequestError
 from ..redact import scrub_secrets
+
+if TYPE_CHECKING:
+    import openai
 from .audio import DEFAULT_AUDIO_FORMAT, DEFAULT_CHUNK_SECONDS, AudioChunk, AudioFormat, iter_audio_chunks
 from .keys import chunk_cache_key
 from .replies import chunk_span, segments_from_reply
@@ -56,6 +57,13 @@ __all__ = [
     "default_response_format",
     "transcribe_media",
 ]
+
+def _openai():
+    """The SDK, imported when a chunk is sent (a plan made with --speech off never loads it)."""
+    import openai
+
+    return openai
+
 
 log = logging.getLogger("videovision.speech")
 
@@ -338,7 +346,7 @@ class Transcriber:
         try:
             try:
                 reply = self._sdk.audio.transcriptions.create(file=(chunk.path.name, data), **options.request_kwargs())
-            except (openai.OpenAIError, json.JSONDecodeError, ValueError) as err:
+            except (_openai().OpenAIError, json.JSONDecodeError, ValueError) as err:
                 raise self._chunk_error(err, chunk) from err
             segments = segments_from_reply(reply, chunk, options.format, self._host)
         except RequestError as err:
