@@ -172,9 +172,9 @@ class _Picker:
     """State of one pass: scenes found, frames chosen and held back until their scene is known."""
 
     def __init__(self, source: VideoSource, config: SamplingConfig, stream: FrameStream,
-                 detection: Detection, start: float):
+                 detection: Detection, start: float, fill: bool):
         self.source, self.config, self.stream = source, config, stream
-        self.hybrid = config.strategy == "hybrid"
+        self.hybrid = fill
         self.screen = detection.preset == "screen"
         self.buffer = _SceneBuffer()
         self.scene_start = start
@@ -270,9 +270,9 @@ class _Lane:
     preset's measures are still being taken from it)."""
 
     def __init__(self, source: VideoSource, config: SamplingConfig, stream: FrameStream, detection: Detection,
-                 start: float, frame_step: float):
+                 start: float, frame_step: float, fill: bool):
         self.detection, self.detector = detection, detection.detector
-        self.picker = _Picker(source, config, stream, detection, start)
+        self.picker = _Picker(source, config, stream, detection, start, fill)
         self.opening_done = not self.picker.hybrid
         self.last: _Candidate | None = None
         # Frames are held back briefly: a detector may report a cut a few frames late, and a
@@ -314,7 +314,7 @@ def _auto_probe(source: VideoSource, config: SamplingConfig, start: float, stop:
 
 
 def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream,
-               progress: Progress | None) -> Iterator[Frame]:
+               progress: Progress | None, *, fill: bool = False) -> Iterator[Frame]:
     """One decoding pass: detect cuts, keep candidates, emit frames (see the module docstring).
 
     The candidates held are those since the last cut or emission, thinned to a fixed number, so
@@ -339,11 +339,11 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
     if auto is None:
         detection = choose_detection(config, source, start, end)
         stream.preset_used, stream.preset_reason = detection.preset, detection.reason
-        lanes = [_Lane(source, config, stream, detection, start, frame_step)]
+        lanes = [_Lane(source, config, stream, detection, start, frame_step, fill)]
     else:
         lanes = [_Lane(source, config, type(stream)(iter(())), preset_detection(preset, config, info.fps, ""),
-                       start, frame_step) for preset in ("film", "screen")]
-    hybrid = config.strategy == "hybrid"
+                       start, frame_step, fill) for preset in ("film", "screen")]
+    hybrid = fill
     tb = source.time_base
     first_pts = round(info.start_time / float(tb)) if tb else 0
     times = source.frame_times

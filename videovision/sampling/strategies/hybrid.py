@@ -29,6 +29,7 @@ class Hybrid(Scenes):
     name = "hybrid"
     uses = SCENE_OPTIONS | {"max_gap"}
     rank = 3
+    fills_gaps = True
 
     def settle(self, config: SamplingConfig, info: VideoInfo, max_frames: int | None) -> SamplingConfig:
         gap = auto_max_gap(info.duration, max_frames, config.start, config.end)

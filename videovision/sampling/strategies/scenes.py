@@ -19,12 +19,14 @@ class Scenes(Strategy):
     uses = SCENE_OPTIONS
     scene_aware = True
     rank = 2
+    fills_gaps = False
+    """Frames are added so that no gap between chosen frames exceeds ``max_gap`` (hybrid)."""
 
     def frames(self, source: VideoSource, config: SamplingConfig, start: float, end: float, stream: FrameStream,
                progress: Progress | None) -> Iterator[Frame]:
         from ..scenes import scene_pass
 
-        return scene_pass(source, config, start, end, stream, progress)
+        return scene_pass(source, config, start, end, stream, progress, fill=self.fills_gaps)
 
 
 STRATEGY = Scenes()
