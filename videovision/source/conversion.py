@@ -241,7 +241,8 @@ class Converting:
         disp_w, disp_h = fit_within(*display_size(frame.width, frame.height, sar, rotation), max_side)
         return (disp_h, disp_w) if rotation in (90, 270) else (disp_w, disp_h)
 
-    def _raw_frame(self, frame: av.VideoFrame, time: float, index: int, max_side: int | None) -> RawFrame:
+    def _raw_frame(self, frame: av.VideoFrame, time: float, index: int, max_side: int | None,
+                   site: str = "shrink") -> RawFrame:
         """A :class:`RawFrame`, scaled down at once (still YUV) when it is larger than ``max_side``."""
         if max_side is None:
             return RawFrame(frame, time, index)
@@ -250,8 +251,16 @@ class Converting:
         full_w, full_h = self._conversion_size(frame, rotation, None, self._sar)
         if (conv_w, conv_h) == (full_w, full_h):
             return RawFrame(frame, time, index)
-        small = self._convert("shrink", frame, width=conv_w, height=conv_h, interpolation="AREA")
+        small = self._convert(site, frame, width=conv_w, height=conv_h, interpolation="AREA")
         return RawFrame(small, time, index, display_ready=True)
+
+    def shrunk(self, raw: RawFrame, max_side: int | None) -> RawFrame:
+        """``raw`` as :meth:`VideoSource.iter_raw` with ``max_side`` would have given it: scaled
+        down (still YUV) when its display size exceeds ``max_side``, the same pixels. For frames
+        held a while (candidates) out of a pass decoded at full size; called from one thread."""
+        if raw.display_ready:
+            return raw
+        return self._raw_frame(raw.frame, raw.time, raw.index, max_side, site="held")
 
     def _convert(self, site: str, frame: av.VideoFrame, **options) -> av.VideoFrame:
         """``frame.reformat(**options)`` through one colour converter per call site.
