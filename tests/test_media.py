@@ -120,3 +120,41 @@ def test_the_commands_give_one_line_and_exit_code_3(command, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == VideoOpenError.exit_code == 3
     assert err.strip().splitlines() == [err.strip()] and "not a video file FFmpeg can read" in err, err
+
+
+def _count_opens(monkeypatch):
+    import av as av_module
+
+    opened: list[str] = []
+    real = av_module.open
+
+    def counting(file, *args, **kwargs):
+        if kwargs.get("mode", args[0] if args else "r") == "r":
+            opened.append(os.fspath(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(av_module, "open", counting)
+    return opened
+
+
+def test_probing_a_video_opens_it_once(tmp_path, monkeypatch):
+    """The packet index, the first frame (coded size, rotation) and the stream list come from one
+    opening (each opening probes the video by decoding: ~0.2 s on a 4K file)."""
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, duration=1.0, audio=True)
+    opened = _count_opens(monkeypatch)
+    info = probe(clip)
+    assert info.has_audio and info.coded_width == 160
+    assert opened == [os.fspath(clip)]
+
+
+def test_speech_questions_about_a_file_already_opened_need_no_second_opening(tmp_path, monkeypatch):
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, duration=1.0)
+    probe(clip)
+    opened = _count_opens(monkeypatch)
+    assert probe_audio(clip) is None and read_subtitles(clip) is None
+    assert opened == []
+    # the file changed since: it is opened again, and its audio is found
+    make_clip(clip, duration=1.5, audio=True)
+    assert probe_audio(clip) is not None and opened == [os.fspath(clip)]

@@ -204,3 +204,25 @@ def test_the_picked_shrink_is_the_resize_of_the_full_conversion_on_decoded_frame
             assert np.array_equal(video.downscaled_bgr(raw.frame, w, h), expected)
             plans = [p for p in video._sparse.values() if p is not None]
             assert len(plans) == 1 and plans[0].picks is not None  # 1280x720 to 256x144: one source pixel each
+
+
+def test_a_small_max_side_leaves_the_cuts_of_detect_and_sends_frames_within_it(film720):
+    """The pass decodes at full size and scales only the frames it keeps: the detectors still see
+    PySceneDetect's picture of the original (before, a pass with ``max_side`` under the picture fed
+    them the scaled frame), and every frame sent fits ``max_side`` at display aspect."""
+    with open_video(film720) as video:
+        stream = sample(video, SamplingConfig(strategy="scenes", preset="film", max_side=320))
+        frames = list(stream)
+    assert [round(s.start, 6) for s in stream.scenes[1:]] == detect_cuts(film720, scenedetect.AdaptiveDetector())
+    assert frames and all(f.image.shape[:2] == (180, 320) for f in frames)
+
+
+def test_kept_frames_are_the_pictures_of_a_pass_scaled_at_decode_time(film720):
+    """``shrunk`` gives, for a frame decoded at full size, the pixels ``iter_raw(max_side=...)``
+    gives (so the frames sent are those of scaling every frame in the decode thread)."""
+    with open_video(film720) as video:
+        scaled = {raw.index: video.to_image(raw, 320) for raw in video.iter_raw(1.0, 1.4, max_side=320)}
+    with open_video(film720) as video:
+        kept = {raw.index: video.to_image(video.shrunk(raw, 320), 320) for raw in video.iter_raw(1.0, 1.4)}
+    assert scaled.keys() == kept.keys() and len(kept) >= 9
+    assert all(np.array_equal(scaled[i], kept[i]) for i in kept)

@@ -16,7 +16,13 @@ import av
 from .errors import VideoOpenError
 from .paths import path_text
 
-__all__ = ["check_file", "ffmpeg_text", "open_input"]
+__all__ = ["check_file", "ffmpeg_text", "known_stream_types", "open_input"]
+
+_SEEN: dict[tuple[str, int, int], frozenset[str]] = {}
+"""The stream types of each file opened in this process, by (path, size, mtime): a later
+question that needs only those (has it audio? subtitles?) is answered without opening it again
+(on a 4K file every opening decodes several frames to probe the video: ~0.2 s)."""
+_SEEN_MAX = 256
 
 _FILE_KINDS = (
     (stat.S_ISFIFO, "a named pipe"),
@@ -73,7 +79,7 @@ def open_input(path: str | os.PathLike) -> av.container.InputContainer:
     file = Path(path)
     check_file(file)
     try:
-        return av.open(str(file), mode="r", metadata_errors="ignore")
+        container = av.open(str(file), mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as err:
         text = str(err)
         if "end of file" in text.lower() or isinstance(err, EOFError):
@@ -88,3 +94,24 @@ def open_input(path: str | os.PathLike) -> av.container.InputContainer:
         raise VideoOpenError(f"{path_text(file)}: {hint}") from err
     except OSError as err:  # the file went away or became unreadable after the check
         raise VideoOpenError(f"{path_text(file)}: cannot read the file ({err.strerror or err})") from err
+    key = _identity(file)
+    if key is not None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[key] = frozenset(stream.type for stream in container.streams)
+    return container
+
+
+def _identity(file: Path) -> tuple[str, int, int] | None:
+    try:
+        info = os.stat(file)
+    except OSError:
+        return None
+    return os.path.realpath(file), info.st_size, info.st_mtime_ns
+
+
+def known_stream_types(path: str | os.PathLike) -> frozenset[str] | None:
+    """The stream types ("video", "audio", "subtitle", ...) of ``path`` when this process has
+    opened it as it is now (same size and modification time), else None (open it to know)."""
+    key = _identity(Path(path))
+    return _SEEN.get(key) if key is not None else None

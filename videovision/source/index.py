@@ -79,7 +79,7 @@ def _build(path: Path, container: av.container.InputContainer, size: int) -> Fra
         raise VideoOpenError(f"{path_text(path)}: the video stream's codec is unknown "
                              "(a damaged header or an unsupported codec)")
     time_base: Fraction = stream.time_base or Fraction(1, 90000)
-    pts_list, key_list, last_duration, damaged = _read_packets(path, container, stream, time_base)
+    pts_list, key_list, last_duration, damaged, first = _read_packets(path, container, stream, time_base)
     if not pts_list:
         why = "a damaged index or a truncated file" if damaged or container.duration else "zero duration"
         raise VideoOpenError(f"{path_text(path)}: contains no readable video frames ({why})")
@@ -87,7 +87,6 @@ def _build(path: Path, container: av.container.InputContainer, size: int) -> Fra
     first_pts = int(pts[0])
     times = (pts - first_pts).astype(np.float64) * float(time_base)
     keys = sorted({int(k) for k in key_list}) or [first_pts]
-    first = _first_frame(path)
     coded_w = first.width if first is not None else stream.codec_context.width
     coded_h = first.height if first is not None else stream.codec_context.height
     if first is None or not coded_w or not coded_h:
@@ -147,8 +146,13 @@ def _build(path: Path, container: av.container.InputContainer, size: int) -> Fra
                       times=times, key_pts=keys, sar=sar, rotation=rotation, coded=(coded_w, coded_h))
 
 
-def _read_packets(path: Path, container, stream, time_base: Fraction) -> tuple[list[int], list[int], float, bool]:
-    """Demux (no decoding) the video stream: every packet's pts and the keyframes."""
+def _read_packets(path: Path, container, stream,
+                  time_base: Fraction) -> tuple[list[int], list[int], float, bool, av.VideoFrame | None]:
+    """Demux the video stream: every packet's pts and the keyframes, and the first decodable frame
+    (the packets up to it are decoded; none after it). One pass from the start of the file: no
+    seek back in a file whose index may be damaged, and no second opening (on a 4K file each
+    opening decodes several frames to probe the stream: ~0.2 s)."""
+    first: av.VideoFrame | None = None
     pts_list: list[int] = []
     key_list: list[int] = []
     last_duration = 0.0
@@ -163,6 +167,8 @@ def _read_packets(path: Path, container, stream, time_base: Fraction) -> tuple[l
                 continue
             if packet.is_corrupt:
                 damaged = True
+            if first is None:
+                first = _decoded(packet)
             pts_list.append(p)
             if packet.is_keyframe:
                 key_list.append(p)
@@ -172,22 +178,16 @@ def _read_packets(path: Path, container, stream, time_base: Fraction) -> tuple[l
     except av.error.FFmpegError as err:
         damaged = True
         log.warning("%s: stopped reading the index at a damaged packet (%s)", path.name, err)
-    return pts_list, key_list, last_duration, damaged
+    if first is None and pts_list:
+        first = _decoded(None, stream)  # a decoder holding frames back until the end
+    return pts_list, key_list, last_duration, damaged, first
 
 
-def _first_frame(path: Path) -> av.VideoFrame | None:
-    """The first decodable frame, from a fresh container (no seek back in a file whose
-    index may be damaged)."""
-    container = open_input(path)
+def _decoded(packet, stream=None) -> av.VideoFrame | None:
+    """The first frame decoding ``packet`` gives (None: none yet, or a damaged packet);
+    ``packet`` None drains ``stream``'s decoder."""
     try:
-        for packet in container.demux(container.streams.video[0]):
-            try:
-                for frame in packet.decode():
-                    return frame
-            except av.error.FFmpegError:
-                continue
+        frames = packet.decode() if packet is not None else stream.codec_context.decode(None)
+        return next(iter(frames), None)
     except av.error.FFmpegError:
         return None
-    finally:
-        container.close()
-    return None

@@ -41,6 +41,7 @@ import numpy as np
 
 from .. import defaults
 from ..errors import ConfigError, VideoOpenError
+from ..media import known_stream_types
 from .pcm import (
     ENCODE_BLOCK_SAMPLES,
     SAMPLE_RATE,
@@ -202,6 +203,8 @@ def probe_audio(
         VideoOpenError: the file cannot be opened.
         ConfigError: ``stream`` is not an audio stream.
     """
+    if stream is None and (known := known_stream_types(path)) is not None and "audio" not in known:
+        return None  # opened before in this process: no audio stream
     with open_media(path) as container:
         chosen = _pick_stream(container, stream)
         if chosen is None:

@@ -27,7 +27,7 @@ import av
 import pysubs2
 
 from ..errors import ConfigError, VideoOpenError
-from ..media import open_input
+from ..media import known_stream_types, open_input
 from .timeline import container_start, timeline_origin
 from .transcript import Segment, SpeechSource, Transcript, place_on_timeline
 
@@ -207,6 +207,8 @@ def read_embedded_subtitles(
         VideoOpenError: the file cannot be opened or its subtitle packets cannot be read.
         ConfigError: ``track`` is not a text subtitle stream of the file.
     """
+    if track is None and (known := known_stream_types(path)) is not None and "subtitle" not in known:
+        return None  # opened before in this process: no subtitle stream
     with open_input(path) as container:
         tracks = _tracks(container)
         if track is not None:
