@@ -115,3 +115,31 @@ def test_more_targets_than_frames_are_bounded_and_noted(cut_clip, options):
     assert gt["frame_count"] - 2 <= len(frames) <= gt["frame_count"]  # each frame at most once
     assert len({f.index for f in frames}) == len(frames)
     assert stream.notes and ("every" in stream.notes[0] or "count" in stream.notes[0])
+
+
+@pytest.mark.parametrize("name, reference", [("adaptive", "AdaptiveDetector"), ("content", "ContentDetector")])
+def test_our_frame_score_is_pyscenedetects_float_for_float(name, reference):
+    """The faster score (one absdiff and one sum of the HSV pictures) gives PySceneDetect's number
+    exactly on real frames (demo.mp4, PySceneDetect's downscale) and on noise, flat and repeated
+    pictures; with a stats manager attached PySceneDetect's own code runs."""
+    import cv2
+    import numpy as np
+
+    from videovision.sampling.detectors import pyscenedetect_frame
+
+    with open_video(DEMO) as video:
+        pictures = [pyscenedetect_frame(cv2.cvtColor(f.image, cv2.COLOR_RGB2BGR))
+                    for f in video.frames_at([i * 0.2 for i in range(60)])]
+    rng = np.random.default_rng(7)
+    shape = pictures[0].shape
+    pictures += [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(10)]
+    pictures += [np.full(shape, v, np.uint8) for v in (0, 0, 255, 128)] + pictures[:5]
+    ours_d, theirs = DETECTOR_CLASSES[name](), getattr(scenedetect, reference)()
+    assert type(ours_d) is not getattr(scenedetect, reference)
+    scores = []
+    for i, picture in enumerate(pictures):
+        tc = scenedetect.FrameTimecode(i, fps=25.0)
+        assert ours_d.process_frame(tc, picture) == theirs.process_frame(tc, picture)
+        assert ours_d._frame_score == theirs._frame_score
+        scores.append(ours_d._frame_score)
+    assert len(set(scores)) > 40  # the pictures differ: the scores compared are not all one value
