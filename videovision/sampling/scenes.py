@@ -72,6 +72,11 @@ this many per frame of the pass. Measured on 2 cores: the second lane costs ~0.4
 decoding H.264 2-3.5 ns a pixel, and the probe skips about half its frames (non-reference
 pictures before the wanted ones). A 20-s 4K clip probes itself (decoding apart decoded most of it
 again: 30x this); a 3-min 720p (0.7x) or 5-min 360p clip (0.1x) decodes its probe apart."""
+FULL_SIZE_PASS_PIXELS = 3840 * 2160
+"""The pass decodes pictures up to this size at full size and scales only the candidates it keeps;
+larger ones (8K) are scaled to ``max_side`` in the decode thread as before, for memory: an 8K frame
+is 50 MB of YUV, the first one's check conversion (``downscaled_bgr``) 100 MB of BGR, and decoding
+at full size raised the 8K plan's peak from 355 to 474 MB (bench/bench_memory.py)."""
 HELD_BYTES = 64 * 1024 * 1024
 """Pixels (YUV bytes) of chosen frames the pass holds while both detectors run; past it the
 ``auto`` measures are taken apart (so memory stays bounded on any length)."""
@@ -410,10 +415,12 @@ def scene_pass(source: VideoSource, config: SamplingConfig, start: float, end: f
         lane.last = candidate
 
     last_raw: RawFrame | None = None
-    # Decoded at full size: the detectors see what PySceneDetect feeds them, and only the frames
-    # kept as candidates are scaled to the packer's size (the rest never are: on a 4K clip that
-    # was 4.3 ms of CPU a frame, more than everything else but decoding).
-    frames = source.iter_raw(start, end if math.isfinite(end) else None,
+    # Decoded at full size up to 4K: the detectors see what PySceneDetect feeds them, and only the
+    # frames kept as candidates are scaled to the packer's size (the rest never are: on a 4K clip
+    # that was 4.3 ms of CPU a frame, more than everything else but decoding). Larger pictures are
+    # scaled as they are decoded (see FULL_SIZE_PASS_PIXELS).
+    scaled = config.max_side if info.coded_width * info.coded_height > FULL_SIZE_PASS_PIXELS else None
+    frames = source.iter_raw(start, end if math.isfinite(end) else None, max_side=scaled,
                              snapshots=auto.indices if auto else (), snapshot_side=FOOTAGE_SIDE)
     for raw in frames:
         made: dict[str, object] = {}
