@@ -17,7 +17,8 @@ the median is reported with the machine's load average at the time. Printed per 
 ``git archive`` into a temporary folder; "after" is this checkout. ``--before none`` skips it.
 Clips default to bench/media/long720_3min.mp4 (1280x720 30 fps, 8 cuts) and
 bench/media/long360_5min.mp4 (640x360, 14 cuts), generated on first run (under a minute);
-``--clip bench/media/k4_20s.mp4`` (20 s 4K) and ``--clip bench/media/long360_60min.mp4`` (60 min,
+``--clip bench/media/k4_20s.mp4`` (20 s 4K), ``--clip bench/media/screen720_3min.mp4`` (a 3-min
+720p screen recording with a webcam thumbnail) and ``--clip bench/media/long360_60min.mp4`` (60 min,
 the 5-min clip twelve times, needs the ffmpeg CLI) are made when named. The machine's load
 (os.getloadavg) is printed beside every round and ratio.
 
@@ -43,6 +44,9 @@ MEDIA = ROOT / "bench" / "media"
 DEFAULT_CLIPS = {"long720_3min.mp4": {"minutes": 3}, "long360_5min.mp4": {"minutes": 5, "size": (640, 360)}}
 EXTRA_CLIPS = {"k4_20s.mp4": {"minutes": 1 / 3, "size": (3840, 2160), "n_cuts": 2}}
 """Made on demand when named with --clip (bench/media/k4_20s.mp4: 20 s 3840x2160, 2 cuts)."""
+SCREEN_CLIPS = {"screen720_3min.mp4": {"slides": 24, "minutes": 3, "size": (1280, 720), "fps": 30, "webcam": True}}
+"""--clip bench/media/screen720_3min.mp4: a 3-min 1280x720 30 fps screen recording (24 slides, reveals,
+a moving pointer, a ticking clock, a presenter webcam thumbnail)."""
 LONG_CLIP = "long360_60min.mp4"
 """--clip bench/media/long360_60min.mp4: long360_5min.mp4 twelve times over (ffmpeg CLI concat, stream copy)."""
 
@@ -63,14 +67,15 @@ def ensure_clip(path: Path) -> Path:
                         str(path)], check=True)
         listing.unlink()
         return path
-    spec = DEFAULT_CLIPS.get(path.name) or EXTRA_CLIPS.get(path.name)
+    spec = DEFAULT_CLIPS.get(path.name) or EXTRA_CLIPS.get(path.name) or SCREEN_CLIPS.get(path.name)
     if spec is None:
         raise SystemExit(f"{path}: no such clip")
     sys.path.insert(0, str(ROOT / "tests"))
     from media import generate
 
     print(f"generating {path} ...", flush=True)
-    generate.generate_long_clip(path, progress=False, **spec)
+    make = generate.generate_screen_clip if path.name in SCREEN_CLIPS else generate.generate_long_clip
+    make(path, progress=False, **spec)
     return path
 
 
