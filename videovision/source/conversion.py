@@ -28,9 +28,12 @@ converts the whole frame instead (a frame barely larger than its downscale gains
 
 SCALER_THREADS = 1
 """Threads of each libswscale converter for pictures up to ``SCALER_THREADS_MAX_PIXELS`` (PyAV's
-default, 0, starts one per core for every picture: on small pictures that costs more CPU than it
-saves; the pixels are the same). Larger pictures keep PyAV's default."""
-SCALER_THREADS_MAX_PIXELS = 1280 * 720
+default, 0, starts one per core for every picture: that costs more CPU than it saves, and the
+decoder's frame threads already keep both cores busy; the pixels are the same). A 4K frame scaled
+to 2048x1152 (AREA): 3.9 ms of CPU with one thread, 6.1 ms with PyAV's default; the 4K plan took
+0.94x the wall and CPU time (bench_speed.py, median of 5). Larger pictures (8K, scaled in the
+decode thread, where the scaling paces the pass) keep PyAV's default."""
+SCALER_THREADS_MAX_PIXELS = 3840 * 2160
 
 _PLANAR_420 = ("yuv420p", "yuvj420p")
 
